@@ -25,8 +25,11 @@ void validate(const SegmentConfig& cfg) {
     throw ConfigError("invalid p " + std::to_string(cfg.p) + ": expected 0 (x sqrt2 step) or 1 (x2 step)");
   }
   // Keep every level a finite, normal double with room for the AE's scale.
-  if (cfg.e_base < -900 || cfg.e_base > 900) {
-    throw ConfigError("invalid e_base " + std::to_string(cfg.e_base) + ": expected an integer in [-900, 900]");
+  const int top = cfg.e_base + (half_exponent(L, cfg) + 1) / 2;
+  if (cfg.e_base < -900 || top > 900) {
+    throw ConfigError("invalid e_base " + std::to_string(cfg.e_base) +
+                      ": the levels must lie within 2^-900 .. 2^900 (the top level of this split is 2^" +
+                      std::to_string(top) + ")");
   }
 }
 

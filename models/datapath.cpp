@@ -110,7 +110,8 @@ Accumulator::Accumulator(int bits) : bits_(bits) {
 
 int fixed16_format(double max_abs) {
   if (!(max_abs > 0.0) || !std::isfinite(max_abs)) return 0;
-  int f = static_cast<int>(std::floor(std::log2(32767.0 / max_abs)));
+  // log2 of the ratio without forming it (it overflows for tiny max_abs).
+  int f = static_cast<int>(std::floor(std::log2(32767.0) - std::log2(max_abs)));
   while (std::round(std::ldexp(max_abs, f + 1)) <= 32767.0) ++f;
   while (std::round(std::ldexp(max_abs, f)) > 32767.0) --f;
   return f;

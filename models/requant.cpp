@@ -11,7 +11,7 @@ int32_t requantize(int64_t acc, int64_t bias_q, const RequantParams& rp, Requant
   __int128 out;
   if (rp.shift > 0) {
     if (rp.shift >= 100) {
-      out = y < 0 ? -1 : 0;  // (y + 2^(r-1)) >> r for |y| < 2^65 << 2^(r-1)
+      out = 0;  // (y + 2^(r-1)) >> r is 0 for every |y| < 2^65 << 2^(r-1)
     } else {
       out = (y + (static_cast<__int128>(1) << (rp.shift - 1))) >> rp.shift;
     }

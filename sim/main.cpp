@@ -1,1 +1,28 @@
-int main(){return 0;}
+// brsim: the command-line program. Subcommands live in cmd_*.cpp.
+#include <iostream>
+
+#include "commands.h"
+#include "errors.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "brsim: a SystemC simulator of a log-quantized (BRSLog) DNN inference accelerator.\n"
+      "Run 'brsim COMMAND --help' for the options of a command."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "brsim 0.1.0");
+  brsim::add_codebook_command(app);
+  brsim::add_quantize_command(app);
+  brsim::add_accuracy_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const brsim::ConfigError& e) {
+    std::cerr << "brsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "brsim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,389 @@
+// The golden reference: integer GEMM / conv2d / FC on the AE's products with
+// the wrapping, overflow-counting accumulator, requantization and pooling.
+// Everything numeric comes from models/ (decode, ae_effective_weight,
+// fixed16_product, Accumulator semantics, requantize); this file only
+// arranges the loops, checks shapes and keeps the counters.
+#include "golden.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "errors.h"
+
+namespace brsim {
+
+namespace {
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+// Floor division for b > 0 (C++ '/' truncates towards zero).
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && (a < 0)) --q;
+  return q;
+}
+
+// Integer mean rounded half up: floor((2 * sum + n) / (2 * n)).
+int32_t mean_half_up(int64_t sum, int64_t n) { return static_cast<int32_t>(floor_div(2 * sum + n, 2 * n)); }
+
+void check_tensor(const ActTensor& t, const char* what) {
+  if (t.c < 1 || t.h < 1 || t.w < 1)
+    throw ConfigError(std::string(what) + ": invalid shape C x H x W = " + str(t.c) + " x " + str(t.h) + " x " +
+                      str(t.w) + ": every dimension must be >= 1");
+  if (t.data.size() != static_cast<size_t>(t.c * t.h * t.w))
+    throw ConfigError(std::string(what) + ": data holds " + str(static_cast<int64_t>(t.data.size())) +
+                      " values, expected C * H * W = " + str(t.c * t.h * t.w));
+}
+
+// Output size along one axis, naming the axis' fields in errors.
+int64_t out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_a, int64_t pad_b, const std::string& axis) {
+  const std::string at = axis.empty() ? "" : " (" + axis + ")";
+  if (in < 1) throw ConfigError("invalid input size " + str(in) + at + ": expected >= 1");
+  if (k < 1) throw ConfigError("invalid kernel size " + str(k) + at + ": expected >= 1");
+  if (stride < 1) throw ConfigError("invalid stride " + str(stride) + at + ": expected >= 1");
+  if (pad_a < 0 || pad_b < 0)
+    throw ConfigError("invalid padding " + str(pad_a) + ", " + str(pad_b) + at + ": expected >= 0");
+  if (k > in + pad_a + pad_b)
+    throw ConfigError("kernel size " + str(k) + at + " is larger than the padded input " + str(in) + " + " +
+                      str(pad_a) + " + " + str(pad_b));
+  return (in + pad_a + pad_b - k) / stride + 1;
+}
+
+// Pooling windows must each hold at least one real element: the first starts
+// at -pad_a, the last at (out - 1) * stride - pad_a.
+int64_t pool_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_a, int64_t pad_b, const std::string& axis) {
+  const int64_t out = out_dim(in, k, stride, pad_a, pad_b, axis);
+  if (pad_a >= k || (out - 1) * stride - pad_a >= in)
+    throw ConfigError("pooling window (" + axis + ") lies entirely in the padding: kernel " + str(k) + ", stride " +
+                      str(stride) + ", pads " + str(pad_a) + ", " + str(pad_b) + " on an input of " + str(in));
+  return out;
+}
+
+// One output row of the GEMM: acc[j] = wrap(acc[j] + a * w[j]) for every
+// column j, returning the number of partial sums that left the range: this is
+// Accumulator::add, inlined and branch-free so that it vectorizes. On a
+// realizable datapath |acc| <= 2^(bits-1) and |a * w| < 2^(bits-1), so the
+// exact sum fits int64 for acc_bits <= 63; the arithmetic is done modulo 2^64
+// (uint64, no signed overflow). The wrap to acc_bits is the sign extension
+// ((s + 2^(bits-1)) & (2^bits - 1)) - 2^(bits-1), the identity exactly when
+// s is in range. For 64 bits the wrap is int64's own and the sum left the
+// range when acc and a * w share a sign that the sum does not.
+// target_clones builds an AVX2 copy beside the baseline one and picks it at
+// load time where the CPU has AVX2 (about 2.5x here); results are identical.
+__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int64_t* w, int64_t a,
+                                                                   int64_t m, int acc_bits) {
+  uint64_t overflows = 0;
+  const uint64_t ua = static_cast<uint64_t>(a);
+  if (acc_bits < 64) {
+    const uint64_t half = uint64_t{1} << (acc_bits - 1), mask = (half << 1) - 1;
+    for (int64_t j = 0; j < m; ++j) {
+      const uint64_t s = static_cast<uint64_t>(acc[j]) + ua * static_cast<uint64_t>(w[j]);
+      const uint64_t t = ((s + half) & mask) - half;
+      overflows += (t != s);
+      acc[j] = static_cast<int64_t>(t);
+    }
+  } else {
+    for (int64_t j = 0; j < m; ++j) {
+      const uint64_t x = static_cast<uint64_t>(acc[j]), y = ua * static_cast<uint64_t>(w[j]), s = x + y;
+      overflows += ((x ^ s) & (y ^ s)) >> 63;
+      acc[j] = static_cast<int64_t>(s);
+    }
+  }
+  return overflows;
+}
+
+}  // namespace
+
+IntWeights IntWeights::from_brslog_mk(const std::vector<uint32_t>& codes_mk, int64_t m, int64_t k,
+                                      const std::vector<SegmentConfig>& configs) {
+  if (m < 1 || k < 1 || codes_mk.size() != static_cast<size_t>(m * k))
+    throw ConfigError("from_brslog_mk: " + str(static_cast<int64_t>(codes_mk.size())) +
+                      " codes do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
+  IntWeights w;
+  w.k = k;
+  w.m = m;
+  w.configs = configs;
+  w.codes.resize(codes_mk.size());
+  for (int64_t mi = 0; mi < m; ++mi)
+    for (int64_t ki = 0; ki < k; ++ki)
+      w.codes[static_cast<size_t>(ki * m + mi)] = codes_mk[static_cast<size_t>(mi * k + ki)];
+  return w;
+}
+
+IntWeights IntWeights::from_fixed16_mk(const std::vector<int16_t>& w_mk, int64_t m, int64_t k) {
+  if (m < 1 || k < 1 || w_mk.size() != static_cast<size_t>(m * k))
+    throw ConfigError("from_fixed16_mk: " + str(static_cast<int64_t>(w_mk.size())) +
+                      " weights do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
+  IntWeights w;
+  w.k = k;
+  w.m = m;
+  w.fixed16 = true;
+  w.fixed.resize(w_mk.size());
+  for (int64_t mi = 0; mi < m; ++mi)
+    for (int64_t ki = 0; ki < k; ++ki)
+      w.fixed[static_cast<size_t>(ki * m + mi)] = w_mk[static_cast<size_t>(mi * k + ki)];
+  return w;
+}
+
+void validate(const IntWeights& w, const DatapathConfig& dp) {
+  validate(dp);
+  if (w.k < 1 || w.m < 1)
+    throw ConfigError("invalid weight matrix shape IntWeights.k x m = " + str(w.k) + " x " + str(w.m) +
+                      ": both must be >= 1");
+  if (w.k > std::numeric_limits<int64_t>::max() / w.m)
+    throw ConfigError("weight matrix IntWeights.k x m = " + str(w.k) + " x " + str(w.m) + " is too large");
+  const size_t n = static_cast<size_t>(w.k * w.m);
+  if (w.fixed16) {
+    if (w.fixed.size() != n)
+      throw ConfigError("IntWeights.fixed holds " + str(static_cast<int64_t>(w.fixed.size())) +
+                        " weights, expected k * m = " + str(w.k * w.m));
+    // Largest product magnitude 2^(A-1) * 2^15 must be <= 2^(acc_bits-1) - 1.
+    if (dp.acc_bits < dp.act_bits + 16)
+      throw ConfigError("datapath limit: the largest fixed16 product of " + str(dp.act_bits) +
+                        "-bit activations does not fit a " + str(dp.acc_bits) +
+                        "-bit accumulator; acc_bits >= " + str(dp.act_bits + 16) + " would work");
+    return;
+  }
+  if (w.codes.size() != n)
+    throw ConfigError("IntWeights.codes holds " + str(static_cast<int64_t>(w.codes.size())) +
+                      " codes, expected k * m = " + str(w.k * w.m));
+  if (w.configs.size() != 1 && w.configs.size() != static_cast<size_t>(w.m))
+    throw ConfigError("IntWeights.configs holds " + str(static_cast<int64_t>(w.configs.size())) +
+                      " segment configurations, expected 1 (per layer) or m = " + str(w.m) + " (per column)");
+  for (size_t i = 0; i < w.configs.size(); ++i) {
+    try {
+      check_realizable(w.configs[i], dp);
+    } catch (const ConfigError& e) {
+      throw ConfigError("IntWeights.configs[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
+  for (int64_t ki = 0; ki < w.k; ++ki)
+    for (int64_t mi = 0; mi < w.m; ++mi) {
+      const uint32_t code = w.codes[static_cast<size_t>(ki * w.m + mi)];
+      const int bits = w.config_of_column(mi).bits;
+      if (code >= (1u << bits))
+        throw ConfigError("IntWeights.codes[k=" + str(ki) + ", m=" + str(mi) + "] = " + std::to_string(code) +
+                          " does not fit in " + std::to_string(bits) + " bits");
+    }
+}
+
+EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp) {
+  validate(w, dp);
+  EffectiveWeights e;
+  e.k = w.k;
+  e.m = w.m;
+  e.dp = dp;
+  e.w_eff.resize(static_cast<size_t>(w.k * w.m));
+  // BRSLog: w_eff of every code word of every configuration, decoded once
+  // (tables[c][code]); ae_product(a, decode(code)) == a * w_eff.
+  std::vector<std::vector<int64_t>> tables;
+  if (!w.fixed16) {
+    const Sqrt2Approx approx = sqrt2_approx(dp.sqrt2_terms);
+    for (const SegmentConfig& cfg : w.configs) {
+      tables.emplace_back(size_t{1} << cfg.bits);
+      for (uint32_t code = 0; code < (1u << cfg.bits); ++code)
+        tables.back()[code] = ae_effective_weight(decode(code, cfg), approx);
+    }
+  }
+  for (int64_t ki = 0; ki < w.k; ++ki)
+    for (int64_t mi = 0; mi < w.m; ++mi) {
+      const size_t i = static_cast<size_t>(ki * w.m + mi);
+      // fixed16_product(a, w_q) == a * w_q.
+      const int64_t v = w.fixed16 ? int64_t{w.fixed[i]} : tables[w.configs.size() == 1 ? 0 : mi][w.codes[i]];
+      e.w_eff[i] = v;
+      e.zero_weights += (v == 0);
+    }
+  return e;
+}
+
+std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWeights& w, GoldenStats* stats) {
+  if (p < 0) throw ConfigError("golden_gemm: invalid number of rows P = " + str(p) + ": expected >= 0");
+  if (p > 0 && a == nullptr) throw ConfigError("golden_gemm: activation matrix A is null");
+  validate(w.dp);
+  if (w.w_eff.size() != static_cast<size_t>(w.k * w.m))
+    throw ConfigError("golden_gemm: EffectiveWeights hold " + str(static_cast<int64_t>(w.w_eff.size())) +
+                      " values, expected k * m = " + str(w.k * w.m) + " (build them with effective_weights)");
+  const int64_t amin = act_min(w.dp.act_bits), amax = act_max(w.dp.act_bits);
+  std::vector<int64_t> out(static_cast<size_t>(p * w.m), 0);
+  uint64_t overflows = 0;
+  for (int64_t pi = 0; pi < p; ++pi) {
+    int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
+    const int32_t* arow = a + pi * w.k;
+    for (int64_t ki = 0; ki < w.k; ++ki) {  // k ascending, as the accumulator sees it
+      const int64_t av = arow[ki];
+      if (av < amin || av > amax)
+        throw ConfigError("golden_gemm: activation A[" + str(pi) + ", " + str(ki) + "] = " + str(av) +
+                          " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
+                          str(amax) + "]");
+      // A zero activation adds 0 to every column: nothing changes, nothing overflows.
+      if (av == 0) continue;
+      overflows += mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+    }
+  }
+  if (stats) {
+    stats->macs += static_cast<uint64_t>(p) * static_cast<uint64_t>(w.k) * static_cast<uint64_t>(w.m);
+    stats->zero_weight_macs += static_cast<uint64_t>(p) * w.zero_weights;
+    stats->acc_overflows += overflows;
+  }
+  return out;
+}
+
+std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const IntWeights& w, const DatapathConfig& dp,
+                                 GoldenStats* stats) {
+  return golden_gemm(a, p, effective_weights(w, dp), stats);
+}
+
+int64_t conv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_a, int64_t pad_b) {
+  return out_dim(in, k, stride, pad_a, pad_b, "");
+}
+
+std::vector<int32_t> im2col(const ActTensor& in, const Conv2dShape& s, int64_t* out_h, int64_t* out_w) {
+  check_tensor(in, "conv2d input");
+  const int64_t ho = out_dim(in.h, s.kh, s.stride_h, s.pad_top, s.pad_bottom, "height: kh, stride_h, pad_top/bottom");
+  const int64_t wo = out_dim(in.w, s.kw, s.stride_w, s.pad_left, s.pad_right, "width: kw, stride_w, pad_left/right");
+  const int64_t k = in.c * s.kh * s.kw;
+  std::vector<int32_t> a(static_cast<size_t>(ho * wo * k), 0);
+  for (int64_t oy = 0; oy < ho; ++oy)
+    for (int64_t ox = 0; ox < wo; ++ox) {
+      int32_t* row = a.data() + (oy * wo + ox) * k;
+      for (int64_t c = 0; c < in.c; ++c)
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t y = oy * s.stride_h - s.pad_top + ky;
+          if (y < 0 || y >= in.h) continue;  // padded row: stays zero
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t x = ox * s.stride_w - s.pad_left + kx;
+            if (x >= 0 && x < in.w) row[(c * s.kh + ky) * s.kw + kx] = in.at(c, y, x);
+          }
+        }
+    }
+  if (out_h) *out_h = ho;
+  if (out_w) *out_w = wo;
+  return a;
+}
+
+std::vector<int64_t> golden_conv2d(const ActTensor& in, const EffectiveWeights& w, const Conv2dShape& s, int64_t* out_h,
+                                   int64_t* out_w, GoldenStats* stats) {
+  check_tensor(in, "conv2d input");
+  if (w.k != in.c * s.kh * s.kw)
+    throw ConfigError("conv2d: the weights have K = " + str(w.k) + " rows, expected C_in * kh * kw = " + str(in.c) +
+                      " * " + str(s.kh) + " * " + str(s.kw) + " = " + str(in.c * s.kh * s.kw));
+  int64_t ho = 0, wo = 0;
+  const std::vector<int32_t> a = im2col(in, s, &ho, &wo);
+  const int64_t p = ho * wo;
+  const std::vector<int64_t> pm = golden_gemm(a.data(), p, w, stats);
+  std::vector<int64_t> out(pm.size());  // [P x M] -> [M x P]
+  for (int64_t pi = 0; pi < p; ++pi)
+    for (int64_t mi = 0; mi < w.m; ++mi) out[static_cast<size_t>(mi * p + pi)] = pm[static_cast<size_t>(pi * w.m + mi)];
+  if (out_h) *out_h = ho;
+  if (out_w) *out_w = wo;
+  return out;
+}
+
+std::vector<int64_t> golden_conv2d(const ActTensor& in, const IntWeights& w, const Conv2dShape& s,
+                                   const DatapathConfig& dp, int64_t* out_h, int64_t* out_w, GoldenStats* stats) {
+  return golden_conv2d(in, effective_weights(w, dp), s, out_h, out_w, stats);
+}
+
+std::vector<int64_t> golden_fc(const std::vector<int32_t>& in, const EffectiveWeights& w, GoldenStats* stats) {
+  if (in.size() != static_cast<size_t>(w.k))
+    throw ConfigError("fully connected: the input holds " + str(static_cast<int64_t>(in.size())) +
+                      " values, the weights expect K = " + str(w.k));
+  return golden_gemm(in.data(), 1, w, stats);
+}
+
+std::vector<int64_t> golden_fc(const std::vector<int32_t>& in, const IntWeights& w, const DatapathConfig& dp,
+                               GoldenStats* stats) {
+  return golden_fc(in, effective_weights(w, dp), stats);
+}
+
+std::vector<int32_t> golden_requantize(const std::vector<int64_t>& acc, int64_t m, const std::vector<int64_t>& bias_q,
+                                       const std::vector<int>& shift, bool relu, int act_bits, RequantStats* stats) {
+  if (m < 1 || acc.size() % static_cast<size_t>(m) != 0)
+    throw ConfigError("requantize: " + str(static_cast<int64_t>(acc.size())) +
+                      " accumulator values do not split into m = " + str(m) + " channels");
+  if (bias_q.size() != static_cast<size_t>(m))
+    throw ConfigError("requantize: bias_q holds " + str(static_cast<int64_t>(bias_q.size())) +
+                      " values, expected one per channel (m = " + str(m) + ")");
+  if (shift.size() != static_cast<size_t>(m))
+    throw ConfigError("requantize: shift holds " + str(static_cast<int64_t>(shift.size())) +
+                      " values, expected one per channel (m = " + str(m) + ")");
+  if (act_bits < 2 || act_bits > 32)
+    throw ConfigError("requantize: invalid act_bits " + std::to_string(act_bits) + ": expected an integer in [2, 32]");
+  const size_t per = acc.size() / static_cast<size_t>(m);
+  std::vector<int32_t> out(acc.size());
+  for (size_t mi = 0; mi < static_cast<size_t>(m); ++mi) {
+    const RequantParams rp{shift[mi], relu, act_bits};
+    for (size_t i = mi * per; i < (mi + 1) * per; ++i) out[i] = requantize(acc[i], bias_q[mi], rp, stats);
+  }
+  return out;
+}
+
+namespace {
+
+// Shared window walk of max and average pooling: for every output element
+// (channel-major, rows then columns) reduce() gets the window clipped to the
+// input, [y0, y1) x [x0, x1), which is never empty (pool_out_dim checks it).
+template <typename Reduce>
+ActTensor pool(const ActTensor& in, const PoolShape& s, const char* what, Reduce reduce) {
+  check_tensor(in, what);
+  ActTensor out;
+  out.c = in.c;
+  out.h = pool_out_dim(in.h, s.kh, s.stride_h, s.pad_top, s.pad_bottom, "height: kh, stride_h, pad_top/bottom");
+  out.w = pool_out_dim(in.w, s.kw, s.stride_w, s.pad_left, s.pad_right, "width: kw, stride_w, pad_left/right");
+  out.frac_bits = in.frac_bits;
+  out.data.resize(static_cast<size_t>(out.c * out.h * out.w));
+  size_t o = 0;
+  for (int64_t c = 0; c < in.c; ++c)
+    for (int64_t oy = 0; oy < out.h; ++oy)
+      for (int64_t ox = 0; ox < out.w; ++ox) {
+        // The window clipped to the input: padded positions are not in it.
+        const int64_t y0 = std::max<int64_t>(0, oy * s.stride_h - s.pad_top);
+        const int64_t y1 = std::min<int64_t>(in.h, oy * s.stride_h - s.pad_top + s.kh);
+        const int64_t x0 = std::max<int64_t>(0, ox * s.stride_w - s.pad_left);
+        const int64_t x1 = std::min<int64_t>(in.w, ox * s.stride_w - s.pad_left + s.kw);
+        out.data[o++] = reduce(in, c, y0, y1, x0, x1);
+      }
+  return out;
+}
+
+}  // namespace
+
+ActTensor golden_maxpool(const ActTensor& in, const PoolShape& s) {
+  return pool(in, s, "maxpool input",
+              [](const ActTensor& t, int64_t c, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+                int32_t best = t.at(c, y0, x0);
+                for (int64_t y = y0; y < y1; ++y)
+                  for (int64_t x = x0; x < x1; ++x) best = std::max(best, t.at(c, y, x));
+                return best;
+              });
+}
+
+ActTensor golden_avgpool(const ActTensor& in, const PoolShape& s) {
+  return pool(in, s, "avgpool input",
+              [](const ActTensor& t, int64_t c, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+                int64_t sum = 0;
+                for (int64_t y = y0; y < y1; ++y)
+                  for (int64_t x = x0; x < x1; ++x) sum += t.at(c, y, x);
+                return mean_half_up(sum, (y1 - y0) * (x1 - x0));
+              });
+}
+
+ActTensor golden_global_avgpool(const ActTensor& in) {
+  check_tensor(in, "global avgpool input");
+  ActTensor out;
+  out.c = in.c;
+  out.h = 1;
+  out.w = 1;
+  out.frac_bits = in.frac_bits;
+  out.data.resize(static_cast<size_t>(in.c));
+  const int64_t n = in.h * in.w;
+  for (int64_t c = 0; c < in.c; ++c) {
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += in.data[static_cast<size_t>(c * n + i)];
+    out.data[static_cast<size_t>(c)] = mean_half_up(sum, n);
+  }
+  return out;
+}
+
+}  // namespace brsim

@@ -19,9 +19,9 @@ namespace brsim {
 struct IntWeights {
   int64_t k = 0, m = 0;
   bool fixed16 = false;
-  std::vector<uint32_t> codes;          // BRSLog: K x M row-major code words
-  std::vector<SegmentConfig> configs;   // BRSLog: 1 (per layer) or M (per column)
-  std::vector<int16_t> fixed;           // fixed16: K x M row-major w_q
+  std::vector<uint32_t> codes;         // BRSLog: K x M row-major code words
+  std::vector<SegmentConfig> configs;  // BRSLog: 1 (per layer) or M (per column)
+  std::vector<int16_t> fixed;          // fixed16: K x M row-major w_q
   const SegmentConfig& config_of_column(int64_t col) const {
     return configs.size() == 1 ? configs[0] : configs[static_cast<size_t>(col)];
   }
@@ -42,12 +42,14 @@ void validate(const IntWeights& w, const DatapathConfig& dp);
 // The weights as the golden GEMM multiplies by them: one integer per weight
 // with ae_product(a, decode(code)) == a * w_eff (ae_effective_weight), or
 // w_q for fixed16. Decoding once lets a network run over many inputs without
-// re-decoding; the functions taking IntWeights do it on every call.
+// re-decoding; the functions taking IntWeights do it on every call. Build it
+// with effective_weights() only: the GEMM's exact 64-bit arithmetic relies on
+// its checks (every product fits the accumulator).
 struct EffectiveWeights {
   int64_t k = 0, m = 0;
-  DatapathConfig dp;            // the datapath the weights were validated for
-  std::vector<int64_t> w_eff;   // K x M row-major
-  uint64_t zero_weights = 0;    // weights that gate the AE (code j = 0 or w_q = 0)
+  DatapathConfig dp;           // the datapath the weights were validated for
+  std::vector<int64_t> w_eff;  // K x M row-major
+  uint64_t zero_weights = 0;   // weights that gate the AE (code j = 0 or w_q = 0)
 };
 // Validates (as above) and decodes.
 EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp);
@@ -72,8 +74,7 @@ struct GoldenStats {
 // add 0, which never overflows; they still count as MACs.
 std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const IntWeights& w, const DatapathConfig& dp,
                                  GoldenStats* stats = nullptr);
-std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWeights& w,
-                                 GoldenStats* stats = nullptr);
+std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWeights& w, GoldenStats* stats = nullptr);
 
 // Activation tensor C x H x W (batch 1), values in A-bit two's complement,
 // real value = value * 2^-frac_bits.
@@ -105,23 +106,22 @@ std::vector<int32_t> im2col(const ActTensor& in, const Conv2dShape& s, int64_t* 
 std::vector<int64_t> golden_conv2d(const ActTensor& in, const IntWeights& w, const Conv2dShape& s,
                                    const DatapathConfig& dp, int64_t* out_h, int64_t* out_w,
                                    GoldenStats* stats = nullptr);
-std::vector<int64_t> golden_conv2d(const ActTensor& in, const EffectiveWeights& w, const Conv2dShape& s,
-                                   int64_t* out_h, int64_t* out_w, GoldenStats* stats = nullptr);
+std::vector<int64_t> golden_conv2d(const ActTensor& in, const EffectiveWeights& w, const Conv2dShape& s, int64_t* out_h,
+                                   int64_t* out_w, GoldenStats* stats = nullptr);
 
 // Fully connected: acc[M] for an input vector of K values (the flattened
 // tensor in C, H, W order): golden_gemm with P = 1.
 std::vector<int64_t> golden_fc(const std::vector<int32_t>& in, const IntWeights& w, const DatapathConfig& dp,
                                GoldenStats* stats = nullptr);
-std::vector<int64_t> golden_fc(const std::vector<int32_t>& in, const EffectiveWeights& w,
-                               GoldenStats* stats = nullptr);
+std::vector<int64_t> golden_fc(const std::vector<int32_t>& in, const EffectiveWeights& w, GoldenStats* stats = nullptr);
 
 // Output stage on acc[M x S] (channel-major): per channel m, every value goes
 // through requantize(acc, bias_q[m], {shift[m], relu, act_bits}) (section 7:
 // bias in accumulator units, rounding shift, fused ReLU, saturation). Needs
 // acc.size() a multiple of m and one bias and shift per channel.
-std::vector<int32_t> golden_requantize(const std::vector<int64_t>& acc, int64_t m,
-                                       const std::vector<int64_t>& bias_q, const std::vector<int>& shift,
-                                       bool relu, int act_bits, RequantStats* stats = nullptr);
+std::vector<int32_t> golden_requantize(const std::vector<int64_t>& acc, int64_t m, const std::vector<int64_t>& bias_q,
+                                       const std::vector<int>& shift, bool relu, int act_bits,
+                                       RequantStats* stats = nullptr);
 
 struct PoolShape {
   int64_t kh = 2, kw = 2;

@@ -34,12 +34,20 @@ Rounding parse_rounding(const std::string& text);
 Granularity parse_granularity(const std::string& text);
 
 // Magnitudes of the levels j = 0..L (levels[0] = 0), ascending.
-// Ideal: exact sqrt2. Hardware: sqrt2 replaced by A_K (what the AE computes).
+// Ideal: ideal_magnitude(j) (sqrt2 as the double sqrt(2.0)). Hardware: the
+// exact dyadic value the AE computes, 2^e_base 2^shift (flag ? c_K/2^q_K : 1).
+// The rounding boundaries are precomputed: bounds[k] (k < L) is the smallest
+// magnitude that rounds to level k+1 or above, bounds[L] = +inf (a sentinel
+// that makes the branch-free search over L+1 = 2^(N-1) entries exact).
 struct Codebook {
   SegmentConfig cfg;
   CodebookKind kind = CodebookKind::Ideal;
   std::vector<double> levels;
+  std::vector<double> linear_bounds;  // see quantize_value for the rules
+  std::vector<double> log_bounds;
 };
+// Validates cfg; ConfigError if the top level is not a finite double. Does
+// not check realizability (every width 3..8 has a codebook).
 Codebook make_codebook(const SegmentConfig& cfg, CodebookKind kind, const Sqrt2Approx& approx);
 
 // Hardware value of one code word: (-1)^s 2^e_base 2^shift (flag ? A_K : 1).
@@ -48,8 +56,23 @@ double hardware_value(uint32_t code, const SegmentConfig& cfg, const Sqrt2Approx
 // Nearest code word (section 5). Linear: nearest by |difference|, ties to the
 // larger magnitude, |w| < level(1)/2 -> zero. Log: nearest in log2|w|
 // (geometric midpoints), ties to the larger magnitude, |w| < level(1)/sqrt2
-// -> zero. Above the top level: the top level. +0 is always the all-zero word.
+// -> zero. Above the top level (and +-inf): the top level. The sign comes
+// from w; a w that rounds to level 0 gives code 0 (never the -0 word).
+// NaN: ConfigError.
+// Boundaries, exactly:
+// - linear: neighbouring levels a < b differ by at most x2, so b - |w| and
+//   |w| - a are exact doubles (Sterbenz); |w| rounds up iff
+//   b - |w| <= |w| - a, i.e. the exact real midpoint with ties up.
+// - log: the midpoint g = sqrt(a * b) is evaluated in double (IEEE multiply
+//   and sqrt, with the levels scaled by 2^-e_base so the product cannot
+//   over- or underflow; identical to the plain expression whenever that does
+//   not); |w| >= g rounds up. The zero threshold is the double nearest
+//   level(1)/sqrt2 (level(1) = 2^e_base is a power of two).
+// The hardware codebook with K = 1 has equal neighbours (A_1 = 1); such a
+// tie goes to the larger index, so codes of the lower twin never come out.
 uint32_t quantize_value(double w, const Codebook& cb, Rounding rounding);
+// The signed level of a code word (the -0 word gives +0). ConfigError if the
+// code does not fit the codebook's width.
 double dequantize(uint32_t code, const Codebook& cb);
 
 struct QuantOptions {
@@ -60,35 +83,53 @@ struct QuantOptions {
   Granularity granularity = Granularity::Layer;
   DatapathConfig datapath;  // K, widths: the search skips unrealizable configs
 };
+// bits, datapath widths, and seglog's n2 in [0, L] (ConfigError naming the
+// policy and the valid range).
 void validate(const QuantOptions& opt);
 
 // The candidate configurations the search visits for weights with max|w| =
-// max_abs: n2 allowed by the policy, p in {0, 1}, e_base with the (ideal)
-// top level in [max_abs/4, 2 max_abs], realizable on the datapath.
+// max_abs > 0: n2 allowed by the policy (brslog 0..L, seglog:n2=K only K,
+// log2 L, logsqrt2 0), p in {0, 1} (only p = 0 for n2 = 0 and n2 = L, where
+// p changes no level), e_base with the ideal top level 2^(e_base + h(L)/2)
+// in [max_abs/4, 2 max_abs] (decided exactly, also for odd h(L)), e_base in
+// validate()'s range, realizable on the datapath. Ordered by n2, p, e_base.
+// ConfigError if none is realizable (with the datapath's reason), for
+// fixed16, and for max_abs not positive and finite.
 std::vector<SegmentConfig> search_candidates(double max_abs, const QuantOptions& opt);
 
-// Sum of squared errors of quantizing `w` with `cfg`.
+// Sum of squared errors (w - dequantized)^2 of quantizing `w` with `cfg`,
+// using opt's codebook kind, rounding and K; summed in index order (the
+// search uses the same order, so equal SSEs are exactly equal).
+// Non-finite weights: ConfigError naming the index.
 double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, const QuantOptions& opt);
 
-// The search (section 5): minimise squared error; ties: larger n2, then
-// smaller p, then smaller e_base. All-zero weights (max|w| = 0) give
-// e_base = 0, p = 0 and the policy's largest n2: every code is zero anyway.
-// NaN or infinite weights: ConfigError naming the element index.
+// The search (section 5): minimise squared error over search_candidates;
+// ties: larger n2, then smaller p, then smaller e_base. All-zero (or empty)
+// weights give e_base = 0, p = 0 and the policy's largest n2 that the
+// datapath realizes: every code is zero anyway. NaN or infinite weights:
+// ConfigError naming the element index. fixed16: ConfigError.
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt);
 
-// Error metrics of one quantized group of weights.
+// Error metrics of one quantized group of weights. w_q is the quantizer's
+// value: the level of opt.codebook for BRSLog (what the search minimised),
+// w_q 2^-f_w for fixed16.
 struct QuantStats {
   size_t count = 0;
   double mse = 0;            // mean of (w - w_q)^2
   double signal_power = 0;   // mean of w^2
-  double sqnr_db = 0;        // 10 log10(signal / mse); +inf when mse == 0
+  double sqnr_db = 0;        // 10 log10(signal / mse); +inf when mse == 0 and
+                             // signal > 0; 0 when the signal is 0
   double zero_fraction = 0;  // fraction of weights quantized to zero
-  std::vector<uint64_t> histogram;  // count per code word (2^bits entries)
+  std::vector<uint64_t> histogram;  // count per code word (2^bits entries);
+                                    // empty for fixed16
 };
 
 // A quantized weight tensor. The channel axis is axis 0 (output channels of
 // OIHW conv weights; rows of an [M x K] FC weight): per-channel granularity
 // keeps one SegmentConfig per output channel, per-layer granularity one.
+// fixed16 always has one f_w per layer (also with per-channel granularity:
+// the baseline multiplier has no per-channel scale); channel_stats are kept
+// per channel for every policy and granularity.
 struct QuantizedWeights {
   std::vector<int64_t> shape;
   QuantOptions options;
@@ -103,14 +144,18 @@ struct QuantizedWeights {
   const SegmentConfig& config_of_channel(size_t ch) const { return configs.size() == 1 ? configs[0] : configs[ch]; }
   size_t channels() const { return shape.empty() ? 0 : static_cast<size_t>(shape[0]); }
   // Real value of element i as the hardware computes it (hardware codebook
-  // values for BRSLog, w_q 2^-f_w for fixed16).
+  // values with options.datapath's K for BRSLog, whatever codebook the
+  // search used; w_q 2^-f_w for fixed16). std::out_of_range for a bad i.
   double hardware_weight(size_t i) const;
-  // Weight storage in bytes: bits per weight x count / 8 (rounded up), plus
-  // the per-group configuration registers are not counted.
+  // Weight storage in bytes: bits per weight x count / 8, rounded up (fixed16:
+  // 2 bytes per weight). The per-group configuration registers are not counted.
   uint64_t storage_bytes() const;
 };
 
-// Quantizes a tensor (row-major, axis 0 = output channel).
+// Quantizes a tensor (row-major, axis 0 = output channel; every dimension
+// >= 1 and their product == w.size(), ConfigError otherwise). Layer: one
+// search over all weights; Channel: one search per contiguous block of
+// w.size() / shape[0] weights.
 QuantizedWeights quantize_tensor(const std::vector<double>& w, const std::vector<int64_t>& shape,
                                  const QuantOptions& opt);
 

@@ -61,7 +61,8 @@ TEST(Requantize, SaturatesAtBothEndsAndCounts) {
   EXPECT_EQ(st.saturated_high, 2u);
   EXPECT_EQ(st.saturated_low, 1u);
   EXPECT_EQ(requantize(INT64_MAX, INT64_MAX, {0, false, 32}), 2147483647);  // no wrap in y
-  EXPECT_EQ(requantize(INT64_MIN, INT64_MIN, {120, false, 32}), -1);
+  EXPECT_EQ(requantize(INT64_MIN, INT64_MIN, {120, false, 32}), 0);  // -2^64 / 2^120 rounds to 0
+  EXPECT_EQ(requantize(-5, 0, {99, false, 32}), requantize(-5, 0, {100, false, 32}));
 }
 
 TEST(Requantize, ReluAndBias) {
