@@ -1,0 +1,77 @@
+#include "calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "errors.h"
+#include "float_infer.h"
+
+namespace brsim {
+
+int frac_bits_for(double bound, int act_bits) {
+  if (!(bound > 0.0) || !std::isfinite(bound)) return 0;
+  const double top = std::ldexp(1.0, act_bits - 1) - 1.0;
+  int f = static_cast<int>(std::floor(std::log2(top / bound)));
+  while (std::round(std::ldexp(bound, f + 1)) <= top) ++f;
+  while (std::round(std::ldexp(bound, f)) > top) --f;
+  return f;
+}
+
+namespace {
+// Bound of one tensor's |x| over all calibration images: the maximum, or the
+// given percentile of all values (nearest rank).
+double bound_of(std::vector<float>& values, double percentile) {
+  if (values.empty()) return 0.0;
+  if (percentile >= 100.0) return *std::max_element(values.begin(), values.end());
+  const size_t rank = static_cast<size_t>(std::ceil(percentile / 100.0 * static_cast<double>(values.size())));
+  const size_t idx = std::min(values.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(idx), values.end());
+  return values[idx];
+}
+}  // namespace
+
+ActivationFormats calibrate(const Network& net, const ImageSet& images, const CalibOptions& opt) {
+  if (opt.act_bits < 2 || opt.act_bits > 32)
+    throw ConfigError("invalid act_bits " + std::to_string(opt.act_bits) + ": expected an integer in [2, 32]");
+  if (!(opt.percentile > 0.0 && opt.percentile <= 100.0))
+    throw ConfigError("invalid calibration percentile " + std::to_string(opt.percentile) + ": expected (0, 100]");
+  if (opt.images < 1) throw ConfigError("invalid calibration image count: expected >= 1");
+  const int64_t pixels = images.rows * images.cols;
+  if (net.input.numel() != pixels)
+    throw ConfigError(net.source + ": the network input " + net.input.str() + " does not match the " +
+                      std::to_string(images.rows) + "x" + std::to_string(images.cols) + " images");
+  const int64_t n = std::min(opt.images, images.count);
+  const size_t tensors = net.layers.size() + 1;
+  const bool keep_all = opt.percentile < 100.0;
+  std::vector<std::vector<float>> values(tensors);
+  std::vector<double> maxabs(tensors, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::vector<float> in = image_to_input(images.image(i), static_cast<size_t>(pixels));
+    std::vector<std::vector<float>> outs;
+    run_float(net, in, &outs);
+    for (size_t t = 0; t < tensors; ++t) {
+      const std::vector<float>& v = t == 0 ? in : outs[t - 1];
+      for (float x : v) {
+        const float a = std::fabs(x);
+        maxabs[t] = std::max(maxabs[t], static_cast<double>(a));
+        if (keep_all) values[t].push_back(a);
+      }
+    }
+  }
+  ActivationFormats f;
+  f.act_bits = opt.act_bits;
+  f.options = opt;
+  f.images_used = n;
+  for (size_t t = 0; t < tensors; ++t)
+    f.input_range_and_layers.push_back(keep_all ? bound_of(values[t], opt.percentile) : maxabs[t]);
+  f.input_frac = frac_bits_for(f.input_range_and_layers[0], opt.act_bits);
+  int prev = f.input_frac;
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const bool keeps_format = !net.layers[l].has_weights();
+    prev = keeps_format ? prev : frac_bits_for(f.input_range_and_layers[l + 1], opt.act_bits);
+    f.layer_frac.push_back(prev);
+  }
+  return f;
+}
+
+}  // namespace brsim

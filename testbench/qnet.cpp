@@ -1,0 +1,192 @@
+#include "qnet.h"
+
+#include <cmath>
+
+#include "errors.h"
+
+namespace brsim {
+
+std::string NetQuantOptions::label() const {
+  const QuantOptions& w = weights;
+  if (w.policy.kind == PolicyKind::Fixed16) return "fixed16";
+  std::string s = w.policy.name() + " " + std::to_string(w.bits) + "b K=";
+  s += exact_sqrt2 ? "exact" : std::to_string(w.datapath.sqrt2_terms) + " " + to_string(w.codebook);
+  return s;
+}
+
+namespace {
+
+QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions& opt) {
+  QLayer q;
+  q.f_in = f_in;
+  q.f_out = f_out;
+  const int64_t m = l.gemm_m(), k = l.gemm_k();
+  const std::vector<double> w(l.weights.begin(), l.weights.end());
+  std::vector<int64_t> shape{m, k};
+  if (l.kind == LayerKind::Conv) shape = {m, l.in.c, l.window.kh, l.window.kw};
+  q.qw = quantize_tensor(w, shape, opt.weights);
+  const DatapathConfig& dp = opt.weights.datapath;
+  const bool fixed = opt.weights.policy.kind == PolicyKind::Fixed16;
+  q.iw = fixed ? IntWeights::from_fixed16_mk(q.qw.fixed, m, k) : IntWeights::from_brslog_mk(q.qw.codes, m, k, q.qw.configs);
+  q.ew = effective_weights(q.iw, dp);
+  const int q_k = fixed ? 0 : sqrt2_approx(dp.sqrt2_terms).q;
+  for (int64_t ch = 0; ch < m; ++ch) {
+    // Accumulator fraction bits: f_in + q_K - e_base (fixed16: f_in + f_w).
+    const int e = fixed ? -q.qw.f_w : q.qw.config_of_channel(static_cast<size_t>(ch)).e_base;
+    int acc_frac = f_in + q_k - e;
+    if (opt.exact_sqrt2 && !fixed) acc_frac = f_in - e;  // real-valued reference: no q_K scaling
+    bool sat = false;
+    q.bias_q.push_back(quantize_bias(l.bias[static_cast<size_t>(ch)], acc_frac, dp.acc_bits, &sat));
+    q.bias_saturated += sat;
+    q.shift.push_back(requant_shift(f_in, opt.exact_sqrt2 && !fixed ? 0 : q_k, e, f_out));
+  }
+  if (opt.exact_sqrt2 && !fixed) {
+    q.exact_weights.resize(static_cast<size_t>(m * k));
+    for (int64_t ch = 0; ch < m; ++ch) {
+      const SegmentConfig& c = q.qw.config_of_channel(static_cast<size_t>(ch));
+      for (int64_t i = 0; i < k; ++i) {
+        const size_t idx = static_cast<size_t>(ch * k + i);
+        // In units of 2^e_base: the accumulator of the exact reference.
+        q.exact_weights[idx] = std::ldexp(ideal_value(q.qw.codes[idx], c), -c.e_base);
+      }
+    }
+  }
+  return q;
+}
+
+// acc[M x P] of the exact-sqrt2 reference in double, in units of
+// 2^(e_base - f_in); the same requantization follows (with r = f_in - e_base - f_out).
+std::vector<int64_t> exact_gemm(const QLayer& q, const std::vector<int32_t>& a, int64_t p, int64_t k, int64_t m,
+                                int acc_bits) {
+  std::vector<int64_t> acc(static_cast<size_t>(m * p));
+  for (int64_t ch = 0; ch < m; ++ch) {
+    const double* w = &q.exact_weights[static_cast<size_t>(ch * k)];
+    for (int64_t px = 0; px < p; ++px) {
+      const int32_t* row = &a[static_cast<size_t>(px * k)];
+      double s = 0;
+      for (int64_t i = 0; i < k; ++i) s += w[i] * row[i];
+      // Round to the accumulator unit; this reference has no wrap-around.
+      acc[static_cast<size_t>(ch * p + px)] = saturate_to_bits(static_cast<__int128>(std::floor(s + 0.5)), acc_bits);
+    }
+  }
+  return acc;
+}
+
+ActTensor run_compute(const Layer& l, const QLayer& q, const ActTensor& in, const QuantizedNetwork& net,
+                      InferStats* stats) {
+  const DatapathConfig& dp = net.options.weights.datapath;
+  GoldenStats gs;
+  std::vector<int64_t> acc;  // [M x P] channel-major
+  int64_t oh = 1, ow = 1;
+  const int64_t m = l.gemm_m(), k = l.gemm_k();
+  const bool exact = !q.exact_weights.empty();
+  if (l.kind == LayerKind::Conv) {
+    Conv2dShape s;
+    const Window& w = l.window;
+    s.kh = w.kh, s.kw = w.kw, s.stride_h = w.stride_h, s.stride_w = w.stride_w;
+    s.pad_top = w.pad_top, s.pad_left = w.pad_left, s.pad_bottom = w.pad_bottom, s.pad_right = w.pad_right;
+    if (exact) {
+      const std::vector<int32_t> cols = im2col(in, s, &oh, &ow);
+      acc = exact_gemm(q, cols, oh * ow, k, m, dp.acc_bits);
+    } else {
+      acc = golden_conv2d(in, q.ew, s, &oh, &ow, &gs);
+    }
+  } else {
+    acc = exact ? exact_gemm(q, in.data, 1, k, m, dp.acc_bits) : golden_fc(in.data, q.ew, &gs);
+  }
+  ActTensor out;
+  out.c = m, out.h = oh, out.w = ow;
+  out.frac_bits = q.f_out;
+  RequantStats rs;
+  out.data = golden_requantize(acc, m, q.bias_q, q.shift, l.relu, dp.act_bits, &rs);
+  if (stats) {
+    stats->mac.merge(gs);
+    stats->requant.merge(rs);
+  }
+  return out;
+}
+
+ActTensor run_pool(const Layer& l, const ActTensor& in) {
+  if (l.kind == LayerKind::GlobalAvgPool) return golden_global_avgpool(in);
+  PoolShape s;
+  const Window& w = l.window;
+  s.kh = w.kh, s.kw = w.kw, s.stride_h = w.stride_h, s.stride_w = w.stride_w;
+  s.pad_top = w.pad_top, s.pad_left = w.pad_left, s.pad_bottom = w.pad_bottom, s.pad_right = w.pad_right;
+  return l.kind == LayerKind::MaxPool ? golden_maxpool(in, s) : golden_avgpool(in, s);
+}
+
+}  // namespace
+
+QuantizedNetwork quantize_network(std::shared_ptr<const Network> net, const ActivationFormats& formats,
+                                  const NetQuantOptions& opt) {
+  validate(opt.weights);
+  if (opt.exact_sqrt2 && opt.weights.codebook == CodebookKind::Hardware)
+    throw ConfigError("K = exact uses the ideal codebook: there is no hardware codebook for the real sqrt2");
+  if (formats.layer_frac.size() != net->layers.size())
+    throw ConfigError("activation formats do not match the network (" + std::to_string(formats.layer_frac.size()) +
+                      " formats for " + std::to_string(net->layers.size()) + " layers)");
+  QuantizedNetwork q;
+  q.net = net;
+  q.formats = formats;
+  q.options = opt;
+  q.options.weights.datapath.act_bits = formats.act_bits;
+  int f = formats.input_frac;
+  for (size_t i = 0; i < net->layers.size(); ++i) {
+    const Layer& l = net->layers[i];
+    const int f_out = formats.layer_frac[i];
+    q.layers.push_back(l.has_weights() ? quantize_layer(l, f, f_out, q.options) : QLayer{});
+    q.layers.back().f_in = f;
+    q.layers.back().f_out = f_out;
+    f = f_out;
+  }
+  return q;
+}
+
+ActTensor quantize_input(const QuantizedNetwork& q, const std::vector<float>& x, uint64_t* saturated) {
+  const TensorShape& s = q.net->input;
+  ActTensor t;
+  t.c = s.c, t.h = s.h, t.w = s.w;
+  t.frac_bits = q.formats.input_frac;
+  const int bits = q.formats.act_bits;
+  t.data.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = std::round(std::ldexp(static_cast<double>(x[i]), t.frac_bits));
+    const int64_t clipped = saturate_to_bits(static_cast<__int128>(v), bits);
+    if (saturated && static_cast<double>(clipped) != v) ++*saturated;
+    t.data[i] = static_cast<int32_t>(clipped);
+  }
+  return t;
+}
+
+ActTensor run_quantized(const QuantizedNetwork& q, const std::vector<float>& input, InferStats* stats,
+                        std::vector<ActTensor>* layer_outputs) {
+  if (static_cast<int64_t>(input.size()) != q.net->input.numel())
+    throw ConfigError("input has " + std::to_string(input.size()) + " values, the network expects " +
+                      q.net->input.str());
+  uint64_t sat = 0;
+  ActTensor x = quantize_input(q, input, &sat);
+  if (stats) stats->input_saturated += sat;
+  for (size_t i = 0; i < q.net->layers.size(); ++i) {
+    const Layer& l = q.net->layers[i];
+    switch (l.kind) {
+      case LayerKind::Conv:
+      case LayerKind::Dense: x = run_compute(l, q.layers[i], x, q, stats); break;
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool:
+      case LayerKind::GlobalAvgPool:
+        x = run_pool(l, x);
+        if (l.relu)
+          for (int32_t& v : x.data) v = v < 0 ? 0 : v;
+        break;
+      case LayerKind::Flatten:
+        x.c = x.c * x.h * x.w, x.h = 1, x.w = 1;
+        if (l.relu)
+          for (int32_t& v : x.data) v = v < 0 ? 0 : v;
+        break;
+    }
+    if (layer_outputs) layer_outputs->push_back(x);
+  }
+  return x;
+}
+
+}  // namespace brsim
