@@ -1,0 +1,376 @@
+#include "controller.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "errors.h"
+#include "pooling.h"
+
+namespace brsim {
+
+using sc_core::sc_time;
+
+std::vector<std::pair<uint32_t, uint32_t>> descriptor_registers(const LayerDescriptor& d, int sqrt2_terms) {
+  auto lo_hi = [](uint32_t lo, uint32_t hi) { return (lo & 0xFFFFu) | (hi << 16); };
+  auto bytes4 = [](uint32_t a, uint32_t b, uint32_t c, uint32_t e) {
+    return (a & 0xFFu) | ((b & 0xFFu) << 8) | ((c & 0xFFu) << 16) | ((e & 0xFFu) << 24);
+  };
+  const uint32_t cfg = (d.fc ? 1u : 0u) | (d.relu ? 2u : 0u) | (static_cast<uint32_t>(d.pool) << 2) |
+                       (d.per_channel ? 16u : 0u);
+  return {{reg::kLayerCfg, cfg},
+          {reg::kInC, d.in_c},
+          {reg::kInH, d.in_h},
+          {reg::kInW, d.in_w},
+          {reg::kOutM, d.out_m},
+          {reg::kKernel, lo_hi(d.kh, d.kw)},
+          {reg::kStride, lo_hi(d.stride_h, d.stride_w)},
+          {reg::kPad, bytes4(d.pad_t, d.pad_l, d.pad_b, d.pad_r)},
+          {reg::kInAddr, static_cast<uint32_t>(d.in_addr)},
+          {reg::kWAddr, static_cast<uint32_t>(d.w_addr)},
+          {reg::kParamAddr, static_cast<uint32_t>(d.param_addr)},
+          {reg::kOutAddr, static_cast<uint32_t>(d.out_addr)},
+          {reg::kSegCfg, (static_cast<uint32_t>(d.n2) & 0xFFu) | (static_cast<uint32_t>(d.p & 1) << 8) |
+                             ((static_cast<uint32_t>(sqrt2_terms) & 0xFu) << 16)},
+          {reg::kPoolKernel, lo_hi(d.pool_kh, d.pool_kw)},
+          {reg::kPoolStride, lo_hi(d.pool_sh, d.pool_sw)},
+          {reg::kPoolPad, bytes4(d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr)}};
+}
+
+LayerDescriptor descriptor_from_registers(const std::array<uint32_t, reg::kMapBytes / 4>& r, int* sqrt2_terms) {
+  auto at = [&](uint32_t a) { return r[a / 4]; };
+  LayerDescriptor d;
+  const uint32_t cfg = at(reg::kLayerCfg);
+  d.fc = cfg & 1u;
+  d.relu = (cfg >> 1) & 1u;
+  d.pool = static_cast<PoolKind>((cfg >> 2) & 3u);
+  d.per_channel = (cfg >> 4) & 1u;
+  d.in_c = at(reg::kInC), d.in_h = at(reg::kInH), d.in_w = at(reg::kInW), d.out_m = at(reg::kOutM);
+  d.kh = at(reg::kKernel) & 0xFFFFu, d.kw = at(reg::kKernel) >> 16;
+  d.stride_h = at(reg::kStride) & 0xFFFFu, d.stride_w = at(reg::kStride) >> 16;
+  const uint32_t pad = at(reg::kPad);
+  d.pad_t = pad & 0xFFu, d.pad_l = (pad >> 8) & 0xFFu, d.pad_b = (pad >> 16) & 0xFFu, d.pad_r = pad >> 24;
+  d.in_addr = at(reg::kInAddr), d.w_addr = at(reg::kWAddr), d.param_addr = at(reg::kParamAddr);
+  d.out_addr = at(reg::kOutAddr);
+  const uint32_t seg = at(reg::kSegCfg);
+  d.n2 = static_cast<int>(seg & 0xFFu), d.p = static_cast<int>((seg >> 8) & 1u);
+  *sqrt2_terms = static_cast<int>((seg >> 16) & 0xFu);
+  d.pool_kh = at(reg::kPoolKernel) & 0xFFFFu, d.pool_kw = at(reg::kPoolKernel) >> 16;
+  d.pool_sh = at(reg::kPoolStride) & 0xFFFFu, d.pool_sw = at(reg::kPoolStride) >> 16;
+  const uint32_t pp = at(reg::kPoolPad);
+  d.pool_pt = pp & 0xFFu, d.pool_pl = (pp >> 8) & 0xFFu, d.pool_pb = (pp >> 16) & 0xFFu, d.pool_pr = pp >> 24;
+  return d;
+}
+
+Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, PeArray* array, Dma* dma, Sram* wbuf,
+                       Sram* ibuf, Sram* obuf)
+    : sc_module(name),
+      clk("clk"),
+      irq("irq"),
+      reg_socket("reg_socket"),
+      arch_(arch),
+      array_(array),
+      dma_(dma),
+      wbuf_(wbuf),
+      ibuf_(ibuf),
+      obuf_(obuf) {
+  period_ = sc_time(1000.0 / arch.clock_mhz, sc_core::SC_NS);
+  regs_[reg::kId / 4] = reg::kIdValue;
+  reg_socket.register_b_transport(this, &Controller::b_transport);
+  SC_THREAD(run);
+}
+
+void Controller::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
+  const uint64_t a = t.get_address();
+  const unsigned len = t.get_data_length();
+  t.set_response_status(tlm::TLM_OK_RESPONSE);
+  if (t.get_byte_enable_ptr()) return t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  if (len != 4 || t.get_streaming_width() < 4) return t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+  if (a % 4 != 0 || a >= reg::kMapBytes) return t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  const bool busy = regs_[reg::kStatus / 4] & reg::kStatusBusy;
+  uint32_t v = 0;
+  if (t.is_read()) {
+    v = a == reg::kCtrl ? 0 : regs_[a / 4];
+    std::memcpy(t.get_data_ptr(), &v, 4);
+  } else if (t.is_write()) {
+    std::memcpy(&v, t.get_data_ptr(), 4);
+    if (a < reg::kLayerCfg && a != reg::kCtrl) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    if (a == reg::kCtrl) {
+      if (v & 2u) irq.write(false);
+      if (v & 1u) {
+        if (busy) return t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        regs_[reg::kStatus / 4] = reg::kStatusBusy;
+        start_.notify(sc_core::SC_ZERO_TIME);
+      }
+    } else {
+      // The descriptor is a set of configuration registers: written between layers only.
+      if (busy) return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+      regs_[a / 4] = v;
+    }
+  } else {
+    return t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
+  (void)delay;  // register accesses have no wait states
+}
+
+void Controller::wait_cycles(uint64_t n) {
+  if (n) wait(period_ * static_cast<double>(n));
+}
+
+uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
+  state_ = 1;
+  const uint64_t c = dma_->read(addr, dst, bytes);
+  last_.cycles.stall += c;
+  last_.dram_bytes_read += bytes;
+  return c;
+}
+
+uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes) {
+  state_ = 1;
+  const uint64_t c = dma_->write(addr, src, bytes);
+  last_.cycles.stall += c;
+  last_.dram_bytes_written += bytes;
+  return c;
+}
+
+void Controller::run() {
+  for (;;) {
+    wait(start_);
+    wait(clk.posedge_event());  // the layer starts on a clock edge
+    const sc_time t0 = sc_core::sc_time_stamp();
+    last_ = LayerStats{};
+    error_.clear();
+    uint32_t status = reg::kStatusDone;
+    try {
+      int k = 0;
+      const LayerDescriptor d = descriptor_from_registers(regs_, &k);
+      run_layer(d, k);
+    } catch (const ConfigError& e) {
+      error_ = e.what();
+      regs_[reg::kErrorCode / 4] = 1;
+      status |= reg::kStatusError;
+    } catch (const DmaError& e) {
+      error_ = e.what();
+      regs_[reg::kErrorCode / 4] = 2;
+      status |= reg::kStatusError;
+    }
+    state_ = 0;
+    const uint64_t cycles = static_cast<uint64_t>((sc_core::sc_time_stamp() - t0) / period_ + 0.5);
+    if (!(status & reg::kStatusError) && cycles != last_.cycles.total()) {
+      error_ = "internal: elapsed cycles " + std::to_string(cycles) + " differ from the categories' sum " +
+               std::to_string(last_.cycles.total());
+      regs_[reg::kErrorCode / 4] = 3;
+      status |= reg::kStatusError;
+    }
+    regs_[reg::kCyclesLo / 4] = static_cast<uint32_t>(cycles);
+    regs_[reg::kCyclesHi / 4] = static_cast<uint32_t>(cycles >> 32);
+    regs_[reg::kStatus / 4] = status;
+    irq.write(true);
+  }
+}
+
+namespace {
+
+int32_t load_act(const uint8_t* p, int bytes) {
+  uint32_t u = 0;
+  for (int i = 0; i < bytes; ++i) u |= uint32_t{p[i]} << (8 * i);
+  const int shift = 32 - 8 * bytes;  // sign-extend
+  return static_cast<int32_t>(u << shift) >> shift;
+}
+
+void store_act(uint8_t* p, int32_t v, int bytes) {
+  const uint32_t u = static_cast<uint32_t>(v);
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(u >> (8 * i));
+}
+
+// Unpacks `n` fields of `bits` bits, LSB first.
+void unpack(const std::vector<uint8_t>& src, uint64_t n, int bits, std::vector<uint32_t>* out) {
+  out->resize(n);
+  uint64_t bit = 0;
+  for (uint64_t i = 0; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
+    uint32_t v = 0;
+    for (int b = 0; b < bits; ++b) v |= static_cast<uint32_t>((src[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) << b;
+    (*out)[i] = v;
+  }
+}
+
+}  // namespace
+
+void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
+  const ArchConfig& a = arch_;
+  if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
+    throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
+  const WsSchedule s = make_ws_schedule(d, a);
+  const PeArrayCounters before = array_->counters();
+  const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
+  const int ab = act_bytes(a), A = a.datapath.act_bits, acc_bits = a.datapath.acc_bits;
+  const uint32_t oh = d.out_h(), ow = d.out_w();
+  const uint64_t C = static_cast<uint64_t>(a.cols);
+  const bool pooled = d.pool != PoolKind::None;
+  DatapathConfig dp = a.datapath;
+  dp.sqrt2_terms = sqrt2_terms;
+
+  std::vector<uint8_t> bytes;
+  std::vector<int32_t> band, im2col, staging, outv;
+  std::vector<int64_t> psums, bias;
+  std::vector<int> shifts;
+  std::vector<SegmentConfig> col_cfg;
+  std::vector<uint32_t> codes;
+  std::vector<int16_t> fixed;
+
+  for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
+    const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
+    // Parameters of this m-tile's channels: bias, shift, segment split.
+    bytes.assign(cols * kParamBytes, 0);
+    dma_read(d.param_addr + m0 * kParamBytes, bytes.data(), bytes.size());
+    bias.assign(cols, 0), shifts.assign(cols, 0), col_cfg.assign(cols, SegmentConfig{});
+    for (uint64_t c = 0; c < cols; ++c) {
+      const uint8_t* e = &bytes[c * kParamBytes];
+      int32_t sh;
+      std::memcpy(&bias[c], e, 8);
+      std::memcpy(&sh, e + 8, 4);
+      shifts[c] = sh;
+      SegmentConfig cfg{a.weight_bits, d.per_channel ? e[12] : d.n2, d.per_channel ? e[13] : d.p, 0};
+      if (a.pe == PeType::BrsLog) check_realizable(cfg, dp);
+      col_cfg[c] = cfg;
+    }
+    if (pooled) staging.assign(cols * oh * ow, 0);
+    for (uint32_t b = 0; b < s.bands; ++b) {
+      const uint32_t oy0 = b * s.band_rows, oy1 = std::min(oh, oy0 + s.band_rows);
+      const uint64_t pb = uint64_t{oy1 - oy0} * ow;
+      uint32_t y0, y1;
+      band_input_rows(d, oy0, oy1, &y0, &y1);
+      // Input band: every channel's rows [y0, y1) into the input buffer.
+      const uint64_t rows = y1 - y0, row_vals = uint64_t{d.in_w};
+      band.assign(uint64_t{d.in_c} * rows * row_vals, 0);
+      bytes.assign(band.size() * static_cast<uint64_t>(ab), 0);
+      uint64_t off = 0;
+      for (const Chunk& ch : input_band_chunks(d, a, y0, y1)) {
+        dma_read(ch.addr, bytes.data() + off, ch.bytes);
+        off += ch.bytes;
+      }
+      for (size_t i = 0; i < band.size(); ++i) band[i] = load_act(&bytes[i * static_cast<size_t>(ab)], ab);
+      ibuf_->occupy(bytes.size());
+      ibuf_->write_bits(bytes.size() * 8);
+      // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx (im2col).
+      im2col.assign(pb * s.K, 0);
+      for (uint32_t oy = oy0; oy < oy1; ++oy)
+        for (uint32_t ox = 0; ox < ow; ++ox) {
+          int32_t* row = &im2col[(uint64_t{oy - oy0} * ow + ox) * s.K];
+          for (uint32_t c = 0; c < d.in_c; ++c)
+            for (uint32_t ky = 0; ky < d.kh; ++ky) {
+              const int64_t iy = int64_t{oy} * d.stride_h + ky - d.pad_t;
+              for (uint32_t kx = 0; kx < d.kw; ++kx) {
+                const int64_t ix = int64_t{ox} * d.stride_w + kx - d.pad_l;
+                if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
+                row[(c * d.kh + ky) * d.kw + kx] =
+                    band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix)];
+              }
+            }
+        }
+      psums.assign(pb * cols, 0);
+      obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a)) + (pooled ? staging.size() * static_cast<uint64_t>(ab) : 0));
+      for (uint64_t kt = 0; kt < s.k_tiles; ++kt) {
+        const uint64_t trows = s.tile_rows(kt);
+        bytes.assign(weight_tile_bytes(trows, cols, a), 0);
+        dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt), bytes.data(), bytes.size());
+        wbuf_->occupy(bytes.size());
+        wbuf_->write_bits(bytes.size() * 8);
+        FoldJob job;
+        job.rows = trows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
+        if (a.pe == PeType::Fixed16) {
+          unpack(bytes, trows * cols, 16, &codes);
+          fixed.resize(codes.size());
+          for (size_t i = 0; i < codes.size(); ++i) fixed[i] = static_cast<int16_t>(codes[i]);
+          job.fixed = fixed.data();
+        } else {
+          unpack(bytes, trows * cols, a.weight_bits, &codes);
+          job.codes = codes.data();
+          job.col_cfg = col_cfg.data();
+        }
+        job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt * static_cast<uint64_t>(a.rows), job.p = pb;
+        job.out = psums.data();
+        state_ = 2;
+        ++fold_index_;
+        array_->start(job);
+        wait(array_->done());
+      }
+      // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
+      state_ = 3;
+      outv.assign(cols * pb, 0);
+      for (uint64_t px = 0; px < pb; ++px)
+        for (uint64_t c = 0; c < cols; ++c) {
+          const int32_t v = requantize(psums[px * cols + c], bias[c], {shifts[c], d.relu, A}, &last_.requant);
+          if (pooled) staging[c * oh * ow + uint64_t{oy0} * ow + px] = v;
+          else outv[c * pb + px] = v;
+        }
+      obuf_->read_bits(pb * cols * static_cast<uint64_t>(acc_bits));
+      wait_cycles(pb);
+      last_.cycles.output += pb;
+      if (!pooled) {
+        bytes.assign(outv.size() * static_cast<uint64_t>(ab), 0);
+        for (size_t i = 0; i < outv.size(); ++i) store_act(&bytes[i * static_cast<size_t>(ab)], outv[i], ab);
+        off = 0;
+        for (const Chunk& ch : output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols),
+                                             oy0, oy1, a)) {
+          // Chunks are per channel (rows oy0..oy1) or one run of whole planes.
+          dma_write(ch.addr, bytes.data() + off, ch.bytes);
+          off += ch.bytes;
+        }
+      } else {
+        obuf_->write_bits(pb * cols * static_cast<uint64_t>(A));
+      }
+    }
+    if (pooled) {
+      // Pooling over the staged m-tile: one window element per cycle, C' lanes.
+      state_ = 3;
+      const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
+      outv.assign(cols * ph * pw, 0);
+      for (uint64_t c = 0; c < cols; ++c)
+        for (uint32_t py = 0; py < ph; ++py)
+          for (uint32_t px = 0; px < pw; ++px) {
+            int64_t sum = 0, n = 0;
+            int32_t best = INT32_MIN;
+            for (uint32_t ky = 0; ky < d.pool_kh; ++ky)
+              for (uint32_t kx = 0; kx < d.pool_kw; ++kx) {
+                const int64_t y = int64_t{py} * d.pool_sh + ky - d.pool_pt;
+                const int64_t x = int64_t{px} * d.pool_sw + kx - d.pool_pl;
+                if (y < 0 || y >= oh || x < 0 || x >= ow) continue;
+                const int32_t v = staging[(c * oh + static_cast<uint64_t>(y)) * ow + static_cast<uint64_t>(x)];
+                best = std::max(best, v);
+                sum += v;
+                ++n;
+              }
+            outv[(c * ph + py) * pw + px] = d.pool == PoolKind::Max ? best : average_half_up(sum, n);
+          }
+      const uint64_t cyc = uint64_t{ph} * pw * d.pool_kh * d.pool_kw;
+      obuf_->read_bits(cyc * cols * static_cast<uint64_t>(A));
+      wait_cycles(cyc);
+      last_.cycles.output += cyc;
+      bytes.assign(outv.size() * static_cast<uint64_t>(ab), 0);
+      for (size_t i = 0; i < outv.size(); ++i) store_act(&bytes[i * static_cast<size_t>(ab)], outv[i], ab);
+      uint64_t off = 0;
+      for (const Chunk& ch : output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols), 0,
+                                           ph, a)) {
+        dma_write(ch.addr, bytes.data() + off, ch.bytes);
+        off += ch.bytes;
+      }
+    }
+  }
+  const PeArrayCounters& after = array_->counters();
+  last_.cycles.weight_load = after.load_cycles - before.load_cycles;
+  last_.cycles.compute = after.stream_cycles - before.stream_cycles;
+  last_.cycles.drain = after.drain_cycles - before.drain_cycles;
+  last_.macs = after.macs - before.macs;
+  last_.folds = after.folds - before.folds;
+  last_.decodes = after.decodes - before.decodes;
+  last_.array_overflows = after.array_overflows - before.array_overflows;
+  last_.output_overflows = after.output_overflows - before.output_overflows;
+  last_.weight_reads = wbuf_->counters().reads - wb0.reads;
+  last_.weight_writes = wbuf_->counters().writes - wb0.writes;
+  last_.input_reads = ibuf_->counters().reads - ib0.reads;
+  last_.input_writes = ibuf_->counters().writes - ib0.writes;
+  last_.output_reads = obuf_->counters().reads - ob0.reads;
+  last_.output_writes = obuf_->counters().writes - ob0.writes;
+}
+
+}  // namespace brsim

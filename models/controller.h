@@ -1,0 +1,109 @@
+// The controller (ARCHITECTURE.md "data flow"): a register map on a TLM-2.0
+// target socket (layer descriptor, start, status, cycle count, done
+// interrupt) and one thread that runs a layer: DMA of parameters, input
+// bands and weight tiles, folds on the PE array, and the output stage
+// (requantize, ReLU, pooling; BRSLOG.md section 7) writing back to DRAM.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch.h"
+#include "dma.h"
+#include "layer_schedule.h"
+#include "pe_array.h"
+#include "requant.h"
+#include "sram.h"
+
+namespace brsim {
+
+// Register map (32-bit registers, byte offsets). README "Register map".
+namespace reg {
+constexpr uint32_t kId = 0x00;          // RO  0x42525331 ("BRS1")
+constexpr uint32_t kCtrl = 0x04;        // WO  bit0 START, bit1 IRQ_CLEAR
+constexpr uint32_t kStatus = 0x08;      // RO  bit0 BUSY, bit1 DONE, bit2 ERROR
+constexpr uint32_t kCyclesLo = 0x0C;    // RO  cycles of the last layer, low word
+constexpr uint32_t kCyclesHi = 0x10;    // RO  high word
+constexpr uint32_t kErrorCode = 0x14;   // RO  1 bad descriptor, 2 DMA error
+constexpr uint32_t kLayerCfg = 0x20;    // RW  bit0 FC, bit1 RELU, bits[3:2] POOL (0 none, 1 max, 2 avg), bit4 PER_CHANNEL
+constexpr uint32_t kInC = 0x24;         // RW
+constexpr uint32_t kInH = 0x28;         // RW
+constexpr uint32_t kInW = 0x2C;         // RW
+constexpr uint32_t kOutM = 0x30;        // RW
+constexpr uint32_t kKernel = 0x34;      // RW  kh [15:0], kw [31:16]
+constexpr uint32_t kStride = 0x38;      // RW  sh [15:0], sw [31:16]
+constexpr uint32_t kPad = 0x3C;         // RW  top [7:0], left [15:8], bottom [23:16], right [31:24]
+constexpr uint32_t kInAddr = 0x40;      // RW  DRAM byte addresses
+constexpr uint32_t kWAddr = 0x44;       // RW
+constexpr uint32_t kParamAddr = 0x48;   // RW
+constexpr uint32_t kOutAddr = 0x4C;     // RW
+constexpr uint32_t kSegCfg = 0x50;      // RW  n2 [7:0], p [8], sqrt2 terms K [19:16]
+constexpr uint32_t kPoolKernel = 0x54;  // RW  kh [15:0], kw [31:16]
+constexpr uint32_t kPoolStride = 0x58;  // RW  sh [15:0], sw [31:16]
+constexpr uint32_t kPoolPad = 0x5C;     // RW  top, left, bottom, right bytes
+constexpr uint32_t kMapBytes = 0x60;
+constexpr uint32_t kIdValue = 0x42525331;
+constexpr uint32_t kStatusBusy = 1, kStatusDone = 2, kStatusError = 4;
+}  // namespace reg
+
+// The register words of a descriptor (what the host writes), and back.
+std::vector<std::pair<uint32_t, uint32_t>> descriptor_registers(const LayerDescriptor& d, int sqrt2_terms);
+LayerDescriptor descriptor_from_registers(const std::array<uint32_t, reg::kMapBytes / 4>& regs, int* sqrt2_terms);
+
+// Per-layer statistics the controller keeps (the last layer's and totals).
+struct LayerStats {
+  LayerCycles cycles;
+  uint64_t macs = 0;
+  uint64_t folds = 0;
+  uint64_t array_overflows = 0, output_overflows = 0;
+  RequantStats requant;
+  uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
+  uint64_t weight_reads = 0, input_reads = 0, input_writes = 0, output_reads = 0, output_writes = 0;  // words
+  uint64_t weight_writes = 0, decodes = 0;
+};
+
+class Controller : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Controller);
+  sc_core::sc_in<bool> clk;
+  sc_core::sc_out<bool> irq;
+  tlm_utils::simple_target_socket<Controller> reg_socket;
+
+  Controller(sc_core::sc_module_name name, const ArchConfig& arch, PeArray* array, Dma* dma, Sram* wbuf, Sram* ibuf,
+             Sram* obuf);
+
+  const LayerStats& last_layer() const { return last_; }
+  const std::string& error_message() const { return error_; }
+  // Controller state for traces: 0 idle, 1 DMA, 2 fold, 3 output stage.
+  const int& state() const { return state_; }
+  const uint64_t& fold_index() const { return fold_index_; }
+  sc_core::sc_time clock_period() const { return period_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  void run();
+  void run_layer(const LayerDescriptor& d, int sqrt2_terms);
+  uint64_t dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes);
+  uint64_t dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes);
+  void wait_cycles(uint64_t n);
+
+  ArchConfig arch_;
+  PeArray* array_;
+  Dma* dma_;
+  Sram *wbuf_, *ibuf_, *obuf_;
+  sc_core::sc_time period_;
+  std::array<uint32_t, reg::kMapBytes / 4> regs_{};
+  sc_core::sc_event start_;
+  LayerStats last_;
+  std::string error_;
+  int state_ = 0;
+  uint64_t fold_index_ = 0;
+};
+
+}  // namespace brsim

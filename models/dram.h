@@ -1,0 +1,72 @@
+// DRAM model (ARCHITECTURE.md "data flow"): a byte-addressed memory behind
+// TLM-2.0 target sockets, loosely timed. Each transaction costs
+// latency + ceil(bytes / bytes_per_cycle) clock cycles, annotated on the
+// delay. The host socket loads and reads tensors; the DMA socket is the
+// accelerator's. Bytes and transactions are counted per socket.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "arch.h"
+
+namespace brsim {
+
+// SC_REPORT message id of the DRAM: a rejected transaction (bad address,
+// command, byte enables or streaming width) is an SC_WARNING with this id, so
+// tests and runs can count them (sc_report_handler::get_count).
+inline constexpr const char kDramMsgId[] = "brsim/dram";
+
+// Largest modelled memory: addresses must fit the 32-bit space the
+// accelerator's address registers cover.
+inline constexpr uint64_t kDramMaxBytes = uint64_t{1} << 32;
+
+// ConfigError naming the field (dram.size_bytes, dram.latency_cycles,
+// dram.bytes_per_cycle) and its range. Allocates nothing.
+void validate(const DramConfig& d);
+
+struct DramCounters {
+  uint64_t bytes_read = 0, bytes_written = 0, transactions = 0;
+};
+
+class Dram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Dram> host_socket;
+  tlm_utils::simple_target_socket<Dram> dma_socket;
+
+  // Validates cfg (ConfigError) and a positive clock period.
+  Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_core::sc_time clock_period);
+
+  // Cycles one transaction of `bytes` costs: latency + ceil(bytes / bytes_per_cycle).
+  uint64_t transfer_cycles(uint64_t bytes) const;
+  const DramCounters& host_counters() const { return host_; }
+  const DramCounters& dma_counters() const { return dma_; }
+  uint64_t size() const { return size_; }
+  const DramConfig& config() const { return cfg_; }
+
+ private:
+  void b_transport_host(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  void b_transport_dma(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  unsigned debug_transport(tlm::tlm_generic_payload& t);
+  void access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, DramCounters& c);
+  bool in_range(uint64_t addr, uint64_t len) const { return addr < size_ && len <= size_ - addr; }
+
+  // calloc'd storage: zero pages cost nothing until touched, so the default
+  // 256 MiB memory is cheap for a network that uses a few hundred KiB.
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+
+  DramConfig cfg_;
+  sc_core::sc_time period_;
+  uint64_t size_ = 0;
+  std::unique_ptr<uint8_t[], FreeDeleter> mem_;
+  DramCounters host_, dma_;
+};
+
+}  // namespace brsim

@@ -1,0 +1,191 @@
+#include "layer_schedule.h"
+
+#include <algorithm>
+
+#include "errors.h"
+
+namespace brsim {
+
+namespace {
+uint32_t window_out(uint32_t in, uint32_t k, uint32_t s, uint32_t a, uint32_t b) {
+  return (in + a + b - k) / s + 1;
+}
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+void need(bool ok, const std::string& what) {
+  if (!ok) throw ConfigError("invalid layer: " + what);
+}
+}  // namespace
+
+uint32_t LayerDescriptor::out_h() const { return window_out(in_h, kh, stride_h, pad_t, pad_b); }
+uint32_t LayerDescriptor::out_w() const { return window_out(in_w, kw, stride_w, pad_l, pad_r); }
+uint32_t LayerDescriptor::pooled_h() const { return window_out(out_h(), pool_kh, pool_sh, pool_pt, pool_pb); }
+uint32_t LayerDescriptor::pooled_w() const { return window_out(out_w(), pool_kw, pool_sw, pool_pl, pool_pr); }
+
+void validate(const LayerDescriptor& d, const ArchConfig& a) {
+  const uint32_t lim = 1u << 16;
+  need(d.in_c >= 1 && d.in_c < lim, "in_c " + std::to_string(d.in_c) + ": expected [1, 65535]");
+  need(d.in_h >= 1 && d.in_h < lim && d.in_w >= 1 && d.in_w < lim, "input height/width must be in [1, 65535]");
+  need(d.out_m >= 1 && d.out_m < lim, "out_m " + std::to_string(d.out_m) + ": expected [1, 65535]");
+  need(d.kh >= 1 && d.kw >= 1, "kernel must be at least 1x1");
+  need(d.stride_h >= 1 && d.stride_w >= 1, "strides must be >= 1");
+  need(d.pad_t < d.kh && d.pad_b < d.kh && d.pad_l < d.kw && d.pad_r < d.kw,
+       "padding must be smaller than the kernel");
+  need(d.in_h + d.pad_t + d.pad_b >= d.kh && d.in_w + d.pad_l + d.pad_r >= d.kw,
+       "kernel " + std::to_string(d.kh) + "x" + std::to_string(d.kw) + " larger than the padded input " +
+           std::to_string(d.in_h) + "x" + std::to_string(d.in_w));
+  if (d.fc) need(d.in_h == 1 && d.in_w == 1 && d.kh == 1 && d.kw == 1, "an FC layer has a 1x1 input and kernel");
+  if (d.pool != PoolKind::None) {
+    need(d.pool_kh >= 1 && d.pool_kw >= 1 && d.pool_sh >= 1 && d.pool_sw >= 1, "pooling window and stride >= 1");
+    need(d.pool_pt < d.pool_kh && d.pool_pb < d.pool_kh && d.pool_pl < d.pool_kw && d.pool_pr < d.pool_kw,
+         "pooling padding must be smaller than its window");
+    need(d.out_h() + d.pool_pt + d.pool_pb >= d.pool_kh && d.out_w() + d.pool_pl + d.pool_pr >= d.pool_kw,
+         "pooling window larger than the padded output");
+  }
+  if (a.pe == PeType::BrsLog && !d.per_channel) {
+    SegmentConfig c{a.weight_bits, d.n2, d.p, 0};
+    validate(c);
+  }
+}
+
+int stored_weight_bits(const ArchConfig& a) { return a.pe == PeType::Fixed16 ? 16 : a.weight_bits; }
+
+uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a) {
+  return ceil_div(rows * cols * static_cast<uint64_t>(stored_weight_bits(a)), 8);
+}
+
+uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt) {
+  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+  const uint64_t K = d.gemm_k(), M = d.gemm_m(), kts = ceil_div(K, R);
+  uint64_t off = 0;
+  for (uint64_t m = 0; m <= mt; ++m) {
+    const uint64_t cols = std::min(C, M - m * C);
+    for (uint64_t k = 0; k < kts; ++k) {
+      if (m == mt && k == kt) return off;
+      off += weight_tile_bytes(std::min(R, K - k * R), cols, a);
+    }
+  }
+  return off;
+}
+
+uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a) {
+  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+  const uint64_t K = d.gemm_k(), M = d.gemm_m();
+  uint64_t total = 0;
+  for (uint64_t m = 0; m * C < M; ++m)
+    for (uint64_t k = 0; k * R < K; ++k) total += weight_tile_bytes(std::min(R, K - k * R), std::min(C, M - m * C), a);
+  return total;
+}
+
+uint64_t WsSchedule::tile_rows(uint64_t kt) const { return std::min<uint64_t>(static_cast<uint64_t>(rows), K - kt * rows); }
+uint64_t WsSchedule::tile_cols(uint64_t mt) const { return std::min<uint64_t>(static_cast<uint64_t>(cols), M - mt * cols); }
+
+void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1) {
+  const int64_t first = static_cast<int64_t>(oy0) * d.stride_h - d.pad_t;
+  const int64_t last = static_cast<int64_t>(oy1 - 1) * d.stride_h - d.pad_t + d.kh - 1;
+  *y0 = static_cast<uint32_t>(std::max<int64_t>(0, first));
+  *y1 = static_cast<uint32_t>(std::min<int64_t>(d.in_h, last + 1));
+}
+
+WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a) {
+  validate(d, a);
+  WsSchedule s;
+  s.rows = a.rows, s.cols = a.cols;
+  s.P = d.gemm_p(), s.K = d.gemm_k(), s.M = d.gemm_m();
+  s.k_tiles = ceil_div(s.K, static_cast<uint64_t>(a.rows));
+  s.m_tiles = ceil_div(s.M, static_cast<uint64_t>(a.cols));
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a)), cb = static_cast<uint64_t>(acc_bytes(a));
+  const uint64_t wtile = weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
+  if (wtile > a.weight_buffer.capacity_bytes)
+    throw ConfigError("weight_buffer too small for one tile: a " + std::to_string(a.rows) + "x" +
+                      std::to_string(a.cols) + " weight tile needs " + std::to_string(wtile) +
+                      " bytes, capacity_bytes is " + std::to_string(a.weight_buffer.capacity_bytes));
+  const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * a.cols * ab;
+  const uint32_t oh = d.out_h();
+  uint32_t best = 0;
+  for (uint32_t rows = 1; rows <= oh; ++rows) {
+    uint32_t y0, y1;
+    // The tallest input band of this height (a band away from the padding).
+    band_input_rows(d, 0, rows, &y0, &y1);
+    uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{rows} - 1) * d.stride_h + d.kh);
+    in_rows = std::max<uint64_t>(in_rows, y1 - y0);
+    const uint64_t in_bytes = uint64_t{d.in_c} * in_rows * d.in_w * ab;
+    const uint64_t out_bytes = uint64_t{rows} * d.out_w() * a.cols * cb + staging;
+    if (in_bytes > a.input_buffer.capacity_bytes || out_bytes > a.output_buffer.capacity_bytes) {
+      if (rows == 1) {
+        const bool in = in_bytes > a.input_buffer.capacity_bytes;
+        throw ConfigError(std::string(in ? "input_buffer" : "output_buffer") +
+                          " too small for one tile: one output row needs " +
+                          std::to_string(in ? in_bytes : out_bytes) + " bytes" +
+                          (in ? " of input rows" : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
+                          ", capacity_bytes is " +
+                          std::to_string(in ? a.input_buffer.capacity_bytes : a.output_buffer.capacity_bytes));
+      }
+      break;
+    }
+    best = rows;
+  }
+  s.band_rows = best;
+  s.bands = static_cast<uint32_t>(ceil_div(oh, best));
+  return s;
+}
+
+std::vector<Chunk> input_band_chunks(const LayerDescriptor& d, const ArchConfig& a, uint32_t y0, uint32_t y1) {
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+  const uint64_t plane = uint64_t{d.in_h} * d.in_w * ab, row = uint64_t{d.in_w} * ab;
+  if (y0 == 0 && y1 == d.in_h) return {{d.in_addr, plane * d.in_c}};
+  std::vector<Chunk> out;
+  for (uint32_t c = 0; c < d.in_c; ++c) out.push_back({d.in_addr + c * plane + y0 * row, (y1 - y0) * row});
+  return out;
+}
+
+std::vector<Chunk> output_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t m0, uint32_t n, uint32_t oy0,
+                                 uint32_t oy1, const ArchConfig& a) {
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+  const uint64_t plane = uint64_t{h} * w * ab, row = uint64_t{w} * ab;
+  if (oy0 == 0 && oy1 == h) return {{base + m0 * plane, plane * n}};
+  std::vector<Chunk> out;
+  for (uint32_t m = m0; m < m0 + n; ++m) out.push_back({base + m * plane + oy0 * row, (oy1 - oy0) * row});
+  return out;
+}
+
+uint64_t dram_cycles(uint64_t bytes, const DramConfig& d) {
+  return static_cast<uint64_t>(d.latency_cycles) + ceil_div(bytes, static_cast<uint64_t>(d.bytes_per_cycle));
+}
+
+LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a) {
+  const WsSchedule s = make_ws_schedule(d, a);
+  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+  const uint32_t oh = d.out_h(), ow = d.out_w();
+  LayerCycles cy;
+  auto dma = [&](const std::vector<Chunk>& chunks) {
+    for (const Chunk& c : chunks) cy.stall += dram_cycles(c.bytes, a.dram);
+  };
+  for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
+    const uint64_t cols = s.tile_cols(mt);
+    cy.stall += dram_cycles(cols * kParamBytes, a.dram);
+    for (uint32_t b = 0; b < s.bands; ++b) {
+      const uint32_t oy0 = b * s.band_rows, oy1 = std::min(oh, oy0 + s.band_rows);
+      const uint64_t pb = uint64_t{oy1 - oy0} * ow;
+      uint32_t y0, y1;
+      band_input_rows(d, oy0, oy1, &y0, &y1);
+      dma(input_band_chunks(d, a, y0, y1));
+      for (uint64_t kt = 0; kt < s.k_tiles; ++kt) {
+        cy.stall += dram_cycles(weight_tile_bytes(s.tile_rows(kt), cols, a), a.dram);
+        cy.weight_load += R;
+        cy.compute += pb;
+        cy.drain += R + C - 1;
+      }
+      cy.output += pb;  // one output pixel (C' lanes) per cycle
+      if (d.pool == PoolKind::None)
+        dma(output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), oy0, oy1, a));
+    }
+    if (d.pool != PoolKind::None) {
+      const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
+      cy.output += uint64_t{ph} * pw * d.pool_kh * d.pool_kw;  // one window element per cycle, C' lanes
+      dma(output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), 0, ph, a));
+    }
+  }
+  return cy;
+}
+
+}  // namespace brsim

@@ -1,0 +1,110 @@
+// One layer as the accelerator runs it: the descriptor the host programs
+// (shapes, DRAM addresses, segment configuration, requantization, ReLU and
+// pooling), the weight-stationary schedule (m-tile -> output-row band ->
+// k-tile folds), the DRAM transfers it makes, and the closed form of its
+// cycle count (README "Cycle model"), which the cycle-by-cycle model must meet.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "arch.h"
+
+namespace brsim {
+
+enum class PoolKind : uint32_t { None = 0, Max = 1, Avg = 2 };
+
+struct LayerDescriptor {
+  bool fc = false;  // fully connected: the input is a vector of in_c values
+  uint32_t in_c = 1, in_h = 1, in_w = 1, out_m = 1;
+  uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
+  uint32_t pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  uint64_t in_addr = 0, w_addr = 0, param_addr = 0, out_addr = 0;  // DRAM byte addresses
+  int n2 = 0, p = 0;         // per-layer segment split (BRSLog)
+  bool per_channel = false;  // take n2, p per output channel from the parameter table
+  bool relu = false;
+  PoolKind pool = PoolKind::None;
+  uint32_t pool_kh = 2, pool_kw = 2, pool_sh = 2, pool_sw = 2;
+  uint32_t pool_pt = 0, pool_pl = 0, pool_pb = 0, pool_pr = 0;
+
+  uint32_t out_h() const;
+  uint32_t out_w() const;
+  uint32_t pooled_h() const;
+  uint32_t pooled_w() const;
+  uint64_t gemm_p() const { return uint64_t{out_h()} * out_w(); }
+  uint64_t gemm_k() const { return uint64_t{in_c} * kh * kw; }
+  uint64_t gemm_m() const { return out_m; }
+  uint64_t macs() const { return gemm_p() * gemm_k() * gemm_m(); }
+  // Output tensor as written to DRAM (pooled if pooling): channels x h x w.
+  uint32_t final_h() const { return pool == PoolKind::None ? out_h() : pooled_h(); }
+  uint32_t final_w() const { return pool == PoolKind::None ? out_w() : pooled_w(); }
+};
+
+// Throws ConfigError naming the field for impossible shapes.
+void validate(const LayerDescriptor& d, const ArchConfig& a);
+
+// Parameter table entry per output channel, 16 bytes in DRAM:
+// bias (int64, accumulator units), shift r (int32), n2 (u8), p (u8), 2 pad.
+constexpr uint64_t kParamBytes = 16;
+
+// Bits of one stored weight: the code width (BRSLog) or 16 (fixed16).
+int stored_weight_bits(const ArchConfig& a);
+// Bytes of the weight tile (k-tile kt, m-tile mt) in DRAM and its offset
+// from w_addr. Tiles are stored fold by fold (m-tile major, then k-tile),
+// each R' x C' codes row-major, bit-packed LSB first, padded to a byte.
+uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a);
+uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt);
+uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a);
+
+struct WsSchedule {
+  uint64_t P = 0, K = 0, M = 0;
+  uint64_t k_tiles = 0, m_tiles = 0;
+  uint32_t band_rows = 0;  // output rows per band (the last may be shorter)
+  uint32_t bands = 0;
+  uint64_t tile_rows(uint64_t kt) const;  // R' of k-tile kt
+  uint64_t tile_cols(uint64_t mt) const;  // C' of m-tile mt
+  int rows = 0, cols = 0;
+};
+
+// The schedule: the largest output-row band whose input rows fit the input
+// buffer and whose partial sums (plus the pooling staging) fit the output
+// buffer. ConfigError naming the buffer, the bytes one tile needs and the
+// capacity when not even one row (or one weight tile) fits.
+WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a);
+
+// Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
+void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1);
+
+// A contiguous DRAM transfer.
+struct Chunk {
+  uint64_t addr = 0, bytes = 0;
+};
+// The transfers of one band's input (all channels, rows [y0, y1)), of an
+// m-tile's outputs (channels [m0, m0 + n), rows [oy0, oy1) of an h x w
+// tensor), merged where contiguous (NCHW layout, act_bytes per value).
+std::vector<Chunk> input_band_chunks(const LayerDescriptor& d, const ArchConfig& a, uint32_t y0, uint32_t y1);
+std::vector<Chunk> output_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t m0, uint32_t n, uint32_t oy0,
+                                 uint32_t oy1, const ArchConfig& a);
+
+struct LayerCycles {
+  uint64_t weight_load = 0;  // shifting weight tiles into the array
+  uint64_t compute = 0;      // streaming activations (P per fold)
+  uint64_t drain = 0;        // skew fill and drain (R + C - 1 per fold)
+  uint64_t stall = 0;        // waiting for DRAM transfers
+  uint64_t output = 0;       // output stage: requantize, ReLU, pooling
+  uint64_t total() const { return weight_load + compute + drain + stall + output; }
+  bool operator==(const LayerCycles& o) const {
+    return weight_load == o.weight_load && compute == o.compute && drain == o.drain && stall == o.stall &&
+           output == o.output;
+  }
+};
+
+// Cycles of one DRAM transaction: latency + ceil(bytes / bytes_per_cycle).
+uint64_t dram_cycles(uint64_t bytes, const DramConfig& d);
+
+// The closed form of the WS cycle count (README "Cycle model").
+LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a);
+
+}  // namespace brsim

@@ -1,0 +1,93 @@
+// The PE array (ARCHITECTURE.md "The PE array and its timing"): R x C
+// processing elements, weight stationary, one clocked process over flat PE
+// state. A fold shifts an R x C weight tile in from the top through the
+// per-column weight decoders (R cycles), streams P activation rows in from
+// the left with one cycle of skew per row, and drains the partial sums out of
+// the bottom into the output buffer (R + C - 1 cycles). BRSLog PEs compute
+// with the AE datapath of BRSLOG.md section 6; fixed16 PEs multiply.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+#include "arch.h"
+#include "brslog.h"
+#include "sram.h"
+
+namespace brsim {
+
+// One fold's work, set up by the controller in the buffers.
+struct FoldJob {
+  uint64_t rows = 0, cols = 0;             // R' <= R, C' <= C of this tile
+  const uint32_t* codes = nullptr;         // BRSLog: R' x C' code words, row-major
+  const int16_t* fixed = nullptr;          // fixed16: R' x C' w_q, row-major
+  const SegmentConfig* col_cfg = nullptr;  // BRSLog: segment config of each column (C')
+  int sqrt2_terms = 4;                     // K of this layer
+  const int32_t* act = nullptr;            // A[p][k0 + r] = act[p * act_stride + k0 + r]
+  uint64_t act_stride = 0, k0 = 0, p = 0;  // P of this band
+  int64_t* out = nullptr;                  // P x C' accumulators, row-major (wrapping)
+};
+
+struct PeArrayCounters {
+  uint64_t folds = 0;
+  uint64_t load_cycles = 0, stream_cycles = 0, drain_cycles = 0;
+  uint64_t macs = 0;               // useful MACs: P x R' x C' per fold
+  uint64_t decodes = 0;            // weight decodes (R' x C' per fold)
+  uint64_t array_overflows = 0;    // partial sums that wrapped inside the array
+  uint64_t output_overflows = 0;   // accumulations that wrapped in the output buffer
+};
+
+class PeArray : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(PeArray);
+  sc_core::sc_in<bool> clk;
+
+  PeArray(sc_core::sc_module_name name, const ArchConfig& arch, Sram* weight_buf, Sram* input_buf, Sram* output_buf);
+
+  // Starts a fold on the next rising edge; done() fires after its last edge.
+  void start(const FoldJob& job);
+  const sc_core::sc_event& done() const { return done_; }
+  bool busy() const { return phase_ != Phase::Idle; }
+  const PeArrayCounters& counters() const { return counters_; }
+
+  // PE state, for traces and tests (stable addresses for the whole run).
+  int rows() const { return R_; }
+  int cols() const { return C_; }
+  const std::vector<int64_t>& psum() const { return psum_; }
+  const std::vector<int64_t>& act() const { return act_; }
+  const std::vector<DecodedWeight>& decoded() const { return dec_; }
+  const std::vector<int64_t>& weights() const { return weff_; }
+
+ private:
+  enum class Phase { Idle, Load, Stream };
+  void tick();
+  void load_edge();
+  void stream_edge();
+  template <bool kChecked>
+  void mac_rows();
+
+  int R_, C_;
+  int acc_bits_;
+  int64_t acc_lo_, acc_hi_;
+  PeType pe_;
+  int act_bits_, wbits_;
+  Sram *wbuf_, *ibuf_, *obuf_;
+
+  std::vector<int64_t> weff_;        // effective weight per PE (AE: +-m_K << shift)
+  std::vector<DecodedWeight> dec_;   // decoded weight per PE
+  std::vector<int64_t> act_;         // activation register per PE
+  std::vector<int64_t> psum_;        // partial-sum register per PE
+  std::vector<int64_t> zero_row_;
+  std::vector<int64_t> feed_;        // this edge's activations entering each row
+
+  FoldJob job_;
+  Phase phase_ = Phase::Idle;
+  uint64_t edge_ = 0;                // edge index within the phase
+  bool checked_ = true;              // partial sums may leave the accumulator range
+  sc_core::sc_event start_, done_;
+  PeArrayCounters counters_;
+};
+
+}  // namespace brsim

@@ -1,0 +1,196 @@
+#include "accel_host.h"
+
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <chrono>
+#include <memory>
+
+#include "accelerator.h"
+#include "errors.h"
+#include "sc_kernel.h"
+
+namespace brsim {
+
+uint64_t AccelRunResult::cycles() const {
+  uint64_t n = 0;
+  for (const LayerRunStats& l : layers) n += l.stats.cycles.total();
+  return n;
+}
+
+std::string first_mismatch(const std::string& layer, const ActTensor& want, const std::vector<int32_t>& got) {
+  if (got.size() != want.data.size())
+    return layer + ": output has " + std::to_string(got.size()) + " values, the golden model " +
+           std::to_string(want.data.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == want.data[i]) continue;
+    const int64_t hw = want.h * want.w;
+    const int64_t c = static_cast<int64_t>(i) / hw, y = (static_cast<int64_t>(i) % hw) / want.w, x = static_cast<int64_t>(i) % want.w;
+    return layer + ": first mismatch at channel " + std::to_string(c) + ", row " + std::to_string(y) + ", column " +
+           std::to_string(x) + ": hardware " + std::to_string(got[i]) + ", golden " + std::to_string(want.data[i]);
+  }
+  return "";
+}
+
+namespace {
+
+class Host : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Host);
+  tlm_utils::simple_initiator_socket<Host> reg_socket{"reg_socket"};
+  tlm_utils::simple_initiator_socket<Host> mem_socket{"mem_socket"};
+  sc_core::sc_in<bool> irq{"irq"};
+
+  Host(sc_core::sc_module_name n, const AccelProgram& prog, const std::vector<ActTensor>& inputs,
+       const std::vector<std::vector<ActTensor>>* expected, Controller* ctrl, AccelRunResult* out)
+      : sc_module(n), prog_(prog), inputs_(inputs), expected_(expected), ctrl_(ctrl), out_(out) {
+    SC_THREAD(main);
+  }
+
+ private:
+  void access(tlm_utils::simple_initiator_socket<Host>& s, tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+              uint64_t len) {
+    tlm::tlm_generic_payload t;
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(data);
+    t.set_data_length(static_cast<unsigned>(len));
+    t.set_streaming_width(static_cast<unsigned>(len));
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    s->b_transport(t, delay);  // host-side loads take no accelerator time
+    if (!t.is_response_ok())
+      throw ConfigError("host access at 0x" + to_hex(addr) + " (" + std::to_string(len) + " bytes) failed: " +
+                        t.get_response_string());
+  }
+  static std::string to_hex(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(v));
+    return b;
+  }
+  void write_reg(uint32_t a, uint32_t v) { access(reg_socket, tlm::TLM_WRITE_COMMAND, a, reinterpret_cast<uint8_t*>(&v), 4); }
+  uint32_t read_reg(uint32_t a) {
+    uint32_t v = 0;
+    access(reg_socket, tlm::TLM_READ_COMMAND, a, reinterpret_cast<uint8_t*>(&v), 4);
+    return v;
+  }
+  void write_mem(uint64_t a, std::vector<uint8_t> bytes) {
+    if (!bytes.empty()) access(mem_socket, tlm::TLM_WRITE_COMMAND, a, bytes.data(), bytes.size());
+  }
+  std::vector<uint8_t> read_mem(uint64_t a, uint64_t n) {
+    std::vector<uint8_t> b(n);
+    if (n) access(mem_socket, tlm::TLM_READ_COMMAND, a, b.data(), n);
+    return b;
+  }
+
+  void main() {
+    try {
+      run();
+    } catch (const ConfigError& e) {
+      out_->error = e.what();
+    }
+    sc_core::sc_stop();
+  }
+
+  void run() {
+    const ArchConfig& a = prog_.arch;
+    if (read_reg(reg::kId) != reg::kIdValue) throw ConfigError("accelerator ID register mismatch");
+    for (const AccelLayer& l : prog_.layers) {
+      write_mem(l.desc.w_addr, l.weights);
+      write_mem(l.desc.param_addr, l.params);
+      LayerRunStats s;
+      s.name = l.name;
+      s.desc = l.desc;
+      s.closed_form = ws_closed_form(l.desc, a);
+      out_->layers.push_back(s);
+    }
+    for (size_t img = 0; img < inputs_.size(); ++img) {
+      write_mem(prog_.input_addr(), encode_activations(inputs_[img].data, a));
+      std::vector<int32_t> got;
+      for (size_t li = 0; li < prog_.layers.size(); ++li) {
+        const AccelLayer& l = prog_.layers[li];
+        for (const auto& [addr, value] : descriptor_registers(l.desc, l.sqrt2_terms)) write_reg(addr, value);
+        write_reg(reg::kCtrl, 1);  // START
+        wait(irq.posedge_event());
+        const uint32_t status = read_reg(reg::kStatus);
+        write_reg(reg::kCtrl, 2);  // IRQ_CLEAR
+        if (status & reg::kStatusError) {
+          out_->error = "layer " + l.name + ": accelerator error " + std::to_string(read_reg(reg::kErrorCode)) + ": " +
+                        ctrl_->error_message();
+          return;
+        }
+        const uint64_t cycles = read_reg(reg::kCyclesLo) | (uint64_t{read_reg(reg::kCyclesHi)} << 32);
+        LayerRunStats& s = out_->layers[li];
+        const LayerStats& ls = ctrl_->last_layer();
+        if (cycles != ls.cycles.total()) throw ConfigError("cycle register disagrees with the controller's count");
+        accumulate(s.stats, ls);
+        ++s.images;
+        const uint64_t n = uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w();
+        got = decode_activations(read_mem(l.desc.out_addr, n * static_cast<uint64_t>(act_bytes(a))), a);
+        if (expected_) {
+          ++out_->tensors_compared;
+          const std::string m = first_mismatch("image " + std::to_string(img) + ", layer " + l.name,
+                                               (*expected_)[img][li], got);
+          if (!m.empty()) {
+            out_->bit_exact = false;
+            out_->mismatch = m;
+            return;
+          }
+        }
+      }
+      out_->outputs.push_back(std::move(got));
+      ++out_->images;
+    }
+  }
+
+  static void accumulate(LayerStats& t, const LayerStats& s) {
+    t.cycles.weight_load += s.cycles.weight_load;
+    t.cycles.compute += s.cycles.compute;
+    t.cycles.drain += s.cycles.drain;
+    t.cycles.stall += s.cycles.stall;
+    t.cycles.output += s.cycles.output;
+    t.macs += s.macs;
+    t.folds += s.folds;
+    t.array_overflows += s.array_overflows;
+    t.output_overflows += s.output_overflows;
+    t.requant.merge(s.requant);
+    t.dram_bytes_read += s.dram_bytes_read;
+    t.dram_bytes_written += s.dram_bytes_written;
+    t.weight_reads += s.weight_reads;
+    t.weight_writes += s.weight_writes;
+    t.input_reads += s.input_reads;
+    t.input_writes += s.input_writes;
+    t.output_reads += s.output_reads;
+    t.output_writes += s.output_writes;
+    t.decodes += s.decodes;
+  }
+
+  const AccelProgram& prog_;
+  const std::vector<ActTensor>& inputs_;
+  const std::vector<std::vector<ActTensor>>* expected_;
+  Controller* ctrl_;
+  AccelRunResult* out_;
+};
+
+}  // namespace
+
+AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
+                               const std::vector<std::vector<ActTensor>>* expected) {
+  quiet_systemc_banner();
+  reset_systemc_kernel();
+  AccelRunResult result;
+  {
+    Accelerator acc("accelerator", prog.arch);
+    Host host("host", prog, inputs, expected, &acc.controller, &result);
+    host.reg_socket.bind(acc.reg_socket());
+    host.mem_socket.bind(acc.mem_socket());
+    host.irq(acc.irq);
+    const auto t0 = std::chrono::steady_clock::now();
+    sc_core::sc_start();
+    result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  reset_systemc_kernel();
+  if (!result.error.empty()) throw ConfigError(result.error);
+  return result;
+}
+
+}  // namespace brsim

@@ -1,0 +1,47 @@
+// The host side of a simulation (ARCHITECTURE.md "data flow"): writes the
+// program's weights, parameters and each input into the DRAM model over
+// TLM-2.0, programs every layer's registers, starts it, waits for the done
+// interrupt, reads the output back, and hands it to the scoreboard, which
+// compares it with the golden model bit for bit and stops at the first
+// mismatch (with its coordinates).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "accel_program.h"
+#include "controller.h"
+#include "golden.h"
+
+namespace brsim {
+
+struct LayerRunStats {
+  std::string name;
+  LayerDescriptor desc;
+  LayerStats stats;         // summed over the images run
+  LayerCycles closed_form;  // per image
+  uint64_t images = 0;
+};
+
+struct AccelRunResult {
+  std::vector<LayerRunStats> layers;
+  uint64_t images = 0;
+  std::vector<std::vector<int32_t>> outputs;  // the last layer's output per image
+  bool bit_exact = true;                      // every compared tensor matched
+  uint64_t tensors_compared = 0;
+  std::string mismatch;                       // the first mismatch, if any
+  std::string error;                          // an accelerator error (status ERROR)
+  double host_seconds = 0;                    // wall time inside the simulation kernel
+  uint64_t cycles() const;                    // all layers, all images
+};
+
+// Runs each input through the accelerator. expected[i][l] is the golden
+// output of accelerator layer l on input i; pass nullptr to skip checking.
+AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
+                               const std::vector<std::vector<ActTensor>>* expected);
+
+// Describes the first difference of two tensors ("" when equal).
+std::string first_mismatch(const std::string& layer, const ActTensor& want, const std::vector<int32_t>& got);
+
+}  // namespace brsim

@@ -1,0 +1,179 @@
+#include "accel_program.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "errors.h"
+
+namespace brsim {
+
+namespace {
+
+uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
+
+void put_bits(std::vector<uint8_t>& out, uint64_t* bit, uint32_t v, int bits) {
+  for (int b = 0; b < bits; ++b, ++*bit)
+    if ((v >> b) & 1u) out[*bit / 8] |= static_cast<uint8_t>(1u << (*bit % 8));
+}
+
+}  // namespace
+
+std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
+  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+  const uint64_t K = static_cast<uint64_t>(w.k), M = static_cast<uint64_t>(w.m);
+  const int bits = stored_weight_bits(a);
+  std::vector<uint8_t> out;
+  for (uint64_t m0 = 0; m0 < M; m0 += C)
+    for (uint64_t k0 = 0; k0 < K; k0 += R) {
+      const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
+      std::vector<uint8_t> tile(weight_tile_bytes(rows, cols, a), 0);
+      uint64_t bit = 0;
+      for (uint64_t r = 0; r < rows; ++r)
+        for (uint64_t c = 0; c < cols; ++c) {
+          const size_t i = static_cast<size_t>((k0 + r) * M + m0 + c);
+          const uint32_t v = w.fixed16 ? static_cast<uint16_t>(w.fixed[i]) : w.codes[i];
+          put_bits(tile, &bit, v, bits);
+        }
+      out.insert(out.end(), tile.begin(), tile.end());
+    }
+  return out;
+}
+
+std::vector<uint8_t> pack_params(const QLayer& q, const ArchConfig&) {
+  const size_t m = q.bias_q.size();
+  std::vector<uint8_t> out(m * kParamBytes, 0);
+  for (size_t c = 0; c < m; ++c) {
+    uint8_t* e = &out[c * kParamBytes];
+    const int64_t b = q.bias_q[c];
+    const int32_t s = q.shift[c];
+    std::memcpy(e, &b, 8);
+    std::memcpy(e + 8, &s, 4);
+    if (!q.iw.fixed16) {
+      const SegmentConfig& cfg = q.iw.config_of_column(static_cast<int64_t>(c));
+      e[12] = static_cast<uint8_t>(cfg.n2);
+      e[13] = static_cast<uint8_t>(cfg.p);
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> encode_activations(const std::vector<int32_t>& v, const ArchConfig& a) {
+  const int ab = act_bytes(a);
+  std::vector<uint8_t> out(v.size() * static_cast<size_t>(ab));
+  for (size_t i = 0; i < v.size(); ++i)
+    for (int b = 0; b < ab; ++b) out[i * static_cast<size_t>(ab) + static_cast<size_t>(b)] =
+        static_cast<uint8_t>(static_cast<uint32_t>(v[i]) >> (8 * b));
+  return out;
+}
+
+std::vector<int32_t> decode_activations(const std::vector<uint8_t>& bytes, const ArchConfig& a) {
+  const int ab = act_bytes(a);
+  std::vector<int32_t> out(bytes.size() / static_cast<size_t>(ab));
+  const int shift = 32 - 8 * ab;
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t u = 0;
+    for (int b = 0; b < ab; ++b) u |= uint32_t{bytes[i * static_cast<size_t>(ab) + static_cast<size_t>(b)]} << (8 * b);
+    out[i] = static_cast<int32_t>(u << shift) >> shift;
+  }
+  return out;
+}
+
+AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) {
+  validate(arch);
+  const Network& net = *q.net;
+  const QuantOptions& wo = q.options.weights;
+  const bool fixed = wo.policy.kind == PolicyKind::Fixed16;
+  const std::string where = net.source + ": ";
+  if (q.options.exact_sqrt2) throw ConfigError(where + "K = exact is a float reference; the hardware needs K in 1..7");
+  if (fixed != (arch.pe == PeType::Fixed16))
+    throw ConfigError(where + "policy " + wo.policy.name() + " does not run on the " + to_string(arch.pe) +
+                      " PE array (use --pe " + (fixed ? "fixed16" : "brslog") + ")");
+  if (!fixed && wo.bits != arch.weight_bits)
+    throw ConfigError(where + "weights are " + std::to_string(wo.bits) + "-bit codes, the array decodes " +
+                      std::to_string(arch.weight_bits) + "-bit codes");
+  if (q.formats.act_bits != arch.datapath.act_bits)
+    throw ConfigError(where + "activations are " + std::to_string(q.formats.act_bits) + "-bit, the array's are " +
+                      std::to_string(arch.datapath.act_bits) + "-bit");
+  AccelProgram prog;
+  prog.arch = arch;
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    if (l.kind == LayerKind::Flatten) continue;
+    if (!l.has_weights())
+      throw ConfigError(where + "layer '" + l.name + "' (" + to_string(l.kind) +
+                        "): pooling is fused into the output stage of the Conv/FC layer it follows; it cannot stand alone");
+    AccelLayer al;
+    al.name = l.name;
+    al.compute_index = al.output_index = i;
+    LayerDescriptor& d = al.desc;
+    d.fc = l.kind == LayerKind::Dense;
+    if (d.fc) {
+      d.in_c = static_cast<uint32_t>(l.in.numel());
+    } else {
+      d.in_c = static_cast<uint32_t>(l.in.c), d.in_h = static_cast<uint32_t>(l.in.h), d.in_w = static_cast<uint32_t>(l.in.w);
+      const Window& w = l.window;
+      d.kh = static_cast<uint32_t>(w.kh), d.kw = static_cast<uint32_t>(w.kw);
+      d.stride_h = static_cast<uint32_t>(w.stride_h), d.stride_w = static_cast<uint32_t>(w.stride_w);
+      d.pad_t = static_cast<uint32_t>(w.pad_top), d.pad_l = static_cast<uint32_t>(w.pad_left);
+      d.pad_b = static_cast<uint32_t>(w.pad_bottom), d.pad_r = static_cast<uint32_t>(w.pad_right);
+    }
+    d.out_m = static_cast<uint32_t>(l.out.c);
+    d.relu = l.relu;
+    const QLayer& ql = q.layers[i];
+    if (!fixed) {
+      d.per_channel = ql.qw.configs.size() > 1;
+      d.n2 = ql.qw.configs[0].n2;
+      d.p = ql.qw.configs[0].p;
+      al.sqrt2_terms = wo.datapath.sqrt2_terms;
+    }
+    // Fuse a pooling layer that directly follows.
+    if (i + 1 < net.layers.size()) {
+      const Layer& n = net.layers[i + 1];
+      if (n.kind == LayerKind::MaxPool || n.kind == LayerKind::AvgPool || n.kind == LayerKind::GlobalAvgPool) {
+        d.pool = n.kind == LayerKind::MaxPool ? PoolKind::Max : PoolKind::Avg;
+        const Window& pw = n.window;
+        d.pool_kh = static_cast<uint32_t>(pw.kh), d.pool_kw = static_cast<uint32_t>(pw.kw);
+        d.pool_sh = static_cast<uint32_t>(pw.stride_h), d.pool_sw = static_cast<uint32_t>(pw.stride_w);
+        d.pool_pt = static_cast<uint32_t>(pw.pad_top), d.pool_pl = static_cast<uint32_t>(pw.pad_left);
+        d.pool_pb = static_cast<uint32_t>(pw.pad_bottom), d.pool_pr = static_cast<uint32_t>(pw.pad_right);
+        if (n.relu && !d.relu) {
+          if (d.pool != PoolKind::Max)
+            throw ConfigError(where + "layer '" + n.name + "': a ReLU after average pooling is not supported");
+          d.relu = true;  // max(relu(x)) == relu(max(x))
+        }
+        al.name += "+" + n.name;
+        al.output_index = ++i;
+      }
+    }
+    validate(d, arch);
+    make_ws_schedule(d, arch);  // buffer capacity errors name the buffer
+    al.weights = pack_weights(ql.iw, arch);
+    al.params = pack_params(ql, arch);
+    prog.layers.push_back(std::move(al));
+  }
+  if (prog.layers.empty()) throw ConfigError(where + "no Conv or FC layer to run");
+  // DRAM layout: weights and parameters, then two activation regions.
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(arch));
+  uint64_t addr = 0, largest = static_cast<uint64_t>(net.input.numel());
+  for (AccelLayer& l : prog.layers) {
+    l.desc.w_addr = addr;
+    addr = align64(addr + l.weights.size());
+    l.desc.param_addr = addr;
+    addr = align64(addr + l.params.size());
+    largest = std::max<uint64_t>(largest, uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w());
+  }
+  prog.act_region_bytes = align64(largest * ab);
+  prog.act_addr[0] = addr;
+  prog.act_addr[1] = addr + prog.act_region_bytes;
+  prog.dram_bytes_used = prog.act_addr[1] + prog.act_region_bytes;
+  if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
+    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM; dram.size_bytes is " +
+                      std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
+  for (size_t i = 0; i < prog.layers.size(); ++i) {
+    prog.layers[i].desc.in_addr = prog.act_addr[i % 2];
+    prog.layers[i].desc.out_addr = prog.act_addr[(i + 1) % 2];
+  }
+  return prog;
+}
+
+}  // namespace brsim

@@ -1,0 +1,282 @@
+// The cycle-accurate accelerator end to end: bit exact against the golden
+// model (shipped network and random layers), cycle counts equal to the
+// closed form on random shapes and array sizes, the register map over
+// TLM-2.0, and bad configurations rejected.
+#include <gtest/gtest.h>
+
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <random>
+
+#include "accel_host.h"
+#include "accelerator.h"
+#include "errors.h"
+#include "float_infer.h"
+#include "idx_dataset.h"
+#include "onnx_import.h"
+#include "qnet.h"
+#include "sc_kernel.h"
+#include "synthetic_layer.h"
+
+using namespace brsim;
+
+namespace {
+
+NetQuantOptions brslog_k(int k, PolicyKind kind = PolicyKind::BrsLog) {
+  NetQuantOptions o;
+  o.weights.policy.kind = kind;
+  o.weights.datapath.sqrt2_terms = k;
+  return o;
+}
+
+// Golden outputs of each accelerator layer for each input.
+std::vector<std::vector<ActTensor>> golden_per_layer(const QuantizedNetwork& q, const AccelProgram& p,
+                                                     const std::vector<std::vector<float>>& inputs,
+                                                     std::vector<ActTensor>* quantized_inputs) {
+  std::vector<std::vector<ActTensor>> out;
+  for (const auto& x : inputs) {
+    std::vector<ActTensor> outs;
+    run_quantized(q, x, nullptr, &outs);
+    quantized_inputs->push_back(quantize_input(q, x, nullptr));
+    std::vector<ActTensor> per;
+    for (const AccelLayer& l : p.layers) per.push_back(outs[l.output_index]);
+    out.push_back(per);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Accelerator, ShippedModelIsBitExactAndMeetsTheClosedForm) {
+  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_lenet.onnx"));
+  const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
+  const ImageSet test = load_idx(kFashionMnistDir, "t10k", 3);
+  const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
+  const ArchConfig arch;
+  const AccelProgram prog = compile_network(q, arch);
+  ASSERT_EQ(prog.layers.size(), 4u);  // conv1+pool, conv2+pool, fc1, fc2
+  std::vector<std::vector<float>> inputs;
+  for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
+  std::vector<ActTensor> qin;
+  const auto expected = golden_per_layer(q, prog, inputs, &qin);
+  const AccelRunResult r = run_accelerator(prog, qin, &expected);
+  EXPECT_TRUE(r.bit_exact) << r.mismatch;
+  EXPECT_EQ(r.images, 3u);
+  EXPECT_EQ(r.tensors_compared, 12u);
+  for (const LayerRunStats& l : r.layers) {
+    const LayerCycles& cf = l.closed_form;
+    EXPECT_EQ(l.stats.cycles.weight_load, 3 * cf.weight_load) << l.name;
+    EXPECT_EQ(l.stats.cycles.compute, 3 * cf.compute) << l.name;
+    EXPECT_EQ(l.stats.cycles.drain, 3 * cf.drain) << l.name;
+    EXPECT_EQ(l.stats.cycles.stall, 3 * cf.stall) << l.name;
+    EXPECT_EQ(l.stats.cycles.output, 3 * cf.output) << l.name;
+    EXPECT_EQ(l.stats.macs, 3 * l.desc.macs()) << l.name;
+  }
+  // The hardware's logits pick the golden model's class.
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(r.outputs[i], expected[i].back().data);
+}
+
+TEST(Accelerator, RandomLayersAndArraysMeetTheClosedFormBitExactly) {
+  std::mt19937_64 rng(4242);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  int cases = 0, k_below_r = 0, m_below_c = 0, one_by_one = 0, banded = 0;
+  for (int t = 0; t < 60; ++t) {
+    LayerSpec s;
+    s.name = "rand" + std::to_string(t);
+    s.fc = t % 7 == 3;
+    s.in_c = pick(1, 20);
+    s.out_m = pick(1, 40);
+    if (!s.fc) {
+      s.kh = s.kw = (t % 5 == 0) ? 1 : pick(1, 5);
+      s.in_h = pick(s.kh, 14);
+      s.in_w = pick(s.kw, 14);
+      s.stride = pick(1, 3);
+      s.pad = pick(0, s.kh - 1);
+    } else {
+      s.in_c = pick(1, 300);
+    }
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(2, 24));
+    a.cols = static_cast<int>(pick(2, 24));
+    a.dram.latency_cycles = static_cast<int>(pick(0, 60));
+    a.dram.bytes_per_cycle = static_cast<int>(pick(1, 32));
+    if (t % 4 == 1) a.output_buffer.capacity_bytes = 4096;  // forces several output-row bands
+    const bool fixed = t % 6 == 5;
+    if (fixed) a.pe = PeType::Fixed16;
+    a.datapath.sqrt2_terms = static_cast<int>(pick(1, 6));
+    const SyntheticLayer sl = make_synthetic_layer(s, 1000 + static_cast<uint64_t>(t));
+    NetQuantOptions o = brslog_k(a.datapath.sqrt2_terms, fixed ? PolicyKind::Fixed16 : PolicyKind::BrsLog);
+    if (t % 3 == 2) o.weights.granularity = Granularity::Channel;
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+    AccelProgram prog;
+    try {
+      prog = compile_network(q, a);
+    } catch (const ConfigError& e) {
+      continue;  // a tile that cannot fit this small buffer: rejected up front
+    }
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const AccelRunResult r = run_accelerator(prog, qin, &expected);
+    ASSERT_TRUE(r.bit_exact) << s.name << " on " << a.rows << "x" << a.cols << ": " << r.mismatch;
+    const LayerRunStats& l = r.layers[0];
+    ASSERT_EQ(l.stats.cycles, l.closed_form) << s.name << " on " << a.rows << "x" << a.cols << ": total "
+                                             << l.stats.cycles.total() << " vs " << l.closed_form.total();
+    EXPECT_EQ(l.stats.macs, l.desc.macs());
+    ++cases;
+    k_below_r += l.desc.gemm_k() < static_cast<uint64_t>(a.rows);
+    m_below_c += l.desc.gemm_m() < static_cast<uint64_t>(a.cols);
+    one_by_one += l.desc.kh == 1 && l.desc.kw == 1;
+    banded += make_ws_schedule(l.desc, a).bands > 1;
+  }
+  EXPECT_GE(cases, 50);
+  EXPECT_GT(k_below_r, 0);
+  EXPECT_GT(m_below_c, 0);
+  EXPECT_GT(one_by_one, 0);
+  EXPECT_GT(banded, 0);
+}
+
+TEST(Accelerator, ScoreboardNamesTheFirstMismatch) {
+  ActTensor want;
+  want.c = 2, want.h = 3, want.w = 4;
+  want.data.assign(24, 7);
+  std::vector<int32_t> got(24, 7);
+  EXPECT_EQ(first_mismatch("L", want, got), "");
+  got[1 * 12 + 2 * 4 + 3] = 9;
+  EXPECT_EQ(first_mismatch("L", want, got), "L: first mismatch at channel 1, row 2, column 3: hardware 9, golden 7");
+}
+
+namespace {
+
+// A bare initiator for register-map tests.
+struct RegProbe : sc_core::sc_module {
+  SC_HAS_PROCESS(RegProbe);
+  tlm_utils::simple_initiator_socket<RegProbe> socket{"socket"};
+  tlm_utils::simple_initiator_socket<RegProbe> mem{"mem"};  // bound, unused
+  std::function<void(RegProbe&)> body;
+  explicit RegProbe(sc_core::sc_module_name n) : sc_module(n) { SC_THREAD(run); }
+  void run() { body(*this); }
+  tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, uint32_t* v, unsigned len = 4) {
+    tlm::tlm_generic_payload t;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(reinterpret_cast<uint8_t*>(v));
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    socket->b_transport(t, d);
+    return t.get_response_status();
+  }
+};
+
+}  // namespace
+
+TEST(RegisterMap, ReadsBackWhatWasWrittenAndRejectsOutsideAccesses) {
+  reset_systemc_kernel();
+  {
+    Accelerator acc("acc", ArchConfig{});
+    RegProbe probe("probe");
+    probe.socket.bind(acc.reg_socket());
+    probe.mem.bind(acc.mem_socket());
+    bool done = false;
+    probe.body = [&](RegProbe& p) {
+      uint32_t v = 0;
+      EXPECT_EQ(p.access(tlm::TLM_READ_COMMAND, reg::kId, &v), tlm::TLM_OK_RESPONSE);
+      EXPECT_EQ(v, reg::kIdValue);
+      for (uint32_t a = reg::kLayerCfg; a < reg::kMapBytes; a += 4) {
+        uint32_t w = 0xA5000000u ^ (a * 2654435761u);
+        EXPECT_EQ(p.access(tlm::TLM_WRITE_COMMAND, a, &w), tlm::TLM_OK_RESPONSE);
+      }
+      for (uint32_t a = reg::kLayerCfg; a < reg::kMapBytes; a += 4) {
+        uint32_t r = 0;
+        EXPECT_EQ(p.access(tlm::TLM_READ_COMMAND, a, &r), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(r, 0xA5000000u ^ (a * 2654435761u)) << "register 0x" << std::hex << a;
+      }
+      uint32_t w = 1;
+      EXPECT_EQ(p.access(tlm::TLM_WRITE_COMMAND, reg::kMapBytes, &w), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      EXPECT_EQ(p.access(tlm::TLM_READ_COMMAND, 0x1000, &w), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      EXPECT_EQ(p.access(tlm::TLM_READ_COMMAND, reg::kInC + 2, &w), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      EXPECT_EQ(p.access(tlm::TLM_READ_COMMAND, reg::kInC, &w, 2), tlm::TLM_BURST_ERROR_RESPONSE);
+      EXPECT_EQ(p.access(tlm::TLM_WRITE_COMMAND, reg::kId, &w), tlm::TLM_COMMAND_ERROR_RESPONSE);
+      EXPECT_EQ(p.access(tlm::TLM_WRITE_COMMAND, reg::kStatus, &w), tlm::TLM_COMMAND_ERROR_RESPONSE);
+      // The descriptor round-trips through the registers.
+      LayerDescriptor d;
+      d.in_c = 7, d.in_h = 9, d.in_w = 11, d.out_m = 13, d.kh = 3, d.kw = 5, d.stride_h = 2, d.stride_w = 1;
+      d.pad_t = 1, d.pad_l = 2, d.pad_b = 0, d.pad_r = 4, d.in_addr = 0x100, d.w_addr = 0x2000, d.n2 = 6, d.p = 1;
+      d.relu = true, d.pool = PoolKind::Avg, d.pool_kh = 3, d.pool_sh = 2;
+      for (const auto& [a, val] : descriptor_registers(d, 5)) {
+        uint32_t x = val;
+        p.access(tlm::TLM_WRITE_COMMAND, a, &x);
+      }
+      std::array<uint32_t, reg::kMapBytes / 4> regs{};
+      for (uint32_t a = 0; a < reg::kMapBytes; a += 4) p.access(tlm::TLM_READ_COMMAND, a, &regs[a / 4]);
+      int k = 0;
+      const LayerDescriptor back = descriptor_from_registers(regs, &k);
+      EXPECT_EQ(k, 5);
+      EXPECT_EQ(back.in_c, 7u);
+      EXPECT_EQ(back.kw, 5u);
+      EXPECT_EQ(back.pad_r, 4u);
+      EXPECT_EQ(back.w_addr, 0x2000u);
+      EXPECT_EQ(back.n2, 6);
+      EXPECT_EQ(back.p, 1);
+      EXPECT_TRUE(back.relu);
+      EXPECT_EQ(back.pool, PoolKind::Avg);
+      EXPECT_EQ(back.pool_kh, 3u);
+      done = true;
+      sc_core::sc_stop();
+    };
+    sc_core::sc_start();
+    EXPECT_TRUE(done);
+  }
+  reset_systemc_kernel();
+}
+
+TEST(ArchValidation, RejectsBadConfigurationsWithClearMessages) {
+  auto message = [](ArchConfig a) {
+    try {
+      validate(a);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  ArchConfig a;
+  a.rows = 0;
+  EXPECT_NE(message(a).find("invalid array rows 0"), std::string::npos);
+  a = ArchConfig{};
+  a.cols = -4;
+  EXPECT_NE(message(a).find("invalid array cols -4"), std::string::npos);
+  a = ArchConfig{};
+  a.dram.bytes_per_cycle = 0;
+  EXPECT_NE(message(a).find("dram.bytes_per_cycle"), std::string::npos);
+  EXPECT_THROW(parse_pe_type("int8"), ConfigError);
+  try {
+    parse_pe_type("int8");
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "unknown PE type 'int8': expected brslog or fixed16");
+  }
+  // A weight tile larger than the weight buffer.
+  a = ArchConfig{};
+  a.rows = a.cols = 64;
+  a.weight_buffer.capacity_bytes = 1024;
+  LayerDescriptor d;
+  d.in_c = 64, d.out_m = 64, d.fc = true;
+  try {
+    make_ws_schedule(d, a);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight_buffer too small for one tile: a 64x64 weight tile needs 2560 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+  // An input row band larger than the input buffer.
+  a = ArchConfig{};
+  a.input_buffer.capacity_bytes = 1024;
+  d = LayerDescriptor{};
+  d.in_c = 64, d.in_h = 8, d.in_w = 8, d.kh = d.kw = 3, d.out_m = 8;
+  try {
+    make_ws_schedule(d, a);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("input_buffer too small for one tile"), std::string::npos) << e.what();
+  }
+}
