@@ -71,7 +71,8 @@ uint64_t Dma::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint6
   const uint64_t cycles = delay.value() / period_.value();
 
   if (sc_core::sc_report_handler::get_verbosity_level() >= sc_core::SC_DEBUG) {
-    const std::string msg = std::string(name()) + ": " + last_ + " " + std::to_string(cycles) + " cycles";
+    const std::string msg =
+        std::string(name()) + ": " + last_ + " " + std::to_string(cycles) + " cycles";
     SC_REPORT_INFO_VERB(kDmaMsgId, msg.c_str(), sc_core::SC_DEBUG);
   }
 

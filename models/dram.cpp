@@ -84,9 +84,9 @@ void Dram::access(tlm_generic_payload& t, sc_time& delay, DramCounters& c) {
   if (status != tlm::TLM_OK_RESPONSE) {
     t.set_response_status(status);
     std::ostringstream msg;
-    msg << name() << ": rejected " << (&c == &host_ ? "host" : "dma") << " "
-        << command_name(cmd) << " (address 0x" << std::hex << addr << std::dec << ", " << len << " bytes, size "
-        << size_ << "): " << t.get_response_string();
+    msg << name() << ": rejected " << (&c == &host_ ? "host" : "dma") << " " << command_name(cmd)
+        << " (address 0x" << std::hex << addr << std::dec << ", " << len << " bytes, size " << size_
+        << "): " << t.get_response_string();
     SC_REPORT_WARNING(kDramMsgId, msg.str().c_str());
     return;
   }

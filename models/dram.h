@@ -22,8 +22,7 @@ namespace brsim {
 // tests and runs can count them (sc_report_handler::get_count).
 inline constexpr const char kDramMsgId[] = "brsim/dram";
 
-// Largest modelled memory: addresses must fit the 32-bit space the
-// accelerator's address registers cover.
+// Largest modelled memory: 4 GiB, a 32-bit DRAM address space.
 inline constexpr uint64_t kDramMaxBytes = uint64_t{1} << 32;
 
 // ConfigError naming the field (dram.size_bytes, dram.latency_cycles,

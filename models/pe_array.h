@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "brslog.h"
+#include "sqrt2.h"
 #include "sram.h"
 
 namespace brsim {
@@ -56,7 +57,9 @@ class PeArray : public sc_core::sc_module {
   int rows() const { return R_; }
   int cols() const { return C_; }
   const std::vector<int64_t>& psum() const { return psum_; }
-  const std::vector<int64_t>& act() const { return act_; }
+  int64_t act_at(int r, int c) const {  // activation register of PE (r, c)
+    return act_ring_[static_cast<size_t>(r) * ring_len_ + base_ + static_cast<size_t>(c)];
+  }
   const std::vector<DecodedWeight>& decoded() const { return dec_; }
   const std::vector<int64_t>& weights() const { return weff_; }
 
@@ -65,8 +68,9 @@ class PeArray : public sc_core::sc_module {
   void tick();
   void load_edge();
   void stream_edge();
-  template <bool kChecked>
-  void mac_rows();
+  template <bool kChecked, typename W>
+  void mac_rows(const W* weights);
+  void shift_activations();
 
   int R_, C_;
   int acc_bits_;
@@ -76,13 +80,20 @@ class PeArray : public sc_core::sc_module {
   Sram *wbuf_, *ibuf_, *obuf_;
 
   std::vector<int64_t> weff_;        // effective weight per PE (AE: +-m_K << shift)
+  std::vector<int32_t> weff32_;      // the same when every one fits 32 bits (the fast path)
+  bool narrow_ = false;              // weff32_ is valid for this fold
   std::vector<DecodedWeight> dec_;   // decoded weight per PE
-  std::vector<int64_t> act_;         // activation register per PE
+  // Activation registers: row r's C registers are the window
+  // act_ring_[r * ring_len_ + base_ .. + C): a shift right is base_ - 1.
+  std::vector<int32_t> act_ring_;
+  size_t ring_len_ = 0, base_ = 0;
+  uint64_t acc_words_ = 1;           // output buffer words per partial sum
   std::vector<int64_t> psum_;        // partial-sum register per PE
   std::vector<int64_t> zero_row_;
   std::vector<int64_t> feed_;        // this edge's activations entering each row
 
   FoldJob job_;
+  Sqrt2Approx approx_;
   Phase phase_ = Phase::Idle;
   uint64_t edge_ = 0;                // edge index within the phase
   bool checked_ = true;              // partial sums may leave the accumulator range

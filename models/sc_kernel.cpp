@@ -17,6 +17,12 @@ void reset_systemc_kernel() {
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
 }
 
+namespace {
+// SystemC's own main() prints the banner before sc_main runs: switch it off
+// during static initialization, which comes first.
+const bool kBannerOff = (setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1), true);
+}  // namespace
+
 void quiet_systemc_banner() {
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
   // sc_stop() ends every run; its info message is noise for users.

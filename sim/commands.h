@@ -9,5 +9,7 @@ namespace brsim {
 void add_codebook_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_accuracy_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_layer_command(CLI::App& app);
 
 }  // namespace brsim

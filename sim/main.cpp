@@ -1,10 +1,13 @@
 // brsim: the command-line program. Subcommands live in cmd_*.cpp.
 #include <iostream>
+#include <systemc>
 
 #include "commands.h"
 #include "errors.h"
+#include "sc_kernel.h"
 
-int main(int argc, char** argv) {
+int sc_main(int argc, char** argv) {
+  brsim::quiet_systemc_banner();
   CLI::App app{
       "brsim: a SystemC simulator of a log-quantized (BRSLog) DNN inference accelerator.\n"
       "Run 'brsim COMMAND --help' for the options of a command."};
@@ -13,6 +16,8 @@ int main(int argc, char** argv) {
   brsim::add_codebook_command(app);
   brsim::add_quantize_command(app);
   brsim::add_accuracy_command(app);
+  brsim::add_run_command(app);
+  brsim::add_layer_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

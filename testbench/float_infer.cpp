@@ -25,10 +25,14 @@ Vec conv(const Layer& l, const Vec& in) {
             if (iy < 0 || iy >= is.h) continue;
             const float* row = &in[static_cast<size_t>((c * is.h + iy) * is.w)];
             float* orow = o + oy * os.w;
-            for (int64_t ox = 0; ox < os.w; ++ox) {
-              const int64_t ix = ox * w.stride_w + kx - w.pad_left;
-              if (ix >= 0 && ix < is.w) orow[ox] += wt * row[ix];
-            }
+            // Output columns whose input column ox * s + kx - pad lies inside the row.
+            const int64_t off = kx - w.pad_left, s = w.stride_w;
+            const int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+            const int64_t hi = std::min<int64_t>(os.w, (is.w - 1 - off) / s + 1);
+            if (s == 1)
+              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wt * row[ox + off];
+            else
+              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wt * row[ox * s + off];
           }
         }
   }

@@ -1,0 +1,51 @@
+#include "arch_options.h"
+
+#include "arch_yaml.h"
+#include "errors.h"
+
+namespace brsim {
+
+void add_arch_options(CLI::App* cmd, ArchArgs& a) {
+  cmd->add_option("--arch", a.file, "Architecture YAML file (default: data/presets/default.yaml)");
+  cmd->add_option("--array", a.array, "Override the PE array shape, ROWSxCOLS (e.g. 32x16)");
+  cmd->add_option("--bits", a.bits, "Override the weight code width N");
+  cmd->add_option("--sqrt2-terms", a.sqrt2_terms, "Override K, the sqrt2 expansion terms (1..7)");
+  cmd->add_option("--pe", a.pe, "Override the PE type: brslog or fixed16");
+  cmd->add_option("--act-bits", a.act_bits, "Override the activation width A");
+  cmd->add_option("--acc-bits", a.acc_bits, "Override the accumulator width");
+  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the clock frequency, MHz");
+  cmd->add_option("--dram-latency", a.dram_latency, "Override the DRAM latency, cycles");
+  cmd->add_option("--dram-bandwidth", a.dram_bytes_per_cycle, "Override the DRAM bandwidth, bytes per cycle");
+}
+
+ArchConfig resolve_arch(ArchArgs& a) {
+  a.arch_source = a.file.empty() ? default_arch_path() : a.file;
+  ArchConfig c = load_arch_yaml(a.arch_source);
+  if (!a.array.empty()) {
+    const size_t x = a.array.find('x');
+    size_t u1 = 0, u2 = 0;
+    long long r = 0, k = 0;
+    try {
+      r = std::stoll(a.array.substr(0, x), &u1);
+      k = std::stoll(a.array.substr(x + 1), &u2);
+    } catch (const std::exception&) {
+      u1 = 0;
+    }
+    if (x == std::string::npos || u1 != x || u2 != a.array.size() - x - 1)
+      throw ConfigError("invalid --array '" + a.array + "': expected ROWSxCOLS, e.g. 32x16");
+    c.rows = static_cast<int>(std::max(-1LL, std::min(r, 1LL << 20)));
+    c.cols = static_cast<int>(std::max(-1LL, std::min(k, 1LL << 20)));
+  }
+  if (a.bits) c.weight_bits = a.bits;
+  if (a.sqrt2_terms) c.datapath.sqrt2_terms = a.sqrt2_terms;
+  if (!a.pe.empty()) c.pe = parse_pe_type(a.pe);
+  if (a.act_bits) c.datapath.act_bits = a.act_bits;
+  if (a.acc_bits) c.datapath.acc_bits = a.acc_bits;
+  if (a.clock_mhz != 0) c.clock_mhz = a.clock_mhz;
+  if (a.dram_latency >= 0) c.dram.latency_cycles = a.dram_latency;
+  if (a.dram_bytes_per_cycle) c.dram.bytes_per_cycle = a.dram_bytes_per_cycle;
+  validate(c);
+  return c;
+}
+
+}  // namespace brsim

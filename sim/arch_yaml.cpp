@@ -1,0 +1,152 @@
+#include "arch_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <sstream>
+
+#include "errors.h"
+#include "paths.h"
+
+namespace brsim {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
+    throw ConfigError(file_ + ": field '" + field + "': " + what);
+  }
+
+  void keys(const YAML::Node& n, const std::string& where, const std::set<std::string>& allowed) const {
+    if (!n.IsMap()) fail(where.empty() ? "(top level)" : where, "expected a mapping");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.as<std::string>();
+      if (!allowed.count(k)) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(where.empty() ? k : where + "." + k, "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  template <typename T>
+  void get(const YAML::Node& n, const std::string& key, const std::string& field, T* out) const {
+    const YAML::Node v = n[key];
+    if (!v) return;  // keep the default
+    try {
+      *out = v.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(field, std::string("expected ") + type_name<T>() + ", got '" + (v.IsScalar() ? v.Scalar() : "a non-scalar") + "'");
+    }
+  }
+
+ private:
+  template <typename T>
+  static const char* type_name() {
+    if (std::is_same<T, std::string>::value) return "a string";
+    if (std::is_floating_point<T>::value) return "a number";
+    return "an integer";
+  }
+  std::string file_;
+};
+
+void buffer(const Reader& r, const YAML::Node& n, const std::string& name, BufferConfig* b) {
+  if (!n) return;
+  r.keys(n, "buffers." + name, {"capacity_bytes", "word_bits"});
+  r.get(n, "capacity_bytes", "buffers." + name + ".capacity_bytes", &b->capacity_bytes);
+  r.get(n, "word_bits", "buffers." + name + ".word_bits", &b->word_bits);
+}
+
+}  // namespace
+
+std::string default_arch_path() { return data_dir() + "/presets/default.yaml"; }
+
+ArchConfig load_arch_yaml(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(path + ": cannot open the architecture file");
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(path + ": not valid YAML: " + e.what());
+  }
+  const Reader r(path);
+  ArchConfig a;
+  if (!root || root.IsNull()) return a;
+  r.keys(root, "", {"array", "dataflow", "pe", "weight_bits", "sqrt2_terms", "act_bits", "acc_bits", "shift_bits",
+                    "clock_mhz", "buffers", "dram"});
+  if (const YAML::Node arr = root["array"]) {
+    r.keys(arr, "array", {"rows", "cols"});
+    r.get(arr, "rows", "array.rows", &a.rows);
+    r.get(arr, "cols", "array.cols", &a.cols);
+  }
+  std::string s;
+  if (root["dataflow"]) {
+    r.get(root, "dataflow", "dataflow", &s);
+    try {
+      a.dataflow = parse_dataflow(s);
+    } catch (const ConfigError& e) {
+      r.fail("dataflow", e.what());
+    }
+  }
+  if (root["pe"]) {
+    r.get(root, "pe", "pe", &s);
+    try {
+      a.pe = parse_pe_type(s);
+    } catch (const ConfigError& e) {
+      r.fail("pe", e.what());
+    }
+  }
+  r.get(root, "weight_bits", "weight_bits", &a.weight_bits);
+  r.get(root, "sqrt2_terms", "sqrt2_terms", &a.datapath.sqrt2_terms);
+  r.get(root, "act_bits", "act_bits", &a.datapath.act_bits);
+  r.get(root, "acc_bits", "acc_bits", &a.datapath.acc_bits);
+  r.get(root, "shift_bits", "shift_bits", &a.datapath.shift_bits);
+  r.get(root, "clock_mhz", "clock_mhz", &a.clock_mhz);
+  if (const YAML::Node b = root["buffers"]) {
+    r.keys(b, "buffers", {"weight", "input", "output"});
+    buffer(r, b["weight"], "weight", &a.weight_buffer);
+    buffer(r, b["input"], "input", &a.input_buffer);
+    buffer(r, b["output"], "output", &a.output_buffer);
+  }
+  if (const YAML::Node d = root["dram"]) {
+    r.keys(d, "dram", {"size_bytes", "latency_cycles", "bytes_per_cycle"});
+    r.get(d, "size_bytes", "dram.size_bytes", &a.dram.size_bytes);
+    r.get(d, "latency_cycles", "dram.latency_cycles", &a.dram.latency_cycles);
+    r.get(d, "bytes_per_cycle", "dram.bytes_per_cycle", &a.dram.bytes_per_cycle);
+  }
+  try {
+    validate(a);
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  return a;
+}
+
+std::string arch_to_yaml(const ArchConfig& a) {
+  std::ostringstream o;
+  auto buf = [&](const char* n, const BufferConfig& b) {
+    o << "  " << n << ": {capacity_bytes: " << b.capacity_bytes << ", word_bits: " << b.word_bits << "}\n";
+  };
+  o << "array:\n  rows: " << a.rows << "\n  cols: " << a.cols << "\n"
+    << "dataflow: " << to_string(a.dataflow) << "\n"
+    << "pe: " << to_string(a.pe) << "\n"
+    << "weight_bits: " << a.weight_bits << "\n"
+    << "sqrt2_terms: " << a.datapath.sqrt2_terms << "\n"
+    << "act_bits: " << a.datapath.act_bits << "\n"
+    << "acc_bits: " << a.datapath.acc_bits << "\n"
+    << "shift_bits: " << a.datapath.shift_bits << "\n"
+    << "clock_mhz: " << a.clock_mhz << "\n"
+    << "buffers:\n";
+  buf("weight", a.weight_buffer);
+  buf("input", a.input_buffer);
+  buf("output", a.output_buffer);
+  o << "dram:\n  size_bytes: " << a.dram.size_bytes << "\n  latency_cycles: " << a.dram.latency_cycles
+    << "\n  bytes_per_cycle: " << a.dram.bytes_per_cycle << "\n";
+  return o.str();
+}
+
+}  // namespace brsim

@@ -1,0 +1,149 @@
+// `brsim layer`: single layers without a model: from shape options, a
+// SCALE-Sim topology CSV, or the built-in AlexNet-shaped network; seeded
+// Laplace weights, quantized, simulated cycle by cycle, and checked against
+// the golden model. Same per-layer report as `brsim run`.
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "accel_host.h"
+#include "arch_options.h"
+#include "commands.h"
+#include "errors.h"
+#include "layer_report.h"
+#include "synthetic_layer.h"
+#include "text_table.h"
+
+namespace brsim {
+
+namespace {
+
+struct LayerArgs {
+  ArchArgs arch;
+  std::string name = "layer";
+  std::string ifmap, kernel = "3x3";
+  int64_t channels = 0, filters = 0, stride = 1, padding = 0;
+  bool fc = false;
+  std::string topology, network;
+  uint64_t seed = 1;
+  double scale = 0.05;
+  std::string policy;
+  std::string out;
+  std::string format = "text";
+};
+
+void pair_of(const std::string& text, const char* option, int64_t* a, int64_t* b) {
+  const size_t x = text.find('x');
+  size_t u1 = 0, u2 = 0;
+  try {
+    *a = std::stoll(text.substr(0, x), &u1);
+    *b = std::stoll(text.substr(x + 1), &u2);
+  } catch (const std::exception&) {
+    u1 = 0;
+  }
+  if (x == std::string::npos || u1 != x || u2 != text.size() - x - 1 || *a < 1 || *b < 1)
+    throw ConfigError(std::string("invalid ") + option + " '" + text + "': expected HxW with positive integers, e.g. 27x27");
+}
+
+std::vector<LayerSpec> specs_of(const LayerArgs& a) {
+  const int sources = !a.topology.empty() + !a.network.empty() + !a.ifmap.empty();
+  if (sources != 1)
+    throw ConfigError("brsim layer needs exactly one of: shape options (--ifmap ...), --topology FILE.csv, --network alexnet");
+  if (!a.topology.empty()) return read_topology_csv(a.topology);
+  if (!a.network.empty()) {
+    if (a.network != "alexnet") throw ConfigError("unknown --network '" + a.network + "': expected alexnet");
+    return alexnet_layers();
+  }
+  LayerSpec s;
+  s.name = a.name;
+  s.fc = a.fc;
+  pair_of(a.ifmap, "--ifmap", &s.in_h, &s.in_w);
+  pair_of(a.kernel, "--kernel", &s.kh, &s.kw);
+  if (a.channels < 1) throw ConfigError("invalid --channels " + std::to_string(a.channels) + ": expected >= 1");
+  if (a.filters < 1) throw ConfigError("invalid --filters " + std::to_string(a.filters) + ": expected >= 1");
+  if (a.stride < 1) throw ConfigError("invalid --stride " + std::to_string(a.stride) + ": expected >= 1");
+  if (a.padding < 0) throw ConfigError("invalid --padding " + std::to_string(a.padding) + ": expected >= 0");
+  s.in_c = a.channels, s.out_m = a.filters, s.stride = a.stride, s.pad = a.padding;
+  if (s.fc) s.kh = s.kw = 1;
+  return {s};
+}
+
+void run_layer_cmd(LayerArgs a) {
+  const ArchConfig arch = resolve_arch(a.arch);
+  const std::vector<LayerSpec> specs = specs_of(a);
+  NetQuantOptions o;
+  o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
+  o.weights.bits = arch.weight_bits;
+  o.weights.datapath = arch.datapath;
+  AccelRunResult all;
+  double golden_s = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+    const AccelProgram prog = compile_network(q, arch);
+    const auto g0 = std::chrono::steady_clock::now();
+    std::vector<ActTensor> outs;
+    run_quantized(q, sl.input, nullptr, &outs);
+    golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    const std::vector<std::vector<ActTensor>> expected{{outs.back()}};
+    const AccelRunResult r = run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected);
+    if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
+    all.layers.push_back(r.layers[0]);
+    all.host_seconds += r.host_seconds;
+    all.tensors_compared += r.tensors_compared;
+  }
+  all.images = 1;
+  nlohmann::json summary;
+  summary["command"] = "layer";
+  summary["arch_file"] = a.arch.arch_source;
+  summary["mode"] = "cycle";
+  summary["seed"] = a.seed;
+  summary["weights"] = {{"distribution", "laplace"}, {"scale", a.scale}, {"policy", o.weights.policy.name()}};
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerRunStats& l : all.layers) layers.push_back(layer_json(l, arch));
+  summary["layers"] = layers;
+  summary["totals"] = totals_json(all, arch);
+  summary["totals"]["golden_host_seconds"] = golden_s;
+  summary["bit_exact"] = true;
+  if (!a.out.empty()) write_results(a.out, arch, summary, all);
+  if (a.format == "json") {
+    std::cout << summary.dump(2) << "\n";
+    return;
+  }
+  const nlohmann::json& t = summary["totals"];
+  std::cout << specs.size() << " layer(s) on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
+            << " array, " << arch.clock_mhz << " MHz; weights Laplace(0, " << a.scale << "), seed " << a.seed
+            << "; every output checked bit for bit against the golden model\n\n";
+  print_layer_table(all, arch, std::cout);
+  std::cout << "\nsimulation: " << fmt_fixed(all.host_seconds, 2) << " s host time, "
+            << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
+            << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4) << " M cycles/s; golden model "
+            << fmt_fixed(golden_s, 2) << " s\n";
+  if (!a.out.empty()) std::cout << "results: " << a.out << "/{config.yaml, summary.json, layers.csv}\n";
+}
+
+}  // namespace
+
+void add_layer_command(CLI::App& app) {
+  auto args = std::make_shared<LayerArgs>();
+  CLI::App* cmd = app.add_subcommand("layer", "Simulate single layers (shape options, a SCALE-Sim topology, or AlexNet)");
+  add_arch_options(cmd, args->arch);
+  cmd->add_option("--ifmap", args->ifmap, "Input feature map HxW");
+  cmd->add_option("--kernel", args->kernel, "Kernel KhxKw")->capture_default_str();
+  cmd->add_option("--channels", args->channels, "Input channels C");
+  cmd->add_option("--filters", args->filters, "Output channels M");
+  cmd->add_option("--stride", args->stride, "Stride")->capture_default_str();
+  cmd->add_option("--padding", args->padding, "Zero padding on every side")->capture_default_str();
+  cmd->add_flag("--fc", args->fc, "A fully connected layer (input C x H x W flattened)");
+  cmd->add_option("--name", args->name, "Layer name in the report")->capture_default_str();
+  cmd->add_option("--topology", args->topology, "SCALE-Sim topology CSV");
+  cmd->add_option("--network", args->network, "Built-in network: alexnet");
+  cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
+  cmd->add_option("--scale", args->scale, "Laplace scale of the weights")->capture_default_str();
+  cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
+  cmd->add_option("--out", args->out, "Also write a results folder");
+  cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cmd->callback([args] { run_layer_cmd(*args); });
+}
+
+}  // namespace brsim

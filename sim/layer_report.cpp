@@ -1,0 +1,142 @@
+#include "layer_report.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "arch_yaml.h"
+#include "errors.h"
+#include "text_table.h"
+
+namespace brsim {
+
+namespace {
+uint64_t per_image(uint64_t v, uint64_t images) { return images ? v / images : 0; }
+const char* pool_name(PoolKind p) { return p == PoolKind::Max ? "max" : p == PoolKind::Avg ? "avg" : "none"; }
+std::string gemm_shape(const LayerDescriptor& d) {
+  return std::to_string(d.gemm_p()) + "x" + std::to_string(d.gemm_k()) + "x" + std::to_string(d.gemm_m());
+}
+}  // namespace
+
+double utilization(const LayerRunStats& l, const ArchConfig& a) {
+  const double cyc = static_cast<double>(l.stats.cycles.total());
+  return cyc > 0 ? static_cast<double>(l.stats.macs) / (static_cast<double>(a.rows) * a.cols * cyc) : 0.0;
+}
+
+void print_layer_table(const AccelRunResult& r, const ArchConfig& a, std::ostream& os) {
+  TextTable t({"layer", "GEMM PxKxM", "MACs", "cycles", "w-load", "compute", "drain", "stall", "output", "util (%)",
+               "overflows", "saturated"},
+              {true, true, false, false, false, false, false, false, false, false, false, false});
+  uint64_t macs = 0, cycles = 0;
+  for (const LayerRunStats& l : r.layers) {
+    const uint64_t n = l.images;
+    const LayerCycles& c = l.stats.cycles;
+    macs += per_image(l.stats.macs, n);
+    cycles += per_image(c.total(), n);
+    t.add_row({l.name, gemm_shape(l.desc), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
+               std::to_string(per_image(c.weight_load, n)), std::to_string(per_image(c.compute, n)),
+               std::to_string(per_image(c.drain, n)), std::to_string(per_image(c.stall, n)),
+               std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2),
+               std::to_string(l.stats.array_overflows + l.stats.output_overflows),
+               std::to_string(l.stats.requant.saturated())});
+  }
+  const double util = cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0;
+  t.add_row({"total", "", std::to_string(macs), std::to_string(cycles), "", "", "", "", "", fmt_fixed(100.0 * util, 2), "", ""});
+  os << "cycles and MACs per image; overflows (accumulator wraps) and saturated (requantization clips) over all images\n";
+  t.print(os);
+}
+
+nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a) {
+  const uint64_t n = l.images;
+  const LayerCycles& c = l.stats.cycles;
+  const LayerDescriptor& d = l.desc;
+  nlohmann::json j;
+  j["name"] = l.name;
+  j["kind"] = d.fc ? "fc" : "conv";
+  j["shape"] = {{"in_c", d.in_c}, {"in_h", d.in_h}, {"in_w", d.in_w}, {"out_m", d.out_m}, {"out_h", d.out_h()},
+                {"out_w", d.out_w()}, {"kh", d.kh}, {"kw", d.kw}, {"stride", d.stride_h}, {"pad", d.pad_t},
+                {"pool", pool_name(d.pool)}, {"relu", d.relu}};
+  j["gemm"] = {{"P", d.gemm_p()}, {"K", d.gemm_k()}, {"M", d.gemm_m()}};
+  j["macs"] = per_image(l.stats.macs, n);
+  j["cycles"] = {{"total", per_image(c.total(), n)},     {"weight_load", per_image(c.weight_load, n)},
+                 {"compute", per_image(c.compute, n)},   {"drain", per_image(c.drain, n)},
+                 {"stall", per_image(c.stall, n)},       {"output", per_image(c.output, n)}};
+  j["closed_form_cycles"] = l.closed_form.total();
+  j["utilization"] = utilization(l, a);
+  j["folds"] = per_image(l.stats.folds, n);
+  j["dram_bytes"] = {{"read", per_image(l.stats.dram_bytes_read, n)}, {"written", per_image(l.stats.dram_bytes_written, n)}};
+  j["buffer_words"] = {{"weight_reads", per_image(l.stats.weight_reads, n)},
+                       {"weight_writes", per_image(l.stats.weight_writes, n)},
+                       {"input_reads", per_image(l.stats.input_reads, n)},
+                       {"input_writes", per_image(l.stats.input_writes, n)},
+                       {"output_reads", per_image(l.stats.output_reads, n)},
+                       {"output_writes", per_image(l.stats.output_writes, n)}};
+  j["weight_decodes"] = per_image(l.stats.decodes, n);
+  j["images"] = n;
+  j["acc_overflows"] = l.stats.array_overflows + l.stats.output_overflows;
+  j["saturations"] = l.stats.requant.saturated();
+  return j;
+}
+
+nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a) {
+  uint64_t macs = 0, cycles = 0, all_macs = 0, all_cycles = 0;
+  for (const LayerRunStats& l : r.layers) {
+    macs += per_image(l.stats.macs, l.images);
+    cycles += per_image(l.stats.cycles.total(), l.images);
+    all_macs += l.stats.macs;
+    all_cycles += l.stats.cycles.total();
+  }
+  const double hs = r.host_seconds > 0 ? r.host_seconds : 1e-9;
+  return {{"macs_per_image", macs},
+          {"cycles_per_image", cycles},
+          {"latency_us_per_image", static_cast<double>(cycles) / a.clock_mhz},
+          {"utilization", cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0.0},
+          {"simulated_macs", all_macs},
+          {"simulated_cycles", all_cycles},
+          {"host_seconds", r.host_seconds},
+          {"simulated_macs_per_host_second", static_cast<double>(all_macs) / hs},
+          {"simulated_cycles_per_host_second", static_cast<double>(all_cycles) / hs}};
+}
+
+std::string layers_csv(const AccelRunResult& r, const ArchConfig& a) {
+  std::ostringstream o;
+  o << "layer,kind,in_c,in_h,in_w,out_m,kh,kw,stride,pad,pool,P,K,M,images,macs,cycles_total,cycles_weight_load,"
+       "cycles_compute,cycles_drain,cycles_stall,cycles_output,closed_form_cycles,utilization,folds,"
+       "dram_bytes_read,dram_bytes_written,weight_buffer_reads,weight_buffer_writes,input_buffer_reads,"
+       "input_buffer_writes,output_buffer_reads,output_buffer_writes,weight_decodes,acc_overflows_total,"
+       "saturations_total\n";
+  for (const LayerRunStats& l : r.layers) {
+    const uint64_t n = l.images;
+    const LayerDescriptor& d = l.desc;
+    const LayerCycles& c = l.stats.cycles;
+    const LayerStats& s = l.stats;
+    o << l.name << ',' << (d.fc ? "fc" : "conv") << ',' << d.in_c << ',' << d.in_h << ',' << d.in_w << ',' << d.out_m
+      << ',' << d.kh << ',' << d.kw << ',' << d.stride_h << ',' << d.pad_t << ',' << pool_name(d.pool) << ','
+      << d.gemm_p() << ',' << d.gemm_k() << ',' << d.gemm_m() << ',' << n << ',' << per_image(s.macs, n) << ','
+      << per_image(c.total(), n) << ',' << per_image(c.weight_load, n) << ',' << per_image(c.compute, n) << ','
+      << per_image(c.drain, n) << ',' << per_image(c.stall, n) << ',' << per_image(c.output, n) << ','
+      << l.closed_form.total() << ',' << fmt_general(utilization(l, a), 6) << ',' << per_image(s.folds, n) << ','
+      << per_image(s.dram_bytes_read, n) << ',' << per_image(s.dram_bytes_written, n) << ','
+      << per_image(s.weight_reads, n) << ',' << per_image(s.weight_writes, n) << ',' << per_image(s.input_reads, n)
+      << ',' << per_image(s.input_writes, n) << ',' << per_image(s.output_reads, n) << ','
+      << per_image(s.output_writes, n) << ',' << per_image(s.decodes, n) << ','
+      << s.array_overflows + s.output_overflows << ',' << s.requant.saturated() << '\n';
+  }
+  return o.str();
+}
+
+void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw ConfigError("--out " + dir + ": cannot create the results folder (" + ec.message() + ")");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream f(dir + "/" + name);
+    f << text;
+    if (!f) throw ConfigError(dir + "/" + name + ": cannot write");
+  };
+  write("config.yaml", "# resolved architecture of this run\n" + arch_to_yaml(a));
+  write("summary.json", summary.dump(2) + "\n");
+  write("layers.csv", layers_csv(r, a));
+}
+
+}  // namespace brsim

@@ -1,0 +1,26 @@
+// Per-layer accelerator reports shared by `brsim run` and `brsim layer`: the
+// terminal table, the JSON layer objects and the fixed-header layers.csv
+// (README "Results folder"). Cycles, MACs, DRAM bytes and buffer accesses
+// are per image (the timing is data independent); overflow and saturation
+// counts are totals over the images run.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "accel_host.h"
+#include "arch.h"
+
+namespace brsim {
+
+double utilization(const LayerRunStats& l, const ArchConfig& a);  // MACs / (R C cycles)
+void print_layer_table(const AccelRunResult& r, const ArchConfig& a, std::ostream& os);
+nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a);
+nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a);
+std::string layers_csv(const AccelRunResult& r, const ArchConfig& a);
+// Writes config.yaml, summary.json and layers.csv into `dir` (created).
+void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary,
+                   const AccelRunResult& r);
+
+}  // namespace brsim
