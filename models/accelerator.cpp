@@ -11,18 +11,16 @@ const ArchConfig& validated(const ArchConfig& a) {
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const ArchConfig& arch)
     : sc_module(name),
-      clk("clk", sc_core::sc_time(1000.0 / validated(arch).clock_mhz, sc_core::SC_NS)),
+      period(sc_core::sc_time(1000.0 / validated(arch).clock_mhz, sc_core::SC_NS)),
       irq("irq"),
       weight_buffer("weight_buffer", arch.weight_buffer),
       input_buffer("input_buffer", arch.input_buffer),
       output_buffer("output_buffer", arch.output_buffer),
-      array("array", arch, &weight_buffer, &input_buffer, &output_buffer),
-      dram("dram", arch.dram, clk.period()),
-      dma("dma", clk.period()),
-      controller("controller", arch, &array, &dma, &weight_buffer, &input_buffer, &output_buffer),
+      array("array", arch, period, &weight_buffer, &input_buffer, &output_buffer),
+      dram("dram", arch.dram, period),
+      dma("dma", period),
+      controller("controller", arch, period, &array, &dma, &weight_buffer, &input_buffer, &output_buffer),
       arch_(arch) {
-  array.clk(clk);
-  controller.clk(clk);
   controller.irq(irq);
   dma.socket.bind(dram.dma_socket);
 }

@@ -21,7 +21,7 @@ class Accelerator : public sc_core::sc_module {
  public:
   explicit Accelerator(sc_core::sc_module_name name, const ArchConfig& arch);
 
-  sc_core::sc_clock clk;
+  sc_core::sc_time period;  // one clock period (1 / clock_mhz)
   sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> irq;
   Sram weight_buffer, input_buffer, output_buffer;
   PeArray array;

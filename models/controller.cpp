@@ -61,10 +61,9 @@ LayerDescriptor descriptor_from_registers(const std::array<uint32_t, reg::kMapBy
   return d;
 }
 
-Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, PeArray* array, Dma* dma, Sram* wbuf,
-                       Sram* ibuf, Sram* obuf)
+Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_time period, PeArray* array, Dma* dma,
+                       Sram* wbuf, Sram* ibuf, Sram* obuf)
     : sc_module(name),
-      clk("clk"),
       irq("irq"),
       reg_socket("reg_socket"),
       arch_(arch),
@@ -72,8 +71,8 @@ Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, PeA
       dma_(dma),
       wbuf_(wbuf),
       ibuf_(ibuf),
-      obuf_(obuf) {
-  period_ = sc_time(1000.0 / arch.clock_mhz, sc_core::SC_NS);
+      obuf_(obuf),
+      period_(period) {
   regs_[reg::kId / 4] = reg::kIdValue;
   reg_socket.register_b_transport(this, &Controller::b_transport);
   SC_THREAD(run);
@@ -135,7 +134,9 @@ uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes
 void Controller::run() {
   for (;;) {
     wait(start_);
-    wait(clk.posedge_event());  // the layer starts on a clock edge
+    // The layer starts on the next rising edge.
+    const sc_time now = sc_core::sc_time_stamp();
+    wait(period_ * static_cast<double>(static_cast<uint64_t>(now / period_) + 1) - now);
     const sc_time t0 = sc_core::sc_time_stamp();
     last_ = LayerStats{};
     error_.clear();

@@ -71,12 +71,11 @@ struct LayerStats {
 class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
-  sc_core::sc_in<bool> clk;
   sc_core::sc_out<bool> irq;
   tlm_utils::simple_target_socket<Controller> reg_socket;
 
-  Controller(sc_core::sc_module_name name, const ArchConfig& arch, PeArray* array, Dma* dma, Sram* wbuf, Sram* ibuf,
-             Sram* obuf);
+  Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::sc_time period, PeArray* array, Dma* dma,
+             Sram* wbuf, Sram* ibuf, Sram* obuf);
 
   const LayerStats& last_layer() const { return last_; }
   const std::string& error_message() const { return error_; }

@@ -7,10 +7,9 @@
 
 namespace brsim {
 
-PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, Sram* weight_buf, Sram* input_buf,
-                 Sram* output_buf)
+PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::sc_time period, Sram* weight_buf,
+                 Sram* input_buf, Sram* output_buf)
     : sc_module(name),
-      clk("clk"),
       R_(arch.rows),
       C_(arch.cols),
       acc_bits_(arch.datapath.acc_bits),
@@ -19,7 +18,8 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, Sram* wei
       wbits_(arch.pe == PeType::Fixed16 ? 16 : arch.weight_bits),
       wbuf_(weight_buf),
       ibuf_(input_buf),
-      obuf_(output_buf) {
+      obuf_(output_buf),
+      period_(period) {
   const size_t n = static_cast<size_t>(R_) * static_cast<size_t>(C_);
   weff_.assign(n, 0);
   dec_.assign(n, DecodedWeight{});
@@ -90,7 +90,7 @@ void PeArray::tick() {
       break;
     }
   }
-  next_trigger(clk.posedge_event());
+  next_trigger(period_);  // the next rising edge
 }
 
 // Weights shift down one row; the top row takes tile row R-1-edge through

@@ -43,9 +43,10 @@ struct PeArrayCounters {
 class PeArray : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(PeArray);
-  sc_core::sc_in<bool> clk;
-
-  PeArray(sc_core::sc_module_name name, const ArchConfig& arch, Sram* weight_buf, Sram* input_buf, Sram* output_buf);
+  // The array's clock edges are its process activations, one per period
+  // while a fold runs (no clock signal toggles while the array is idle).
+  PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::sc_time period, Sram* weight_buf,
+          Sram* input_buf, Sram* output_buf);
 
   // Starts a fold on the next rising edge; done() fires after its last edge.
   void start(const FoldJob& job);
@@ -92,6 +93,7 @@ class PeArray : public sc_core::sc_module {
   std::vector<int64_t> zero_row_;
   std::vector<int64_t> feed_;        // this edge's activations entering each row
 
+  sc_core::sc_time period_;
   FoldJob job_;
   Sqrt2Approx approx_;
   Phase phase_ = Phase::Idle;

@@ -1,0 +1,91 @@
+// brsim_bench: simulation speed, measured (never asserted in tests).
+//  1. Cycle-by-cycle AlexNet conv2 on a 16x16 array (no tracing): simulated
+//     MACs and cycles per host second, against the golden reference's own
+//     throughput on the same layer in the same process.
+//  2. The whole AlexNet-shaped network (5 conv + 3 FC) cycle by cycle: time
+//     and peak memory (resident set size).
+// Usage: brsim_bench [--quick]  (--quick: conv2 only)
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "accel_host.h"
+#include "qnet.h"
+#include "synthetic_layer.h"
+
+using namespace brsim;
+
+namespace {
+
+struct Prepared {
+  QuantizedNetwork q;
+  AccelProgram prog;
+  std::vector<ActTensor> inputs;
+  std::vector<std::vector<ActTensor>> expected;
+  double golden_s = 0;
+};
+
+Prepared prepare(const LayerSpec& s, const ArchConfig& arch) {
+  Prepared p;
+  const SyntheticLayer sl = make_synthetic_layer(s, 1);
+  NetQuantOptions o;
+  o.weights.datapath = arch.datapath;
+  p.q = quantize_network(sl.net, sl.formats, o);
+  p.prog = compile_network(p.q, arch);
+  std::vector<ActTensor> outs;
+  const auto t0 = std::chrono::steady_clock::now();
+  run_quantized(p.q, sl.input, nullptr, &outs);
+  p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.inputs = {quantize_input(p.q, sl.input, nullptr)};
+  p.expected = {{outs.back()}};
+  return p;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
+  const std::vector<LayerSpec> alexnet = alexnet_layers();
+
+  std::printf("brsim_bench: cycle-by-cycle simulation on a %dx%d BRSLog array, no tracing\n\n", arch.rows, arch.cols);
+  const Prepared c2 = prepare(alexnet[1], arch);
+  const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
+  const double macs = static_cast<double>(r.layers[0].stats.macs), cycles = static_cast<double>(r.cycles());
+  std::printf("AlexNet conv2 (27x27x96 -> 256, 5x5, pad 2): %.0f MACs, %.0f cycles, bit exact: %s\n", macs, cycles,
+              r.bit_exact ? "yes" : "NO");
+  std::printf("  cycle-by-cycle : %7.3f s  %8.1f M simulated MAC/s  %7.3f M cycles/s\n", r.host_seconds,
+              macs / r.host_seconds / 1e6, cycles / r.host_seconds / 1e6);
+  std::printf("  golden model   : %7.3f s  %8.1f M MAC/s (same layer, same process)\n", c2.golden_s,
+              macs / c2.golden_s / 1e6);
+  std::printf("  ratio          : cycle-by-cycle runs at %.1f %% of the golden model's MAC rate\n\n",
+              100.0 * (macs / r.host_seconds) / (macs / c2.golden_s));
+  if (quick) return r.bit_exact ? 0 : 1;
+
+  double total_s = 0, total_macs = 0, total_cycles = 0;
+  bool exact = true;
+  std::printf("AlexNet-shaped network, layer by layer:\n");
+  for (const LayerSpec& s : alexnet) {
+    const Prepared p = prepare(s, arch);
+    const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
+    exact &= lr.bit_exact;
+    total_s += lr.host_seconds;
+    total_macs += static_cast<double>(lr.layers[0].stats.macs);
+    total_cycles += static_cast<double>(lr.cycles());
+    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
+                static_cast<unsigned long long>(lr.layers[0].stats.macs), static_cast<unsigned long long>(lr.cycles()),
+                lr.host_seconds, static_cast<double>(lr.layers[0].stats.macs) / lr.host_seconds / 1e6);
+  }
+  std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s %8.1f M MAC/s %7.3f M cycles/s, bit exact: %s\n", total_macs,
+              total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
+  std::printf("peak memory (resident): %.1f MiB\n", peak_rss_mib());
+  return exact ? 0 : 1;
+}
