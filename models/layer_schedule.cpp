@@ -55,16 +55,15 @@ uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a) {
 
 uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt) {
   const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
-  const uint64_t K = d.gemm_k(), M = d.gemm_m(), kts = ceil_div(K, R);
-  uint64_t off = 0;
-  for (uint64_t m = 0; m <= mt; ++m) {
-    const uint64_t cols = std::min(C, M - m * C);
-    for (uint64_t k = 0; k < kts; ++k) {
-      if (m == mt && k == kt) return off;
-      off += weight_tile_bytes(std::min(R, K - k * R), cols, a);
-    }
-  }
-  return off;
+  const uint64_t K = d.gemm_k(), M = d.gemm_m(), kts = ceil_div(K, R), last_rows = K - (kts - 1) * R;
+  // Every m-tile but the last has C columns; every k-tile but the last R rows.
+  auto m_tile_bytes = [&](uint64_t cols) {
+    return (kts - 1) * weight_tile_bytes(R, cols, a) + weight_tile_bytes(last_rows, cols, a);
+  };
+  const uint64_t full_cols_tiles = std::min(mt, M / C);
+  uint64_t off = full_cols_tiles * m_tile_bytes(C);
+  if (mt > full_cols_tiles) off += m_tile_bytes(M - full_cols_tiles * C);
+  return off + kt * weight_tile_bytes(R, std::min(C, M - mt * C), a);
 }
 
 uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a) {

@@ -21,10 +21,14 @@ QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions
   q.f_in = f_in;
   q.f_out = f_out;
   const int64_t m = l.gemm_m(), k = l.gemm_k();
-  const std::vector<double> w(l.weights.begin(), l.weights.end());
   std::vector<int64_t> shape{m, k};
   if (l.kind == LayerKind::Conv) shape = {m, l.in.c, l.window.kh, l.window.kw};
-  q.qw = quantize_tensor(w, shape, opt.weights);
+  {
+    // A double copy for the quantizer, freed before the decoded copies exist
+    // (AlexNet's fc6 has 38 M weights).
+    const std::vector<double> w(l.weights.begin(), l.weights.end());
+    q.qw = quantize_tensor(w, shape, opt.weights);
+  }
   const DatapathConfig& dp = opt.weights.datapath;
   const bool fixed = opt.weights.policy.kind == PolicyKind::Fixed16;
   q.iw = fixed ? IntWeights::from_fixed16_mk(q.qw.fixed, m, k) : IntWeights::from_brslog_mk(q.qw.codes, m, k, q.qw.configs);

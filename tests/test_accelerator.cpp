@@ -280,3 +280,14 @@ TEST(ArchValidation, RejectsBadConfigurationsWithClearMessages) {
     EXPECT_NE(std::string(e.what()).find("input_buffer too small for one tile"), std::string::npos) << e.what();
   }
 }
+
+TEST(AlexNetShapes, FiveConvAndThreeFcLayersAt227) {
+  const std::vector<LayerSpec> l = alexnet_layers();
+  ASSERT_EQ(l.size(), 8u);
+  // MACs = output pixels x (C kh kw) x M, by hand from AlexNet's shapes.
+  const uint64_t want[] = {55ull * 55 * 363 * 96,   27ull * 27 * 2400 * 256, 13ull * 13 * 2304 * 384,
+                           13ull * 13 * 3456 * 384, 13ull * 13 * 3456 * 256, 9216ull * 4096,
+                           4096ull * 4096,          4096ull * 1000};
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(l[i].macs(), want[i]) << l[i].name;
+  EXPECT_EQ(want[1], 447897600u);
+}

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -124,3 +125,101 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"quantize --shape 0x3", "invalid --shape '0x3'"},
                       BadInput{"quantize --sqrt2-terms 9", "expected an integer in [1, 7]"},
                       BadInput{"quantize no_such_model.onnx", "no_such_model.onnx: cannot open the model file"}));
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST(CliLayer, ShapeOptionsGiveTheClosedFormAndTheMacs) {
+  const CliResult r = run_brsim("layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --array 4x4 --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 1u);
+  const auto& l = j["layers"][0];
+  EXPECT_EQ(l["macs"], 6 * 6 * 36 * 6);  // 6x6 outputs, K = 4*3*3, M = 6
+  EXPECT_EQ(l["cycles"]["total"], l["closed_form_cycles"]);
+  const auto& c = l["cycles"];
+  EXPECT_EQ(c["total"].get<uint64_t>(), c["weight_load"].get<uint64_t>() + c["compute"].get<uint64_t>() +
+                                            c["drain"].get<uint64_t>() + c["stall"].get<uint64_t>() +
+                                            c["output"].get<uint64_t>());
+  // K = 36 on 4 rows: 9 k-tiles; M = 6 on 4 columns: 2 m-tiles; 36 pixels.
+  EXPECT_EQ(c["compute"], 2 * 9 * 36);
+  EXPECT_EQ(j["bit_exact"], true);
+}
+
+TEST(CliLayer, TopologyCsvRunsEveryLayer) {
+  const std::string csv = write_temp("topo.csv",
+                                     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                                     "Num Filter, Strides,\nConv1, 12, 12, 3, 3, 4, 8, 1,\nConv2, 10, 10, 3, 3, 8, 5, 2,\n");
+  const CliResult r = run_brsim("layer --topology " + csv + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 2u);
+  EXPECT_EQ(j["layers"][0]["name"], "Conv1");
+  EXPECT_EQ(j["layers"][1]["macs"], 4 * 4 * 72 * 5);  // 10x10, 3x3 stride 2 -> 4x4
+}
+
+TEST(CliRun, WritesTheResultsFolder) {
+  const std::string out = ::testing::TempDir() + "run_out";
+  const CliResult r = run_brsim("run --images 3 --out " + out + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["accuracy"]["bit_exact"], true);
+  EXPECT_EQ(j["accuracy"]["tensors_compared"], 12);
+  ASSERT_EQ(j["layers"].size(), 4u);
+  std::ifstream csv(out + "/layers.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.substr(0, 60), "layer,kind,in_c,in_h,in_w,out_m,kh,kw,stride,pad,pool,P,K,M,");
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 4);
+  std::ifstream summary(out + "/summary.json");
+  EXPECT_EQ(nlohmann::json::parse(summary), j);
+  std::ifstream cfg(out + "/config.yaml");
+  std::string text((std::istreambuf_iterator<char>(cfg)), {});
+  EXPECT_NE(text.find("rows: 16"), std::string::npos);
+  // Same inputs, same bytes (the host time fields aside).
+  const CliResult again = run_brsim("run --images 3 --out " + out + "2 --format json");
+  nlohmann::json a = nlohmann::json::parse(again.out), b = j;
+  for (auto* x : {&a, &b})
+    for (const char* k : {"host_seconds", "golden_host_seconds", "simulated_macs_per_host_second",
+                          "simulated_cycles_per_host_second"})
+      (*x)["totals"].erase(k);
+  EXPECT_EQ(a.dump(), b.dump());
+}
+
+TEST(CliRun, BadArchitectureInputs) {
+  const std::string unknown = write_temp("unknown.yaml", "array: {rows: 8, colz: 8}\n");
+  CliResult r = run_brsim("run --images 1 --arch " + unknown);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find(unknown + ": field 'array.colz': unknown key"), std::string::npos) << r.out;
+  const std::string type = write_temp("type.yaml", "clock_mhz: fast\n");
+  r = run_brsim("run --images 1 --arch " + type);
+  EXPECT_NE(r.out.find("field 'clock_mhz': expected a number, got 'fast'"), std::string::npos) << r.out;
+  const std::string tiny = write_temp("tiny.yaml", "buffers:\n  input: {capacity_bytes: 512}\n");
+  r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + tiny);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
+  r = run_brsim("run --images 1 --arch /no/such.yaml");
+  EXPECT_NE(r.out.find("/no/such.yaml: cannot open the architecture file"), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RunAndLayer, CliBadInput,
+    ::testing::Values(BadInput{"run --array 0x16", "invalid array rows 0"},
+                      BadInput{"run --array 16", "invalid --array '16': expected ROWSxCOLS"},
+                      BadInput{"run --pe int8", "unknown PE type 'int8': expected brslog or fixed16"},
+                      BadInput{"run --images 0", "invalid --images 0"},
+                      BadInput{"run --pe fixed16 --policy brslog", "does not run on the fixed16 PE array"},
+                      BadInput{"layer --ifmap 4x4 --kernel 5x5 --channels 1 --filters 1", "larger than the padded input"},
+                      BadInput{"layer --ifmap 4x4 --channels 0 --filters 1", "invalid --channels 0"},
+                      BadInput{"layer --network vgg", "unknown --network 'vgg'"},
+                      BadInput{"layer", "needs exactly one of"},
+                      BadInput{"layer --topology /no/topo.csv", "/no/topo.csv: cannot open the topology file"}));
