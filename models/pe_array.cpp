@@ -1,6 +1,9 @@
 #include "pe_array.h"
 
+#include <immintrin.h>
+
 #include <cstring>
+#include <type_traits>
 
 #include "datapath.h"
 #include "sqrt2.h"
@@ -28,11 +31,14 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::
   base_ = ring_len_ - static_cast<size_t>(C_);
   weff32_.assign(n, 0);
   psum_.assign(n, 0);
+  prod_.assign(n, 0);
   zero_row_.assign(static_cast<size_t>(C_), 0);
   feed_.assign(static_cast<size_t>(R_), 0);
   acc_hi_ = static_cast<int64_t>((static_cast<__int128>(1) << (acc_bits_ - 1)) - 1);
   acc_lo_ = -acc_hi_ - 1;
   acc_words_ = output_buf->words(static_cast<uint64_t>(acc_bits_));
+  act_mask_ = act_bits_ >= 64 ? ~0ull : (1ull << act_bits_) - 1;
+  acc_mask_ = acc_bits_ >= 64 ? ~0ull : (1ull << acc_bits_) - 1;
   SC_METHOD(tick);
   sensitive << start_;
   dont_initialize();
@@ -57,9 +63,20 @@ void PeArray::tick() {
       if (++edge_ == static_cast<uint64_t>(R_)) {
         phase_ = Phase::Stream;
         edge_ = 0;
+        // The activation, product and partial-sum registers clear for the fold.
+        if (activity_)
+          for (int r = 0; r < R_; ++r)
+            for (int c = 0; c < C_; ++c) {
+              const size_t i = static_cast<size_t>(r * C_ + c);
+              counters_.toggles_act += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(act_at(r, c)) & act_mask_));
+              counters_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod_[i]) & acc_mask_));
+              counters_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(psum_[i]) & acc_mask_));
+            }
         std::fill(act_ring_.begin(), act_ring_.end(), 0);
         base_ = ring_len_ - static_cast<size_t>(C_);
         std::fill(psum_.begin(), psum_.end(), 0);
+        std::fill(prod_.begin(), prod_.end(), 0);
+        count_fold_actions();
         narrow_ = true;
         for (size_t i = 0; i < weff_.size(); ++i) {
           narrow_ &= weff_[i] >= INT32_MIN && weff_[i] <= INT32_MAX;
@@ -97,6 +114,17 @@ void PeArray::tick() {
 // the column decoders (rows beyond the tile hold zero weights).
 void PeArray::load_edge() {
   const size_t row = static_cast<size_t>(C_);
+  if (activity_) {
+    // Every weight register takes the value above it (the top row a new one).
+    uint64_t t = 0;
+    std::vector<uint64_t>& old = weight_bits_scratch_;
+    old.resize(weff_.size());
+    for (size_t i = 0; i < weff_.size(); ++i) old[i] = weight_bits_of(i);
+    for (size_t i = row; i < weff_.size(); ++i) t += static_cast<uint64_t>(__builtin_popcountll(old[i] ^ old[i - row]));
+    top_row_old_.assign(old.begin(), old.begin() + static_cast<std::ptrdiff_t>(row));
+    counters_.toggles_weight += t;
+  }
+  counters_.reg_writes += weff_.size();
   std::memmove(&weff_[row], &weff_[0], (weff_.size() - row) * sizeof(int64_t));
   std::memmove(&dec_[row], &dec_[0], (dec_.size() - row) * sizeof(DecodedWeight));
   const uint64_t tr = static_cast<uint64_t>(R_) - 1 - edge_;
@@ -117,6 +145,39 @@ void PeArray::load_edge() {
     weff_[c] = w;
   }
   if (tr < job_.rows) wbuf_->read_bits(job_.cols * static_cast<uint64_t>(wbits_));
+  if (activity_)
+    for (size_t c = 0; c < row; ++c)
+      counters_.toggles_weight += static_cast<uint64_t>(__builtin_popcountll(top_row_old_[c] ^ weight_bits_of(c)));
+}
+
+// The bits a PE's weight register holds: the decoded fields (zero, sign,
+// flag, shift) for BRSLog, the 16-bit w_q for fixed16.
+uint64_t PeArray::weight_bits_of(size_t i) const {
+  if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(weff_[i]) & 0xFFFFu;
+  const DecodedWeight& d = dec_[i];
+  return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+}
+
+// Useful actions of the fold just loaded: P ops per PE holding a tile weight.
+void PeArray::count_fold_actions() {
+  uint64_t zero = 0, sqrt2 = 0, pow2 = 0;
+  for (uint64_t r = 0; r < job_.rows; ++r)
+    for (uint64_t c = 0; c < job_.cols; ++c) {
+      const DecodedWeight& d = dec_[r * static_cast<uint64_t>(C_) + c];
+      if (d.zero) ++zero;
+      else if (d.flag) ++sqrt2;
+      else ++pow2;
+    }
+  const uint64_t p = job_.p, tile = job_.rows * job_.cols;
+  if (pe_ == PeType::Fixed16) {
+    counters_.fixed16_muls += p * tile;
+  } else {
+    counters_.ae_zero += p * zero;
+    counters_.ae_sqrt2 += p * sqrt2;
+    counters_.ae_pow2 += p * pow2;
+  }
+  counters_.acc_adds += p * tile + p * job_.cols;
+  counters_.reg_writes += 3 * static_cast<uint64_t>(R_ * C_) * (p + static_cast<uint64_t>(R_ + C_ - 1));
 }
 
 namespace {
@@ -129,30 +190,125 @@ __attribute__((target_clones("avx2", "default"))) void mac_row(int64_t* ps, cons
   for (size_t c = 0; c < n; ++c) ps[c] = above[c] + static_cast<int64_t>(a[c]) * static_cast<int64_t>(w[c]);
 }
 
+// Switching activity of one row: ps = above + a * w as mac_row, plus the
+// bit toggles of the product and partial-sum registers (masked to their
+// width). AVX2 version: 4 lanes, popcount by nibble lookup (vpshufb) and
+// byte sums (vpsadbw); the scalar loop below is the reference.
+__attribute__((target("avx2"))) inline __m256i popcount_lanes(__m256i v) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
+                                       2, 3, 2, 3, 3, 4);
+  const __m256i nib = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, nib));
+  const __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+  return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
+}
+
+__attribute__((target("avx2"))) void mac_row_activity_avx2(int64_t* ps, int64_t* pr, const int64_t* above,
+                                                           const int32_t* a, const int32_t* w, size_t n,
+                                                           uint64_t mask, uint64_t* tp, uint64_t* ts) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i m = _mm256_set1_epi64x(static_cast<long long>(mask));
+  __m256i accp = zero, accs = zero;
+  size_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const __m256i av = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c)));
+    const __m256i wv = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + c)));
+    const __m256i prod = _mm256_mul_epi32(av, wv);
+    const __m256i next = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + c)), prod);
+    const __m256i op = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + c));
+    const __m256i os = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + c));
+    accp = _mm256_add_epi64(accp, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(prod, op), m)));
+    accs = _mm256_add_epi64(accs, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(next, os), m)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + c), prod);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + c), next);
+  }
+  alignas(32) uint64_t lp[4], ls[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lp), accp);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ls), accs);
+  uint64_t tpp = lp[0] + lp[1] + lp[2] + lp[3], tss = ls[0] + ls[1] + ls[2] + ls[3];
+  for (; c < n; ++c) {
+    const int64_t prod = static_cast<int64_t>(a[c]) * w[c], next = above[c] + prod;
+    tpp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & mask));
+    tss += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & mask));
+    pr[c] = prod;
+    ps[c] = next;
+  }
+  *tp += tpp;
+  *ts += tss;
+}
+
+// Bit toggles of a row of activation registers shifting right by one:
+// sum of popcount((a[c-1] ^ a[c]) & mask) for c in [1, n).
+__attribute__((target("avx2"))) uint64_t shift_toggles_avx2(const int32_t* a, size_t n, uint32_t mask) {
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(mask));
+  __m256i acc = _mm256_setzero_si256();
+  size_t c = 1;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i cur = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c));
+    const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c - 1));
+    acc = _mm256_add_epi64(acc, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(cur, prev), m)));
+  }
+  alignas(32) uint64_t l[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), acc);
+  uint64_t t = l[0] + l[1] + l[2] + l[3];
+  for (; c < n; ++c) t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[c - 1] ^ a[c]) & mask));
+  return t;
+}
+
+uint64_t shift_toggles(const int32_t* a, size_t n, uint32_t mask) {
+  uint64_t t = 0;
+  for (size_t c = 1; c < n; ++c) t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[c - 1] ^ a[c]) & mask));
+  return t;
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+
 }  // namespace
 
-template <bool kChecked, typename W>
+template <bool kChecked, bool kActivity, typename W>
 void PeArray::mac_rows(const W* weights) {
   const size_t C = static_cast<size_t>(C_);
+  uint64_t tp = 0, ts = 0;
   for (int r = R_ - 1; r >= 0; --r) {
     int64_t* ps = &psum_[static_cast<size_t>(r) * C];
+    int64_t* pr = &prod_[static_cast<size_t>(r) * C];
     const int64_t* above = r ? &psum_[static_cast<size_t>(r - 1) * C] : zero_row_.data();
     const int32_t* a = &act_ring_[static_cast<size_t>(r) * ring_len_ + base_];
     const W* w = &weights[static_cast<size_t>(r) * C];
-    if (!kChecked) {
+    if (!kChecked && !kActivity) {
       mac_row(ps, above, a, w, C);
       continue;
     }
-    for (size_t c = 0; c < C; ++c) {
-      const __int128 s = static_cast<__int128>(above[c]) + static_cast<__int128>(a[c]) * w[c];
-      if (s < acc_lo_ || s > acc_hi_) {
-        ++counters_.array_overflows;
-        ps[c] = wrap_to_bits(s, acc_bits_);
-      } else {
-        ps[c] = static_cast<int64_t>(s);
+    if constexpr (!kChecked && kActivity && std::is_same<W, int32_t>::value) {
+      if (kHasAvx2) {
+        mac_row_activity_avx2(ps, pr, above, a, w, C, acc_mask_, &tp, &ts);
+        continue;
       }
     }
+    for (size_t c = 0; c < C; ++c) {
+      const int64_t prod = static_cast<int64_t>(a[c]) * static_cast<int64_t>(w[c]);
+      int64_t next;
+      if (kChecked) {
+        const __int128 s = static_cast<__int128>(above[c]) + prod;
+        if (s < acc_lo_ || s > acc_hi_) {
+          ++counters_.array_overflows;
+          next = wrap_to_bits(s, acc_bits_);
+        } else {
+          next = static_cast<int64_t>(s);
+        }
+      } else {
+        next = above[c] + prod;
+      }
+      if (kActivity) {
+        tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & acc_mask_));
+        ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & acc_mask_));
+        pr[c] = prod;
+      }
+      ps[c] = next;
+    }
   }
+  counters_.toggles_product += tp;
+  counters_.toggles_psum += ts;
 }
 
 // Activations move one PE to the right; each row's new one enters at column 0.
@@ -164,6 +320,18 @@ void PeArray::shift_activations() {
       std::memmove(row + ring_len_ - C, row, C * sizeof(int32_t));
     }
     base_ = ring_len_ - C;
+  }
+  if (activity_) {
+    // Register (r, c) takes (r, c - 1)'s value; column 0 takes the feed.
+    uint64_t t = 0;
+    for (int r = 0; r < R_; ++r) {
+      const int32_t* a = &act_ring_[static_cast<size_t>(r) * ring_len_ + base_];
+      t += static_cast<uint64_t>(__builtin_popcountll((static_cast<uint64_t>(feed_[static_cast<size_t>(r)]) ^
+                                                       static_cast<uint64_t>(static_cast<int64_t>(a[0]))) & act_mask_));
+      const uint32_t m32 = static_cast<uint32_t>(act_mask_);
+      t += kHasAvx2 ? shift_toggles_avx2(a, C, m32) : shift_toggles(a, C, m32);
+    }
+    counters_.toggles_act += t;
   }
   --base_;
   for (int r = 0; r < R_; ++r) act_ring_[static_cast<size_t>(r) * ring_len_ + base_] = static_cast<int32_t>(feed_[static_cast<size_t>(r)]);
@@ -178,9 +346,15 @@ void PeArray::stream_edge() {
     any |= valid;
   }
   if (any && edge_ < job_.p) ibuf_->read_bits(job_.rows * static_cast<uint64_t>(act_bits_));  // one row of A per edge
-  if (checked_) mac_rows<true>(weff_.data());
-  else if (narrow_) mac_rows<false>(weff32_.data());
-  else mac_rows<false>(weff_.data());
+  if (activity_) {
+    if (checked_) mac_rows<true, true>(weff_.data());
+    else if (narrow_) mac_rows<false, true>(weff32_.data());
+    else mac_rows<false, true>(weff_.data());
+  } else {
+    if (checked_) mac_rows<true, false>(weff_.data());
+    else if (narrow_) mac_rows<false, false>(weff32_.data());
+    else mac_rows<false, false>(weff_.data());
+  }
   shift_activations();
   // The bottom row's partial sums leave for the output buffer: column c holds
   // pixel edge - R - c after this edge.

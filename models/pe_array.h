@@ -38,6 +38,16 @@ struct PeArrayCounters {
   uint64_t decodes = 0;            // weight decodes (R' x C' per fold)
   uint64_t array_overflows = 0;    // partial sums that wrapped inside the array
   uint64_t output_overflows = 0;   // accumulations that wrapped in the output buffer
+  // Actions (useful work: P per PE holding a tile weight, per fold).
+  uint64_t ae_sqrt2 = 0, ae_pow2 = 0, ae_zero = 0;  // BRSLog AE ops by path; zero = gated
+  uint64_t fixed16_muls = 0;                         // fixed16 PE multiplies
+  uint64_t acc_adds = 0;     // PE accumulator adds + output-buffer accumulations
+  uint64_t reg_writes = 0;   // PE register writes: weight per load edge, activation,
+                             // product and partial sum per stream edge
+  // Switching activity: bit toggles between consecutive register values,
+  // summed over all PEs (activation A bits, product and partial sum
+  // acc_bits, weight register: the decoded fields or the 16-bit w_q).
+  uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
 };
 
 class PeArray : public sc_core::sc_module {
@@ -52,6 +62,8 @@ class PeArray : public sc_core::sc_module {
   void start(const FoldJob& job);
   const sc_core::sc_event& done() const { return done_; }
   bool busy() const { return phase_ != Phase::Idle; }
+  // Switching-activity counting (on by default); off makes the array faster.
+  void set_activity(bool on) { activity_ = on; }
   const PeArrayCounters& counters() const { return counters_; }
 
   // PE state, for traces and tests (stable addresses for the whole run).
@@ -69,8 +81,10 @@ class PeArray : public sc_core::sc_module {
   void tick();
   void load_edge();
   void stream_edge();
-  template <bool kChecked, typename W>
+  template <bool kChecked, bool kActivity, typename W>
   void mac_rows(const W* weights);
+  void count_fold_actions();
+  uint64_t weight_bits_of(size_t i) const;
   void shift_activations();
 
   int R_, C_;
@@ -90,8 +104,10 @@ class PeArray : public sc_core::sc_module {
   size_t ring_len_ = 0, base_ = 0;
   uint64_t acc_words_ = 1;           // output buffer words per partial sum
   std::vector<int64_t> psum_;        // partial-sum register per PE
+  std::vector<int64_t> prod_;        // product register per PE (AE output)
   std::vector<int64_t> zero_row_;
   std::vector<int64_t> feed_;        // this edge's activations entering each row
+  std::vector<uint64_t> weight_bits_scratch_, top_row_old_;
 
   sc_core::sc_time period_;
   FoldJob job_;
@@ -99,6 +115,8 @@ class PeArray : public sc_core::sc_module {
   Phase phase_ = Phase::Idle;
   uint64_t edge_ = 0;                // edge index within the phase
   bool checked_ = true;              // partial sums may leave the accumulator range
+  bool activity_ = true;
+  uint64_t act_mask_ = 0, acc_mask_ = 0;
   sc_core::sc_event start_, done_;
   PeArrayCounters counters_;
 };
