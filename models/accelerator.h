@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "accel_tracer.h"
 #include "arch.h"
 #include "controller.h"
 #include "dma.h"
@@ -33,6 +34,8 @@ class Accelerator : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Controller>& reg_socket() { return controller.reg_socket; }
   tlm_utils::simple_target_socket<Dram>& mem_socket() { return dram.host_socket; }
   const ArchConfig& arch() const { return arch_; }
+  // Opt-in tracing (nullptr: off); records the registers' reset values.
+  void attach_tracer(AccelTracer* t);
 
  private:
   ArchConfig arch_;

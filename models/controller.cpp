@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "accel_tracer.h"
 #include "errors.h"
 #include "pooling.h"
 
@@ -61,6 +62,38 @@ LayerDescriptor descriptor_from_registers(const std::array<uint32_t, reg::kMapBy
   return d;
 }
 
+void LayerStats::add(const LayerStats& s) {
+  cycles.weight_load += s.cycles.weight_load;
+  cycles.compute += s.cycles.compute;
+  cycles.drain += s.cycles.drain;
+  cycles.stall += s.cycles.stall;
+  cycles.output += s.cycles.output;
+  macs += s.macs;
+  folds += s.folds;
+  array_overflows += s.array_overflows;
+  output_overflows += s.output_overflows;
+  requant.merge(s.requant);
+  dram_bytes_read += s.dram_bytes_read;
+  dram_bytes_written += s.dram_bytes_written;
+  weight_reads += s.weight_reads;
+  weight_writes += s.weight_writes;
+  input_reads += s.input_reads;
+  input_writes += s.input_writes;
+  output_reads += s.output_reads;
+  output_writes += s.output_writes;
+  decodes += s.decodes;
+  ae_sqrt2 += s.ae_sqrt2;
+  ae_pow2 += s.ae_pow2;
+  ae_zero += s.ae_zero;
+  fixed16_muls += s.fixed16_muls;
+  acc_adds += s.acc_adds;
+  reg_write_bits += s.reg_write_bits;
+  toggles_weight += s.toggles_weight;
+  toggles_act += s.toggles_act;
+  toggles_product += s.toggles_product;
+  toggles_psum += s.toggles_psum;
+}
+
 Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_time period, PeArray* array, Dma* dma,
                        Sram* wbuf, Sram* ibuf, Sram* obuf)
     : sc_module(name),
@@ -111,21 +144,34 @@ void Controller::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   (void)delay;  // register accesses have no wait states
 }
 
+uint64_t Controller::now_cycle() const {
+  return static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5);
+}
+
+void Controller::set_state(int s) {
+  state_ = s;
+  if (tracer_) tracer_->controller(now_cycle(), state_, fold_index_);
+}
+
 void Controller::wait_cycles(uint64_t n) {
   if (n) wait(period_ * static_cast<double>(n));
 }
 
 uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
-  state_ = 1;
+  set_state(1);
+  if (tracer_) tracer_->dma(now_cycle(), true, false, addr, bytes);
   const uint64_t c = dma_->read(addr, dst, bytes);
+  if (tracer_) tracer_->dma(now_cycle(), false, false, addr, bytes);
   last_.cycles.stall += c;
   last_.dram_bytes_read += bytes;
   return c;
 }
 
 uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes) {
-  state_ = 1;
+  set_state(1);
+  if (tracer_) tracer_->dma(now_cycle(), true, true, addr, bytes);
   const uint64_t c = dma_->write(addr, src, bytes);
+  if (tracer_) tracer_->dma(now_cycle(), false, true, addr, bytes);
   last_.cycles.stall += c;
   last_.dram_bytes_written += bytes;
   return c;
@@ -138,6 +184,8 @@ void Controller::run() {
     const sc_time now = sc_core::sc_time_stamp();
     wait(period_ * static_cast<double>(static_cast<uint64_t>(now / period_) + 1) - now);
     const sc_time t0 = sc_core::sc_time_stamp();
+    if (tracer_) tracer_->begin_layer(static_cast<int>(layers_started_), now_cycle());
+    ++layers_started_;
     last_ = LayerStats{};
     error_.clear();
     uint32_t status = reg::kStatusDone;
@@ -154,7 +202,7 @@ void Controller::run() {
       regs_[reg::kErrorCode / 4] = 2;
       status |= reg::kStatusError;
     }
-    state_ = 0;
+    set_state(0);
     const uint64_t cycles = static_cast<uint64_t>((sc_core::sc_time_stamp() - t0) / period_ + 0.5);
     if (!(status & reg::kStatusError) && cycles != last_.cycles.total()) {
       error_ = "internal: elapsed cycles " + std::to_string(cycles) + " differ from the categories' sum " +
@@ -290,13 +338,13 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
         job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt * static_cast<uint64_t>(a.rows), job.p = pb;
         job.out = psums.data();
-        state_ = 2;
         ++fold_index_;
+        set_state(2);
         array_->start(job);
         wait(array_->done());
       }
       // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
-      state_ = 3;
+      set_state(3);
       outv.assign(cols * pb, 0);
       for (uint64_t px = 0; px < pb; ++px)
         for (uint64_t c = 0; c < cols; ++c) {
@@ -323,7 +371,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
     }
     if (pooled) {
       // Pooling over the staged m-tile: one window element per cycle, C' lanes.
-      state_ = 3;
+      set_state(3);
       const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
       outv.assign(cols * ph * pw, 0);
       for (uint64_t c = 0; c < cols; ++c)
@@ -366,6 +414,16 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   last_.decodes = after.decodes - before.decodes;
   last_.array_overflows = after.array_overflows - before.array_overflows;
   last_.output_overflows = after.output_overflows - before.output_overflows;
+  last_.ae_sqrt2 = after.ae_sqrt2 - before.ae_sqrt2;
+  last_.ae_pow2 = after.ae_pow2 - before.ae_pow2;
+  last_.ae_zero = after.ae_zero - before.ae_zero;
+  last_.fixed16_muls = after.fixed16_muls - before.fixed16_muls;
+  last_.acc_adds = after.acc_adds - before.acc_adds;
+  last_.reg_write_bits = after.reg_writes - before.reg_writes;
+  last_.toggles_weight = after.toggles_weight - before.toggles_weight;
+  last_.toggles_act = after.toggles_act - before.toggles_act;
+  last_.toggles_product = after.toggles_product - before.toggles_product;
+  last_.toggles_psum = after.toggles_psum - before.toggles_psum;
   last_.weight_reads = wbuf_->counters().reads - wb0.reads;
   last_.weight_writes = wbuf_->counters().writes - wb0.writes;
   last_.input_reads = ibuf_->counters().reads - ib0.reads;

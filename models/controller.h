@@ -23,6 +23,8 @@
 
 namespace brsim {
 
+class AccelTracer;
+
 // Register map (32-bit registers, byte offsets). README "Register map".
 namespace reg {
 constexpr uint32_t kId = 0x00;          // RO  0x42525331 ("BRS1")
@@ -66,6 +68,10 @@ struct LayerStats {
   uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
   uint64_t weight_reads = 0, input_reads = 0, input_writes = 0, output_reads = 0, output_writes = 0;  // words
   uint64_t weight_writes = 0, decodes = 0;
+  // Actions and switching activity of the PE array (PeArrayCounters).
+  uint64_t ae_sqrt2 = 0, ae_pow2 = 0, ae_zero = 0, fixed16_muls = 0, acc_adds = 0, reg_write_bits = 0;
+  uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
+  void add(const LayerStats& o);  // sums every field
 };
 
 class Controller : public sc_core::sc_module {
@@ -83,6 +89,7 @@ class Controller : public sc_core::sc_module {
   const int& state() const { return state_; }
   const uint64_t& fold_index() const { return fold_index_; }
   sc_core::sc_time clock_period() const { return period_; }
+  void set_tracer(AccelTracer* t) { tracer_ = t; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -103,6 +110,10 @@ class Controller : public sc_core::sc_module {
   std::string error_;
   int state_ = 0;
   uint64_t fold_index_ = 0;
+  uint64_t layers_started_ = 0;
+  AccelTracer* tracer_ = nullptr;
+  uint64_t now_cycle() const;
+  void set_state(int s);
 };
 
 }  // namespace brsim

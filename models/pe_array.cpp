@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "accel_tracer.h"
 #include "datapath.h"
 #include "sqrt2.h"
 
@@ -37,6 +38,7 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::
   acc_hi_ = static_cast<int64_t>((static_cast<__int128>(1) << (acc_bits_ - 1)) - 1);
   acc_lo_ = -acc_hi_ - 1;
   acc_words_ = output_buf->words(static_cast<uint64_t>(acc_bits_));
+  weight_reg_bits_ = pe_ == PeType::Fixed16 ? 16 : 3 + arch.datapath.shift_bits;
   act_mask_ = act_bits_ >= 64 ? ~0ull : (1ull << act_bits_) - 1;
   acc_mask_ = acc_bits_ >= 64 ? ~0ull : (1ull << acc_bits_) - 1;
   SC_METHOD(tick);
@@ -58,6 +60,7 @@ void PeArray::tick() {
       ++counters_.folds;
       break;
     case Phase::Load:
+      std::fill(feed_.begin(), feed_.end(), 0);
       load_edge();
       ++counters_.load_cycles;
       if (++edge_ == static_cast<uint64_t>(R_)) {
@@ -92,11 +95,13 @@ void PeArray::tick() {
         }
         checked_ = worst * (static_cast<__int128>(1) << (act_bits_ - 1)) > acc_hi_;
       }
+      if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
       break;
     case Phase::Stream: {
       stream_edge();
       const uint64_t stream_edges = job_.p + static_cast<uint64_t>(R_ + C_ - 1);
       (edge_ < job_.p ? counters_.stream_cycles : counters_.drain_cycles) += 1;
+      if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
       if (++edge_ == stream_edges) {
         counters_.macs += job_.p * job_.rows * job_.cols;
         phase_ = Phase::Idle;
@@ -124,7 +129,7 @@ void PeArray::load_edge() {
     top_row_old_.assign(old.begin(), old.begin() + static_cast<std::ptrdiff_t>(row));
     counters_.toggles_weight += t;
   }
-  counters_.reg_writes += weff_.size();
+  counters_.reg_writes += weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
   std::memmove(&weff_[row], &weff_[0], (weff_.size() - row) * sizeof(int64_t));
   std::memmove(&dec_[row], &dec_[0], (dec_.size() - row) * sizeof(DecodedWeight));
   const uint64_t tr = static_cast<uint64_t>(R_) - 1 - edge_;
@@ -177,7 +182,9 @@ void PeArray::count_fold_actions() {
     counters_.ae_pow2 += p * pow2;
   }
   counters_.acc_adds += p * tile + p * job_.cols;
-  counters_.reg_writes += 3 * static_cast<uint64_t>(R_ * C_) * (p + static_cast<uint64_t>(R_ + C_ - 1));
+  // Every stream edge writes each PE's activation, product and partial sum.
+  counters_.reg_writes += static_cast<uint64_t>(R_ * C_) * static_cast<uint64_t>(act_bits_ + 2 * acc_bits_) *
+                          (p + static_cast<uint64_t>(R_ + C_ - 1));
 }
 
 namespace {

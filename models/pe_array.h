@@ -42,13 +42,15 @@ struct PeArrayCounters {
   uint64_t ae_sqrt2 = 0, ae_pow2 = 0, ae_zero = 0;  // BRSLog AE ops by path; zero = gated
   uint64_t fixed16_muls = 0;                         // fixed16 PE multiplies
   uint64_t acc_adds = 0;     // PE accumulator adds + output-buffer accumulations
-  uint64_t reg_writes = 0;   // PE register writes: weight per load edge, activation,
-                             // product and partial sum per stream edge
+  uint64_t reg_writes = 0;   // PE register bits written: the weight register per load
+                             // edge; activation, product and partial sum per stream edge
   // Switching activity: bit toggles between consecutive register values,
   // summed over all PEs (activation A bits, product and partial sum
   // acc_bits, weight register: the decoded fields or the 16-bit w_q).
   uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
 };
+
+class AccelTracer;
 
 class PeArray : public sc_core::sc_module {
  public:
@@ -64,6 +66,12 @@ class PeArray : public sc_core::sc_module {
   bool busy() const { return phase_ != Phase::Idle; }
   // Switching-activity counting (on by default); off makes the array faster.
   void set_activity(bool on) { activity_ = on; }
+  // Traces every edge into `t` (nullptr: off). Tracing needs activity on
+  // (the product registers are kept only then).
+  void set_tracer(AccelTracer* t) {
+    tracer_ = t;
+    if (t) activity_ = true;
+  }
   const PeArrayCounters& counters() const { return counters_; }
 
   // PE state, for traces and tests (stable addresses for the whole run).
@@ -75,6 +83,7 @@ class PeArray : public sc_core::sc_module {
   }
   const std::vector<DecodedWeight>& decoded() const { return dec_; }
   const std::vector<int64_t>& weights() const { return weff_; }
+  const std::vector<int64_t>& products() const { return prod_; }
 
  private:
   enum class Phase { Idle, Load, Stream };
@@ -112,11 +121,13 @@ class PeArray : public sc_core::sc_module {
   sc_core::sc_time period_;
   FoldJob job_;
   Sqrt2Approx approx_;
+  AccelTracer* tracer_ = nullptr;
   Phase phase_ = Phase::Idle;
   uint64_t edge_ = 0;                // edge index within the phase
   bool checked_ = true;              // partial sums may leave the accumulator range
   bool activity_ = true;
   uint64_t act_mask_ = 0, acc_mask_ = 0;
+  int weight_reg_bits_ = 7;
   sc_core::sc_event start_, done_;
   PeArrayCounters counters_;
 };

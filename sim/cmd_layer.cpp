@@ -10,7 +10,9 @@
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
+#include "energy_report.h"
 #include "layer_report.h"
+#include "trace_options.h"
 #include "synthetic_layer.h"
 #include "text_table.h"
 
@@ -29,7 +31,9 @@ struct LayerArgs {
   double scale = 0.05;
   std::string policy;
   std::string out;
+  std::string energy;
   std::string format = "text";
+  TraceArgs trace;
 };
 
 void pair_of(const std::string& text, const char* option, int64_t* a, int64_t* b) {
@@ -75,6 +79,7 @@ void run_layer_cmd(LayerArgs a) {
   o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
   o.weights.bits = arch.weight_bits;
   o.weights.datapath = arch.datapath;
+  const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
   AccelRunResult all;
   double golden_s = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -86,7 +91,12 @@ void run_layer_cmd(LayerArgs a) {
     run_quantized(q, sl.input, nullptr, &outs);
     golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
     const std::vector<std::vector<ActTensor>> expected{{outs.back()}};
-    const AccelRunResult r = run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected);
+    std::unique_ptr<AccelTracer> tracer;
+    if (specs.size() == 1)
+      tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, ws_closed_form(prog.layers[0].desc, arch).total());
+    else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
+      throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
+    const AccelRunResult r = run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected, tracer.get());
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;
@@ -100,12 +110,15 @@ void run_layer_cmd(LayerArgs a) {
   summary["seed"] = a.seed;
   summary["weights"] = {{"distribution", "laplace"}, {"scale", a.scale}, {"policy", o.weights.policy.name()}};
   nlohmann::json layers = nlohmann::json::array();
-  for (const LayerRunStats& l : all.layers) layers.push_back(layer_json(l, arch));
+  const std::vector<EnergyBreakdown> energy = layer_energy(all, arch, table);
+  for (size_t i = 0; i < all.layers.size(); ++i) layers.push_back(layer_json(all.layers[i], arch, energy[i]));
   summary["layers"] = layers;
   summary["totals"] = totals_json(all, arch);
+  summary["energy_table"] = {{"name", table.name}, {"path", table.path}};
+  summary["energy"] = energy_json(run_energy(all, arch, table), 1);
   summary["totals"]["golden_host_seconds"] = golden_s;
   summary["bit_exact"] = true;
-  if (!a.out.empty()) write_results(a.out, arch, summary, all);
+  if (!a.out.empty()) write_results(a.out, arch, summary, all, energy);
   if (a.format == "json") {
     std::cout << summary.dump(2) << "\n";
     return;
@@ -114,7 +127,7 @@ void run_layer_cmd(LayerArgs a) {
   std::cout << specs.size() << " layer(s) on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
             << " array, " << arch.clock_mhz << " MHz; weights Laplace(0, " << a.scale << "), seed " << a.seed
             << "; every output checked bit for bit against the golden model\n\n";
-  print_layer_table(all, arch, std::cout);
+  print_layer_table(all, arch, energy, std::cout);
   std::cout << "\nsimulation: " << fmt_fixed(all.host_seconds, 2) << " s host time, "
             << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
             << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4) << " M cycles/s; golden model "
@@ -142,6 +155,8 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--scale", args->scale, "Laplace scale of the weights")->capture_default_str();
   cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
   cmd->add_option("--out", args->out, "Also write a results folder");
+  add_trace_options(cmd, args->trace);
+  cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });
 }

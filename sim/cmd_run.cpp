@@ -7,12 +7,16 @@
 #include <iostream>
 #include <memory>
 
+#include "text_table.h"
+
 #include "accel_host.h"
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
 #include "float_infer.h"
+#include "energy_report.h"
 #include "layer_report.h"
+#include "trace_options.h"
 #include "onnx_import.h"
 #include "paths.h"
 #include "text_table.h"
@@ -31,7 +35,10 @@ struct RunArgs {
   std::string granularity = "layer";
   int64_t calib_images = 500;
   std::string out = "results/run";
+  std::string energy;   // energy table (default: the shipped 45 nm table)
+  std::string compare;  // "fixed16": the same network on the fixed16 PE array
   std::string format = "text";
+  TraceArgs trace;
 };
 
 size_t argmax_int(const std::vector<int32_t>& v) {
@@ -53,6 +60,11 @@ void run_run(RunArgs a) {
   co.act_bits = arch.datapath.act_bits;
   co.images = a.calib_images;
   const ActivationFormats formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
+  if (!a.compare.empty() && a.compare != "fixed16")
+    throw ConfigError("invalid --compare '" + a.compare + "': expected fixed16");
+  if (!a.compare.empty() && arch.pe == PeType::Fixed16)
+    throw ConfigError("--compare fixed16 compares a BRSLog array with the fixed16 baseline; this array is already fixed16");
+  const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
   const QuantizedNetwork q = quantize_network(net, formats, o);
   const AccelProgram prog = compile_network(q, arch);
   const ImageSet test = load_idx(a.dataset, "t10k", a.images);
@@ -77,7 +89,16 @@ void run_run(RunArgs a) {
   for (int64_t i = 0; i < test.count; ++i)
     float_ok += argmax(run_float(*net, image_to_input(test.image(i), px))) == test.labels[static_cast<size_t>(i)];
 
-  const AccelRunResult r = run_accelerator(prog, inputs, &expected);
+  std::vector<std::string> names;
+  uint64_t expected_cycles = 0;
+  for (const AccelLayer& l : prog.layers) {
+    names.push_back(l.name);
+    expected_cycles += ws_closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
+  }
+  const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
+  const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get());
+  const std::vector<EnergyBreakdown> energy = layer_energy(r, arch, table);
+  const EnergyBreakdown total_e = run_energy(r, arch, table);
   int64_t hw_ok = 0;
   for (size_t i = 0; i < r.outputs.size(); ++i) hw_ok += argmax_int(r.outputs[i]) == test.labels[i];
   const double n = static_cast<double>(test.count);
@@ -92,10 +113,60 @@ void run_run(RunArgs a) {
                              {"granularity", a.granularity}, {"calibration_images", formats.images_used}};
   summary["images"] = test.count;
   nlohmann::json layers = nlohmann::json::array();
-  for (const LayerRunStats& l : r.layers) layers.push_back(layer_json(l, arch));
+  for (size_t i = 0; i < r.layers.size(); ++i) layers.push_back(layer_json(r.layers[i], arch, energy[i]));
   summary["layers"] = layers;
   summary["totals"] = totals_json(r, arch);
   summary["totals"]["golden_host_seconds"] = golden_s;
+  summary["energy_table"] = {{"name", table.name}, {"path", table.path}};
+  summary["energy"] = energy_json(total_e, r.images);
+
+  // The same network, images and memory system on the fixed16 baseline.
+  std::unique_ptr<AccelRunResult> r16;
+  EnergyBreakdown e16;
+  int64_t hw16_ok = 0;
+  if (!a.compare.empty()) {
+    ArchConfig a16 = arch;
+    a16.pe = PeType::Fixed16;
+    a16.datapath.acc_bits = std::max(a16.datapath.acc_bits, a16.datapath.act_bits + 16);
+    NetQuantOptions o16 = o;
+    o16.weights.policy = Policy::parse("fixed16");
+    o16.weights.datapath = a16.datapath;
+    const QuantizedNetwork q16 = quantize_network(net, formats, o16);
+    const AccelProgram p16 = compile_network(q16, a16);
+    std::vector<ActTensor> in16;
+    std::vector<std::vector<ActTensor>> exp16;
+    for (int64_t i = 0; i < test.count; ++i) {
+      const std::vector<float> x = image_to_input(test.image(i), px);
+      std::vector<ActTensor> outs;
+      run_quantized(q16, x, nullptr, &outs);
+      std::vector<ActTensor> per;
+      for (const AccelLayer& l : p16.layers) per.push_back(outs[l.output_index]);
+      exp16.push_back(std::move(per));
+      in16.push_back(quantize_input(q16, x, nullptr));
+    }
+    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, in16, &exp16));
+    if (!r16->bit_exact) throw ConfigError("fixed16 baseline disagrees with the golden model: " + r16->mismatch);
+    for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
+    e16 = run_energy(*r16, a16, table);
+    const EnergyRatios ratio = energy_ratios(total_e, e16);
+    const std::vector<EnergyBreakdown> le16 = layer_energy(*r16, a16, table);
+    nlohmann::json cl = nlohmann::json::array();
+    for (size_t i = 0; i < r.layers.size(); ++i)
+      cl.push_back({{"name", r.layers[i].name},
+                    {"brslog_pj_per_image", energy[i].total_pj / n},
+                    {"fixed16_pj_per_image", le16[i].total_pj / n},
+                    {"energy_ratio", le16[i].total_pj > 0 ? energy[i].total_pj / le16[i].total_pj : 0.0},
+                    {"brslog_cycles_per_image", r.layers[i].stats.cycles.total() / r.layers[i].images},
+                    {"fixed16_cycles_per_image", r16->layers[i].stats.cycles.total() / r16->layers[i].images}});
+    summary["compare"] = {{"baseline", "fixed16"},
+                          {"fixed16_energy", energy_json(e16, r16->images)},
+                          {"fixed16_hardware_top1", hw16_ok / n},
+                          {"fixed16_cycles_per_image", totals_json(*r16, a16)["cycles_per_image"]},
+                          {"ratio_brslog_over_fixed16",
+                           {{"energy", ratio.energy}, {"power", ratio.power}, {"area", ratio.area},
+                            {"pj_per_mac", ratio.pj_per_mac}}},
+                          {"layers", cl}};
+  }
   summary["accuracy"] = {{"images", test.count},
                          {"float_top1", float_ok / n},
                          {"golden_top1", golden_ok / n},
@@ -103,7 +174,7 @@ void run_run(RunArgs a) {
                          {"bit_exact", r.bit_exact},
                          {"tensors_compared", r.tensors_compared}};
   if (!r.bit_exact) summary["accuracy"]["first_mismatch"] = r.mismatch;
-  write_results(a.out, arch, summary, r);
+  write_results(a.out, arch, summary, r, energy);
 
   if (a.format == "json") {
     std::cout << summary.dump(2) << "\n";
@@ -114,19 +185,42 @@ void run_run(RunArgs a) {
                                                            : std::to_string(arch.weight_bits) + "-bit BRSLog, K = " +
                                                                  std::to_string(arch.datapath.sqrt2_terms))
               << "), " << arch.clock_mhz << " MHz; " << test.count << " test images, cycle-accurate\n\n";
-    print_layer_table(r, arch, std::cout);
+    print_layer_table(r, arch, energy, std::cout);
     std::cout << "\nlatency: " << t["cycles_per_image"].get<uint64_t>() << " cycles per image = "
               << fmt_fixed(t["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"
               << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
               << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "
               << fmt_fixed(100.0 * hw_ok / n, 2) << " %\n"
+              << "energy: " << fmt_fixed(total_e.total_pj / n / 1e3, 2) << " nJ per image ("
+              << fmt_fixed(total_e.pj_per_mac, 3) << " pJ/MAC), average power " << fmt_fixed(total_e.avg_power_mw, 2)
+              << " mW, array and buffers " << fmt_fixed(total_e.area_total_um2 / 1e6, 3) << " mm^2; energy table "
+              << table.name << " (" << table.path << ")\n"
               << "scoreboard: " << (r.bit_exact ? "bit exact, " : "MISMATCH, ") << r.tensors_compared
               << " layer outputs compared with the golden model\n"
               << "simulation: " << fmt_fixed(r.host_seconds, 2) << " s host time, "
               << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
               << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4)
               << " M cycles/s; golden model " << fmt_fixed(golden_s, 2) << " s\n"
-              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv}\n";
+              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv}\n";
+    if (!a.trace.vcd.empty()) std::cout << "trace: " << a.trace.vcd << " (open with: gtkwave -a " << a.trace.vcd.substr(0, a.trace.vcd.rfind('.')) << ".gtkw)\n";
+    if (!a.trace.saif.empty()) std::cout << "activity: " << a.trace.saif << " (SAIF 2.0)\n";
+    if (r16) {
+      const EnergyRatios ratio = energy_ratios(total_e, e16);
+      std::cout << "\nBRSLog vs the fixed16 baseline (same network, images, array shape and memory):\n";
+      TextTable t({"", "BRSLog", "fixed16", "BRSLog / fixed16"}, {true, false, false, false});
+      t.add_row({"energy per image (nJ)", fmt_fixed(total_e.total_pj / n / 1e3, 2), fmt_fixed(e16.total_pj / n / 1e3, 2),
+                 fmt_fixed(ratio.energy, 4)});
+      t.add_row({"energy per MAC (pJ)", fmt_fixed(total_e.pj_per_mac, 3), fmt_fixed(e16.pj_per_mac, 3),
+                 fmt_fixed(ratio.pj_per_mac, 4)});
+      t.add_row({"average power (mW)", fmt_fixed(total_e.avg_power_mw, 2), fmt_fixed(e16.avg_power_mw, 2),
+                 fmt_fixed(ratio.power, 4)});
+      t.add_row({"area (mm^2)", fmt_fixed(total_e.area_total_um2 / 1e6, 4), fmt_fixed(e16.area_total_um2 / 1e6, 4),
+                 fmt_fixed(ratio.area, 4)});
+      t.add_row({"cycles per image", std::to_string(summary["totals"]["cycles_per_image"].get<uint64_t>()),
+                 std::to_string(summary["compare"]["fixed16_cycles_per_image"].get<uint64_t>()), ""});
+      t.add_row({"hardware top-1 (%)", fmt_fixed(100.0 * hw_ok / n, 2), fmt_fixed(100.0 * hw16_ok / n, 2), ""});
+      t.print(std::cout);
+    }
   }
   if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
 }
@@ -147,6 +241,9 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--calib-images", args->calib_images, "Training images used for calibration")->capture_default_str();
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
+  add_trace_options(cmd, args->trace);
+  cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
+  cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

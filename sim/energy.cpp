@@ -158,7 +158,7 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
 
 int pe_register_bits(const ArchConfig& a) {
   const int weight = a.pe == PeType::BrsLog ? 3 + a.datapath.shift_bits : 16;  // zero, sign, flag + shift
-  return weight + a.datapath.act_bits + a.datapath.acc_bits;
+  return weight + a.datapath.act_bits + 2 * a.datapath.acc_bits;  // + product and partial sum
 }
 
 ArchInstanceCounts instance_counts(const ArchConfig& a) {

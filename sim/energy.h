@@ -118,7 +118,7 @@ struct ArchInstanceCounts {
 
 // Register bits of one PE: the weight register (BRSLog: decoded zero, sign,
 // flag and shift_bits of shift; fixed16: 16), the activation register
-// (act_bits) and the partial-sum register (acc_bits).
+// (act_bits), the product register and the partial-sum register (acc_bits each).
 int pe_register_bits(const ArchConfig& a);
 
 // Instances for an architecture: BRSLog has R*C AEs and accumulators, C

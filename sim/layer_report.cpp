@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "arch_yaml.h"
+#include "energy_report.h"
 #include "errors.h"
 #include "text_table.h"
 
@@ -23,12 +24,18 @@ double utilization(const LayerRunStats& l, const ArchConfig& a) {
   return cyc > 0 ? static_cast<double>(l.stats.macs) / (static_cast<double>(a.rows) * a.cols * cyc) : 0.0;
 }
 
-void print_layer_table(const AccelRunResult& r, const ArchConfig& a, std::ostream& os) {
+void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy,
+                       std::ostream& os) {
   TextTable t({"layer", "GEMM PxKxM", "MACs", "cycles", "w-load", "compute", "drain", "stall", "output", "util (%)",
-               "overflows", "saturated"},
-              {true, true, false, false, false, false, false, false, false, false, false, false});
+               "energy (nJ)", "pJ/MAC", "power (mW)", "overflows", "saturated"},
+              {true, true, false, false, false, false, false, false, false, false, false, false, false, false, false});
   uint64_t macs = 0, cycles = 0;
-  for (const LayerRunStats& l : r.layers) {
+  double nj = 0;
+  for (size_t li = 0; li < r.layers.size(); ++li) {
+    const LayerRunStats& l = r.layers[li];
+    const EnergyBreakdown& e = energy[li];
+    const double layer_nj = e.total_pj / 1000.0 / static_cast<double>(l.images ? l.images : 1);
+    nj += layer_nj;
     const uint64_t n = l.images;
     const LayerCycles& c = l.stats.cycles;
     macs += per_image(l.stats.macs, n);
@@ -36,17 +43,22 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, std::ostrea
     t.add_row({l.name, gemm_shape(l.desc), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
                std::to_string(per_image(c.weight_load, n)), std::to_string(per_image(c.compute, n)),
                std::to_string(per_image(c.drain, n)), std::to_string(per_image(c.stall, n)),
-               std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2),
+               std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2), fmt_fixed(layer_nj, 2),
+               fmt_fixed(e.pj_per_mac, 3), fmt_fixed(e.avg_power_mw, 2),
                std::to_string(l.stats.array_overflows + l.stats.output_overflows),
                std::to_string(l.stats.requant.saturated())});
   }
   const double util = cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0;
-  t.add_row({"total", "", std::to_string(macs), std::to_string(cycles), "", "", "", "", "", fmt_fixed(100.0 * util, 2), "", ""});
-  os << "cycles and MACs per image; overflows (accumulator wraps) and saturated (requantization clips) over all images\n";
+  const double us = static_cast<double>(cycles) / a.clock_mhz;
+  t.add_row({"total", "", std::to_string(macs), std::to_string(cycles), "", "", "", "", "", fmt_fixed(100.0 * util, 2),
+             fmt_fixed(nj, 2), macs ? fmt_fixed(nj * 1000.0 / static_cast<double>(macs), 3) : "-",
+             us > 0 ? fmt_fixed(nj / us, 2) : "-", "", ""});
+  os << "cycles, MACs and energy per image; power averaged over the layer; overflows (accumulator wraps) and "
+        "saturated (requantization clips) over all images\n";
   t.print(os);
 }
 
-nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a) {
+nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const EnergyBreakdown& e) {
   const uint64_t n = l.images;
   const LayerCycles& c = l.stats.cycles;
   const LayerDescriptor& d = l.desc;
@@ -75,6 +87,16 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a) {
   j["images"] = n;
   j["acc_overflows"] = l.stats.array_overflows + l.stats.output_overflows;
   j["saturations"] = l.stats.requant.saturated();
+  j["energy"] = energy_json(e, n);
+  const double img = n ? static_cast<double>(n) : 1.0;
+  j["activity"] = {{"toggles_per_image",
+                    {{"weight", static_cast<double>(l.stats.toggles_weight) / img},
+                     {"activation", static_cast<double>(l.stats.toggles_act) / img},
+                     {"product", static_cast<double>(l.stats.toggles_product) / img},
+                     {"psum", static_cast<double>(l.stats.toggles_psum) / img}}},
+                   {"ae_ops_per_image",
+                    {{"sqrt2", per_image(l.stats.ae_sqrt2, n)}, {"pow2", per_image(l.stats.ae_pow2, n)},
+                     {"zero", per_image(l.stats.ae_zero, n)}, {"fixed16_mul", per_image(l.stats.fixed16_muls, n)}}}};
   return j;
 }
 
@@ -98,14 +120,17 @@ nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a) {
           {"simulated_cycles_per_host_second", static_cast<double>(all_cycles) / hs}};
 }
 
-std::string layers_csv(const AccelRunResult& r, const ArchConfig& a) {
+std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy) {
   std::ostringstream o;
   o << "layer,kind,in_c,in_h,in_w,out_m,kh,kw,stride,pad,pool,P,K,M,images,macs,cycles_total,cycles_weight_load,"
        "cycles_compute,cycles_drain,cycles_stall,cycles_output,closed_form_cycles,utilization,folds,"
        "dram_bytes_read,dram_bytes_written,weight_buffer_reads,weight_buffer_writes,input_buffer_reads,"
        "input_buffer_writes,output_buffer_reads,output_buffer_writes,weight_decodes,acc_overflows_total,"
-       "saturations_total\n";
-  for (const LayerRunStats& l : r.layers) {
+       "saturations_total,energy_pj,energy_per_mac_pj,avg_power_mw,toggles_weight_total,toggles_act_total,"
+       "toggles_product_total,toggles_psum_total\n";
+  for (size_t li = 0; li < r.layers.size(); ++li) {
+    const LayerRunStats& l = r.layers[li];
+    const EnergyBreakdown& e = energy[li];
     const uint64_t n = l.images;
     const LayerDescriptor& d = l.desc;
     const LayerCycles& c = l.stats.cycles;
@@ -120,12 +145,16 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a) {
       << per_image(s.weight_reads, n) << ',' << per_image(s.weight_writes, n) << ',' << per_image(s.input_reads, n)
       << ',' << per_image(s.input_writes, n) << ',' << per_image(s.output_reads, n) << ','
       << per_image(s.output_writes, n) << ',' << per_image(s.decodes, n) << ','
-      << s.array_overflows + s.output_overflows << ',' << s.requant.saturated() << '\n';
+      << s.array_overflows + s.output_overflows << ',' << s.requant.saturated() << ','
+      << fmt_general(e.total_pj / static_cast<double>(n ? n : 1), 9) << ',' << fmt_general(e.pj_per_mac, 6) << ','
+      << fmt_general(e.avg_power_mw, 6) << ',' << s.toggles_weight << ',' << s.toggles_act << ','
+      << s.toggles_product << ',' << s.toggles_psum << '\n';
   }
   return o.str();
 }
 
-void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r) {
+void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r,
+                   const std::vector<EnergyBreakdown>& energy) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw ConfigError("--out " + dir + ": cannot create the results folder (" + ec.message() + ")");
@@ -136,7 +165,10 @@ void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::
   };
   write("config.yaml", "# resolved architecture of this run\n" + arch_to_yaml(a));
   write("summary.json", summary.dump(2) + "\n");
-  write("layers.csv", layers_csv(r, a));
+  write("layers.csv", layers_csv(r, a, energy));
+  std::vector<std::pair<std::string, EnergyBreakdown>> named;
+  for (size_t i = 0; i < r.layers.size(); ++i) named.emplace_back(r.layers[i].name, energy[i]);
+  write("energy.csv", energy_csv(named));
 }
 
 }  // namespace brsim

@@ -11,16 +11,19 @@
 
 #include "accel_host.h"
 #include "arch.h"
+#include "energy.h"
 
 namespace brsim {
 
 double utilization(const LayerRunStats& l, const ArchConfig& a);  // MACs / (R C cycles)
-void print_layer_table(const AccelRunResult& r, const ArchConfig& a, std::ostream& os);
-nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a);
+// `energy` (one breakdown per layer, over all images) adds the energy columns.
+void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy,
+                       std::ostream& os);
+nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const EnergyBreakdown& e);
 nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a);
-std::string layers_csv(const AccelRunResult& r, const ArchConfig& a);
-// Writes config.yaml, summary.json and layers.csv into `dir` (created).
+std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy);
+// Writes config.yaml, summary.json, layers.csv and energy.csv into `dir` (created).
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary,
-                   const AccelRunResult& r);
+                   const AccelRunResult& r, const std::vector<EnergyBreakdown>& energy);
 
 }  // namespace brsim

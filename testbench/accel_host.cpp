@@ -122,7 +122,7 @@ class Host : public sc_core::sc_module {
         LayerRunStats& s = out_->layers[li];
         const LayerStats& ls = ctrl_->last_layer();
         if (cycles != ls.cycles.total()) throw ConfigError("cycle register disagrees with the controller's count");
-        accumulate(s.stats, ls);
+        s.stats.add(ls);
         ++s.images;
         const uint64_t n = uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w();
         got = decode_activations(read_mem(l.desc.out_addr, n * static_cast<uint64_t>(act_bytes(a))), a);
@@ -142,28 +142,6 @@ class Host : public sc_core::sc_module {
     }
   }
 
-  static void accumulate(LayerStats& t, const LayerStats& s) {
-    t.cycles.weight_load += s.cycles.weight_load;
-    t.cycles.compute += s.cycles.compute;
-    t.cycles.drain += s.cycles.drain;
-    t.cycles.stall += s.cycles.stall;
-    t.cycles.output += s.cycles.output;
-    t.macs += s.macs;
-    t.folds += s.folds;
-    t.array_overflows += s.array_overflows;
-    t.output_overflows += s.output_overflows;
-    t.requant.merge(s.requant);
-    t.dram_bytes_read += s.dram_bytes_read;
-    t.dram_bytes_written += s.dram_bytes_written;
-    t.weight_reads += s.weight_reads;
-    t.weight_writes += s.weight_writes;
-    t.input_reads += s.input_reads;
-    t.input_writes += s.input_writes;
-    t.output_reads += s.output_reads;
-    t.output_writes += s.output_writes;
-    t.decodes += s.decodes;
-  }
-
   const AccelProgram& prog_;
   const std::vector<ActTensor>& inputs_;
   const std::vector<std::vector<ActTensor>>* expected_;
@@ -174,7 +152,8 @@ class Host : public sc_core::sc_module {
 }  // namespace
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
-                               const std::vector<std::vector<ActTensor>>* expected) {
+                               const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer,
+                               bool activity) {
   quiet_systemc_banner();
   reset_systemc_kernel();
   AccelRunResult result;
@@ -184,9 +163,12 @@ AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTe
     host.reg_socket.bind(acc.reg_socket());
     host.mem_socket.bind(acc.mem_socket());
     host.irq(acc.irq);
+    acc.array.set_activity(activity);
+    acc.attach_tracer(tracer);
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (tracer) tracer->finish(static_cast<uint64_t>(sc_core::sc_time_stamp() / acc.period + 0.5));
   }
   reset_systemc_kernel();
   if (!result.error.empty()) throw ConfigError(result.error);

@@ -38,8 +38,11 @@ struct AccelRunResult {
 
 // Runs each input through the accelerator. expected[i][l] is the golden
 // output of accelerator layer l on input i; pass nullptr to skip checking.
+// `tracer` (optional) records a VCD/SAIF of the run; it is finished (files
+// closed) when the run ends. `activity` off skips switching-activity counting.
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
-                               const std::vector<std::vector<ActTensor>>* expected);
+                               const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer = nullptr,
+                               bool activity = true);
 
 // Describes the first difference of two tensors ("" when equal).
 std::string first_mismatch(const std::string& layer, const ActTensor& want, const std::vector<int32_t>& got);

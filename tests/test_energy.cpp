@@ -304,18 +304,18 @@ TEST_F(EnergyTest, ShippedTableLoads) {
 
 TEST_F(EnergyTest, InstanceCountsFollowTheArchitecture) {
   ArchConfig a;  // 16 x 16 BRSLog, shift 4, act 16, acc 48
-  EXPECT_EQ(pe_register_bits(a), 7 + 16 + 48);
+  EXPECT_EQ(pe_register_bits(a), 7 + 16 + 48 + 48);
   ArchInstanceCounts n = instance_counts(a);
   EXPECT_EQ(n[Component::BrslogAe], 256u);
   EXPECT_EQ(n[Component::Fixed16Mul], 0u);
   EXPECT_EQ(n[Component::Accumulator], 256u);
-  EXPECT_EQ(n[Component::PeRegisters], 256u * 71);
+  EXPECT_EQ(n[Component::PeRegisters], 256u * 119);
   EXPECT_EQ(n[Component::WeightDecoder], 16u);
   EXPECT_EQ(n[Component::Reconfig], 16u);
   EXPECT_EQ(n[Component::OutputBuffer], 1u);
   a.pe = PeType::Fixed16;
   a.rows = 8;
-  EXPECT_EQ(pe_register_bits(a), 16 + 16 + 48);
+  EXPECT_EQ(pe_register_bits(a), 16 + 16 + 48 + 48);
   n = instance_counts(a);
   EXPECT_EQ(n[Component::BrslogAe], 0u);
   EXPECT_EQ(n[Component::Fixed16Mul], 128u);

@@ -1,0 +1,38 @@
+#include "trace_options.h"
+
+#include <iostream>
+
+#include "errors.h"
+
+namespace brsim {
+
+void add_trace_options(CLI::App* cmd, TraceArgs& t) {
+  cmd->add_option("--vcd", t.vcd, "Write a VCD of the cycle-by-cycle run (and a .gtkw save file beside it)");
+  cmd->add_option("--vcd-blocks", t.blocks, "Blocks to trace: all, none, or controller,dma,decoder,array")
+      ->capture_default_str();
+  cmd->add_option("--vcd-pes", t.pes, "PEs to trace: all, none, rA-rB,cC-cD (inclusive)")->capture_default_str();
+  cmd->add_option("--vcd-cycles", t.cycles, "Cycle window A-B (A included, B excluded), A-, or all")
+      ->capture_default_str();
+  cmd->add_option("--vcd-layer", t.layer, "Trace only this layer (name or index); the window counts from its start");
+  cmd->add_flag("--vcd-force", t.force, "Write the VCD even when it is estimated above the limit");
+  cmd->add_option("--vcd-limit-mb", t.limit_mb, "Refuse VCDs estimated above this size, MB")->capture_default_str();
+  cmd->add_option("--saif", t.saif, "Write a SAIF 2.0 activity file of every PE's registers");
+}
+
+std::unique_ptr<AccelTracer> make_tracer(const TraceArgs& t, const ArchConfig& arch,
+                                         const std::vector<std::string>& layer_names, uint64_t expected_cycles) {
+  if (t.vcd.empty() && t.saif.empty()) return nullptr;
+  if (!(t.limit_mb > 0)) throw ConfigError("invalid --vcd-limit-mb: expected a positive size in MB");
+  TraceOptions o;
+  o.vcd_path = t.vcd;
+  o.saif_path = t.saif;
+  o.select = TraceSelection::parse(t.blocks, t.pes, t.cycles, t.layer);
+  o.limit.max_bytes = static_cast<uint64_t>(t.limit_mb * 1e6);
+  o.limit.force = t.force;
+  o.expected_cycles = expected_cycles;
+  auto tracer = std::make_unique<AccelTracer>(o, arch, layer_names);
+  if (!t.vcd.empty()) std::cerr << "brsim: the VCD will be " << tracer->describe_estimate() << " at most\n";
+  return tracer;
+}
+
+}  // namespace brsim

@@ -1,0 +1,30 @@
+// Trace options shared by `brsim run` and `brsim layer`: --vcd with its
+// selection (blocks, PEs, cycle window, layer) and size limit, and --saif.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accel_tracer.h"
+
+namespace brsim {
+
+struct TraceArgs {
+  std::string vcd, saif;
+  std::string blocks = "all";
+  std::string pes = "r0-r1,c0-c1";
+  std::string cycles = "all";
+  std::string layer;
+  bool force = false;
+  double limit_mb = 2048;
+};
+
+void add_trace_options(CLI::App* cmd, TraceArgs& t);
+// nullptr when neither --vcd nor --saif is given. States the VCD's expected
+// size on stderr; ConfigError past the limit unless --vcd-force.
+std::unique_ptr<AccelTracer> make_tracer(const TraceArgs& t, const ArchConfig& arch,
+                                         const std::vector<std::string>& layer_names, uint64_t expected_cycles);
+
+}  // namespace brsim
