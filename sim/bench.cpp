@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdio>
 #include <cstring>
 
 #include "accel_host.h"
+#include "accel_tracer.h"
 #include "qnet.h"
 #include "synthetic_layer.h"
 
@@ -68,6 +70,25 @@ int sc_main(int argc, char** argv) {
               macs / c2.golden_s / 1e6);
   std::printf("  ratio          : cycle-by-cycle runs at %.1f %% of the golden model's MAC rate\n\n",
               100.0 * (macs / r.host_seconds) / (macs / c2.golden_s));
+  // Activity counting and tracing: off, on (the default), one PE traced.
+  const AccelRunResult off = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, false);
+  TraceOptions topt;
+  topt.vcd_path = "/tmp/brsim_bench_one_pe.vcd";
+  topt.select = TraceSelection::parse("none", "r0,c0", "all", "");
+  topt.expected_cycles = r.cycles();
+  AccelRunResult one;
+  {
+    AccelTracer tracer(topt, arch, {c2.prog.layers[0].name});
+    one = run_accelerator(c2.prog, c2.inputs, &c2.expected, &tracer);
+  }
+  std::remove(topt.vcd_path.c_str());
+  std::remove("/tmp/brsim_bench_one_pe.gtkw");
+  std::printf("tracing and activity (same layer):\n");
+  std::printf("  activity off, no tracer : %7.3f s  %8.1f M MAC/s\n", off.host_seconds, macs / off.host_seconds / 1e6);
+  std::printf("  activity on,  no tracer : %7.3f s  %8.1f M MAC/s (the default, above)\n", r.host_seconds,
+              macs / r.host_seconds / 1e6);
+  std::printf("  VCD of one PE           : %7.3f s  %8.1f M MAC/s = %.2fx the untraced time\n\n", one.host_seconds,
+              macs / one.host_seconds / 1e6, one.host_seconds / r.host_seconds);
   if (quick) return r.bit_exact ? 0 : 1;
 
   double total_s = 0, total_macs = 0, total_cycles = 0;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -223,3 +224,82 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"layer --network vgg", "unknown --network 'vgg'"},
                       BadInput{"layer", "needs exactly one of"},
                       BadInput{"layer --topology /no/topo.csv", "/no/topo.csv: cannot open the topology file"}));
+
+TEST(CliEnergy, RunReportsEnergyAndTheFixed16Comparison) {
+  const std::string out = ::testing::TempDir() + "energy_out";
+  const CliResult r = run_brsim("run --images 2 --compare fixed16 --out " + out + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["energy_table"]["name"], "default-45nm");
+  const double total = j["energy"]["total_pj_per_image"];
+  double layers = 0;
+  for (const auto& l : j["layers"]) layers += l["energy"]["total_pj_per_image"].get<double>();
+  EXPECT_NEAR(layers, total, total * 1e-9);
+  const auto& ratio = j["compare"]["ratio_brslog_over_fixed16"];
+  EXPECT_GT(ratio["energy"].get<double>(), 0.0);
+  EXPECT_LT(ratio["energy"].get<double>(), 1.0);  // BRSLog saves energy on this network
+  EXPECT_LT(ratio["area"].get<double>(), 1.0);
+  // energy.csv: the fixed layout, 27 rows per layer plus the header.
+  std::ifstream csv(out + "/energy.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "layer,component,action,count,energy_pj");
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 4 * 27);
+}
+
+TEST(CliEnergy, DoublingTheTableDoublesTheEnergy) {
+  std::ifstream in(std::string(BRSIM_SOURCE_DIR) + "/data/energy/default_45nm.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), {}), doubled;
+  // Double every number after "energy:", "leakage:" and "area:".
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* key : {"energy: ", "leakage: ", "area: "}) {
+      size_t at = 0;
+      while ((at = line.find(key, at)) != std::string::npos) {
+        at += std::strlen(key);
+        size_t used = 0;
+        const double v = std::stod(line.substr(at), &used);
+        std::ostringstream os;
+        os.precision(17);
+        os << 2 * v;
+        line.replace(at, used, os.str());
+      }
+    }
+    doubled += line + "\n";
+  }
+  const std::string path = write_temp("doubled.yaml", doubled);
+  const std::string shape = "layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --format json";
+  const nlohmann::json a = nlohmann::json::parse(run_brsim(shape).out);
+  const CliResult r2 = run_brsim(shape + " --energy " + path);
+  ASSERT_EQ(r2.status, 0) << r2.out;
+  const nlohmann::json b = nlohmann::json::parse(r2.out);
+  const double e1 = a["energy"]["total_pj_per_image"], e2 = b["energy"]["total_pj_per_image"];
+  EXPECT_NEAR(e2, 2 * e1, e1 * 1e-9);
+  EXPECT_NEAR(b["energy"]["area_um2"].get<double>(), 2 * a["energy"]["area_um2"].get<double>(), 1e-6);
+}
+
+TEST(CliTrace, VcdSizeIsStatedAndLimited) {
+  const std::string vcd = ::testing::TempDir() + "cli.vcd";
+  const std::string shape = "layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --array 4x4 --vcd " + vcd;
+  CliResult r = run_brsim(shape + " --vcd-pes all --vcd-limit-mb 0.01");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("narrow the selection (--vcd-pes, --vcd-cycles, --vcd-layer) or pass --vcd-force"),
+            std::string::npos) << r.out;
+  r = run_brsim(shape + " --vcd-pes all --vcd-limit-mb 0.01 --vcd-force");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("the VCD will be about"), std::string::npos);
+  std::ifstream gtkw(::testing::TempDir() + "cli.gtkw");
+  EXPECT_TRUE(gtkw.good());
+  r = run_brsim(shape + " --vcd-pes r9,c0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--vcd-pes"), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Energy, CliBadInput,
+    ::testing::Values(BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --energy /no/table.yaml", "/no/table.yaml"},
+                      BadInput{"run --compare int8", "invalid --compare 'int8': expected fixed16"},
+                      BadInput{"run --pe fixed16 --compare fixed16", "already fixed16"},
+                      BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --vcd /tmp/x.vcd --vcd-cycles 9-3", "--vcd-cycles"}));
