@@ -55,6 +55,12 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_time clock_pe
   dma_socket.register_b_transport(this, &Dram::b_transport_dma);
 }
 
+void Dram::set_backpressure(uint64_t seed, uint64_t max_extra) {
+  rng_state_ = seed;
+  max_extra_ = max_extra;
+  extra_total_ = 0;
+}
+
 uint64_t Dram::transfer_cycles(uint64_t bytes) const {
   const uint64_t bpc = static_cast<uint64_t>(cfg_.bytes_per_cycle);
   // Streaming cycles rounded up: a partly filled last beat still takes a cycle.
@@ -101,7 +107,16 @@ void Dram::access(tlm_generic_payload& t, sc_time& delay, DramCounters& c) {
   (cmd == tlm::TLM_READ_COMMAND ? c.bytes_read : c.bytes_written) += len;
   ++c.transactions;
   // Exact integer time (no double rounding): cycles x period in kernel ticks.
-  delay += sc_time::from_value(transfer_cycles(len) * period_.value());
+  uint64_t extra = 0;
+  if (max_extra_ && &c == &dma_) {
+    // splitmix64: a seeded, platform-independent sequence.
+    uint64_t z = (rng_state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    extra = (z ^ (z >> 31)) % (max_extra_ + 1);
+    extra_total_ += extra;
+  }
+  delay += sc_time::from_value((transfer_cycles(len) + extra) * period_.value());
   t.set_dmi_allowed(false);
   t.set_response_status(tlm::TLM_OK_RESPONSE);
 }

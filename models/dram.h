@@ -46,6 +46,11 @@ class Dram : public sc_core::sc_module {
   const DramCounters& host_counters() const { return host_; }
   const DramCounters& dma_counters() const { return dma_; }
   uint64_t size() const { return size_; }
+  // Back-pressure for tests and what-if runs: every DMA transaction waits
+  // an extra 0..max_extra cycles drawn from a seeded generator (contention,
+  // refresh). The extra cycles are counted; the host socket is unaffected.
+  void set_backpressure(uint64_t seed, uint64_t max_extra);
+  uint64_t backpressure_cycles() const { return extra_total_; }
   const DramConfig& config() const { return cfg_; }
 
  private:
@@ -64,6 +69,7 @@ class Dram : public sc_core::sc_module {
   DramConfig cfg_;
   sc_core::sc_time period_;
   uint64_t size_ = 0;
+  uint64_t rng_state_ = 0, max_extra_ = 0, extra_total_ = 0;
   std::unique_ptr<uint8_t[], FreeDeleter> mem_;
   DramCounters host_, dma_;
 };

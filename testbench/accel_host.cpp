@@ -153,7 +153,8 @@ class Host : public sc_core::sc_module {
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
                                const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer,
-                               bool activity) {
+                               bool activity, const std::function<void(Accelerator&)>& setup,
+                               const std::function<void(Accelerator&)>& after) {
   quiet_systemc_banner();
   reset_systemc_kernel();
   AccelRunResult result;
@@ -165,10 +166,12 @@ AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTe
     host.irq(acc.irq);
     acc.array.set_activity(activity);
     acc.attach_tracer(tracer);
+    if (setup) setup(acc);
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (tracer) tracer->finish(static_cast<uint64_t>(sc_core::sc_time_stamp() / acc.period + 0.5));
+    if (after) after(acc);
   }
   reset_systemc_kernel();
   if (!result.error.empty()) throw ConfigError(result.error);

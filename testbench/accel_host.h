@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "golden.h"
 
 namespace brsim {
+
+class Accelerator;
 
 struct LayerRunStats {
   std::string name;
@@ -40,9 +43,12 @@ struct AccelRunResult {
 // output of accelerator layer l on input i; pass nullptr to skip checking.
 // `tracer` (optional) records a VCD/SAIF of the run; it is finished (files
 // closed) when the run ends. `activity` off skips switching-activity counting.
+// `setup` and `after` (optional) see the accelerator before and after the
+// simulation (what-if knobs and their counters, e.g. DRAM back-pressure).
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
                                const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer = nullptr,
-                               bool activity = true);
+                               bool activity = true, const std::function<void(Accelerator&)>& setup = nullptr,
+                               const std::function<void(Accelerator&)>& after = nullptr);
 
 // Describes the first difference of two tensors ("" when equal).
 std::string first_mismatch(const std::string& layer, const ActTensor& want, const std::vector<int32_t>& got);

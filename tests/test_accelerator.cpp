@@ -291,3 +291,34 @@ TEST(AlexNetShapes, FiveConvAndThreeFcLayersAt227) {
   for (size_t i = 0; i < 8; ++i) EXPECT_EQ(l[i].macs(), want[i]) << l[i].name;
   EXPECT_EQ(want[1], 447897600u);
 }
+
+TEST(Accelerator, RandomDramBackPressureKeepsResultsExactAndShowsAsStalls) {
+  std::mt19937_64 rng(99);
+  for (int t = 0; t < 8; ++t) {
+    LayerSpec s;
+    s.name = "bp" + std::to_string(t);
+    s.in_c = 3 + t, s.in_h = 9, s.in_w = 7, s.kh = s.kw = 3, s.pad = 1, s.out_m = 5 + 3 * t;
+    ArchConfig a;
+    a.rows = 4 + t, a.cols = 6;
+    if (t % 2) a.output_buffer.capacity_bytes = 2048;  // several bands
+    const SyntheticLayer sl = make_synthetic_layer(s, 500 + static_cast<uint64_t>(t));
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+    const AccelProgram prog = compile_network(q, a);
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    uint64_t extra = 0;
+    const uint64_t seed = rng();
+    const AccelRunResult r = run_accelerator(
+        prog, qin, &expected, nullptr, true, [&](Accelerator& acc) { acc.dram.set_backpressure(seed, 37); },
+        [&](Accelerator& acc) { extra = acc.dram.backpressure_cycles(); });
+    ASSERT_TRUE(r.bit_exact) << r.mismatch;
+    const LayerCycles& got = r.layers[0].stats.cycles;
+    const LayerCycles& cf = r.layers[0].closed_form;
+    EXPECT_GT(extra, 0u);
+    EXPECT_EQ(got.stall, cf.stall + extra);  // every extra DRAM cycle is a stall cycle
+    EXPECT_EQ(got.weight_load, cf.weight_load);
+    EXPECT_EQ(got.compute, cf.compute);
+    EXPECT_EQ(got.drain, cf.drain);
+    EXPECT_EQ(got.output, cf.output);
+  }
+}
