@@ -52,67 +52,82 @@ void PeArray::start(const FoldJob& job) {
 }
 
 void PeArray::tick() {
-  switch (phase_) {
-    case Phase::Idle:  // woken by start(): the fold begins on the next edge
-      phase_ = Phase::Load;
-      edge_ = 0;
-      if (pe_ == PeType::BrsLog) approx_ = sqrt2_approx(job_.sqrt2_terms);
-      ++counters_.folds;
-      break;
-    case Phase::Load:
-      std::fill(feed_.begin(), feed_.end(), 0);
-      load_edge();
-      ++counters_.load_cycles;
-      if (++edge_ == static_cast<uint64_t>(R_)) {
-        phase_ = Phase::Stream;
-        edge_ = 0;
-        // The activation, product and partial-sum registers clear for the fold.
-        if (activity_)
-          for (int r = 0; r < R_; ++r)
-            for (int c = 0; c < C_; ++c) {
-              const size_t i = static_cast<size_t>(r * C_ + c);
-              counters_.toggles_act += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(act_at(r, c)) & act_mask_));
-              counters_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod_[i]) & acc_mask_));
-              counters_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(psum_[i]) & acc_mask_));
-            }
-        std::fill(act_ring_.begin(), act_ring_.end(), 0);
-        base_ = ring_len_ - static_cast<size_t>(C_);
-        std::fill(psum_.begin(), psum_.end(), 0);
-        std::fill(prod_.begin(), prod_.end(), 0);
-        count_fold_actions();
-        narrow_ = true;
-        for (size_t i = 0; i < weff_.size(); ++i) {
-          narrow_ &= weff_[i] >= INT32_MIN && weff_[i] <= INT32_MAX;
-          weff32_[i] = static_cast<int32_t>(weff_[i]);
-        }
-        // With every |a| <= 2^(A-1) and each column's sum of |w| bounded, no
-        // partial sum can leave the accumulator: skip the per-add range check.
-        __int128 worst = 0;
-        for (int c = 0; c < C_; ++c) {
-          __int128 col = 0;
-          for (int r = 0; r < R_; ++r) col += std::llabs(weff_[static_cast<size_t>(r * C_ + c)]);
-          worst = std::max(worst, col);
-        }
-        checked_ = worst * (static_cast<__int128>(1) << (act_bits_ - 1)) > acc_hi_;
-      }
-      if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
-      break;
-    case Phase::Stream: {
-      stream_edge();
-      const uint64_t stream_edges = job_.p + static_cast<uint64_t>(R_ + C_ - 1);
-      (edge_ < job_.p ? counters_.stream_cycles : counters_.drain_cycles) += 1;
-      if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
-      if (++edge_ == stream_edges) {
-        counters_.macs += job_.p * job_.rows * job_.cols;
-        phase_ = Phase::Idle;
-        done_.notify(sc_core::SC_ZERO_TIME);
-        next_trigger();  // back to static sensitivity: the next start()
-        return;
-      }
-      break;
+  if (phase_ == Phase::Idle) {  // woken by start(): the fold begins on the next edge
+    phase_ = Phase::Load;
+    edge_ = 0;
+    if (pe_ == PeType::BrsLog) approx_ = sqrt2_approx(job_.sqrt2_terms);
+    ++counters_.folds;
+    if (fast_) {
+      // Fast mode: every edge of the fold now, in one activation; done fires
+      // when the cycle-by-cycle model's last edge would.
+      uint64_t edges = 1;
+      while (!clock_edge()) ++edges;
+      done_.notify(period_ * static_cast<double>(edges));
+      next_trigger();
+      return;
     }
+    next_trigger(period_);
+    return;
+  }
+  if (clock_edge()) {
+    done_.notify(sc_core::SC_ZERO_TIME);
+    next_trigger();  // back to static sensitivity: the next start()
+    return;
   }
   next_trigger(period_);  // the next rising edge
+}
+
+bool PeArray::clock_edge() {
+  if (phase_ == Phase::Load) {
+    std::fill(feed_.begin(), feed_.end(), 0);
+    load_edge();
+    ++counters_.load_cycles;
+    if (++edge_ == static_cast<uint64_t>(R_)) begin_stream();
+    if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
+    return false;
+  }
+  stream_edge();
+  const uint64_t stream_edges = job_.p + static_cast<uint64_t>(R_ + C_ - 1);
+  (edge_ < job_.p ? counters_.stream_cycles : counters_.drain_cycles) += 1;
+  if (tracer_) tracer_->array_edge(static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5), *this, feed_.data());
+  if (++edge_ < stream_edges) return false;
+  counters_.macs += job_.p * job_.rows * job_.cols;
+  phase_ = Phase::Idle;
+  return true;
+}
+
+// After the last load edge: the activation, product and partial-sum
+// registers clear for the fold, and the MAC path is chosen.
+void PeArray::begin_stream() {
+  phase_ = Phase::Stream;
+  edge_ = 0;
+  if (activity_)
+    for (int r = 0; r < R_; ++r)
+      for (int c = 0; c < C_; ++c) {
+        const size_t i = static_cast<size_t>(r * C_ + c);
+        counters_.toggles_act += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(act_at(r, c)) & act_mask_));
+        counters_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod_[i]) & acc_mask_));
+        counters_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(psum_[i]) & acc_mask_));
+      }
+  std::fill(act_ring_.begin(), act_ring_.end(), 0);
+  base_ = ring_len_ - static_cast<size_t>(C_);
+  std::fill(psum_.begin(), psum_.end(), 0);
+  std::fill(prod_.begin(), prod_.end(), 0);
+  count_fold_actions();
+  narrow_ = true;
+  for (size_t i = 0; i < weff_.size(); ++i) {
+    narrow_ &= weff_[i] >= INT32_MIN && weff_[i] <= INT32_MAX;
+    weff32_[i] = static_cast<int32_t>(weff_[i]);
+  }
+  // With every |a| <= 2^(A-1) and each column's sum of |w| bounded, no
+  // partial sum can leave the accumulator: skip the per-add range check.
+  __int128 worst = 0;
+  for (int c = 0; c < C_; ++c) {
+    __int128 col = 0;
+    for (int r = 0; r < R_; ++r) col += std::llabs(weff_[static_cast<size_t>(r * C_ + c)]);
+    worst = std::max(worst, col);
+  }
+  checked_ = worst * (static_cast<__int128>(1) << (act_bits_ - 1)) > acc_hi_;
 }
 
 // Weights shift down one row; the top row takes tile row R-1-edge through

@@ -66,6 +66,10 @@ class PeArray : public sc_core::sc_module {
   bool busy() const { return phase_ != Phase::Idle; }
   // Switching-activity counting (on by default); off makes the array faster.
   void set_activity(bool on) { activity_ = on; }
+  // Fast mode: a fold's edges run in one activation (no per-cycle kernel
+  // events); results, cycles and counts are those of the per-cycle mode.
+  void set_fast(bool on) { fast_ = on; }
+  bool fast() const { return fast_; }
   // Traces every edge into `t` (nullptr: off). Tracing needs activity on
   // (the product registers are kept only then).
   void set_tracer(AccelTracer* t) {
@@ -88,6 +92,8 @@ class PeArray : public sc_core::sc_module {
  private:
   enum class Phase { Idle, Load, Stream };
   void tick();
+  bool clock_edge();  // one rising edge of the running fold; true when it ends
+  void begin_stream();
   void load_edge();
   void stream_edge();
   template <bool kChecked, bool kActivity, typename W>
@@ -126,6 +132,7 @@ class PeArray : public sc_core::sc_module {
   uint64_t edge_ = 0;                // edge index within the phase
   bool checked_ = true;              // partial sums may leave the accumulator range
   bool activity_ = true;
+  bool fast_ = false;
   uint64_t act_mask_ = 0, acc_mask_ = 0;
   int weight_reg_bits_ = 7;
   sc_core::sc_event start_, done_;

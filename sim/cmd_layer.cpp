@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "accel_host.h"
+#include "accelerator.h"
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
@@ -34,6 +35,7 @@ struct LayerArgs {
   std::string energy;
   std::string format = "text";
   TraceArgs trace;
+  std::string mode = "cycle";  // cycle | fast
 };
 
 void pair_of(const std::string& text, const char* option, int64_t* a, int64_t* b) {
@@ -82,6 +84,10 @@ void run_layer_cmd(LayerArgs a) {
   const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
   AccelRunResult all;
   double golden_s = 0;
+  const bool fast = a.mode == "fast";
+  if (fast && (!a.trace.vcd.empty() || !a.trace.saif.empty()))
+    throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");
+  const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
   for (size_t i = 0; i < specs.size(); ++i) {
     const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
@@ -96,7 +102,8 @@ void run_layer_cmd(LayerArgs a) {
       tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, ws_closed_form(prog.layers[0].desc, arch).total());
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
-    const AccelRunResult r = run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected, tracer.get());
+    const AccelRunResult r =
+        run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected, tracer.get(), true, mode_setup);
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;
@@ -106,7 +113,7 @@ void run_layer_cmd(LayerArgs a) {
   nlohmann::json summary;
   summary["command"] = "layer";
   summary["arch_file"] = a.arch.arch_source;
-  summary["mode"] = "cycle";
+  summary["mode"] = a.mode;
   summary["seed"] = a.seed;
   summary["weights"] = {{"distribution", "laplace"}, {"scale", a.scale}, {"policy", o.weights.policy.name()}};
   nlohmann::json layers = nlohmann::json::array();
@@ -124,7 +131,7 @@ void run_layer_cmd(LayerArgs a) {
     return;
   }
   const nlohmann::json& t = summary["totals"];
-  std::cout << specs.size() << " layer(s) on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
+  std::cout << specs.size() << " layer(s), " << (fast ? "fast mode" : "cycle by cycle") << ", on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
             << " array, " << arch.clock_mhz << " MHz; weights Laplace(0, " << a.scale << "), seed " << a.seed
             << "; every output checked bit for bit against the golden model\n\n";
   print_layer_table(all, arch, energy, std::cout);
@@ -156,6 +163,10 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
   cmd->add_option("--out", args->out, "Also write a results folder");
   add_trace_options(cmd, args->trace);
+  cmd->add_option("--mode", args->mode, "cycle: one kernel activation per clock (traceable); fast: a fold per "
+                                        "activation, identical results and counts")
+      ->check(CLI::IsMember({"cycle", "fast"}))
+      ->capture_default_str();
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });

@@ -10,6 +10,7 @@
 #include "text_table.h"
 
 #include "accel_host.h"
+#include "accelerator.h"
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
@@ -39,6 +40,7 @@ struct RunArgs {
   std::string compare;  // "fixed16": the same network on the fixed16 PE array
   std::string format = "text";
   TraceArgs trace;
+  std::string mode = "cycle";  // cycle | fast
 };
 
 size_t argmax_int(const std::vector<int32_t>& v) {
@@ -95,8 +97,12 @@ void run_run(RunArgs a) {
     names.push_back(l.name);
     expected_cycles += ws_closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
   }
+  const bool fast = a.mode == "fast";
+  if (fast && (!a.trace.vcd.empty() || !a.trace.saif.empty()))
+    throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");
   const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
-  const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get());
+  const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
+  const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, mode_setup);
   const std::vector<EnergyBreakdown> energy = layer_energy(r, arch, table);
   const EnergyBreakdown total_e = run_energy(r, arch, table);
   int64_t hw_ok = 0;
@@ -107,7 +113,7 @@ void run_run(RunArgs a) {
   summary["command"] = "run";
   summary["model"] = a.model;
   summary["arch_file"] = a.arch.arch_source;
-  summary["mode"] = "cycle";
+  summary["mode"] = a.mode;
   summary["quantization"] = {{"policy", o.weights.policy.name()}, {"bits", o.weights.bits},
                              {"sqrt2_terms", o.weights.datapath.sqrt2_terms}, {"codebook", a.codebook},
                              {"granularity", a.granularity}, {"calibration_images", formats.images_used}};
@@ -144,7 +150,7 @@ void run_run(RunArgs a) {
       exp16.push_back(std::move(per));
       in16.push_back(quantize_input(q16, x, nullptr));
     }
-    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, in16, &exp16));
+    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, in16, &exp16, nullptr, true, mode_setup));
     if (!r16->bit_exact) throw ConfigError("fixed16 baseline disagrees with the golden model: " + r16->mismatch);
     for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
     e16 = run_energy(*r16, a16, table);
@@ -184,7 +190,7 @@ void run_run(RunArgs a) {
               << " array (" << (arch.pe == PeType::Fixed16 ? std::string("16-bit weights")
                                                            : std::to_string(arch.weight_bits) + "-bit BRSLog, K = " +
                                                                  std::to_string(arch.datapath.sqrt2_terms))
-              << "), " << arch.clock_mhz << " MHz; " << test.count << " test images, cycle-accurate\n\n";
+              << "), " << arch.clock_mhz << " MHz; " << test.count << " test images, " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
     print_layer_table(r, arch, energy, std::cout);
     std::cout << "\nlatency: " << t["cycles_per_image"].get<uint64_t>() << " cycles per image = "
               << fmt_fixed(t["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"
@@ -242,6 +248,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--calib-images", args->calib_images, "Training images used for calibration")->capture_default_str();
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
   add_trace_options(cmd, args->trace);
+  cmd->add_option("--mode", args->mode, "cycle: one kernel activation per clock (traceable); fast: a fold per "
+                                        "activation, identical results and counts")
+      ->check(CLI::IsMember({"cycle", "fast"}))
+      ->capture_default_str();
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")

@@ -322,3 +322,88 @@ TEST(Accelerator, RandomDramBackPressureKeepsResultsExactAndShowsAsStalls) {
     EXPECT_EQ(got.output, cf.output);
   }
 }
+
+namespace {
+
+// Every field of two layers' statistics.
+void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::string& what) {
+  EXPECT_EQ(a.cycles, b.cycles) << what;
+  const uint64_t fa[] = {a.macs, a.folds, a.array_overflows, a.output_overflows, a.requant.saturated(),
+                         a.dram_bytes_read, a.dram_bytes_written, a.weight_reads, a.weight_writes, a.input_reads,
+                         a.input_writes, a.output_reads, a.output_writes, a.decodes, a.ae_sqrt2, a.ae_pow2,
+                         a.ae_zero, a.fixed16_muls, a.acc_adds, a.reg_write_bits, a.toggles_weight, a.toggles_act,
+                         a.toggles_product, a.toggles_psum};
+  const uint64_t fb[] = {b.macs, b.folds, b.array_overflows, b.output_overflows, b.requant.saturated(),
+                         b.dram_bytes_read, b.dram_bytes_written, b.weight_reads, b.weight_writes, b.input_reads,
+                         b.input_writes, b.output_reads, b.output_writes, b.decodes, b.ae_sqrt2, b.ae_pow2,
+                         b.ae_zero, b.fixed16_muls, b.acc_adds, b.reg_write_bits, b.toggles_weight, b.toggles_act,
+                         b.toggles_product, b.toggles_psum};
+  for (size_t i = 0; i < sizeof fa / sizeof fa[0]; ++i) EXPECT_EQ(fa[i], fb[i]) << what << " field " << i;
+}
+
+const auto kFast = [](Accelerator& acc) { acc.array.set_fast(true); };
+
+}  // namespace
+
+TEST(FastMode, ShippedModelGivesTheCycleModelsAnswers) {
+  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_lenet.onnx"));
+  const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
+  const ImageSet test = load_idx(kFashionMnistDir, "t10k", 3);
+  const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
+  const AccelProgram prog = compile_network(q, ArchConfig{});
+  std::vector<std::vector<float>> inputs;
+  for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
+  std::vector<ActTensor> qin;
+  const auto expected = golden_per_layer(q, prog, inputs, &qin);
+  const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
+  const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+  EXPECT_TRUE(fast.bit_exact) << fast.mismatch;
+  EXPECT_EQ(fast.outputs, cyc.outputs);
+  ASSERT_EQ(fast.layers.size(), cyc.layers.size());
+  for (size_t l = 0; l < cyc.layers.size(); ++l) expect_same_stats(fast.layers[l].stats, cyc.layers[l].stats, cyc.layers[l].name);
+}
+
+TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
+  std::mt19937_64 rng(777);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  int cases = 0;
+  for (int t = 0; t < 60; ++t) {
+    LayerSpec s;
+    s.name = "fast" + std::to_string(t);
+    s.fc = t % 6 == 2;
+    s.in_c = s.fc ? pick(1, 200) : pick(1, 12);
+    s.out_m = pick(1, 30);
+    if (!s.fc) {
+      s.kh = s.kw = pick(1, 4);
+      s.in_h = pick(s.kh, 12), s.in_w = pick(s.kw, 12), s.stride = pick(1, 2), s.pad = pick(0, s.kh - 1);
+    }
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(2, 20)), a.cols = static_cast<int>(pick(2, 20));
+    a.dram.latency_cycles = static_cast<int>(pick(0, 50)), a.dram.bytes_per_cycle = static_cast<int>(pick(1, 16));
+    if (t % 5 == 4) a.pe = PeType::Fixed16;
+    if (t % 4 == 1) a.output_buffer.capacity_bytes = 3072;
+    a.datapath.sqrt2_terms = static_cast<int>(pick(1, 6));
+    if (t % 7 == 6) a.datapath.acc_bits = 32;  // narrow accumulators: overflows in both modes
+    const SyntheticLayer sl = make_synthetic_layer(s, 3000 + static_cast<uint64_t>(t));
+    NetQuantOptions o = brslog_k(a.datapath.sqrt2_terms, a.pe == PeType::Fixed16 ? PolicyKind::Fixed16 : PolicyKind::BrsLog);
+    o.weights.datapath.acc_bits = a.datapath.acc_bits;
+    AccelProgram prog;
+    QuantizedNetwork q;
+    try {
+      q = quantize_network(sl.net, sl.formats, o);
+      prog = compile_network(q, a);
+    } catch (const ConfigError&) {
+      continue;
+    }
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
+    const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << s.name;
+    EXPECT_EQ(fast.outputs, cyc.outputs) << s.name;
+    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, s.name + " on " + std::to_string(a.rows) + "x" +
+                                                                     std::to_string(a.cols));
+    ++cases;
+  }
+  EXPECT_GE(cases, 50);
+}

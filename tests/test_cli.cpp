@@ -303,3 +303,23 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"run --compare int8", "invalid --compare 'int8': expected fixed16"},
                       BadInput{"run --pe fixed16 --compare fixed16", "already fixed16"},
                       BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --vcd /tmp/x.vcd --vcd-cycles 9-3", "--vcd-cycles"}));
+
+TEST(CliFastMode, LayerReportEqualsTheCycleModeReport) {
+  const std::string shape = "layer --ifmap 10x9 --kernel 3x3 --channels 5 --filters 7 --array 4x6 --format json";
+  const CliResult c = run_brsim(shape);
+  const CliResult f = run_brsim(shape + " --mode fast");
+  ASSERT_EQ(c.status, 0) << c.out;
+  ASSERT_EQ(f.status, 0) << f.out;
+  nlohmann::json a = nlohmann::json::parse(c.out), b = nlohmann::json::parse(f.out);
+  EXPECT_EQ(b["mode"], "fast");
+  for (auto* x : {&a, &b}) {
+    x->erase("mode");
+    for (const char* k : {"host_seconds", "golden_host_seconds", "simulated_macs_per_host_second",
+                          "simulated_cycles_per_host_second"})
+      (*x)["totals"].erase(k);
+  }
+  EXPECT_EQ(a.dump(), b.dump());
+  const CliResult t = run_brsim(shape + " --mode fast --vcd /tmp/fast.vcd");
+  EXPECT_EQ(t.status, 2);
+  EXPECT_NE(t.out.find("need --mode cycle"), std::string::npos) << t.out;
+}
