@@ -122,7 +122,6 @@ void run_run(RunArgs a) {
   for (size_t i = 0; i < r.layers.size(); ++i) layers.push_back(layer_json(r.layers[i], arch, energy[i]));
   summary["layers"] = layers;
   summary["totals"] = totals_json(r, arch);
-  summary["totals"]["golden_host_seconds"] = golden_s;
   summary["energy_table"] = {{"name", table.name}, {"path", table.path}};
   summary["energy"] = energy_json(total_e, r.images);
 
@@ -180,20 +179,21 @@ void run_run(RunArgs a) {
                          {"bit_exact", r.bit_exact},
                          {"tensors_compared", r.tensors_compared}};
   if (!r.bit_exact) summary["accuracy"]["first_mismatch"] = r.mismatch;
-  write_results(a.out, arch, summary, r, energy);
+  const nlohmann::json timing = timing_json(r, golden_s);
+  write_results(a.out, arch, summary, r, energy, timing);
 
   if (a.format == "json") {
     std::cout << summary.dump(2) << "\n";
   } else {
-    const nlohmann::json& t = summary["totals"];
+    const nlohmann::json& t = timing;
     std::cout << "Model " << a.model << " on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
               << " array (" << (arch.pe == PeType::Fixed16 ? std::string("16-bit weights")
                                                            : std::to_string(arch.weight_bits) + "-bit BRSLog, K = " +
                                                                  std::to_string(arch.datapath.sqrt2_terms))
               << "), " << arch.clock_mhz << " MHz; " << test.count << " test images, " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
     print_layer_table(r, arch, energy, std::cout);
-    std::cout << "\nlatency: " << t["cycles_per_image"].get<uint64_t>() << " cycles per image = "
-              << fmt_fixed(t["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"
+    std::cout << "\nlatency: " << summary["totals"]["cycles_per_image"].get<uint64_t>() << " cycles per image = "
+              << fmt_fixed(summary["totals"]["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"
               << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
               << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "
               << fmt_fixed(100.0 * hw_ok / n, 2) << " %\n"
@@ -207,7 +207,7 @@ void run_run(RunArgs a) {
               << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
               << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4)
               << " M cycles/s; golden model " << fmt_fixed(golden_s, 2) << " s\n"
-              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv}\n";
+              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv, timing.json}\n";
     if (!a.trace.vcd.empty()) std::cout << "trace: " << a.trace.vcd << " (open with: gtkwave -a " << a.trace.vcd.substr(0, a.trace.vcd.rfind('.')) << ".gtkw)\n";
     if (!a.trace.saif.empty()) std::cout << "activity: " << a.trace.saif << " (SAIF 2.0)\n";
     if (r16) {

@@ -108,16 +108,25 @@ nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a) {
     all_macs += l.stats.macs;
     all_cycles += l.stats.cycles.total();
   }
-  const double hs = r.host_seconds > 0 ? r.host_seconds : 1e-9;
   return {{"macs_per_image", macs},
           {"cycles_per_image", cycles},
           {"latency_us_per_image", static_cast<double>(cycles) / a.clock_mhz},
           {"utilization", cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0.0},
           {"simulated_macs", all_macs},
-          {"simulated_cycles", all_cycles},
-          {"host_seconds", r.host_seconds},
-          {"simulated_macs_per_host_second", static_cast<double>(all_macs) / hs},
-          {"simulated_cycles_per_host_second", static_cast<double>(all_cycles) / hs}};
+          {"simulated_cycles", all_cycles}};
+}
+
+nlohmann::json timing_json(const AccelRunResult& r, double golden_seconds) {
+  uint64_t macs = 0, cycles = 0;
+  for (const LayerRunStats& l : r.layers) {
+    macs += l.stats.macs;
+    cycles += l.stats.cycles.total();
+  }
+  const double hs = r.host_seconds > 0 ? r.host_seconds : 1e-9;
+  return {{"host_seconds", r.host_seconds},
+          {"golden_host_seconds", golden_seconds},
+          {"simulated_macs_per_host_second", static_cast<double>(macs) / hs},
+          {"simulated_cycles_per_host_second", static_cast<double>(cycles) / hs}};
 }
 
 std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy) {
@@ -154,7 +163,7 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
 }
 
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r,
-                   const std::vector<EnergyBreakdown>& energy) {
+                   const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw ConfigError("--out " + dir + ": cannot create the results folder (" + ec.message() + ")");
@@ -165,6 +174,7 @@ void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::
   };
   write("config.yaml", "# resolved architecture of this run\n" + arch_to_yaml(a));
   write("summary.json", summary.dump(2) + "\n");
+  write("timing.json", timing.dump(2) + "\n");
   write("layers.csv", layers_csv(r, a, energy));
   std::vector<std::pair<std::string, EnergyBreakdown>> named;
   for (size_t i = 0; i < r.layers.size(); ++i) named.emplace_back(r.layers[i].name, energy[i]);

@@ -20,10 +20,14 @@ double utilization(const LayerRunStats& l, const ArchConfig& a);  // MACs / (R C
 void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy,
                        std::ostream& os);
 nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const EnergyBreakdown& e);
+// Per image and run totals; nothing that depends on the host (deterministic).
 nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a);
+// Host time and simulation speed (timing.json; varies from run to run).
+nlohmann::json timing_json(const AccelRunResult& r, double golden_seconds);
 std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy);
-// Writes config.yaml, summary.json, layers.csv and energy.csv into `dir` (created).
+// Writes config.yaml, summary.json, layers.csv, energy.csv (the same inputs
+// give the same bytes) and timing.json into `dir` (created).
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary,
-                   const AccelRunResult& r, const std::vector<EnergyBreakdown>& energy);
+                   const AccelRunResult& r, const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing);
 
 }  // namespace brsim
