@@ -85,25 +85,22 @@ void run_layer_cmd(LayerArgs a) {
   AccelRunResult all;
   double golden_s = 0;
   const bool fast = a.mode == "fast";
-  if (fast && (!a.trace.vcd.empty() || !a.trace.saif.empty()))
-    throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");
+  check_trace_mode(a.trace, fast);
   const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
   for (size_t i = 0; i < specs.size(); ++i) {
     const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
     const AccelProgram prog = compile_network(q, arch);
     const auto g0 = std::chrono::steady_clock::now();
-    std::vector<ActTensor> outs;
-    run_quantized(q, sl.input, nullptr, &outs);
+    const GoldenRun golden = golden_run(q, prog, {sl.input});
     golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
-    const std::vector<std::vector<ActTensor>> expected{{outs.back()}};
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
       tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, ws_closed_form(prog.layers[0].desc, arch).total());
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
     const AccelRunResult r =
-        run_accelerator(prog, {quantize_input(q, sl.input, nullptr)}, &expected, tracer.get(), true, mode_setup);
+        run_accelerator(prog, golden.inputs, &golden.expected, tracer.get(), true, mode_setup);
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;

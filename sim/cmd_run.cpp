@@ -73,23 +73,18 @@ void run_run(RunArgs a) {
   const size_t px = static_cast<size_t>(test.rows * test.cols);
 
   // Golden model (timed on its own) and the float reference.
-  std::vector<ActTensor> inputs;
-  std::vector<std::vector<ActTensor>> expected;
+  std::vector<std::vector<float>> xs;
+  for (int64_t i = 0; i < test.count; ++i) xs.push_back(image_to_input(test.image(i), px));
   int64_t float_ok = 0, golden_ok = 0;
   const auto g0 = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < test.count; ++i) {
-    const std::vector<float> x = image_to_input(test.image(i), px);
-    std::vector<ActTensor> outs;
-    run_quantized(q, x, nullptr, &outs);
-    std::vector<ActTensor> per;
-    for (const AccelLayer& l : prog.layers) per.push_back(outs[l.output_index]);
-    golden_ok += argmax_int(per.back().data) == test.labels[static_cast<size_t>(i)];
-    expected.push_back(std::move(per));
-    inputs.push_back(quantize_input(q, x, nullptr));
-  }
+  const GoldenRun golden = golden_run(q, prog, xs);
+  const std::vector<ActTensor>& inputs = golden.inputs;
+  const std::vector<std::vector<ActTensor>>& expected = golden.expected;
+  for (int64_t i = 0; i < test.count; ++i)
+    golden_ok += argmax_int(expected[static_cast<size_t>(i)].back().data) == test.labels[static_cast<size_t>(i)];
   const double golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
   for (int64_t i = 0; i < test.count; ++i)
-    float_ok += argmax(run_float(*net, image_to_input(test.image(i), px))) == test.labels[static_cast<size_t>(i)];
+    float_ok += argmax(run_float(*net, xs[static_cast<size_t>(i)])) == test.labels[static_cast<size_t>(i)];
 
   std::vector<std::string> names;
   uint64_t expected_cycles = 0;
@@ -98,8 +93,7 @@ void run_run(RunArgs a) {
     expected_cycles += ws_closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
   }
   const bool fast = a.mode == "fast";
-  if (fast && (!a.trace.vcd.empty() || !a.trace.saif.empty()))
-    throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");
+  check_trace_mode(a.trace, fast);
   const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
   const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
   const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, mode_setup);
@@ -138,18 +132,8 @@ void run_run(RunArgs a) {
     o16.weights.datapath = a16.datapath;
     const QuantizedNetwork q16 = quantize_network(net, formats, o16);
     const AccelProgram p16 = compile_network(q16, a16);
-    std::vector<ActTensor> in16;
-    std::vector<std::vector<ActTensor>> exp16;
-    for (int64_t i = 0; i < test.count; ++i) {
-      const std::vector<float> x = image_to_input(test.image(i), px);
-      std::vector<ActTensor> outs;
-      run_quantized(q16, x, nullptr, &outs);
-      std::vector<ActTensor> per;
-      for (const AccelLayer& l : p16.layers) per.push_back(outs[l.output_index]);
-      exp16.push_back(std::move(per));
-      in16.push_back(quantize_input(q16, x, nullptr));
-    }
-    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, in16, &exp16, nullptr, true, mode_setup));
+    const GoldenRun g16 = golden_run(q16, p16, xs);
+    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, g16.inputs, &g16.expected, nullptr, true, mode_setup));
     if (!r16->bit_exact) throw ConfigError("fixed16 baseline disagrees with the golden model: " + r16->mismatch);
     for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
     e16 = run_energy(*r16, a16, table);

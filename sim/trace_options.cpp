@@ -19,6 +19,11 @@ void add_trace_options(CLI::App* cmd, TraceArgs& t) {
   cmd->add_option("--saif", t.saif, "Write a SAIF 2.0 activity file of every PE's registers");
 }
 
+void check_trace_mode(const TraceArgs& t, bool fast) {
+  if (fast && (!t.vcd.empty() || !t.saif.empty()))
+    throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");
+}
+
 std::unique_ptr<AccelTracer> make_tracer(const TraceArgs& t, const ArchConfig& arch,
                                          const std::vector<std::string>& layer_names, uint64_t expected_cycles) {
   if (t.vcd.empty() && t.saif.empty()) return nullptr;

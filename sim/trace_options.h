@@ -22,6 +22,8 @@ struct TraceArgs {
 };
 
 void add_trace_options(CLI::App* cmd, TraceArgs& t);
+// ConfigError when traces are asked for in fast mode.
+void check_trace_mode(const TraceArgs& t, bool fast);
 // nullptr when neither --vcd nor --saif is given. States the VCD's expected
 // size on stderr; ConfigError past the limit unless --vcd-force.
 std::unique_ptr<AccelTracer> make_tracer(const TraceArgs& t, const ArchConfig& arch,

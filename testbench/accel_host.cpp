@@ -11,6 +11,19 @@
 
 namespace brsim {
 
+GoldenRun golden_run(const QuantizedNetwork& q, const AccelProgram& prog, const std::vector<std::vector<float>>& xs) {
+  GoldenRun g;
+  for (const std::vector<float>& x : xs) {
+    std::vector<ActTensor> outs;
+    run_quantized(q, x, nullptr, &outs);
+    std::vector<ActTensor> per;
+    for (const AccelLayer& l : prog.layers) per.push_back(outs[l.output_index]);
+    g.expected.push_back(std::move(per));
+    g.inputs.push_back(quantize_input(q, x, nullptr));
+  }
+  return g;
+}
+
 uint64_t AccelRunResult::cycles() const {
   uint64_t n = 0;
   for (const LayerRunStats& l : layers) n += l.stats.cycles.total();

@@ -14,6 +14,7 @@
 #include "accel_program.h"
 #include "controller.h"
 #include "golden.h"
+#include "qnet.h"
 
 namespace brsim {
 
@@ -49,6 +50,14 @@ AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTe
                                const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer = nullptr,
                                bool activity = true, const std::function<void(Accelerator&)>& setup = nullptr,
                                const std::function<void(Accelerator&)>& after = nullptr);
+
+// The accelerator's inputs (quantized) and the golden model's output of
+// every accelerator layer, for each float input: what the scoreboard checks.
+struct GoldenRun {
+  std::vector<ActTensor> inputs;
+  std::vector<std::vector<ActTensor>> expected;  // [input][accelerator layer]
+};
+GoldenRun golden_run(const QuantizedNetwork& q, const AccelProgram& prog, const std::vector<std::vector<float>>& xs);
 
 // Describes the first difference of two tensors ("" when equal).
 std::string first_mismatch(const std::string& layer, const ActTensor& want, const std::vector<int32_t>& got);

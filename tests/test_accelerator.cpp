@@ -33,16 +33,9 @@ NetQuantOptions brslog_k(int k, PolicyKind kind = PolicyKind::BrsLog) {
 std::vector<std::vector<ActTensor>> golden_per_layer(const QuantizedNetwork& q, const AccelProgram& p,
                                                      const std::vector<std::vector<float>>& inputs,
                                                      std::vector<ActTensor>* quantized_inputs) {
-  std::vector<std::vector<ActTensor>> out;
-  for (const auto& x : inputs) {
-    std::vector<ActTensor> outs;
-    run_quantized(q, x, nullptr, &outs);
-    quantized_inputs->push_back(quantize_input(q, x, nullptr));
-    std::vector<ActTensor> per;
-    for (const AccelLayer& l : p.layers) per.push_back(outs[l.output_index]);
-    out.push_back(per);
-  }
-  return out;
+  GoldenRun g = golden_run(q, p, inputs);
+  *quantized_inputs = g.inputs;
+  return g.expected;
 }
 
 }  // namespace
