@@ -400,3 +400,24 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
   }
   EXPECT_GE(cases, 50);
 }
+
+TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
+  Sram s("input_buffer", BufferConfig{1024, 64});
+  s.read_bits(64);   // one word
+  s.read_bits(65);   // two words
+  s.write_bits(16);  // a partial word is a word
+  s.write_words(3);
+  EXPECT_EQ(s.counters().reads, 3u);
+  EXPECT_EQ(s.counters().writes, 4u);
+  s.occupy(1000);
+  EXPECT_EQ(s.counters().peak_bytes, 1000u);
+  try {
+    s.occupy(1025);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "input_buffer too small: needs 1025 bytes, capacity_bytes is 1024");
+  }
+  Sram wide("output_buffer", BufferConfig{4096, 256});
+  wide.read_bits(48 * 5);  // five 48-bit partial sums in one 256-bit word
+  EXPECT_EQ(wide.counters().reads, 1u);
+}
