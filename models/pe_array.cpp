@@ -60,8 +60,17 @@ void PeArray::tick() {
     if (fast_) {
       // Fast mode: every edge of the fold now, in one activation; done fires
       // when the cycle-by-cycle model's last edge would.
-      uint64_t edges = 1;
-      while (!clock_edge()) ++edges;
+      uint64_t edges = 0;
+      while (phase_ == Phase::Load) {
+        clock_edge();
+        ++edges;
+      }
+      if (tracer_ == nullptr) {
+        edges += fast_stream();
+      } else {
+        while (!clock_edge()) ++edges;
+        ++edges;
+      }
       done_.notify(period_ * static_cast<double>(edges));
       next_trigger();
       return;
@@ -283,6 +292,52 @@ uint64_t shift_toggles(const int32_t* a, size_t n, uint32_t mask) {
   return t;
 }
 
+// One PE row for one pixel in fast mode: the same register updates as
+// mac_row_activity_avx2 with the row's single activation `a` broadcast.
+__attribute__((target("avx2"))) void fold_row_avx2(int64_t* ps, int64_t* pr, const int64_t* above, int32_t a,
+                                                   const int32_t* w, size_t n, uint64_t mask, uint64_t* tp,
+                                                   uint64_t* ts) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i m = _mm256_set1_epi64x(static_cast<long long>(mask));
+  const __m256i av = _mm256_set1_epi64x(a);
+  __m256i accp = zero, accs = zero;
+  size_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const __m256i wv = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + c)));
+    const __m256i prod = _mm256_mul_epi32(av, wv);
+    const __m256i next = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + c)), prod);
+    const __m256i op = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + c));
+    const __m256i os = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + c));
+    accp = _mm256_add_epi64(accp, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(prod, op), m)));
+    accs = _mm256_add_epi64(accs, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(next, os), m)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + c), prod);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + c), next);
+  }
+  alignas(32) uint64_t lp[4], ls[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lp), accp);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ls), accs);
+  uint64_t tpp = lp[0] + lp[1] + lp[2] + lp[3], tss = ls[0] + ls[1] + ls[2] + ls[3];
+  for (; c < n; ++c) {
+    const int64_t prod = static_cast<int64_t>(a) * w[c], next = above[c] + prod;
+    tpp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & mask));
+    tss += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & mask));
+    pr[c] = prod;
+    ps[c] = next;
+  }
+  *tp += tpp;
+  *ts += tss;
+}
+
+// One pixel through every row of the array (fast mode): fold_row_avx2 for
+// r = 0..R-1, the row's activation a[r] (0 for r >= rows).
+__attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* prod, const int64_t* zero_row,
+                                                     const int32_t* a, size_t rows, size_t R, const int32_t* w,
+                                                     size_t C, uint64_t mask, uint64_t* tp, uint64_t* ts) {
+  for (size_t r = 0; r < R; ++r)
+    fold_row_avx2(&psum[r * C], &prod[r * C], r ? &psum[(r - 1) * C] : zero_row, r < rows ? a[r] : 0, &w[r * C], C,
+                  mask, tp, ts);
+}
+
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 
 }  // namespace
@@ -397,6 +452,107 @@ void PeArray::stream_edge() {
     obuf_->read_words(acc_words_);
     obuf_->write_words(acc_words_);
   }
+}
+
+// Fast mode's stream phase: the register values of every PE follow from the
+// WS timing (README "Cycle model"): PE (r, c) holds pixel p's activation
+// after edge p + r + c, its product after edge p + r + c + 1 and the partial
+// sum of rows 0..r for pixel p likewise. So the fold is computed pixel by
+// pixel, row by row, with the same adds (and wraps), the same toggles between
+// consecutive register values and the same final register state as the
+// P + R + C - 1 edges of the cycle-by-cycle mode. Returns the edges.
+uint64_t PeArray::fast_stream() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t P = job_.p, rows = job_.rows;
+  // psum_ and prod_ hold, per PE, the last pixel's values ("the register").
+  std::fill(psum_.begin(), psum_.end(), 0);
+  std::fill(prod_.begin(), prod_.end(), 0);
+  uint64_t tp = 0, ts = 0;
+  const bool fast_path = !checked_ && narrow_ && activity_ && kHasAvx2;
+  for (uint64_t p = 0; p < P; ++p) {
+    const int32_t* arow = &job_.act[p * job_.act_stride + job_.k0];
+    if (fast_path) {
+      fold_pixel_avx2(psum_.data(), prod_.data(), zero_row_.data(), arow, rows, R, weff32_.data(), C, acc_mask_, &tp,
+                      &ts);
+    } else {
+      for (size_t r = 0; r < R; ++r) {
+        int64_t* ps = &psum_[r * C];
+        int64_t* pr = &prod_[r * C];
+        const int64_t* above = r ? &psum_[(r - 1) * C] : zero_row_.data();
+        const int32_t a = r < rows ? arow[r] : 0;
+        for (size_t c = 0; c < C; ++c) {
+          const int64_t prod = static_cast<int64_t>(a) * weff_[r * C + c];
+          int64_t next;
+          const __int128 sum = static_cast<__int128>(above[c]) + prod;
+          if (checked_ && (sum < acc_lo_ || sum > acc_hi_)) {
+            ++counters_.array_overflows;
+            next = wrap_to_bits(sum, acc_bits_);
+          } else {
+            next = static_cast<int64_t>(sum);
+          }
+          if (activity_) {
+            tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & acc_mask_));
+            ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & acc_mask_));
+          }
+          pr[c] = prod;
+          ps[c] = next;
+        }
+      }
+    }
+    // The bottom row's sums for pixel p go to the output buffer.
+    const int64_t* bottom = &psum_[(R - 1) * C];
+    int64_t* out = &job_.out[p * job_.cols];
+    for (uint64_t c = 0; c < job_.cols; ++c) {
+      // |out| and |bottom| are within the accumulator range (< 2^63): their
+      // sum cannot overflow int64 below 64-bit accumulators.
+      const __int128 sum = static_cast<__int128>(out[c]) + bottom[c];
+      if (sum < acc_lo_ || sum > acc_hi_) {
+        ++counters_.output_overflows;
+        out[c] = wrap_to_bits(sum, acc_bits_);
+      } else {
+        out[c] = static_cast<int64_t>(sum);
+      }
+    }
+  }
+  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * P * job_.cols);
+  obuf_->write_words(acc_words_ * P * job_.cols);
+  // After the fold every register returns to zero (the bubbles behind the
+  // last pixel) except PE (R-1, C-1), which still holds the last pixel's
+  // product and sum: count the other registers' last toggles, then clear them.
+  const size_t last = (R - 1) * C + (C - 1);
+  if (activity_) {
+    for (size_t i = 0; i < R * C; ++i) {
+      if (i == last) continue;
+      tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod_[i]) & acc_mask_));
+      ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(psum_[i]) & acc_mask_));
+    }
+    // Activation registers: each row's stream (0, A[0], .., A[P-1], 0) passes
+    // through all C registers of the row and leaves them at zero.
+    uint64_t ta = 0;
+    for (uint64_t r = 0; r < rows; ++r) {
+      uint64_t d = 0;
+      int64_t prev = 0;
+      for (uint64_t p = 0; p <= P; ++p) {
+        const int64_t x = p < P ? job_.act[p * job_.act_stride + job_.k0 + r] : 0;
+        d += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(x ^ prev) & act_mask_));
+        prev = x;
+      }
+      ta += d * C;
+    }
+    counters_.toggles_act += ta;
+    counters_.toggles_product += tp;
+    counters_.toggles_psum += ts;
+  }
+  for (size_t i = 0; i < R * C; ++i)
+    if (i != last) prod_[i] = psum_[i] = 0;
+  std::fill(act_ring_.begin(), act_ring_.end(), 0);
+  std::fill(feed_.begin(), feed_.end(), 0);
+  counters_.stream_cycles += P;
+  counters_.drain_cycles += static_cast<uint64_t>(R_ + C_ - 1);
+  counters_.macs += P * rows * job_.cols;
+  phase_ = Phase::Idle;
+  return P + static_cast<uint64_t>(R_ + C_ - 1);
 }
 
 }  // namespace brsim
