@@ -11,5 +11,6 @@ void add_quantize_command(CLI::App& app);
 void add_accuracy_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_layer_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace brsim
