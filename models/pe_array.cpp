@@ -234,6 +234,9 @@ __attribute__((target("avx2"))) inline __m256i popcount_lanes(__m256i v) {
   return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
 }
 
+// kOneAct: every lane takes the same activation a[0] (fast mode's pixel by
+// pixel fold); otherwise lane c takes a[c] (the per-edge array).
+template <bool kOneAct>
 __attribute__((target("avx2"))) void mac_row_activity_avx2(int64_t* ps, int64_t* pr, const int64_t* above,
                                                            const int32_t* a, const int32_t* w, size_t n,
                                                            uint64_t mask, uint64_t* tp, uint64_t* ts) {
@@ -242,7 +245,8 @@ __attribute__((target("avx2"))) void mac_row_activity_avx2(int64_t* ps, int64_t*
   __m256i accp = zero, accs = zero;
   size_t c = 0;
   for (; c + 4 <= n; c += 4) {
-    const __m256i av = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c)));
+    const __m256i av = kOneAct ? _mm256_set1_epi64x(a[0])
+                               : _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c)));
     const __m256i wv = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + c)));
     const __m256i prod = _mm256_mul_epi32(av, wv);
     const __m256i next = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + c)), prod);
@@ -258,7 +262,7 @@ __attribute__((target("avx2"))) void mac_row_activity_avx2(int64_t* ps, int64_t*
   _mm256_store_si256(reinterpret_cast<__m256i*>(ls), accs);
   uint64_t tpp = lp[0] + lp[1] + lp[2] + lp[3], tss = ls[0] + ls[1] + ls[2] + ls[3];
   for (; c < n; ++c) {
-    const int64_t prod = static_cast<int64_t>(a[c]) * w[c], next = above[c] + prod;
+    const int64_t prod = static_cast<int64_t>(a[kOneAct ? 0 : c]) * w[c], next = above[c] + prod;
     tpp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & mask));
     tss += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & mask));
     pr[c] = prod;
@@ -292,50 +296,15 @@ uint64_t shift_toggles(const int32_t* a, size_t n, uint32_t mask) {
   return t;
 }
 
-// One PE row for one pixel in fast mode: the same register updates as
-// mac_row_activity_avx2 with the row's single activation `a` broadcast.
-__attribute__((target("avx2"))) void fold_row_avx2(int64_t* ps, int64_t* pr, const int64_t* above, int32_t a,
-                                                   const int32_t* w, size_t n, uint64_t mask, uint64_t* tp,
-                                                   uint64_t* ts) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i m = _mm256_set1_epi64x(static_cast<long long>(mask));
-  const __m256i av = _mm256_set1_epi64x(a);
-  __m256i accp = zero, accs = zero;
-  size_t c = 0;
-  for (; c + 4 <= n; c += 4) {
-    const __m256i wv = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + c)));
-    const __m256i prod = _mm256_mul_epi32(av, wv);
-    const __m256i next = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(above + c)), prod);
-    const __m256i op = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + c));
-    const __m256i os = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + c));
-    accp = _mm256_add_epi64(accp, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(prod, op), m)));
-    accs = _mm256_add_epi64(accs, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(next, os), m)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + c), prod);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + c), next);
-  }
-  alignas(32) uint64_t lp[4], ls[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lp), accp);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(ls), accs);
-  uint64_t tpp = lp[0] + lp[1] + lp[2] + lp[3], tss = ls[0] + ls[1] + ls[2] + ls[3];
-  for (; c < n; ++c) {
-    const int64_t prod = static_cast<int64_t>(a) * w[c], next = above[c] + prod;
-    tpp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & mask));
-    tss += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & mask));
-    pr[c] = prod;
-    ps[c] = next;
-  }
-  *tp += tpp;
-  *ts += tss;
-}
-
-// One pixel through every row of the array (fast mode): fold_row_avx2 for
+// One pixel through every row of the array (fast mode): mac_row_activity_avx2 for
 // r = 0..R-1, the row's activation a[r] (0 for r >= rows).
 __attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* prod, const int64_t* zero_row,
                                                      const int32_t* a, size_t rows, size_t R, const int32_t* w,
                                                      size_t C, uint64_t mask, uint64_t* tp, uint64_t* ts) {
+  const int32_t none = 0;
   for (size_t r = 0; r < R; ++r)
-    fold_row_avx2(&psum[r * C], &prod[r * C], r ? &psum[(r - 1) * C] : zero_row, r < rows ? a[r] : 0, &w[r * C], C,
-                  mask, tp, ts);
+    mac_row_activity_avx2<true>(&psum[r * C], &prod[r * C], r ? &psum[(r - 1) * C] : zero_row, r < rows ? &a[r] : &none,
+                                &w[r * C], C, mask, tp, ts);
 }
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
@@ -358,7 +327,7 @@ void PeArray::mac_rows(const W* weights) {
     }
     if constexpr (!kChecked && kActivity && std::is_same<W, int32_t>::value) {
       if (kHasAvx2) {
-        mac_row_activity_avx2(ps, pr, above, a, w, C, acc_mask_, &tp, &ts);
+        mac_row_activity_avx2<false>(ps, pr, above, a, w, C, acc_mask_, &tp, &ts);
         continue;
       }
     }

@@ -160,10 +160,7 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
   cmd->add_option("--out", args->out, "Also write a results folder");
   add_trace_options(cmd, args->trace);
-  cmd->add_option("--mode", args->mode, "cycle: one kernel activation per clock (traceable); fast: a fold per "
-                                        "activation, identical results and counts")
-      ->check(CLI::IsMember({"cycle", "fast"}))
-      ->capture_default_str();
+  add_mode_option(cmd, args->mode);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });

@@ -232,10 +232,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--calib-images", args->calib_images, "Training images used for calibration")->capture_default_str();
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
   add_trace_options(cmd, args->trace);
-  cmd->add_option("--mode", args->mode, "cycle: one kernel activation per clock (traceable); fast: a fold per "
-                                        "activation, identical results and counts")
-      ->check(CLI::IsMember({"cycle", "fast"}))
-      ->capture_default_str();
+  add_mode_option(cmd, args->mode);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")

@@ -19,6 +19,13 @@ void add_trace_options(CLI::App* cmd, TraceArgs& t) {
   cmd->add_option("--saif", t.saif, "Write a SAIF 2.0 activity file of every PE's registers");
 }
 
+void add_mode_option(CLI::App* cmd, std::string& mode) {
+  cmd->add_option("--mode", mode, "cycle: one kernel activation per clock (traceable); fast: a fold per "
+                                  "activation, identical results and counts")
+      ->check(CLI::IsMember({"cycle", "fast"}))
+      ->capture_default_str();
+}
+
 void check_trace_mode(const TraceArgs& t, bool fast) {
   if (fast && (!t.vcd.empty() || !t.saif.empty()))
     throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");

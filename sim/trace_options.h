@@ -22,6 +22,8 @@ struct TraceArgs {
 };
 
 void add_trace_options(CLI::App* cmd, TraceArgs& t);
+// --mode cycle|fast (README "brsim run").
+void add_mode_option(CLI::App* cmd, std::string& mode);
 // ConfigError when traces are asked for in fast mode.
 void check_trace_mode(const TraceArgs& t, bool fast);
 // nullptr when neither --vcd nor --saif is given. States the VCD's expected
