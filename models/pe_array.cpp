@@ -61,11 +61,8 @@ void PeArray::tick() {
       // Fast mode: every edge of the fold now, in one activation; done fires
       // when the cycle-by-cycle model's last edge would.
       uint64_t edges = 0;
-      while (phase_ == Phase::Load) {
-        clock_edge();
-        ++edges;
-      }
       if (tracer_ == nullptr) {
+        edges = fast_load();
         edges += fast_stream();
       } else {
         while (!clock_edge()) ++edges;
@@ -421,6 +418,60 @@ void PeArray::stream_edge() {
     obuf_->read_words(acc_words_);
     obuf_->write_words(acc_words_);
   }
+}
+
+// Fast mode's weight load: the R edges of the weight shift register at once.
+// After edge i, row r holds the new tile's row R-1-i+r if i >= r, else the
+// old row r-i-1; so row r sees old rows r, r-1, .., 0, then new rows R-1, ..,
+// r, and its toggles follow from per-column sums of neighbouring rows' bit
+// differences. The counts equal the per-edge load's. Returns R.
+uint64_t PeArray::fast_load() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  std::vector<uint64_t>& old = weight_bits_scratch_;
+  if (activity_) {
+    old.resize(R * C);
+    for (size_t i = 0; i < R * C; ++i) old[i] = weight_bits_of(i);
+  }
+  for (size_t r = 0; r < R; ++r)
+    for (size_t c = 0; c < C; ++c) {
+      DecodedWeight d;
+      int64_t w = 0;
+      if (r < job_.rows && c < job_.cols) {
+        if (pe_ == PeType::Fixed16) {
+          w = job_.fixed[r * job_.cols + c];
+          d.zero = w == 0;
+        } else {
+          d = decode(job_.codes[r * job_.cols + c], job_.col_cfg[c]);
+          w = ae_effective_weight(d, approx_);
+          ++counters_.decodes;
+        }
+      }
+      dec_[r * C + c] = d;
+      weff_[r * C + c] = w;
+    }
+  for (uint64_t r = 0; r < job_.rows; ++r) wbuf_->read_bits(job_.cols * static_cast<uint64_t>(wbits_));
+  counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
+  counters_.load_cycles += R;
+  if (activity_) {
+    uint64_t t = 0;
+    for (size_t c = 0; c < C; ++c) {
+      // Row r: sum_{j=1..r} |O_j ^ O_{j-1}| + |O_0 ^ N_{R-1}| + sum_{j=r+1..R-1} |N_j ^ N_{j-1}|.
+      uint64_t pref_old = 0, suf_new = 0;
+      for (size_t j = 1; j < R; ++j)
+        suf_new += static_cast<uint64_t>(__builtin_popcountll(weight_bits_of(j * C + c) ^ weight_bits_of((j - 1) * C + c)));
+      const uint64_t bridge = static_cast<uint64_t>(__builtin_popcountll(old[c] ^ weight_bits_of((R - 1) * C + c)));
+      for (size_t r = 0; r < R; ++r) {
+        if (r > 0) {
+          pref_old += static_cast<uint64_t>(__builtin_popcountll(old[r * C + c] ^ old[(r - 1) * C + c]));
+          suf_new -= static_cast<uint64_t>(__builtin_popcountll(weight_bits_of(r * C + c) ^ weight_bits_of((r - 1) * C + c)));
+        }
+        t += pref_old + bridge + suf_new;
+      }
+    }
+    counters_.toggles_weight += t;
+  }
+  begin_stream();
+  return R;
 }
 
 // Fast mode's stream phase: the register values of every PE follow from the

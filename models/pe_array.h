@@ -93,6 +93,7 @@ class PeArray : public sc_core::sc_module {
   enum class Phase { Idle, Load, Stream };
   void tick();
   bool clock_edge();  // one rising edge of the running fold; true when it ends
+  uint64_t fast_load();
   uint64_t fast_stream();
   void begin_stream();
   void load_edge();
