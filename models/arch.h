@@ -39,6 +39,9 @@ struct ArchConfig {
   double clock_mhz = 500.0; // MHz
   BufferConfig weight_buffer, input_buffer, output_buffer;
   DramConfig dram;
+  // Double-buffered weights: the next fold's weight tile loads from DRAM
+  // while the current fold computes (the weight buffer holds two tiles).
+  bool double_buffer_weights = false;
   int output_lanes() const { return cols; }  // output stage values per cycle
 };
 

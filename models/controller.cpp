@@ -109,6 +109,7 @@ Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_
   regs_[reg::kId / 4] = reg::kIdValue;
   reg_socket.register_b_transport(this, &Controller::b_transport);
   SC_THREAD(run);
+  SC_THREAD(prefetcher);
 }
 
 void Controller::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
@@ -157,7 +158,34 @@ void Controller::wait_cycles(uint64_t n) {
   if (n) wait(period_ * static_cast<double>(n));
 }
 
+void Controller::prefetcher() {
+  for (;;) {
+    wait(pf_req_);
+    const uint64_t bytes = pf_buf_.size();
+    if (tracer_) tracer_->dma(now_cycle(), true, false, pf_addr_, bytes);
+    try {
+      dma_->read(pf_addr_, pf_buf_.data(), bytes);
+    } catch (const DmaError& e) {
+      error_ = e.what();  // the controller reports it when it takes the tile
+      pf_fold_ = -2;
+    }
+    if (tracer_) tracer_->dma(now_cycle(), false, false, pf_addr_, bytes);
+    last_.dram_bytes_read += bytes;
+    pf_busy_ = false;
+    pf_done_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+// The DMA is one channel: a transfer waits (stalls) for a prefetch in flight.
+void Controller::wait_channel() {
+  if (!pf_busy_) return;
+  const uint64_t t0 = now_cycle();
+  wait(pf_done_);
+  last_.cycles.stall += now_cycle() - t0;
+}
+
 uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
+  wait_channel();
   set_state(1);
   if (tracer_) tracer_->dma(now_cycle(), true, false, addr, bytes);
   const uint64_t c = dma_->read(addr, dst, bytes);
@@ -168,6 +196,7 @@ uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
 }
 
 uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes) {
+  wait_channel();
   set_state(1);
   if (tracer_) tracer_->dma(now_cycle(), true, true, addr, bytes);
   const uint64_t c = dma_->write(addr, src, bytes);
@@ -266,6 +295,9 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<uint32_t> codes;
   std::vector<int16_t> fixed;
 
+  const uint64_t folds = s.m_tiles * s.bands * s.k_tiles;
+  uint64_t fold = 0;
+  pf_fold_ = -1;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
     // Parameters of this m-tile's channels: bias, shift, segment split.
@@ -318,12 +350,29 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
       psums.assign(pb * cols, 0);
       obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a)) + (pooled ? staging.size() * static_cast<uint64_t>(ab) : 0));
-      for (uint64_t kt = 0; kt < s.k_tiles; ++kt) {
+      for (uint64_t kt = 0; kt < s.k_tiles; ++kt, ++fold) {
         const uint64_t trows = s.tile_rows(kt);
-        bytes.assign(weight_tile_bytes(trows, cols, a), 0);
-        dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt), bytes.data(), bytes.size());
-        wbuf_->occupy(bytes.size());
-        wbuf_->write_bits(bytes.size() * 8);
+        if (a.double_buffer_weights && pf_fold_ == static_cast<int64_t>(fold)) {
+          wait_channel();  // requested when the previous fold started
+          bytes = pf_buf_;
+        } else {
+          if (pf_fold_ == -2) throw DmaError(error_);
+          bytes.assign(weight_tile_bytes(trows, cols, a), 0);
+          dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt), bytes.data(), bytes.size());
+        }
+        if (a.double_buffer_weights && fold + 1 < folds) {
+          // Request the next fold's tile now; it loads while this fold computes.
+          const uint64_t nkt = kt + 1 < s.k_tiles ? kt + 1 : 0;
+          const uint64_t nmt = (kt + 1 < s.k_tiles || b + 1 < s.bands) ? mt : mt + 1;
+          pf_buf_.assign(weight_tile_bytes(s.tile_rows(nkt), s.tile_cols(nmt), a), 0);
+          pf_addr_ = d.w_addr + weight_tile_offset(d, a, nmt, nkt);
+          pf_fold_ = static_cast<int64_t>(fold + 1);
+          pf_busy_ = true;
+          pf_req_.notify(sc_core::SC_ZERO_TIME);
+          wbuf_->occupy(bytes.size() + pf_buf_.size());
+          wbuf_->write_bits(pf_buf_.size() * 8);
+        }
+        if (!a.double_buffer_weights || fold == 0) wbuf_->write_bits(bytes.size() * 8);
         FoldJob job;
         job.rows = trows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
         if (a.pe == PeType::Fixed16) {

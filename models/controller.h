@@ -94,6 +94,8 @@ class Controller : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   void run();
+  void prefetcher();  // the DMA channel's second requester: double-buffered weight tiles
+  void wait_channel();
   void run_layer(const LayerDescriptor& d, int sqrt2_terms);
   uint64_t dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes);
   uint64_t dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes);
@@ -111,6 +113,12 @@ class Controller : public sc_core::sc_module {
   int state_ = 0;
   uint64_t fold_index_ = 0;
   uint64_t layers_started_ = 0;
+  // Double-buffered weights: the tile in flight for fold pf_fold_.
+  sc_core::sc_event pf_req_, pf_done_;
+  bool pf_busy_ = false;
+  uint64_t pf_addr_ = 0;
+  int64_t pf_fold_ = -1;
+  std::vector<uint8_t> pf_buf_;
   AccelTracer* tracer_ = nullptr;
   uint64_t now_cycle() const;
   void set_state(int s);

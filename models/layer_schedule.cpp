@@ -93,11 +93,13 @@ WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   s.k_tiles = ceil_div(s.K, static_cast<uint64_t>(a.rows));
   s.m_tiles = ceil_div(s.M, static_cast<uint64_t>(a.cols));
   const uint64_t ab = static_cast<uint64_t>(act_bytes(a)), cb = static_cast<uint64_t>(acc_bytes(a));
-  const uint64_t wtile = weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
+  const uint64_t tiles = a.double_buffer_weights ? 2 : 1;
+  const uint64_t wtile = tiles * weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
   if (wtile > a.weight_buffer.capacity_bytes)
-    throw ConfigError("weight_buffer too small for one tile: a " + std::to_string(a.rows) + "x" +
-                      std::to_string(a.cols) + " weight tile needs " + std::to_string(wtile) +
-                      " bytes, capacity_bytes is " + std::to_string(a.weight_buffer.capacity_bytes));
+    throw ConfigError("weight_buffer too small for " + std::string(tiles == 2 ? "two tiles (double buffered)" : "one tile") +
+                      ": a " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " weight tile needs " +
+                      std::to_string(wtile / tiles) + " bytes, capacity_bytes is " +
+                      std::to_string(a.weight_buffer.capacity_bytes));
   const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * a.cols * ab;
   const uint32_t oh = d.out_h();
   uint32_t best = 0;
@@ -156,31 +158,65 @@ LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a) {
   const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
   const uint32_t oh = d.out_h(), ow = d.out_w();
   LayerCycles cy;
-  auto dma = [&](const std::vector<Chunk>& chunks) {
-    for (const Chunk& c : chunks) cy.stall += dram_cycles(c.bytes, a.dram);
+  // A timeline in cycles from the layer's start. The DMA is one channel:
+  // a transfer waits until it is free. With double-buffered weights, fold
+  // f + 1's tile is requested when fold f starts and arrives T cycles later;
+  // the controller waits (stalls) only for what has not arrived.
+  uint64_t t = 0, channel_free = 0;
+  auto wait_channel = [&] {
+    if (channel_free > t) {
+      cy.stall += channel_free - t;
+      t = channel_free;
+    }
   };
+  auto serial = [&](uint64_t bytes) {
+    wait_channel();
+    const uint64_t c = dram_cycles(bytes, a.dram);
+    cy.stall += c;
+    t += c;
+    channel_free = t;
+  };
+  auto dma = [&](const std::vector<Chunk>& chunks) {
+    for (const Chunk& c : chunks) serial(c.bytes);
+  };
+  const uint64_t folds = s.m_tiles * s.bands * s.k_tiles;
+  uint64_t f = 0;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt);
-    cy.stall += dram_cycles(cols * kParamBytes, a.dram);
+    serial(cols * kParamBytes);
     for (uint32_t b = 0; b < s.bands; ++b) {
       const uint32_t oy0 = b * s.band_rows, oy1 = std::min(oh, oy0 + s.band_rows);
       const uint64_t pb = uint64_t{oy1 - oy0} * ow;
       uint32_t y0, y1;
       band_input_rows(d, oy0, oy1, &y0, &y1);
       dma(input_band_chunks(d, a, y0, y1));
-      for (uint64_t kt = 0; kt < s.k_tiles; ++kt) {
-        cy.stall += dram_cycles(weight_tile_bytes(s.tile_rows(kt), cols, a), a.dram);
+      for (uint64_t kt = 0; kt < s.k_tiles; ++kt, ++f) {
+        if (a.double_buffer_weights && f > 0) {
+          wait_channel();  // this fold's tile, requested when the previous fold started
+        } else {
+          serial(weight_tile_bytes(s.tile_rows(kt), cols, a));
+        }
+        if (a.double_buffer_weights && f + 1 < folds) {
+          // The next fold's tile: the next k-tile, or k-tile 0 of the next band or m-tile.
+          const uint64_t nkt = kt + 1 < s.k_tiles ? kt + 1 : 0;
+          const uint64_t nmt = (kt + 1 < s.k_tiles || b + 1 < s.bands) ? mt : mt + 1;
+          channel_free = t + dram_cycles(weight_tile_bytes(s.tile_rows(nkt), s.tile_cols(nmt), a), a.dram);
+        }
         cy.weight_load += R;
         cy.compute += pb;
         cy.drain += R + C - 1;
+        t += R + pb + R + C - 1;
       }
       cy.output += pb;  // one output pixel (C' lanes) per cycle
+      t += pb;
       if (d.pool == PoolKind::None)
         dma(output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), oy0, oy1, a));
     }
     if (d.pool != PoolKind::None) {
       const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
-      cy.output += uint64_t{ph} * pw * d.pool_kh * d.pool_kw;  // one window element per cycle, C' lanes
+      const uint64_t pc = uint64_t{ph} * pw * d.pool_kh * d.pool_kw;  // one window element per cycle, C' lanes
+      cy.output += pc;
+      t += pc;
       dma(output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), 0, ph, a));
     }
   }

@@ -16,6 +16,7 @@ void add_arch_options(CLI::App* cmd, ArchArgs& a) {
   cmd->add_option("--clock-mhz", a.clock_mhz, "Override the clock frequency, MHz");
   cmd->add_option("--dram-latency", a.dram_latency, "Override the DRAM latency, cycles");
   cmd->add_option("--dram-bandwidth", a.dram_bytes_per_cycle, "Override the DRAM bandwidth, bytes per cycle");
+  cmd->add_flag("--double-buffer", a.double_buffer, "Double-buffered weights: load the next fold's tile during this fold");
 }
 
 ArchConfig resolve_arch(ArchArgs& a) {
@@ -44,6 +45,7 @@ ArchConfig resolve_arch(ArchArgs& a) {
   if (a.clock_mhz != 0) c.clock_mhz = a.clock_mhz;
   if (a.dram_latency >= 0) c.dram.latency_cycles = a.dram_latency;
   if (a.dram_bytes_per_cycle) c.dram.bytes_per_cycle = a.dram_bytes_per_cycle;
+  if (a.double_buffer) c.double_buffer_weights = true;
   validate(c);
   return c;
 }

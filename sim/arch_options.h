@@ -16,6 +16,7 @@ struct ArchArgs {
   std::string pe;
   double clock_mhz = 0;
   int dram_latency = -1, dram_bytes_per_cycle = 0;
+  bool double_buffer = false;
   std::string arch_source;  // filled by resolve_arch: which file was read
 };
 

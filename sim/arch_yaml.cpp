@@ -47,6 +47,7 @@ class Reader {
   template <typename T>
   static const char* type_name() {
     if (std::is_same<T, std::string>::value) return "a string";
+    if (std::is_same<T, bool>::value) return "true or false";
     if (std::is_floating_point<T>::value) return "a number";
     return "an integer";
   }
@@ -77,7 +78,7 @@ ArchConfig load_arch_yaml(const std::string& path) {
   ArchConfig a;
   if (!root || root.IsNull()) return a;
   r.keys(root, "", {"array", "dataflow", "pe", "weight_bits", "sqrt2_terms", "act_bits", "acc_bits", "shift_bits",
-                    "clock_mhz", "buffers", "dram"});
+                    "clock_mhz", "buffers", "dram", "double_buffer_weights"});
   if (const YAML::Node arr = root["array"]) {
     r.keys(arr, "array", {"rows", "cols"});
     r.get(arr, "rows", "array.rows", &a.rows);
@@ -106,6 +107,7 @@ ArchConfig load_arch_yaml(const std::string& path) {
   r.get(root, "acc_bits", "acc_bits", &a.datapath.acc_bits);
   r.get(root, "shift_bits", "shift_bits", &a.datapath.shift_bits);
   r.get(root, "clock_mhz", "clock_mhz", &a.clock_mhz);
+  r.get(root, "double_buffer_weights", "double_buffer_weights", &a.double_buffer_weights);
   if (const YAML::Node b = root["buffers"]) {
     r.keys(b, "buffers", {"weight", "input", "output"});
     buffer(r, b["weight"], "weight", &a.weight_buffer);
@@ -140,6 +142,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
     << "acc_bits: " << a.datapath.acc_bits << "\n"
     << "shift_bits: " << a.datapath.shift_bits << "\n"
     << "clock_mhz: " << a.clock_mhz << "\n"
+    << "double_buffer_weights: " << (a.double_buffer_weights ? "true" : "false") << "\n"
     << "buffers:\n";
   buf("weight", a.weight_buffer);
   buf("input", a.input_buffer);
