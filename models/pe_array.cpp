@@ -154,26 +154,27 @@ void PeArray::load_edge() {
   std::memmove(&weff_[row], &weff_[0], (weff_.size() - row) * sizeof(int64_t));
   std::memmove(&dec_[row], &dec_[0], (dec_.size() - row) * sizeof(DecodedWeight));
   const uint64_t tr = static_cast<uint64_t>(R_) - 1 - edge_;
-  for (uint64_t c = 0; c < static_cast<uint64_t>(C_); ++c) {
-    DecodedWeight d;
-    int64_t w = 0;
-    if (tr < job_.rows && c < job_.cols) {
-      if (pe_ == PeType::Fixed16) {
-        w = job_.fixed[tr * job_.cols + c];
-        d.zero = w == 0;
-      } else {
-        d = decode(job_.codes[tr * job_.cols + c], job_.col_cfg[c]);
-        w = ae_effective_weight(d, approx_);
-        ++counters_.decodes;
-      }
-    }
-    dec_[c] = d;
-    weff_[c] = w;
-  }
+  for (uint64_t c = 0; c < static_cast<uint64_t>(C_); ++c) tile_weight(tr, c, &dec_[c], &weff_[c]);
   if (tr < job_.rows) wbuf_->read_bits(job_.cols * static_cast<uint64_t>(wbits_));
   if (activity_)
     for (size_t c = 0; c < row; ++c)
       counters_.toggles_weight += static_cast<uint64_t>(__builtin_popcountll(top_row_old_[c] ^ weight_bits_of(c)));
+}
+
+// Tile weight (row tr, column c) as it leaves the column decoder (fixed16:
+// w_q as is); outside the R' x C' tile, a zero weight.
+void PeArray::tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w) {
+  *d = DecodedWeight{};
+  *w = 0;
+  if (tr >= job_.rows || c >= job_.cols) return;
+  if (pe_ == PeType::Fixed16) {
+    *w = job_.fixed[tr * job_.cols + c];
+    d->zero = *w == 0;
+  } else {
+    *d = decode(job_.codes[tr * job_.cols + c], job_.col_cfg[c]);
+    *w = ae_effective_weight(*d, approx_);
+    ++counters_.decodes;
+  }
 }
 
 // The bits a PE's weight register holds: the decoded fields (zero, sign,
@@ -433,22 +434,7 @@ uint64_t PeArray::fast_load() {
     for (size_t i = 0; i < R * C; ++i) old[i] = weight_bits_of(i);
   }
   for (size_t r = 0; r < R; ++r)
-    for (size_t c = 0; c < C; ++c) {
-      DecodedWeight d;
-      int64_t w = 0;
-      if (r < job_.rows && c < job_.cols) {
-        if (pe_ == PeType::Fixed16) {
-          w = job_.fixed[r * job_.cols + c];
-          d.zero = w == 0;
-        } else {
-          d = decode(job_.codes[r * job_.cols + c], job_.col_cfg[c]);
-          w = ae_effective_weight(d, approx_);
-          ++counters_.decodes;
-        }
-      }
-      dec_[r * C + c] = d;
-      weff_[r * C + c] = w;
-    }
+    for (size_t c = 0; c < C; ++c) tile_weight(r, c, &dec_[r * C + c], &weff_[r * C + c]);
   for (uint64_t r = 0; r < job_.rows; ++r) wbuf_->read_bits(job_.cols * static_cast<uint64_t>(wbits_));
   counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
   counters_.load_cycles += R;

@@ -102,6 +102,7 @@ class PeArray : public sc_core::sc_module {
   void mac_rows(const W* weights);
   void count_fold_actions();
   uint64_t weight_bits_of(size_t i) const;
+  void tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w);
   void shift_activations();
 
   int R_, C_;
