@@ -7,52 +7,13 @@
 
 #include "errors.h"
 #include "paths.h"
+#include "yaml_reader.h"
 
 namespace brsim {
 
 namespace {
 
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    throw ConfigError(file_ + ": field '" + field + "': " + what);
-  }
-
-  void keys(const YAML::Node& n, const std::string& where, const std::set<std::string>& allowed) const {
-    if (!n.IsMap()) fail(where.empty() ? "(top level)" : where, "expected a mapping");
-    for (const auto& kv : n) {
-      const std::string k = kv.first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(where.empty() ? k : where + "." + k, "unknown key (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  template <typename T>
-  void get(const YAML::Node& n, const std::string& key, const std::string& field, T* out) const {
-    const YAML::Node v = n[key];
-    if (!v) return;  // keep the default
-    try {
-      *out = v.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(field, std::string("expected ") + type_name<T>() + ", got '" + (v.IsScalar() ? v.Scalar() : "a non-scalar") + "'");
-    }
-  }
-
- private:
-  template <typename T>
-  static const char* type_name() {
-    if (std::is_same<T, std::string>::value) return "a string";
-    if (std::is_same<T, bool>::value) return "true or false";
-    if (std::is_floating_point<T>::value) return "a number";
-    return "an integer";
-  }
-  std::string file_;
-};
+using Reader = YamlReader;
 
 void buffer(const Reader& r, const YAML::Node& n, const std::string& name, BufferConfig* b) {
   if (!n) return;
@@ -66,14 +27,7 @@ void buffer(const Reader& r, const YAML::Node& n, const std::string& name, Buffe
 std::string default_arch_path() { return data_dir() + "/presets/default.yaml"; }
 
 ArchConfig load_arch_yaml(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open the architecture file");
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(path + ": not valid YAML: " + e.what());
-  }
+  const YAML::Node root = load_yaml_file(path, "architecture file");
   const Reader r(path);
   ArchConfig a;
   if (!root || root.IsNull()) return a;

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "paths.h"
+#include "yaml_reader.h"
 
 namespace brsim {
 
@@ -242,14 +243,7 @@ EnergyTable read_table(const std::string& path, const YAML::Node& root) {
 }  // namespace
 
 EnergyTable load_energy_table(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open the energy table");
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(path + ": not valid YAML: " + e.what());
-  }
+  const YAML::Node root = load_yaml_file(path, "energy table");
   try {
     return read_table(path, root);
   } catch (const YAML::Exception& e) {  // e.g. a key that is not a string

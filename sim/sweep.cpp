@@ -25,6 +25,7 @@
 #include "quantizer.h"
 #include "svg_plot.h"
 #include "text_table.h"
+#include "yaml_reader.h"
 
 extern char** environ;
 
@@ -36,59 +37,7 @@ namespace {
 
 // ---------------------------------------------------------------- the file
 
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    throw ConfigError(file_ + ": field '" + field + "': " + what);
-  }
-  static std::string shown(const YAML::Node& n) {
-    if (!n || n.IsNull()) return "nothing";
-    if (n.IsScalar()) return "'" + n.Scalar() + "'";
-    return n.IsSequence() ? "a list" : "a mapping";
-  }
-  void keys(const YAML::Node& n, const std::string& where, const std::vector<std::string>& allowed) const {
-    if (!n.IsMap()) fail(where.empty() ? "(top level)" : where, "expected a mapping, got " + shown(n));
-    for (const auto& kv : n) {
-      const std::string k = kv.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        std::string list;
-        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(where.empty() ? k : where + "." + k, "unknown key (expected one of: " + list + ")");
-      }
-    }
-  }
-  std::string str(const YAML::Node& n, const std::string& field) const {
-    if (!n.IsScalar() || n.Scalar().empty()) fail(field, "expected a string, got " + shown(n));
-    return n.Scalar();
-  }
-  long long integer(const YAML::Node& n, const std::string& field, long long lo, const std::string& what) const {
-    long long v = 0;
-    try {
-      if (!n.IsScalar()) throw YAML::Exception(YAML::Mark(), "");
-      v = n.as<long long>();
-    } catch (const YAML::Exception&) {
-      fail(field, "expected " + what + ", got " + shown(n));
-    }
-    if (v < lo || v > INT_MAX) fail(field, "expected " + what + ", got " + shown(n));
-    return v;
-  }
-  double number(const YAML::Node& n, const std::string& field, const std::string& what) const {
-    double v = 0;
-    try {
-      if (!n.IsScalar()) throw YAML::Exception(YAML::Mark(), "");
-      v = n.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(field, "expected " + what + ", got " + shown(n));
-    }
-    if (!(v > 0) || !std::isfinite(v)) fail(field, "expected " + what + ", got " + shown(n));
-    return v;
-  }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+using Reader = YamlReader;
 
 bool parse_pair(const std::string& t, long long* a, long long* b) {
   const size_t x = t.find('x');
@@ -370,14 +319,7 @@ std::vector<std::string> point_params(const SweepPoint& p) {
 }
 
 SweepSpec load_sweep(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open the sweep file");
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(path + ": not valid YAML: " + e.what());
-  }
+  const YAML::Node root = load_yaml_file(path, "sweep file");
   const Reader r(path);
   if (!root || root.IsNull()) r.fail("(top level)", "empty file: expected name, workload, grid and/or points");
   r.keys(root, "", {"name", "workload", "base_arch", "grid", "points", "seed", "mode", "energy"});
