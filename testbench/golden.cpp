@@ -95,34 +95,37 @@ __attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc,
 
 }  // namespace
 
+namespace {
+// [M x K] row-major -> [K x M] row-major, checking the size.
+template <typename T>
+std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const std::string& who,
+                            const std::string& what) {
+  if (m < 1 || k < 1 || v.size() != static_cast<size_t>(m * k))
+    throw ConfigError(who + ": " + str(static_cast<int64_t>(v.size())) + " " + what +
+                      " do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
+  std::vector<T> out(v.size());
+  for (int64_t mi = 0; mi < m; ++mi)
+    for (int64_t ki = 0; ki < k; ++ki) out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
+  return out;
+}
+}  // namespace
+
 IntWeights IntWeights::from_brslog_mk(const std::vector<uint32_t>& codes_mk, int64_t m, int64_t k,
                                       const std::vector<SegmentConfig>& configs) {
-  if (m < 1 || k < 1 || codes_mk.size() != static_cast<size_t>(m * k))
-    throw ConfigError("from_brslog_mk: " + str(static_cast<int64_t>(codes_mk.size())) +
-                      " codes do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
   IntWeights w;
+  w.codes = transpose_mk(codes_mk, m, k, "from_brslog_mk", "codes");
   w.k = k;
   w.m = m;
   w.configs = configs;
-  w.codes.resize(codes_mk.size());
-  for (int64_t mi = 0; mi < m; ++mi)
-    for (int64_t ki = 0; ki < k; ++ki)
-      w.codes[static_cast<size_t>(ki * m + mi)] = codes_mk[static_cast<size_t>(mi * k + ki)];
   return w;
 }
 
 IntWeights IntWeights::from_fixed16_mk(const std::vector<int16_t>& w_mk, int64_t m, int64_t k) {
-  if (m < 1 || k < 1 || w_mk.size() != static_cast<size_t>(m * k))
-    throw ConfigError("from_fixed16_mk: " + str(static_cast<int64_t>(w_mk.size())) +
-                      " weights do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
   IntWeights w;
+  w.fixed = transpose_mk(w_mk, m, k, "from_fixed16_mk", "weights");
   w.k = k;
   w.m = m;
   w.fixed16 = true;
-  w.fixed.resize(w_mk.size());
-  for (int64_t mi = 0; mi < m; ++mi)
-    for (int64_t ki = 0; ki < k; ++ki)
-      w.fixed[static_cast<size_t>(ki * m + mi)] = w_mk[static_cast<size_t>(mi * k + ki)];
   return w;
 }
 
