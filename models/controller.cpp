@@ -206,6 +206,14 @@ uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes
   return c;
 }
 
+// One fold on the array: the controller waits for its last edge.
+void Controller::run_fold(const FoldJob& job) {
+  ++fold_index_;
+  set_state(2);
+  array_->start(job);
+  wait(array_->done());
+}
+
 void Controller::run() {
   for (;;) {
     wait(start_);
@@ -387,10 +395,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
         job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt * static_cast<uint64_t>(a.rows), job.p = pb;
         job.out = psums.data();
-        ++fold_index_;
-        set_state(2);
-        array_->start(job);
-        wait(array_->done());
+        run_fold(job);
       }
       // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
       set_state(3);

@@ -100,6 +100,7 @@ class Controller : public sc_core::sc_module {
   uint64_t dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes);
   uint64_t dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes);
   void wait_cycles(uint64_t n);
+  void run_fold(const FoldJob& job);
 
   ArchConfig arch_;
   PeArray* array_;
