@@ -5,7 +5,13 @@
 namespace brsim {
 
 std::string to_string(PeType t) { return t == PeType::BrsLog ? "brslog" : "fixed16"; }
-std::string to_string(Dataflow) { return "ws"; }
+std::string to_string(Dataflow d) {
+  switch (d) {
+    case Dataflow::OutputStationary: return "os";
+    case Dataflow::InputStationary: return "is";
+    default: return "ws";
+  }
+}
 
 PeType parse_pe_type(const std::string& s) {
   if (s == "brslog") return PeType::BrsLog;
@@ -15,7 +21,10 @@ PeType parse_pe_type(const std::string& s) {
 
 Dataflow parse_dataflow(const std::string& s) {
   if (s == "ws") return Dataflow::WeightStationary;
-  throw ConfigError("unknown dataflow '" + s + "': expected ws (weight stationary)");
+  if (s == "os") return Dataflow::OutputStationary;
+  if (s == "is") return Dataflow::InputStationary;
+  throw ConfigError("unknown dataflow '" + s +
+                    "': expected ws (weight stationary), os (output stationary) or is (input stationary)");
 }
 
 namespace {

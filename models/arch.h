@@ -11,10 +11,12 @@
 namespace brsim {
 
 enum class PeType { BrsLog, Fixed16 };
-enum class Dataflow { WeightStationary };
+// What stays in the PEs during a fold (README "Cycle model"): the weight
+// tile (ws), each PE's output (os) or the input-activation tile (is).
+enum class Dataflow { WeightStationary, OutputStationary, InputStationary };
 
 std::string to_string(PeType t);    // "brslog" | "fixed16"
-std::string to_string(Dataflow d);  // "ws"
+std::string to_string(Dataflow d);  // "ws" | "os" | "is"
 PeType parse_pe_type(const std::string& s);      // ConfigError listing the choices
 Dataflow parse_dataflow(const std::string& s);
 

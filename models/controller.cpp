@@ -167,7 +167,7 @@ void Controller::prefetcher() {
       dma_->read(pf_addr_, pf_buf_.data(), bytes);
     } catch (const DmaError& e) {
       error_ = e.what();  // the controller reports it when it takes the tile
-      pf_fold_ = -2;
+      pf_load_ = -2;
     }
     if (tracer_) tracer_->dma(now_cycle(), false, false, pf_addr_, bytes);
     last_.dram_bytes_read += bytes;
@@ -269,13 +269,12 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 }
 
 // Unpacks `n` fields of `bits` bits, LSB first.
-void unpack(const std::vector<uint8_t>& src, uint64_t n, int bits, std::vector<uint32_t>* out) {
-  out->resize(n);
+void unpack(const uint8_t* src, uint64_t n, int bits, uint32_t* out) {
   uint64_t bit = 0;
   for (uint64_t i = 0; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
     uint32_t v = 0;
     for (int b = 0; b < bits; ++b) v |= static_cast<uint32_t>((src[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) << b;
-    (*out)[i] = v;
+    out[i] = v;
   }
 }
 
@@ -285,7 +284,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   const ArchConfig& a = arch_;
   if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
     throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
-  const WsSchedule s = make_ws_schedule(d, a);
+  const Schedule s = make_schedule(d, a);
   const PeArrayCounters before = array_->counters();
   const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
   const int ab = act_bytes(a), A = a.datapath.act_bits, acc_bits = a.datapath.acc_bits;
@@ -303,9 +302,9 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<uint32_t> codes;
   std::vector<int16_t> fixed;
 
-  const uint64_t folds = s.m_tiles * s.bands * s.k_tiles;
-  uint64_t fold = 0;
-  pf_fold_ = -1;
+  const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer
+  uint64_t load = 0;
+  pf_load_ = -1;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
     // Parameters of this m-tile's channels: bias, shift, segment split.
@@ -358,44 +357,57 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
       psums.assign(pb * cols, 0);
       obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a)) + (pooled ? staging.size() * static_cast<uint64_t>(ab) : 0));
-      for (uint64_t kt = 0; kt < s.k_tiles; ++kt, ++fold) {
-        const uint64_t trows = s.tile_rows(kt);
-        if (a.double_buffer_weights && pf_fold_ == static_cast<int64_t>(fold)) {
-          wait_channel();  // requested when the previous fold started
+      for (uint64_t j = 0; j < s.loads; ++j, ++load) {
+        // Weight load j: k-tiles [kt0, kt1) of this m-tile, one transfer.
+        const uint64_t kt0 = s.load_kt0(j), krows = s.load_rows(j);
+        if (a.double_buffer_weights && pf_load_ == static_cast<int64_t>(load)) {
+          wait_channel();  // requested when the previous load's first fold started
           bytes = pf_buf_;
         } else {
-          if (pf_fold_ == -2) throw DmaError(error_);
-          bytes.assign(weight_tile_bytes(trows, cols, a), 0);
-          dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt), bytes.data(), bytes.size());
+          if (pf_load_ == -2) throw DmaError(error_);
+          bytes.assign(weight_load_bytes(s, a, mt, j), 0);
+          dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt0), bytes.data(), bytes.size());
         }
-        if (a.double_buffer_weights && fold + 1 < folds) {
-          // Request the next fold's tile now; it loads while this fold computes.
-          const uint64_t nkt = kt + 1 < s.k_tiles ? kt + 1 : 0;
-          const uint64_t nmt = (kt + 1 < s.k_tiles || b + 1 < s.bands) ? mt : mt + 1;
-          pf_buf_.assign(weight_tile_bytes(s.tile_rows(nkt), s.tile_cols(nmt), a), 0);
-          pf_addr_ = d.w_addr + weight_tile_offset(d, a, nmt, nkt);
-          pf_fold_ = static_cast<int64_t>(fold + 1);
+        if (a.double_buffer_weights && load + 1 < loads) {
+          // Request the next load now; it arrives while this one's folds compute.
+          const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
+          const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
+          pf_buf_.assign(weight_load_bytes(s, a, nmt, nj), 0);
+          pf_addr_ = d.w_addr + weight_tile_offset(d, a, nmt, s.load_kt0(nj));
+          pf_load_ = static_cast<int64_t>(load + 1);
           pf_busy_ = true;
           pf_req_.notify(sc_core::SC_ZERO_TIME);
           wbuf_->occupy(bytes.size() + pf_buf_.size());
           wbuf_->write_bits(pf_buf_.size() * 8);
         }
-        if (!a.double_buffer_weights || fold == 0) wbuf_->write_bits(bytes.size() * 8);
+        if (!a.double_buffer_weights || load == 0) wbuf_->write_bits(bytes.size() * 8);
+        // The load's tiles as one K' x C' matrix (each tile is padded to a byte).
+        const int wb = stored_weight_bits(a);
+        codes.resize(krows * cols);
+        uint64_t boff = 0, coff = 0;
+        for (uint64_t kt = kt0; kt < s.load_kt1(j); ++kt) {
+          const uint64_t n = s.tile_rows(kt) * cols;
+          unpack(bytes.data() + boff, n, wb, codes.data() + coff);
+          boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
+        }
         FoldJob job;
-        job.rows = trows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
+        job.rows = krows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
         if (a.pe == PeType::Fixed16) {
-          unpack(bytes, trows * cols, 16, &codes);
           fixed.resize(codes.size());
           for (size_t i = 0; i < codes.size(); ++i) fixed[i] = static_cast<int16_t>(codes[i]);
           job.fixed = fixed.data();
         } else {
-          unpack(bytes, trows * cols, a.weight_bits, &codes);
           job.codes = codes.data();
           job.col_cfg = col_cfg.data();
         }
-        job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt * static_cast<uint64_t>(a.rows), job.p = pb;
+        job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt0 * static_cast<uint64_t>(a.rows);
         job.out = psums.data();
-        run_fold(job);
+        // The load's folds: the whole band (ws), or tiles of C (is) or R (os) pixels.
+        const uint64_t pt = s.pixel_tile(pb);
+        for (uint64_t p0 = 0; p0 < pb; p0 += pt) {
+          job.p0 = p0, job.p = std::min(pt, pb - p0);
+          run_fold(job);
+        }
       }
       // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
       set_state(3);

@@ -114,11 +114,11 @@ class Controller : public sc_core::sc_module {
   int state_ = 0;
   uint64_t fold_index_ = 0;
   uint64_t layers_started_ = 0;
-  // Double-buffered weights: the tile in flight for fold pf_fold_.
+  // Double-buffered weights: the weight load in flight (the layer's load pf_load_).
   sc_core::sc_event pf_req_, pf_done_;
   bool pf_busy_ = false;
   uint64_t pf_addr_ = 0;
-  int64_t pf_fold_ = -1;
+  int64_t pf_load_ = -1;
   std::vector<uint8_t> pf_buf_;
   AccelTracer* tracer_ = nullptr;
   uint64_t now_cycle() const;

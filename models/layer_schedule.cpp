@@ -75,8 +75,35 @@ uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a) {
   return total;
 }
 
-uint64_t WsSchedule::tile_rows(uint64_t kt) const { return std::min<uint64_t>(static_cast<uint64_t>(rows), K - kt * rows); }
-uint64_t WsSchedule::tile_cols(uint64_t mt) const { return std::min<uint64_t>(static_cast<uint64_t>(cols), M - mt * cols); }
+uint64_t Schedule::tile_rows(uint64_t kt) const { return std::min<uint64_t>(static_cast<uint64_t>(rows), K - kt * rows); }
+uint64_t Schedule::tile_cols(uint64_t mt) const { return std::min<uint64_t>(static_cast<uint64_t>(cols), M - mt * cols); }
+uint64_t Schedule::load_rows(uint64_t j) const {
+  return std::min<uint64_t>(K, load_kt1(j) * static_cast<uint64_t>(rows)) - load_kt0(j) * static_cast<uint64_t>(rows);
+}
+uint64_t Schedule::pixel_tile(uint64_t pb) const {
+  switch (flow) {
+    case Dataflow::InputStationary: return static_cast<uint64_t>(cols);
+    case Dataflow::OutputStationary: return static_cast<uint64_t>(rows);
+    default: return pb;
+  }
+}
+
+uint64_t weight_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j) {
+  uint64_t bytes = 0;
+  for (uint64_t kt = s.load_kt0(j); kt < s.load_kt1(j); ++kt) bytes += weight_tile_bytes(s.tile_rows(kt), s.tile_cols(mt), a);
+  return bytes;
+}
+
+LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels) {
+  const uint64_t R = static_cast<uint64_t>(s.rows), C = static_cast<uint64_t>(s.cols);
+  LayerCycles c;
+  switch (s.flow) {
+    case Dataflow::WeightStationary: c.weight_load = R, c.compute = pixels, c.drain = R + C - 1; break;
+    case Dataflow::InputStationary: c.weight_load = R, c.compute = cols, c.drain = R + C - 1; break;
+    case Dataflow::OutputStationary: c.compute = rows_k, c.drain = R + C - 1 + R; break;
+  }
+  return c;
+}
 
 void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1) {
   const int64_t first = static_cast<int64_t>(oy0) * d.stride_h - d.pad_t;
@@ -85,9 +112,10 @@ void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint3
   *y1 = static_cast<uint32_t>(std::min<int64_t>(d.in_h, last + 1));
 }
 
-WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a) {
+Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   validate(d, a);
-  WsSchedule s;
+  Schedule s;
+  s.flow = a.dataflow;
   s.rows = a.rows, s.cols = a.cols;
   s.P = d.gemm_p(), s.K = d.gemm_k(), s.M = d.gemm_m();
   s.k_tiles = ceil_div(s.K, static_cast<uint64_t>(a.rows));
@@ -100,6 +128,9 @@ WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a) {
                       ": a " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " weight tile needs " +
                       std::to_string(wtile / tiles) + " bytes, capacity_bytes is " +
                       std::to_string(a.weight_buffer.capacity_bytes));
+  // os: the longest strip of k-tiles (two with double buffering) the weight buffer holds.
+  if (a.dataflow == Dataflow::OutputStationary) s.k_chunk = std::min(s.k_tiles, a.weight_buffer.capacity_bytes / wtile);
+  s.loads = ceil_div(s.k_tiles, s.k_chunk);
   const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * a.cols * ab;
   const uint32_t oh = d.out_h();
   uint32_t best = 0;
@@ -153,9 +184,9 @@ uint64_t dram_cycles(uint64_t bytes, const DramConfig& d) {
   return static_cast<uint64_t>(d.latency_cycles) + ceil_div(bytes, static_cast<uint64_t>(d.bytes_per_cycle));
 }
 
-LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a) {
-  const WsSchedule s = make_ws_schedule(d, a);
-  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
+  const Schedule s = make_schedule(d, a);
+  const uint64_t C = static_cast<uint64_t>(a.cols);
   const uint32_t oh = d.out_h(), ow = d.out_w();
   LayerCycles cy;
   // A timeline in cycles from the layer's start. The DMA is one channel:
@@ -179,8 +210,10 @@ LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a) {
   auto dma = [&](const std::vector<Chunk>& chunks) {
     for (const Chunk& c : chunks) serial(c.bytes);
   };
-  const uint64_t folds = s.m_tiles * s.bands * s.k_tiles;
-  uint64_t f = 0;
+  // Weight loads in order: (m-tile, band, load j); with double buffering,
+  // load l + 1 is requested when load l's first fold starts.
+  const uint64_t loads = s.m_tiles * s.bands * s.loads;
+  uint64_t l = 0;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt);
     serial(cols * kParamBytes);
@@ -190,22 +223,26 @@ LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a) {
       uint32_t y0, y1;
       band_input_rows(d, oy0, oy1, &y0, &y1);
       dma(input_band_chunks(d, a, y0, y1));
-      for (uint64_t kt = 0; kt < s.k_tiles; ++kt, ++f) {
-        if (a.double_buffer_weights && f > 0) {
-          wait_channel();  // this fold's tile, requested when the previous fold started
+      for (uint64_t j = 0; j < s.loads; ++j, ++l) {
+        if (a.double_buffer_weights && l > 0) {
+          wait_channel();  // this load, requested when the previous one's first fold started
         } else {
-          serial(weight_tile_bytes(s.tile_rows(kt), cols, a));
+          serial(weight_load_bytes(s, a, mt, j));
         }
-        if (a.double_buffer_weights && f + 1 < folds) {
-          // The next fold's tile: the next k-tile, or k-tile 0 of the next band or m-tile.
-          const uint64_t nkt = kt + 1 < s.k_tiles ? kt + 1 : 0;
-          const uint64_t nmt = (kt + 1 < s.k_tiles || b + 1 < s.bands) ? mt : mt + 1;
-          channel_free = t + dram_cycles(weight_tile_bytes(s.tile_rows(nkt), s.tile_cols(nmt), a), a.dram);
+        if (a.double_buffer_weights && l + 1 < loads) {
+          // The next load: the next strip/k-tile, or the first of the next band or m-tile.
+          const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
+          const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
+          channel_free = t + dram_cycles(weight_load_bytes(s, a, nmt, nj), a.dram);
         }
-        cy.weight_load += R;
-        cy.compute += pb;
-        cy.drain += R + C - 1;
-        t += R + pb + R + C - 1;
+        const uint64_t pt = s.pixel_tile(pb);
+        for (uint64_t p0 = 0; p0 < pb; p0 += pt) {
+          const LayerCycles fc = fold_cycles(s, s.load_rows(j), cols, std::min(pt, pb - p0));
+          cy.weight_load += fc.weight_load;
+          cy.compute += fc.compute;
+          cy.drain += fc.drain;
+          t += fc.total();
+        }
       }
       cy.output += pb;  // one output pixel (C' lanes) per cycle
       t += pb;

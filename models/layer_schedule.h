@@ -5,6 +5,7 @@
 // cycle count (README "Cycle model"), which the cycle-by-cycle model must meet.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -58,21 +59,42 @@ uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a);
 uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt);
 uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a);
 
-struct WsSchedule {
+// The schedule (README "Cycle model"): m-tiles (C output channels) ->
+// bands of output rows -> weight loads -> folds. A weight load brings
+// k_chunk consecutive k-tiles of the m-tile (one contiguous DRAM transfer)
+// into the weight buffer; ws and is load one k-tile (R rows), os a strip of
+// as many k-tiles as the weight buffer holds. The folds of one load:
+//   ws: one fold streaming the band's P_b pixels;
+//   is: one fold per tile of C pixels (activations stationary), streaming C' weights;
+//   os: one fold per tile of R pixels (outputs stationary), streaming the strip's K rows.
+struct Schedule {
+  Dataflow flow = Dataflow::WeightStationary;
   uint64_t P = 0, K = 0, M = 0;
   uint64_t k_tiles = 0, m_tiles = 0;
+  uint64_t k_chunk = 1;    // k-tiles per weight load (os: the strip; ws, is: 1)
+  uint64_t loads = 0;      // weight loads per (m-tile, band): ceil(k_tiles / k_chunk)
   uint32_t band_rows = 0;  // output rows per band (the last may be shorter)
   uint32_t bands = 0;
   uint64_t tile_rows(uint64_t kt) const;  // R' of k-tile kt
   uint64_t tile_cols(uint64_t mt) const;  // C' of m-tile mt
+  uint64_t load_kt0(uint64_t j) const { return j * k_chunk; }  // k-tiles [kt0, kt1) of load j
+  uint64_t load_kt1(uint64_t j) const { return std::min(k_tiles, (j + 1) * k_chunk); }
+  uint64_t load_rows(uint64_t j) const;   // K rows of load j
+  // Pixels per fold of a band of pb pixels: pb (ws), C (is), R (os).
+  uint64_t pixel_tile(uint64_t pb) const;
   int rows = 0, cols = 0;
 };
 
+// Bytes of weight load j of m-tile mt (tiles as stored, so one transfer from
+// w_addr + weight_tile_offset(d, a, mt, load_kt0(j))).
+uint64_t weight_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j);
+
 // The schedule: the largest output-row band whose input rows fit the input
 // buffer and whose partial sums (plus the pooling staging) fit the output
-// buffer. ConfigError naming the buffer, the bytes one tile needs and the
-// capacity when not even one row (or one weight tile) fits.
-WsSchedule make_ws_schedule(const LayerDescriptor& d, const ArchConfig& a);
+// buffer; for os the longest strip of k-tiles the weight buffer holds.
+// ConfigError naming the buffer, the bytes one tile needs and the capacity
+// when not even one row (or one weight tile) fits.
+Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a);
 
 // Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
 void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1);
@@ -89,9 +111,9 @@ std::vector<Chunk> output_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t
                                  uint32_t oy1, const ArchConfig& a);
 
 struct LayerCycles {
-  uint64_t weight_load = 0;  // shifting weight tiles into the array
-  uint64_t compute = 0;      // streaming activations (P per fold)
-  uint64_t drain = 0;        // skew fill and drain (R + C - 1 per fold)
+  uint64_t weight_load = 0;  // shifting the stationary tile in: weights (ws), activations (is); 0 for os
+  uint64_t compute = 0;      // streaming: P_b pixels (ws), C' weights (is), the strip's K rows (os)
+  uint64_t drain = 0;        // skew fill and drain: R + C - 1 per fold (os: + R to shift the outputs out)
   uint64_t stall = 0;        // waiting for DRAM transfers
   uint64_t output = 0;       // output stage: requantize, ReLU, pooling
   uint64_t total() const { return weight_load + compute + drain + stall + output; }
@@ -101,10 +123,15 @@ struct LayerCycles {
   }
 };
 
+// The cycles of one fold by category (weight_load, compute, drain; the
+// others zero): rows_k = K rows of the fold's weights, cols = C' of the
+// m-tile, pixels = pixels of the fold.
+LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels);
+
 // Cycles of one DRAM transaction: latency + ceil(bytes / bytes_per_cycle).
 uint64_t dram_cycles(uint64_t bytes, const DramConfig& d);
 
-// The closed form of the WS cycle count (README "Cycle model").
-LayerCycles ws_closed_form(const LayerDescriptor& d, const ArchConfig& a);
+// The closed form of the cycle count (README "Cycle model"), every dataflow.
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a);
 
 }  // namespace brsim

@@ -23,8 +23,10 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::
       wbuf_(weight_buf),
       ibuf_(input_buf),
       obuf_(output_buf),
-      period_(period) {
+      period_(period),
+      flow_(arch.dataflow) {
   const size_t n = static_cast<size_t>(R_) * static_cast<size_t>(C_);
+  act_reg_.assign(n, 0);
   weff_.assign(n, 0);
   dec_.assign(n, DecodedWeight{});
   ring_len_ = static_cast<size_t>(C_) + 1024;
@@ -53,10 +55,16 @@ void PeArray::start(const FoldJob& job) {
 
 void PeArray::tick() {
   if (phase_ == Phase::Idle) {  // woken by start(): the fold begins on the next edge
-    phase_ = Phase::Load;
+    phase_ = flow_ == Dataflow::OutputStationary ? Phase::Stream : Phase::Load;
     edge_ = 0;
     if (pe_ == PeType::BrsLog) approx_ = sqrt2_approx(job_.sqrt2_terms);
     ++counters_.folds;
+    if (flow_ == Dataflow::OutputStationary) begin_df();
+    if (fast_ && flow_ != Dataflow::WeightStationary && tracer_ == nullptr) {
+      done_.notify(period_ * static_cast<double>(fast_fold_df()));
+      next_trigger();
+      return;
+    }
     if (fast_) {
       // Fast mode: every edge of the fold now, in one activation; done fires
       // when the cycle-by-cycle model's last edge would.
@@ -84,6 +92,7 @@ void PeArray::tick() {
 }
 
 bool PeArray::clock_edge() {
+  if (flow_ != Dataflow::WeightStationary) return clock_edge_df();
   if (phase_ == Phase::Load) {
     std::fill(feed_.begin(), feed_.end(), 0);
     load_edge();

@@ -20,15 +20,18 @@
 namespace brsim {
 
 // One fold's work, set up by the controller in the buffers.
+// ws and is: an R' x C' weight tile; os: a strip of R' = K' rows (several
+// k-tiles) x C' columns, streamed through the column decoders.
 struct FoldJob {
-  uint64_t rows = 0, cols = 0;             // R' <= R, C' <= C of this tile
+  uint64_t rows = 0, cols = 0;             // R' (K rows of W), C' <= C (output channels)
   const uint32_t* codes = nullptr;         // BRSLog: R' x C' code words, row-major
   const int16_t* fixed = nullptr;          // fixed16: R' x C' w_q, row-major
   const SegmentConfig* col_cfg = nullptr;  // BRSLog: segment config of each column (C')
   int sqrt2_terms = 4;                     // K of this layer
-  const int32_t* act = nullptr;            // A[p][k0 + r] = act[p * act_stride + k0 + r]
-  uint64_t act_stride = 0, k0 = 0, p = 0;  // P of this band
-  int64_t* out = nullptr;                  // P x C' accumulators, row-major (wrapping)
+  const int32_t* act = nullptr;            // A[p][k0 + r] = act[(p0 + p) * act_stride + k0 + r]
+  uint64_t act_stride = 0, k0 = 0;
+  uint64_t p0 = 0, p = 0;                  // the fold's pixels [p0, p0 + p) of the band
+  int64_t* out = nullptr;                  // band pixels x C' accumulators, row-major (wrapping)
 };
 
 struct PeArrayCounters {
@@ -83,14 +86,16 @@ class PeArray : public sc_core::sc_module {
   int cols() const { return C_; }
   const std::vector<int64_t>& psum() const { return psum_; }
   int64_t act_at(int r, int c) const {  // activation register of PE (r, c)
+    if (flow_ != Dataflow::WeightStationary) return act_reg_[static_cast<size_t>(r * C_ + c)];
     return act_ring_[static_cast<size_t>(r) * ring_len_ + base_ + static_cast<size_t>(c)];
   }
+  Dataflow dataflow() const { return flow_; }
   const std::vector<DecodedWeight>& decoded() const { return dec_; }
   const std::vector<int64_t>& weights() const { return weff_; }
   const std::vector<int64_t>& products() const { return prod_; }
 
  private:
-  enum class Phase { Idle, Load, Stream };
+  enum class Phase { Idle, Load, Stream, Drain };
   void tick();
   bool clock_edge();  // one rising edge of the running fold; true when it ends
   uint64_t fast_load();
@@ -140,6 +145,22 @@ class PeArray : public sc_core::sc_module {
   int weight_reg_bits_ = 7;
   sc_core::sc_event start_, done_;
   PeArrayCounters counters_;
+
+  // Output- and input-stationary folds (pe_array_dataflows.cpp).
+  Dataflow flow_ = Dataflow::WeightStationary;
+  std::vector<int64_t> act_reg_;      // is/os: activation register per PE
+  std::vector<int64_t> df_w_;         // fast mode: the fold's effective weights
+  std::vector<DecodedWeight> df_dec_;
+  bool clock_edge_df();
+  uint64_t fast_fold_df();
+  void begin_df();
+  int64_t df_add(int64_t acc, int64_t prod, uint64_t* overflows) const;
+  uint64_t act_of(uint64_t pixel, uint64_t k) const;
+  uint64_t empty_weight_bits() const;
+  uint64_t df_stream_len() const;
+  uint64_t df_load_edge_bits() const;
+  uint64_t df_stream_edge_bits() const;
+  uint64_t df_drain_edge_bits() const;
 };
 
 }  // namespace brsim

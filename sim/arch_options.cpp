@@ -10,13 +10,14 @@ void add_arch_options(CLI::App* cmd, ArchArgs& a) {
   cmd->add_option("--array", a.array, "Override the PE array shape, ROWSxCOLS (e.g. 32x16)");
   cmd->add_option("--bits", a.bits, "Override the weight code width N");
   cmd->add_option("--sqrt2-terms", a.sqrt2_terms, "Override K, the sqrt2 expansion terms (1..7)");
+  cmd->add_option("--dataflow", a.dataflow, "Override the dataflow: ws (weight), os (output) or is (input stationary)");
   cmd->add_option("--pe", a.pe, "Override the PE type: brslog or fixed16");
   cmd->add_option("--act-bits", a.act_bits, "Override the activation width A");
   cmd->add_option("--acc-bits", a.acc_bits, "Override the accumulator width");
   cmd->add_option("--clock-mhz", a.clock_mhz, "Override the clock frequency, MHz");
   cmd->add_option("--dram-latency", a.dram_latency, "Override the DRAM latency, cycles");
   cmd->add_option("--dram-bandwidth", a.dram_bytes_per_cycle, "Override the DRAM bandwidth, bytes per cycle");
-  cmd->add_flag("--double-buffer", a.double_buffer, "Double-buffered weights: load the next fold's tile during this fold");
+  cmd->add_flag("--double-buffer", a.double_buffer, "Double-buffered weights: load the next weight tile (os: strip) while the array computes");
 }
 
 ArchConfig resolve_arch(ArchArgs& a) {
@@ -40,6 +41,7 @@ ArchConfig resolve_arch(ArchArgs& a) {
   if (a.bits) c.weight_bits = a.bits;
   if (a.sqrt2_terms) c.datapath.sqrt2_terms = a.sqrt2_terms;
   if (!a.pe.empty()) c.pe = parse_pe_type(a.pe);
+  if (!a.dataflow.empty()) c.dataflow = parse_dataflow(a.dataflow);
   if (a.act_bits) c.datapath.act_bits = a.act_bits;
   if (a.acc_bits) c.datapath.acc_bits = a.acc_bits;
   if (a.clock_mhz != 0) c.clock_mhz = a.clock_mhz;

@@ -13,7 +13,7 @@ struct ArchArgs {
   std::string file;   // empty: the default preset
   std::string array;  // "RxC"
   int bits = 0, sqrt2_terms = 0, act_bits = 0, acc_bits = 0;
-  std::string pe;
+  std::string pe, dataflow;
   double clock_mhz = 0;
   int dram_latency = -1, dram_bytes_per_cycle = 0;
   bool double_buffer = false;

@@ -96,7 +96,7 @@ void run_layer_cmd(LayerArgs a) {
     golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
-      tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, ws_closed_form(prog.layers[0].desc, arch).total());
+      tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, closed_form(prog.layers[0].desc, arch).total());
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
     const AccelRunResult r =

@@ -90,7 +90,7 @@ void run_run(RunArgs a) {
   uint64_t expected_cycles = 0;
   for (const AccelLayer& l : prog.layers) {
     names.push_back(l.name);
-    expected_cycles += ws_closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
+    expected_cycles += closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
   }
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);

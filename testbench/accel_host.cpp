@@ -113,7 +113,7 @@ class Host : public sc_core::sc_module {
       LayerRunStats s;
       s.name = l.name;
       s.desc = l.desc;
-      s.closed_form = ws_closed_form(l.desc, a);
+      s.closed_form = closed_form(l.desc, a);
       out_->layers.push_back(s);
     }
     for (size_t img = 0; img < inputs_.size(); ++img) {

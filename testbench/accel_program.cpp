@@ -146,7 +146,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
       }
     }
     validate(d, arch);
-    make_ws_schedule(d, arch);  // buffer capacity errors name the buffer
+    make_schedule(d, arch);  // buffer capacity errors name the buffer
     al.weights = pack_weights(ql.iw, arch);
     al.params = pack_params(ql, arch);
     prog.layers.push_back(std::move(al));

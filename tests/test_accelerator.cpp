@@ -22,6 +22,8 @@ using namespace brsim;
 
 namespace {
 
+const Dataflow kDataflows[] = {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary};
+
 NetQuantOptions brslog_k(int k, PolicyKind kind = PolicyKind::BrsLog) {
   NetQuantOptions o;
   o.weights.policy.kind = kind;
@@ -72,7 +74,7 @@ TEST(Accelerator, ShippedModelIsBitExactAndMeetsTheClosedForm) {
 TEST(Accelerator, RandomLayersAndArraysMeetTheClosedFormBitExactly) {
   std::mt19937_64 rng(4242);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  int cases = 0, k_below_r = 0, m_below_c = 0, one_by_one = 0, banded = 0;
+  int cases = 0, k_below_r = 0, m_below_c = 0, one_by_one = 0, banded = 0, flows[3] = {0, 0, 0};
   for (int t = 0; t < 60; ++t) {
     LayerSpec s;
     s.name = "rand" + std::to_string(t);
@@ -109,23 +111,39 @@ TEST(Accelerator, RandomLayersAndArraysMeetTheClosedFormBitExactly) {
     }
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
-    const AccelRunResult r = run_accelerator(prog, qin, &expected);
-    ASSERT_TRUE(r.bit_exact) << s.name << " on " << a.rows << "x" << a.cols << ": " << r.mismatch;
-    const LayerRunStats& l = r.layers[0];
-    ASSERT_EQ(l.stats.cycles, l.closed_form) << s.name << " on " << a.rows << "x" << a.cols << ": total "
-                                             << l.stats.cycles.total() << " vs " << l.closed_form.total();
-    EXPECT_EQ(l.stats.macs, l.desc.macs());
+    for (Dataflow flow : kDataflows) {
+      a.dataflow = flow;
+      a.double_buffer_weights = t % 8 == 7;
+      const std::string where = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(flow);
+      AccelProgram p2;
+      try {
+        p2 = compile_network(q, a);
+      } catch (const ConfigError&) {
+        continue;
+      }
+      const AccelRunResult r = run_accelerator(p2, qin, &expected);
+      ASSERT_TRUE(r.bit_exact) << where << ": " << r.mismatch;
+      const LayerRunStats& l = r.layers[0];
+      ASSERT_EQ(l.stats.cycles, l.closed_form) << where << ": total " << l.stats.cycles.total() << " vs "
+                                               << l.closed_form.total() << ", compute " << l.stats.cycles.compute
+                                               << " vs " << l.closed_form.compute << ", stall " << l.stats.cycles.stall
+                                               << " vs " << l.closed_form.stall;
+      EXPECT_EQ(l.stats.macs, l.desc.macs()) << where;
+      ++flows[static_cast<int>(flow)];
+    }
     ++cases;
-    k_below_r += l.desc.gemm_k() < static_cast<uint64_t>(a.rows);
-    m_below_c += l.desc.gemm_m() < static_cast<uint64_t>(a.cols);
-    one_by_one += l.desc.kh == 1 && l.desc.kw == 1;
-    banded += make_ws_schedule(l.desc, a).bands > 1;
+    const LayerDescriptor& desc = prog.layers[0].desc;
+    k_below_r += desc.gemm_k() < static_cast<uint64_t>(a.rows);
+    m_below_c += desc.gemm_m() < static_cast<uint64_t>(a.cols);
+    one_by_one += desc.kh == 1 && desc.kw == 1;
+    banded += make_schedule(desc, a).bands > 1;
   }
   EXPECT_GE(cases, 50);
   EXPECT_GT(k_below_r, 0);
   EXPECT_GT(m_below_c, 0);
   EXPECT_GT(one_by_one, 0);
   EXPECT_GT(banded, 0);
+  for (int f : flows) EXPECT_GE(f, 50);
 }
 
 TEST(Accelerator, ScoreboardNamesTheFirstMismatch) {
@@ -254,7 +272,7 @@ TEST(ArchValidation, RejectsBadConfigurationsWithClearMessages) {
   LayerDescriptor d;
   d.in_c = 64, d.out_m = 64, d.fc = true;
   try {
-    make_ws_schedule(d, a);
+    make_schedule(d, a);
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("weight_buffer too small for one tile: a 64x64 weight tile needs 2560 bytes"),
@@ -267,7 +285,7 @@ TEST(ArchValidation, RejectsBadConfigurationsWithClearMessages) {
   d = LayerDescriptor{};
   d.in_c = 64, d.in_h = 8, d.in_w = 8, d.kh = d.kw = 3, d.out_m = 8;
   try {
-    make_ws_schedule(d, a);
+    make_schedule(d, a);
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("input_buffer too small for one tile"), std::string::npos) << e.what();
@@ -343,23 +361,31 @@ TEST(FastMode, ShippedModelGivesTheCycleModelsAnswers) {
   const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
   const ImageSet test = load_idx(kFashionMnistDir, "t10k", 3);
   const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
-  const AccelProgram prog = compile_network(q, ArchConfig{});
   std::vector<std::vector<float>> inputs;
   for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
-  std::vector<ActTensor> qin;
-  const auto expected = golden_per_layer(q, prog, inputs, &qin);
-  const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
-  const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
-  EXPECT_TRUE(fast.bit_exact) << fast.mismatch;
-  EXPECT_EQ(fast.outputs, cyc.outputs);
-  ASSERT_EQ(fast.layers.size(), cyc.layers.size());
-  for (size_t l = 0; l < cyc.layers.size(); ++l) expect_same_stats(fast.layers[l].stats, cyc.layers[l].stats, cyc.layers[l].name);
+  for (Dataflow flow : kDataflows) {
+    ArchConfig arch;
+    arch.dataflow = flow;
+    const AccelProgram prog = compile_network(q, arch);
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, inputs, &qin);
+    const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
+    const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+    EXPECT_TRUE(cyc.bit_exact) << to_string(flow) << ": " << cyc.mismatch;
+    EXPECT_TRUE(fast.bit_exact) << to_string(flow) << ": " << fast.mismatch;
+    EXPECT_EQ(fast.outputs, cyc.outputs);
+    ASSERT_EQ(fast.layers.size(), cyc.layers.size());
+    for (size_t l = 0; l < cyc.layers.size(); ++l) {
+      expect_same_stats(fast.layers[l].stats, cyc.layers[l].stats, to_string(flow) + " " + cyc.layers[l].name);
+      EXPECT_EQ(cyc.layers[l].stats.cycles.total(), 3 * cyc.layers[l].closed_form.total()) << to_string(flow);
+    }
+  }
 }
 
 TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
   std::mt19937_64 rng(777);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  int cases = 0;
+  int cases = 0, flows[3] = {0, 0, 0};
   for (int t = 0; t < 60; ++t) {
     LayerSpec s;
     s.name = "fast" + std::to_string(t);
@@ -390,15 +416,27 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
     }
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
-    const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
-    const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
-    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << s.name;
-    EXPECT_EQ(fast.outputs, cyc.outputs) << s.name;
-    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, s.name + " on " + std::to_string(a.rows) + "x" +
-                                                                     std::to_string(a.cols));
+    for (Dataflow flow : kDataflows) {
+      a.dataflow = flow;
+      a.double_buffer_weights = t % 8 == 3;
+      AccelProgram p2;
+      try {
+        p2 = compile_network(q, a);
+      } catch (const ConfigError&) {
+        continue;
+      }
+      const std::string where = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(flow);
+      const AccelRunResult cyc = run_accelerator(p2, qin, &expected);
+      const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, kFast);
+      ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << where << ": " << cyc.mismatch << fast.mismatch;
+      EXPECT_EQ(fast.outputs, cyc.outputs) << where;
+      expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, where);
+      ++flows[static_cast<int>(flow)];
+    }
     ++cases;
   }
   EXPECT_GE(cases, 50);
+  for (int f : flows) EXPECT_GE(f, 50);
 }
 
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
@@ -480,7 +518,7 @@ TEST(MemoryStalls, RiseAsBandwidthFallsAndWeightLoadsHideWhenItIsAmple) {
     a.dram.bytes_per_cycle = bw;
     a.double_buffer_weights = true;
     const LayerDescriptor d = compile_network(q, a).layers[0].desc;
-    const LayerCycles c = ws_closed_form(d, a);
+    const LayerCycles c = closed_form(d, a);
     EXPECT_LE(c.stall, previous) << bw << " B/cycle";
     if (bw < 64) {
       EXPECT_LT(c.stall, previous) << bw << " B/cycle";
@@ -492,9 +530,9 @@ TEST(MemoryStalls, RiseAsBandwidthFallsAndWeightLoadsHideWhenItIsAmple) {
       // tile, outputs), each latency + 1 cycle at this bandwidth.
       ArchConfig serial = a;
       serial.double_buffer_weights = false;
-      const WsSchedule sc = make_ws_schedule(d, a);
+      const Schedule sc = make_schedule(d, a);
       const uint64_t folds = sc.m_tiles * sc.bands * sc.k_tiles;
-      EXPECT_EQ(ws_closed_form(d, serial).stall - c.stall, (folds - 1) * (40 + 1));
+      EXPECT_EQ(closed_form(d, serial).stall - c.stall, (folds - 1) * (40 + 1));
     }
   }
 }

@@ -215,7 +215,7 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
   o.vcd_path = dir + "act.vcd";
   o.saif_path = dir + "act.saif";
   o.select = TraceSelection::parse("all", "all", "all", "");
-  o.expected_cycles = ws_closed_form(c.prog.layers[0].desc, arch).total();
+  o.expected_cycles = closed_form(c.prog.layers[0].desc, arch).total();
   AccelRunResult r;
   {
     AccelTracer tracer(o, arch, {c.prog.layers[0].name});
@@ -273,7 +273,7 @@ TEST(Traces, SelectionAndWindowLimitTheFile) {
   TraceOptions o;
   o.vcd_path = dir + "sel.vcd";
   o.select = TraceSelection::parse("controller", "r1,c2", "150-200", "");
-  o.expected_cycles = ws_closed_form(c.prog.layers[0].desc, arch).total();
+  o.expected_cycles = closed_form(c.prog.layers[0].desc, arch).total();
   {
     AccelTracer tracer(o, arch, {c.prog.layers[0].name});
     run_accelerator(c.prog, {c.input}, nullptr, &tracer);

@@ -1,0 +1,414 @@
+// Output- and input-stationary folds of the PE array (README "Cycle model"),
+// cycle by cycle and in fast mode. Same conventions as weight stationary:
+// operands enter the array edges with one cycle of skew per row (column),
+// move one PE per edge, and a PE multiplies the values its registers held
+// after the previous edge.
+//
+//   is: PE (r, c) holds activation A[p0 + c][k0 + r] (loaded from the top in
+//       R edges); weight W[k0 + r][m] enters row r at stream edge m + r
+//       through the row's decoder and moves right; partial sums move down and
+//       column c's bottom emits O[p0 + c][m] after edge m + R + c.
+//   os: PE (r, c) accumulates O[p0 + r][m0 + c]: A[p0 + r][k0 + k] enters row
+//       r at edge k + r and moves right, W[k0 + k][c] enters column c at edge
+//       k + c through the column's decoder and moves down; PE (r, c) adds
+//       their product at edge k + r + c + 1. After K + R + C - 1 stream edges
+//       the accumulators shift down out of the array in R edges.
+//
+// The fast versions compute each register's sequence of values directly
+// from these timings: same results, the same wraps and the same toggles.
+#include <cstring>
+
+#include "accel_tracer.h"
+#include "datapath.h"
+#include "pe_array.h"
+
+namespace brsim {
+
+namespace {
+
+inline uint64_t pop(uint64_t x) { return static_cast<uint64_t>(__builtin_popcountll(x)); }
+
+// Lanes l < n whose stream of `len` values, entering with skew l, is valid at edge e.
+inline uint64_t skew_valid(uint64_t e, uint64_t n, uint64_t len) {
+  if (n == 0 || len == 0) return 0;
+  const uint64_t lo = e >= len ? e - len + 1 : 0, hi = std::min(e, n - 1);
+  return hi >= lo ? hi - lo + 1 : 0;
+}
+
+}  // namespace
+
+int64_t PeArray::df_add(int64_t acc, int64_t prod, uint64_t* overflows) const {
+  const __int128 s = static_cast<__int128>(acc) + prod;
+  if (s < acc_lo_ || s > acc_hi_) {
+    ++*overflows;
+    return wrap_to_bits(s, acc_bits_);
+  }
+  return static_cast<int64_t>(s);
+}
+
+// The weight register's bits between operands (a gated zero for BRSLog).
+uint64_t PeArray::empty_weight_bits() const {
+  const DecodedWeight d{};
+  return pe_ == PeType::Fixed16 ? 0 : uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+}
+
+uint64_t PeArray::act_of(uint64_t pixel, uint64_t k) const {
+  return static_cast<uint64_t>(static_cast<int64_t>(job_.act[(job_.p0 + pixel) * job_.act_stride + job_.k0 + k]));
+}
+
+// Start of a fold's stream: the streamed registers, products and partial
+// sums clear (is keeps its stationary activations), and the fold's useful
+// actions are counted: every weight of the fold serves job_.p pixels.
+void PeArray::begin_df() {
+  const size_t n = psum_.size();
+  if (activity_)
+    for (size_t i = 0; i < n; ++i) {
+      counters_.toggles_product += pop(static_cast<uint64_t>(prod_[i]) & acc_mask_);
+      counters_.toggles_psum += pop(static_cast<uint64_t>(psum_[i]) & acc_mask_);
+      counters_.toggles_weight += pop(weight_bits_of(i) ^ empty_weight_bits());
+      if (flow_ == Dataflow::OutputStationary) counters_.toggles_act += pop(static_cast<uint64_t>(act_reg_[i]) & act_mask_);
+    }
+  std::fill(prod_.begin(), prod_.end(), 0);
+  std::fill(psum_.begin(), psum_.end(), 0);
+  std::fill(weff_.begin(), weff_.end(), 0);
+  std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
+  if (flow_ == Dataflow::OutputStationary) std::fill(act_reg_.begin(), act_reg_.end(), 0);
+  // Actions: the weights of the fold by path, each used by job_.p pixels.
+  uint64_t zero = 0, sqrt2 = 0, pow2 = 0;
+  for (uint64_t r = 0; r < job_.rows; ++r)
+    for (uint64_t c = 0; c < job_.cols; ++c) {
+      const size_t i = r * job_.cols + c;
+      if (pe_ == PeType::Fixed16) continue;
+      const DecodedWeight d = decode(job_.codes[i], job_.col_cfg[c]);
+      if (d.zero) ++zero;
+      else if (d.flag) ++sqrt2;
+      else ++pow2;
+    }
+  const uint64_t p = job_.p, tile = job_.rows * job_.cols;
+  if (pe_ == PeType::Fixed16) counters_.fixed16_muls += p * tile;
+  else counters_.ae_zero += p * zero, counters_.ae_sqrt2 += p * sqrt2, counters_.ae_pow2 += p * pow2;
+  counters_.acc_adds += p * tile + p * job_.cols;
+}
+
+// Register bits written per edge, by phase.
+uint64_t PeArray::df_load_edge_bits() const { return static_cast<uint64_t>(R_ * C_) * static_cast<uint64_t>(act_bits_); }
+uint64_t PeArray::df_stream_edge_bits() const {
+  const uint64_t w = static_cast<uint64_t>(weight_reg_bits_), a = static_cast<uint64_t>(act_bits_),
+                 s = 2 * static_cast<uint64_t>(acc_bits_);
+  return static_cast<uint64_t>(R_ * C_) * (flow_ == Dataflow::OutputStationary ? a + w + s : w + s);
+}
+uint64_t PeArray::df_drain_edge_bits() const { return static_cast<uint64_t>(R_ * C_) * static_cast<uint64_t>(acc_bits_); }
+
+uint64_t PeArray::df_stream_len() const {
+  return flow_ == Dataflow::InputStationary ? job_.cols : job_.rows;  // is: C' weights; os: the strip's K rows
+}
+
+// One edge of an is/os fold (cycle by cycle); true when the fold ends.
+bool PeArray::clock_edge_df() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t now = tracer_ ? static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5) : 0;
+  if (phase_ == Phase::Load) {  // is: the activation tile shifts down, tile row R-1-edge enters at the top
+    const uint64_t tr = R - 1 - edge_;
+    for (size_t r = R; r-- > 1;)
+      for (size_t c = 0; c < C; ++c) {
+        const int64_t v = act_reg_[(r - 1) * C + c];
+        if (activity_) counters_.toggles_act += pop(static_cast<uint64_t>(v ^ act_reg_[r * C + c]) & act_mask_);
+        act_reg_[r * C + c] = v;
+      }
+    for (size_t c = 0; c < C; ++c) {
+      const int64_t v = tr < job_.rows && c < job_.p ? static_cast<int64_t>(act_of(c, tr)) : 0;
+      if (activity_) counters_.toggles_act += pop(static_cast<uint64_t>(v ^ act_reg_[c]) & act_mask_);
+      act_reg_[c] = v;
+    }
+    if (tr < job_.rows) ibuf_->read_bits(job_.p * static_cast<uint64_t>(act_bits_));
+    counters_.reg_writes += df_load_edge_bits();
+    ++counters_.load_cycles;
+    if (++edge_ == R) {
+      phase_ = Phase::Stream;
+      edge_ = 0;
+      begin_df();
+    }
+    if (tracer_) tracer_->array_edge(now, *this, feed_.data());
+    return false;
+  }
+  const uint64_t len = df_stream_len(), stream_edges = len + R + C - 1;
+  if (phase_ == Phase::Stream) {
+    const bool os = flow_ == Dataflow::OutputStationary;
+    // The products of this edge, from the registers as they were.
+    for (size_t r = R; r-- > 0;)
+      for (size_t c = 0; c < C; ++c) {
+        const size_t i = r * C + c;
+        const int64_t prod = act_reg_[i] * weff_[i];
+        const int64_t next = df_add(os ? psum_[i] : (r ? psum_[i - C] : 0), prod, &counters_.array_overflows);
+        if (activity_) {
+          counters_.toggles_product += pop(static_cast<uint64_t>(prod ^ prod_[i]) & acc_mask_);
+          counters_.toggles_psum += pop(static_cast<uint64_t>(next ^ psum_[i]) & acc_mask_);
+        }
+        prod_[i] = prod;
+        psum_[i] = next;
+      }
+    // The feeds: is: row r takes weight e - r (row decoder); os: row r takes
+    // activation e - r, column c weight e - c (column decoder).
+    auto weight_in = [&](uint64_t k, uint64_t c, DecodedWeight* d, int64_t* w) { tile_weight(k, c, d, w); };
+    uint64_t act_feeds = 0, w_feeds = 0;
+    if (os) {
+      for (size_t r = 0; r < R; ++r) {
+        const bool ok = r < job_.p && edge_ >= r && edge_ - r < len;
+        feed_[r] = ok ? static_cast<int64_t>(act_of(r, edge_ - r)) : 0;
+        act_feeds += ok;
+      }
+      // Activations move right.
+      for (size_t r = 0; r < R; ++r) {
+        int64_t* row = &act_reg_[r * C];
+        for (size_t c = C; c-- > 0;) {
+          const int64_t v = c ? row[c - 1] : feed_[r];
+          if (activity_) counters_.toggles_act += pop(static_cast<uint64_t>(v ^ row[c]) & act_mask_);
+          row[c] = v;
+        }
+      }
+      // Weights move down; row 0 takes the decoders' outputs.
+      for (size_t r = R; r-- > 1;)
+        for (size_t c = 0; c < C; ++c) {
+          const size_t i = r * C + c;
+          if (activity_) counters_.toggles_weight += pop(weight_bits_of(i) ^ weight_bits_of(i - C));
+          weff_[i] = weff_[i - C];
+          dec_[i] = dec_[i - C];
+        }
+      for (size_t c = 0; c < C; ++c) {
+        const uint64_t old = activity_ ? weight_bits_of(c) : 0;
+        const bool ok = c < job_.cols && edge_ >= c && edge_ - c < len;
+        if (ok) weight_in(edge_ - c, c, &dec_[c], &weff_[c]);
+        else dec_[c] = DecodedWeight{}, weff_[c] = 0;
+        w_feeds += ok;
+        if (activity_) counters_.toggles_weight += pop(old ^ weight_bits_of(c));
+      }
+    } else {
+      // Weights move right; column 0 takes the row decoders' outputs.
+      for (size_t r = 0; r < R; ++r) {
+        for (size_t c = C; c-- > 1;) {
+          const size_t i = r * C + c;
+          if (activity_) counters_.toggles_weight += pop(weight_bits_of(i) ^ weight_bits_of(i - 1));
+          weff_[i] = weff_[i - 1];
+          dec_[i] = dec_[i - 1];
+        }
+        const size_t i = r * C;
+        const uint64_t old = activity_ ? weight_bits_of(i) : 0;
+        const bool ok = r < job_.rows && edge_ >= r && edge_ - r < len;
+        if (ok) weight_in(r, edge_ - r, &dec_[i], &weff_[i]);
+        else dec_[i] = DecodedWeight{}, weff_[i] = 0;
+        w_feeds += ok;
+        if (activity_) counters_.toggles_weight += pop(old ^ weight_bits_of(i));
+      }
+      // The bottom row: column c holds element e - R - c of pixel p0 + c.
+      const int64_t* bottom = &psum_[(R - 1) * C];
+      for (uint64_t c = 0; c < job_.p && c < C; ++c) {
+        const int64_t m = static_cast<int64_t>(edge_) - static_cast<int64_t>(R + c);
+        if (m < 0) break;
+        if (m >= static_cast<int64_t>(job_.cols)) continue;
+        int64_t& o = job_.out[(job_.p0 + c) * job_.cols + static_cast<uint64_t>(m)];
+        o = df_add(o, bottom[c], &counters_.output_overflows);
+        obuf_->read_words(acc_words_);
+        obuf_->write_words(acc_words_);
+      }
+    }
+    if (act_feeds) ibuf_->read_bits(act_feeds * static_cast<uint64_t>(act_bits_));
+    if (w_feeds) wbuf_->read_bits(w_feeds * static_cast<uint64_t>(wbits_));
+    counters_.reg_writes += df_stream_edge_bits();
+    (edge_ < len ? counters_.stream_cycles : counters_.drain_cycles) += 1;
+    if (tracer_) tracer_->array_edge(now, *this, feed_.data());
+    if (++edge_ < stream_edges) return false;
+    if (!os) {
+      counters_.macs += job_.p * job_.rows * job_.cols;
+      phase_ = Phase::Idle;
+      return true;
+    }
+    phase_ = Phase::Drain;
+    edge_ = 0;
+    return false;
+  }
+  // os drain: the bottom row's accumulators leave for the output buffer,
+  // the others move down one row.
+  const uint64_t src = R - 1 - edge_;  // the PE row whose outputs leave now
+  for (uint64_t c = 0; c < job_.cols; ++c) {
+    if (src >= job_.p) break;
+    int64_t& o = job_.out[(job_.p0 + src) * job_.cols + c];
+    o = df_add(o, psum_[(R - 1) * C + c], &counters_.output_overflows);
+    obuf_->read_words(acc_words_);
+    obuf_->write_words(acc_words_);
+  }
+  for (size_t r = R; r-- > 0;)
+    for (size_t c = 0; c < C; ++c) {
+      const int64_t v = r ? psum_[(r - 1) * C + c] : 0;
+      if (activity_) counters_.toggles_psum += pop(static_cast<uint64_t>(v ^ psum_[r * C + c]) & acc_mask_);
+      psum_[r * C + c] = v;
+    }
+  counters_.reg_writes += df_drain_edge_bits();
+  ++counters_.drain_cycles;
+  if (tracer_) tracer_->array_edge(now, *this, feed_.data());
+  if (++edge_ < R) return false;
+  counters_.macs += job_.p * job_.rows * job_.cols;
+  phase_ = Phase::Idle;
+  return true;
+}
+
+// Fast mode: a whole is/os fold in one call (begin_df() has run for os).
+// Returns the fold's edges.
+uint64_t PeArray::fast_fold_df() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t len = df_stream_len(), P = job_.p;
+  const bool os = flow_ == Dataflow::OutputStationary;
+  uint64_t load_edges = 0, drain_extra = 0;
+  // Toggles of a register that sees (e, v_0, .., v_{n-1}, e), e its empty value.
+  auto stream_toggles = [](const auto& value, uint64_t n, uint64_t e = 0) {
+    uint64_t t = 0, prev = e;
+    for (uint64_t i = 0; i <= n; ++i) {
+      const uint64_t x = i < n ? value(i) : e;
+      t += pop(x ^ prev);
+      prev = x;
+    }
+    return t;
+  };
+  // The fold's decoded weights, row-major over (rows, cols), as they leave the decoders.
+  df_w_.resize(job_.rows * job_.cols);
+  df_dec_.resize(job_.rows * job_.cols);
+  auto decode_all = [&] {
+    for (uint64_t k = 0; k < job_.rows; ++k)
+      for (uint64_t c = 0; c < job_.cols; ++c) tile_weight(k, c, &df_dec_[k * job_.cols + c], &df_w_[k * job_.cols + c]);
+  };
+  auto wbits_at = [&](size_t i) -> uint64_t {
+    if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(df_w_[i]) & 0xFFFFu;
+    const DecodedWeight& d = df_dec_[i];
+    return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+  };
+  if (!os) {
+    // is load: row r sees old rows r, .., 0, then new rows R-1, .., r (see fast_load).
+    std::vector<uint64_t>& nw = weight_bits_scratch_;
+    nw.assign(R * C, 0);
+    for (uint64_t r = 0; r < job_.rows; ++r)
+      for (uint64_t c = 0; c < P; ++c) nw[r * C + c] = act_of(c, r);
+    if (activity_) {
+      uint64_t t = 0;
+      const uint64_t m = act_mask_;
+      for (size_t c = 0; c < C; ++c) {
+        uint64_t pref_old = 0, suf_new = 0;
+        auto O = [&](size_t r) { return static_cast<uint64_t>(act_reg_[r * C + c]); };
+        auto N = [&](size_t r) { return nw[r * C + c]; };
+        for (size_t j = 1; j < R; ++j) suf_new += pop((N(j) ^ N(j - 1)) & m);
+        const uint64_t bridge = pop((O(0) ^ N(R - 1)) & m);
+        for (size_t r = 0; r < R; ++r) {
+          if (r > 0) {
+            pref_old += pop((O(r) ^ O(r - 1)) & m);
+            suf_new -= pop((N(r) ^ N(r - 1)) & m);
+          }
+          t += pref_old + bridge + suf_new;
+        }
+      }
+      counters_.toggles_act += t;
+    }
+    for (size_t i = 0; i < R * C; ++i) act_reg_[i] = static_cast<int64_t>(nw[i]);
+    for (uint64_t r = 0; r < job_.rows; ++r) ibuf_->read_bits(P * static_cast<uint64_t>(act_bits_));
+    counters_.reg_writes += R * df_load_edge_bits();
+    counters_.load_cycles += R;
+    load_edges = R;
+    begin_df();
+  }
+  decode_all();
+  // Streamed registers: each lane's values pass through all of its registers.
+  if (activity_) {
+    uint64_t t = 0;
+    if (os) {
+      for (uint64_t r = 0; r < P; ++r)
+        counters_.toggles_act += C * stream_toggles([&](uint64_t k) { return act_of(r, k) & act_mask_; }, len);
+      for (uint64_t c = 0; c < job_.cols; ++c) t += R * stream_toggles([&](uint64_t k) { return wbits_at(k * job_.cols + c); }, len, empty_weight_bits());
+    } else {
+      for (uint64_t r = 0; r < job_.rows; ++r) t += C * stream_toggles([&](uint64_t m) { return wbits_at(r * job_.cols + m); }, len, empty_weight_bits());
+    }
+    counters_.toggles_weight += t;
+  }
+  // Buffer reads, edge by edge as the skewed feeds take them.
+  for (uint64_t e = 0; e < len + R - 1 || e < len + C - 1; ++e) {
+    const uint64_t a = os ? skew_valid(e, std::min<uint64_t>(P, R), len) : 0;
+    const uint64_t w = os ? skew_valid(e, std::min<uint64_t>(job_.cols, C), len) : skew_valid(e, job_.rows, len);
+    if (a) ibuf_->read_bits(a * static_cast<uint64_t>(act_bits_));
+    if (w) wbuf_->read_bits(w * static_cast<uint64_t>(wbits_));
+  }
+  const size_t last = (R - 1) * C + (C - 1);
+  uint64_t tp = 0, ts = 0;
+  if (os) {
+    // PE (r, c) sees products of k = 0..len-1 and accumulates them.
+    for (size_t r = 0; r < R; ++r)
+      for (size_t c = 0; c < C; ++c) {
+        const size_t i = r * C + c;
+        int64_t acc = 0, prod = 0;
+        if (r < P && c < job_.cols)
+          for (uint64_t k = 0; k < len; ++k) {
+            const int64_t p = static_cast<int64_t>(act_of(r, k)) * df_w_[k * job_.cols + c];
+            const int64_t next = df_add(acc, p, &counters_.array_overflows);
+            tp += pop(static_cast<uint64_t>(p ^ prod) & acc_mask_);
+            ts += pop(static_cast<uint64_t>(next ^ acc) & acc_mask_);
+            prod = p;
+            acc = next;
+          }
+        if (i != last) tp += pop(static_cast<uint64_t>(prod) & acc_mask_), prod = 0;
+        prod_[i] = prod;
+        psum_[i] = acc;
+      }
+    // Drain: column c's register r sees S_r, S_{r-1}, .., S_0, 0.
+    for (size_t c = 0; c < C; ++c) {
+      uint64_t pref = 0;
+      for (size_t r = 0; r < R; ++r) {
+        if (r > 0) pref += pop(static_cast<uint64_t>(psum_[r * C + c] ^ psum_[(r - 1) * C + c]) & acc_mask_);
+        ts += pref + pop(static_cast<uint64_t>(psum_[c]) & acc_mask_);
+      }
+    }
+    for (size_t r = R; r-- > 0;)
+      for (uint64_t c = 0; c < job_.cols && r < P; ++c) {
+        int64_t& o = job_.out[(job_.p0 + r) * job_.cols + c];
+        o = df_add(o, psum_[r * C + c], &counters_.output_overflows);
+      }
+    std::fill(psum_.begin(), psum_.end(), 0);
+    counters_.reg_writes += R * df_drain_edge_bits();
+    drain_extra = R;
+  } else {
+    // is: element m's partial sums run down the columns (fast_stream's order).
+    std::vector<int64_t> w_col(R, 0);
+    for (uint64_t m = 0; m < len; ++m) {
+      for (size_t r = 0; r < R; ++r) w_col[r] = r < job_.rows ? df_w_[r * job_.cols + m] : 0;
+      for (size_t r = 0; r < R; ++r)
+        for (size_t c = 0; c < C; ++c) {
+          const size_t i = r * C + c;
+          const int64_t p = w_col[r] * act_reg_[i];
+          const int64_t next = df_add(r ? psum_[i - C] : 0, p, &counters_.array_overflows);
+          tp += pop(static_cast<uint64_t>(p ^ prod_[i]) & acc_mask_);
+          ts += pop(static_cast<uint64_t>(next ^ psum_[i]) & acc_mask_);
+          prod_[i] = p;
+          psum_[i] = next;
+        }
+      const int64_t* bottom = &psum_[(R - 1) * C];
+      for (uint64_t c = 0; c < P && c < C; ++c) {
+        int64_t& o = job_.out[(job_.p0 + c) * job_.cols + m];
+        o = df_add(o, bottom[c], &counters_.output_overflows);
+      }
+    }
+    for (size_t i = 0; i < R * C; ++i)
+      if (i != last) {
+        tp += pop(static_cast<uint64_t>(prod_[i]) & acc_mask_), ts += pop(static_cast<uint64_t>(psum_[i]) & acc_mask_);
+        prod_[i] = psum_[i] = 0;
+      }
+  }
+  if (activity_) counters_.toggles_product += tp, counters_.toggles_psum += ts;
+  obuf_->read_words(acc_words_ * std::min<uint64_t>(P, os ? R : C) * job_.cols);
+  obuf_->write_words(acc_words_ * std::min<uint64_t>(P, os ? R : C) * job_.cols);
+  // The streamed registers are empty again; os's activation registers too.
+  std::fill(weff_.begin(), weff_.end(), 0);
+  std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
+  if (os) std::fill(act_reg_.begin(), act_reg_.end(), 0);
+  counters_.reg_writes += (len + R + C - 1) * df_stream_edge_bits();
+  counters_.stream_cycles += len;
+  counters_.drain_cycles += R + C - 1 + drain_extra;
+  counters_.macs += P * job_.rows * job_.cols;
+  phase_ = Phase::Idle;
+  return load_edges + len + R + C - 1 + drain_extra;
+}
+
+}  // namespace brsim
