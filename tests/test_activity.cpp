@@ -303,3 +303,74 @@ TEST(Traces, SelectionAndWindowLimitTheFile) {
   o.limit.force = true;
   EXPECT_NO_THROW(AccelTracer(o, arch, {"tiny"}));
 }
+
+// Every dataflow: the SAIF file, sampled from the PE registers after every
+// array edge, toggles exactly as often as the array's activity counters
+// say, on a layer of several folds (double buffered too); the run is bit
+// exact and the VCD holds the os accumulators' dot products.
+TEST(Traces, SaifTogglesMatchTheModelInEveryDataflow) {
+  for (Dataflow flow : {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary}) {
+    ArchConfig arch = small_arch();
+    arch.dataflow = flow;
+    arch.double_buffer_weights = flow == Dataflow::InputStationary;
+    LayerSpec s;
+    s.name = "multi";
+    s.in_c = 3, s.in_h = 5, s.in_w = 5, s.kh = s.kw = 2, s.out_m = 6;  // K = 12, P = 16, M = 6
+    const SyntheticLayer sl = make_synthetic_layer(s, 11);
+    NetQuantOptions qo;
+    qo.weights.datapath = arch.datapath;
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, qo);
+    const AccelProgram prog = compile_network(q, arch);
+    const GoldenRun g = golden_run(q, prog, {sl.input});
+    const std::string dir = ::testing::TempDir() + to_string(flow);
+    TraceOptions o;
+    o.vcd_path = dir + ".vcd";
+    o.saif_path = dir + ".saif";
+    o.select = TraceSelection::parse("all", "all", "all", "");
+    o.expected_cycles = closed_form(prog.layers[0].desc, arch).total();
+    AccelRunResult r;
+    {
+      AccelTracer tracer(o, arch, {prog.layers[0].name});
+      r = run_accelerator(prog, g.inputs, &g.expected, &tracer);
+    }
+    ASSERT_TRUE(r.bit_exact) << to_string(flow) << ": " << r.mismatch;
+    const LayerStats& st = r.layers[0].stats;
+    EXPECT_GT(st.folds, 2u) << to_string(flow);
+    const std::string saif = slurp(o.saif_path);
+    uint64_t tc = 0;
+    const std::regex re("\\(TC ([0-9]+)\\)");
+    for (auto it = std::sregex_iterator(saif.begin(), saif.end(), re); it != std::sregex_iterator(); ++it)
+      tc += std::stoull((*it)[1].str());
+    EXPECT_EQ(tc, st.toggles_weight + st.toggles_act + st.toggles_product + st.toggles_psum) << to_string(flow);
+    EXPECT_GT(st.toggles_weight, 0u);
+    EXPECT_GT(st.toggles_act, 0u);
+    if (flow != Dataflow::OutputStationary) continue;
+    // os, first fold (pixels 0..3, channels 0..3, all K = 12 in one strip):
+    // PE (r, c) holds sum_k A[r][k] W[k][c] after the last stream edge,
+    // K + R + C - 1 edges after the fold starts.
+    Conv2dShape cs;
+    cs.kh = cs.kw = 2;
+    int64_t oh, ow;
+    const std::vector<int32_t> A = im2col(g.inputs[0], cs, &oh, &ow);
+    const IntWeights& iw = q.layers[0].iw;
+    const Sqrt2Approx approx = sqrt2_approx(arch.datapath.sqrt2_terms);
+    const Vcd v = read_vcd(o.vcd_path);
+    uint64_t t_fold = 0;
+    for (const auto& [t, x] : v.changes.at(v.ids.at("accelerator.controller.state")))
+      if (x == 2) {
+        t_fold = t;
+        break;
+      }
+    const uint64_t tpc = 2, K = 12;
+    const uint64_t last_edge_cycle = t_fold / tpc + 1 + K + 4 + 4 - 2;
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) {
+        int64_t dot = 0;
+        for (uint64_t k = 0; k < K; ++k)
+          dot += int64_t{A[static_cast<size_t>(r) * K + k]} *
+                 ae_effective_weight(decode(iw.codes[k * 6 + static_cast<uint64_t>(c)], iw.config_of_column(c)), approx);
+        const std::string pe = "accelerator.array.pe_r" + std::to_string(r) + "_c" + std::to_string(c);
+        EXPECT_EQ(sign_extend(v.value_at(pe + ".psum", last_edge_cycle * tpc), 48), dot) << pe;
+      }
+  }
+}
