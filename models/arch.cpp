@@ -13,6 +13,14 @@ std::string to_string(Dataflow d) {
   }
 }
 
+std::string describe(Dataflow d) {
+  switch (d) {
+    case Dataflow::OutputStationary: return "output stationary";
+    case Dataflow::InputStationary: return "input stationary";
+    default: return "weight stationary";
+  }
+}
+
 PeType parse_pe_type(const std::string& s) {
   if (s == "brslog") return PeType::BrsLog;
   if (s == "fixed16") return PeType::Fixed16;

@@ -17,6 +17,7 @@ enum class Dataflow { WeightStationary, OutputStationary, InputStationary };
 
 std::string to_string(PeType t);    // "brslog" | "fixed16"
 std::string to_string(Dataflow d);  // "ws" | "os" | "is"
+std::string describe(Dataflow d);   // "weight stationary" | "output stationary" | "input stationary"
 PeType parse_pe_type(const std::string& s);      // ConfigError listing the choices
 Dataflow parse_dataflow(const std::string& s);
 
