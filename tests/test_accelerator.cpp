@@ -536,3 +536,50 @@ TEST(MemoryStalls, RiseAsBandwidthFallsAndWeightLoadsHideWhenItIsAmple) {
     }
   }
 }
+
+// The README's example in every dataflow, by the fold table: 10x10x20 -> 24,
+// 3x3 (P = 64, K = 180, M = 24) on 16x16: 2 m-tiles, 12 k-tiles, one band.
+// Also what each dataflow reads and decodes: every weight comes from DRAM
+// once per band; ws decodes each weight once, os once per R pixels, is once
+// per C pixels.
+TEST(Dataflows, FoldTableOnTheDocumentedExample) {
+  LayerSpec s;
+  s.name = "example";
+  s.in_c = 20, s.in_h = s.in_w = 10, s.kh = s.kw = 3, s.out_m = 24;
+  const SyntheticLayer sl = make_synthetic_layer(s, 1);
+  const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+  struct Want {
+    Dataflow flow;
+    uint64_t load, compute, drain, decodes, total;
+  };
+  const uint64_t P = 64, K = 180, M = 24, R = 16, C = 16;
+  const Want want[] = {
+      {Dataflow::WeightStationary, 2 * 12 * R, 2 * 12 * P, 2 * 12 * (R + C - 1), K * M, 6678},
+      {Dataflow::OutputStationary, 0, 2 * (P / R) * K, 2 * (P / R) * (R + C - 1 + R), K * M * (P / R), 3630},
+      {Dataflow::InputStationary, 2 * 12 * (P / C) * R, 12 * (P / C) * (16 + 8), 2 * 12 * (P / C) * (R + C - 1),
+       K * M * (P / C), 9678},
+  };
+  for (const Want& w : want) {
+    ArchConfig a;
+    a.dataflow = w.flow;
+    const AccelProgram prog = compile_network(q, a);
+    const Schedule sc = make_schedule(prog.layers[0].desc, a);
+    ASSERT_EQ(sc.bands, 1u);
+    EXPECT_EQ(sc.loads, w.flow == Dataflow::OutputStationary ? 1u : 12u);
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const AccelRunResult r = run_accelerator(prog, qin, &expected);
+    ASSERT_TRUE(r.bit_exact) << to_string(w.flow) << ": " << r.mismatch;
+    const LayerStats& st = r.layers[0].stats;
+    EXPECT_EQ(st.cycles.weight_load, w.load) << to_string(w.flow);
+    EXPECT_EQ(st.cycles.compute, w.compute) << to_string(w.flow);
+    EXPECT_EQ(st.cycles.drain, w.drain) << to_string(w.flow);
+    EXPECT_EQ(st.cycles.output, 2 * P) << to_string(w.flow);
+    EXPECT_EQ(st.cycles.total(), w.total) << to_string(w.flow);
+    EXPECT_EQ(st.cycles, closed_form(prog.layers[0].desc, a)) << to_string(w.flow);
+    EXPECT_EQ(st.decodes, w.decodes) << to_string(w.flow);
+    EXPECT_EQ(st.macs, P * K * M);
+    // DRAM reads: parameters, the input band once per m-tile, every weight tile once.
+    EXPECT_EQ(st.dram_bytes_read, M * kParamBytes + 2 * (20 * 10 * 10 * 2) + weight_bytes(prog.layers[0].desc, a));
+  }
+}
