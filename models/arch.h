@@ -45,6 +45,11 @@ struct ArchConfig {
   // Double-buffered weights: the next fold's weight tile loads from DRAM
   // while the current fold computes (the weight buffer holds two tiles).
   bool double_buffer_weights = false;
+  // Double-buffered activations: the next band's input rows (and the next
+  // m-tile's parameters) load while this band computes (the input buffer
+  // holds two bands), and outputs are written back while the next band
+  // computes (the output buffer also stages one band's outputs).
+  bool double_buffer_activations = false;
   int output_lanes() const { return cols; }  // output stage values per cycle
 };
 

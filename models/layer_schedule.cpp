@@ -140,15 +140,23 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
     band_input_rows(d, 0, rows, &y0, &y1);
     uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{rows} - 1) * d.stride_h + d.kh);
     in_rows = std::max<uint64_t>(in_rows, y1 - y0);
-    const uint64_t in_bytes = uint64_t{d.in_c} * in_rows * d.in_w * ab;
-    const uint64_t out_bytes = uint64_t{rows} * d.out_w() * a.cols * cb + staging;
+    // Double-buffered activations: two input bands, and one band's outputs
+    // (or the pooled m-tile) staged for the write-behind.
+    const uint64_t in_bytes = (a.double_buffer_activations ? 2 : 1) * uint64_t{d.in_c} * in_rows * d.in_w * ab;
+    const uint64_t write_staging =
+        !a.double_buffer_activations ? 0
+        : d.pool == PoolKind::None   ? uint64_t{rows} * d.out_w() * a.cols * ab
+                                     : uint64_t{d.pooled_h()} * d.pooled_w() * a.cols * ab;
+    const uint64_t out_bytes = uint64_t{rows} * d.out_w() * a.cols * cb + staging + write_staging;
     if (in_bytes > a.input_buffer.capacity_bytes || out_bytes > a.output_buffer.capacity_bytes) {
       if (rows == 1) {
         const bool in = in_bytes > a.input_buffer.capacity_bytes;
         throw ConfigError(std::string(in ? "input_buffer" : "output_buffer") +
                           " too small for one tile: one output row needs " +
                           std::to_string(in ? in_bytes : out_bytes) + " bytes" +
-                          (in ? " of input rows" : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
+                          (in ? (a.double_buffer_activations ? " of input rows (two bands, double buffered)" : " of input rows")
+                              : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
+                          (!in && write_staging ? " and the write-behind staging" : "") +
                           ", capacity_bytes is " +
                           std::to_string(in ? a.input_buffer.capacity_bytes : a.output_buffer.capacity_bytes));
       }
@@ -189,51 +197,72 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
   const uint64_t C = static_cast<uint64_t>(a.cols);
   const uint32_t oh = d.out_h(), ow = d.out_w();
   LayerCycles cy;
-  // A timeline in cycles from the layer's start. The DMA is one channel:
-  // a transfer waits until it is free. With double-buffered weights, fold
-  // f + 1's tile is requested when fold f starts and arrives T cycles later;
-  // the controller waits (stalls) only for what has not arrived.
+  // A timeline in cycles from the layer's start. The DMA is one channel
+  // working through its requests in order: a request issued at t starts when
+  // the channel is free and is done `latency + ceil(bytes / bandwidth)`
+  // cycles later. The controller stalls when it needs data (or a free
+  // staging area) that the channel has not delivered yet. Serially, every
+  // transfer is issued and waited for at once; with double buffering,
+  // transfers are issued ahead (weights: load l + 1 when load l's first fold
+  // starts; activations: the next band's input and the next m-tile's
+  // parameters when a band's first fold starts) or written behind (outputs:
+  // the next output stage waits for the previous write), and the layer ends
+  // when the channel is idle.
   uint64_t t = 0, channel_free = 0;
-  auto wait_channel = [&] {
-    if (channel_free > t) {
-      cy.stall += channel_free - t;
-      t = channel_free;
+  auto issue = [&](uint64_t bytes) {
+    channel_free = std::max(t, channel_free) + dram_cycles(bytes, a.dram);
+    return channel_free;
+  };
+  auto await = [&](uint64_t done) {
+    if (done > t) {
+      cy.stall += done - t;
+      t = done;
     }
   };
-  auto serial = [&](uint64_t bytes) {
-    wait_channel();
-    const uint64_t c = dram_cycles(bytes, a.dram);
-    cy.stall += c;
-    t += c;
-    channel_free = t;
+  auto issue_all = [&](const std::vector<Chunk>& chunks) {
+    uint64_t done = t;
+    for (const Chunk& c : chunks) done = issue(c.bytes);
+    return done;
   };
-  auto dma = [&](const std::vector<Chunk>& chunks) {
-    for (const Chunk& c : chunks) serial(c.bytes);
+  const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
+  auto band_rows = [&](uint32_t b, uint32_t* y0, uint32_t* y1) {
+    const uint32_t oy0 = b * s.band_rows, oy1 = std::min(oh, oy0 + s.band_rows);
+    band_input_rows(d, oy0, oy1, y0, y1);
   };
-  // Weight loads in order: (m-tile, band, load j); with double buffering,
-  // load l + 1 is requested when load l's first fold starts.
+  // Weight loads in order: (m-tile, band, load j); band steps: (m-tile, band).
   const uint64_t loads = s.m_tiles * s.bands * s.loads;
-  uint64_t l = 0;
+  uint64_t l = 0, weights_done = 0, params_done = 0, input_done = 0, write_done = 0;
+  if (dba) {
+    uint32_t y0, y1;
+    band_rows(0, &y0, &y1);
+    params_done = issue(s.tile_cols(0) * kParamBytes);
+    input_done = issue_all(input_band_chunks(d, a, y0, y1));
+  }
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt);
-    serial(cols * kParamBytes);
+    await(dba ? params_done : issue(cols * kParamBytes));
     for (uint32_t b = 0; b < s.bands; ++b) {
       const uint32_t oy0 = b * s.band_rows, oy1 = std::min(oh, oy0 + s.band_rows);
       const uint64_t pb = uint64_t{oy1 - oy0} * ow;
       uint32_t y0, y1;
-      band_input_rows(d, oy0, oy1, &y0, &y1);
-      dma(input_band_chunks(d, a, y0, y1));
+      band_rows(b, &y0, &y1);
+      await(dba ? input_done : issue_all(input_band_chunks(d, a, y0, y1)));
       for (uint64_t j = 0; j < s.loads; ++j, ++l) {
-        if (a.double_buffer_weights && l > 0) {
-          wait_channel();  // this load, requested when the previous one's first fold started
-        } else {
-          serial(weight_load_bytes(s, a, mt, j));
-        }
-        if (a.double_buffer_weights && l + 1 < loads) {
+        await(dbw && l > 0 ? weights_done : issue(weight_load_bytes(s, a, mt, j)));
+        // The first fold of this load starts: issue what loads behind it.
+        if (dbw && l + 1 < loads) {
           // The next load: the next strip/k-tile, or the first of the next band or m-tile.
           const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
           const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
-          channel_free = t + dram_cycles(weight_load_bytes(s, a, nmt, nj), a.dram);
+          weights_done = issue(weight_load_bytes(s, a, nmt, nj));
+        }
+        if (dba && j == 0 && (b + 1 < s.bands || mt + 1 < s.m_tiles)) {
+          // The next band's input rows (and the next m-tile's parameters).
+          const uint32_t nb = b + 1 < s.bands ? b + 1 : 0;
+          if (nb == 0) params_done = issue(s.tile_cols(mt + 1) * kParamBytes);
+          uint32_t ny0, ny1;
+          band_rows(nb, &ny0, &ny1);
+          input_done = issue_all(input_band_chunks(d, a, ny0, ny1));
         }
         const uint64_t pt = s.pixel_tile(pb);
         for (uint64_t p0 = 0; p0 < pb; p0 += pt) {
@@ -244,19 +273,27 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
           t += fc.total();
         }
       }
+      if (dba && d.pool == PoolKind::None) await(write_done);  // the staging area is free again
       cy.output += pb;  // one output pixel (C' lanes) per cycle
       t += pb;
-      if (d.pool == PoolKind::None)
-        dma(output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), oy0, oy1, a));
+      if (d.pool == PoolKind::None) {
+        const auto out = output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), oy0, oy1, a);
+        if (dba) write_done = issue_all(out);
+        else await(issue_all(out));
+      }
     }
     if (d.pool != PoolKind::None) {
       const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
       const uint64_t pc = uint64_t{ph} * pw * d.pool_kh * d.pool_kw;  // one window element per cycle, C' lanes
+      if (dba) await(write_done);
       cy.output += pc;
       t += pc;
-      dma(output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), 0, ph, a));
+      const auto out = output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), 0, ph, a);
+      if (dba) write_done = issue_all(out);
+      else await(issue_all(out));
     }
   }
+  await(channel_free);  // the layer is done when its last write has landed
   return cy;
 }
 

@@ -18,6 +18,8 @@ void add_arch_options(CLI::App* cmd, ArchArgs& a) {
   cmd->add_option("--dram-latency", a.dram_latency, "Override the DRAM latency, cycles");
   cmd->add_option("--dram-bandwidth", a.dram_bytes_per_cycle, "Override the DRAM bandwidth, bytes per cycle");
   cmd->add_flag("--double-buffer", a.double_buffer, "Double-buffered weights: load the next weight tile (os: strip) while the array computes");
+  cmd->add_flag("--double-buffer-acts", a.double_buffer_acts,
+                "Double-buffered activations: prefetch the next input band, write outputs behind");
 }
 
 ArchConfig resolve_arch(ArchArgs& a) {
@@ -48,6 +50,7 @@ ArchConfig resolve_arch(ArchArgs& a) {
   if (a.dram_latency >= 0) c.dram.latency_cycles = a.dram_latency;
   if (a.dram_bytes_per_cycle) c.dram.bytes_per_cycle = a.dram_bytes_per_cycle;
   if (a.double_buffer) c.double_buffer_weights = true;
+  if (a.double_buffer_acts) c.double_buffer_activations = true;
   validate(c);
   return c;
 }

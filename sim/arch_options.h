@@ -16,7 +16,7 @@ struct ArchArgs {
   std::string pe, dataflow;
   double clock_mhz = 0;
   int dram_latency = -1, dram_bytes_per_cycle = 0;
-  bool double_buffer = false;
+  bool double_buffer = false, double_buffer_acts = false;
   std::string arch_source;  // filled by resolve_arch: which file was read
 };
 

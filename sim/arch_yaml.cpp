@@ -32,7 +32,8 @@ ArchConfig load_arch_yaml(const std::string& path) {
   ArchConfig a;
   if (!root || root.IsNull()) return a;
   r.keys(root, "", {"array", "dataflow", "pe", "weight_bits", "sqrt2_terms", "act_bits", "acc_bits", "shift_bits",
-                    "clock_mhz", "buffers", "dram", "double_buffer_weights"});
+                    "clock_mhz", "buffers", "dram", "double_buffer_weights",
+                    "double_buffer_activations"});
   if (const YAML::Node arr = root["array"]) {
     r.keys(arr, "array", {"rows", "cols"});
     r.get(arr, "rows", "array.rows", &a.rows);
@@ -62,6 +63,7 @@ ArchConfig load_arch_yaml(const std::string& path) {
   r.get(root, "shift_bits", "shift_bits", &a.datapath.shift_bits);
   r.get(root, "clock_mhz", "clock_mhz", &a.clock_mhz);
   r.get(root, "double_buffer_weights", "double_buffer_weights", &a.double_buffer_weights);
+  r.get(root, "double_buffer_activations", "double_buffer_activations", &a.double_buffer_activations);
   if (const YAML::Node b = root["buffers"]) {
     r.keys(b, "buffers", {"weight", "input", "output"});
     buffer(r, b["weight"], "weight", &a.weight_buffer);
@@ -97,6 +99,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
     << "shift_bits: " << a.datapath.shift_bits << "\n"
     << "clock_mhz: " << a.clock_mhz << "\n"
     << "double_buffer_weights: " << (a.double_buffer_weights ? "true" : "false") << "\n"
+    << "double_buffer_activations: " << (a.double_buffer_activations ? "true" : "false") << "\n"
     << "buffers:\n";
   buf("weight", a.weight_buffer);
   buf("input", a.input_buffer);

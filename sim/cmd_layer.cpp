@@ -111,7 +111,8 @@ void run_layer_cmd(LayerArgs a) {
   summary["command"] = "layer";
   summary["arch_file"] = a.arch.arch_source;
   summary["arch"] = {{"rows", arch.rows}, {"cols", arch.cols}, {"dataflow", to_string(arch.dataflow)},
-                     {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights}};
+                     {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights},
+                     {"double_buffer_activations", arch.double_buffer_activations}};
   summary["mode"] = a.mode;
   summary["seed"] = a.seed;
   summary["weights"] = {{"distribution", "laplace"}, {"scale", a.scale}, {"policy", o.weights.policy.name()}};
@@ -131,7 +132,8 @@ void run_layer_cmd(LayerArgs a) {
   }
   const nlohmann::json& t = timing;
   std::cout << specs.size() << " layer(s), " << (fast ? "fast mode" : "cycle by cycle") << ", on a " << arch.rows << "x" << arch.cols << " " << to_string(arch.pe)
-            << " array, " << describe(arch.dataflow) << (arch.double_buffer_weights ? ", double-buffered weights" : "") << ", " << arch.clock_mhz << " MHz; weights Laplace(0, " << a.scale << "), seed " << a.seed
+            << " array, " << describe(arch.dataflow) << (arch.double_buffer_weights ? ", double-buffered weights" : "")
+            << (arch.double_buffer_activations ? ", double-buffered activations" : "") << ", " << arch.clock_mhz << " MHz; weights Laplace(0, " << a.scale << "), seed " << a.seed
             << "; every output checked bit for bit against the golden model\n\n";
   print_layer_table(all, arch, energy, std::cout);
   std::cout << "\nsimulation: " << fmt_fixed(all.host_seconds, 2) << " s host time, "

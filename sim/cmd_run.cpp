@@ -108,7 +108,8 @@ void run_run(RunArgs a) {
   summary["model"] = a.model;
   summary["arch_file"] = a.arch.arch_source;
   summary["arch"] = {{"rows", arch.rows}, {"cols", arch.cols}, {"dataflow", to_string(arch.dataflow)},
-                     {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights}};
+                     {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights},
+                     {"double_buffer_activations", arch.double_buffer_activations}};
   summary["mode"] = a.mode;
   summary["quantization"] = {{"policy", o.weights.policy.name()}, {"bits", o.weights.bits},
                              {"sqrt2_terms", o.weights.datapath.sqrt2_terms}, {"codebook", a.codebook},
@@ -176,7 +177,8 @@ void run_run(RunArgs a) {
               << " array (" << (arch.pe == PeType::Fixed16 ? std::string("16-bit weights")
                                                            : std::to_string(arch.weight_bits) + "-bit BRSLog, K = " +
                                                                  std::to_string(arch.datapath.sqrt2_terms))
-              << "), " << describe(arch.dataflow) << (arch.double_buffer_weights ? ", double-buffered weights" : "") << ", " << arch.clock_mhz << " MHz; " << test.count << " test images, " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
+              << "), " << describe(arch.dataflow) << (arch.double_buffer_weights ? ", double-buffered weights" : "")
+            << (arch.double_buffer_activations ? ", double-buffered activations" : "") << ", " << arch.clock_mhz << " MHz; " << test.count << " test images, " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
     print_layer_table(r, arch, energy, std::cout);
     std::cout << "\nlatency: " << summary["totals"]["cycles_per_image"].get<uint64_t>() << " cycles per image = "
               << fmt_fixed(summary["totals"]["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"

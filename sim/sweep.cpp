@@ -156,6 +156,13 @@ const std::vector<Param>& params() {
          return v;
        },
        [](Draft& d, const std::string& v) { d.arch.double_buffer_weights = v == "true"; }},
+      {"double_buffer_activations",
+       [](const Reader& r, const YAML::Node& n, const std::string& f) {
+         const std::string v = n.IsScalar() ? n.Scalar() : "";
+         if (v != "true" && v != "false") r.fail(f, "expected true or false, got " + Reader::shown(n));
+         return v;
+       },
+       [](Draft& d, const std::string& v) { d.arch.double_buffer_activations = v == "true"; }},
   };
   return p;
 }
@@ -291,7 +298,7 @@ const std::vector<std::string>& sweep_param_names() {
   static const std::vector<std::string> n = {"rows", "cols", "pe", "dataflow", "bits", "sqrt2_terms", "policy",
                                              "weight_buffer_kib", "input_buffer_kib", "output_buffer_kib",
                                              "dram_bytes_per_cycle", "dram_latency_cycles", "clock_mhz",
-                                             "double_buffer_weights"};
+                                             "double_buffer_weights", "double_buffer_activations"};
   return n;
 }
 
@@ -315,7 +322,8 @@ std::vector<std::string> point_params(const SweepPoint& p) {
           f16 ? "16" : std::to_string(a.weight_bits), f16 ? "" : std::to_string(a.datapath.sqrt2_terms), p.policy,
           fmt_num(a.weight_buffer.capacity_bytes / 1024.0), fmt_num(a.input_buffer.capacity_bytes / 1024.0),
           fmt_num(a.output_buffer.capacity_bytes / 1024.0), std::to_string(a.dram.bytes_per_cycle),
-          std::to_string(a.dram.latency_cycles), fmt_num(a.clock_mhz), a.double_buffer_weights ? "true" : "false"};
+          std::to_string(a.dram.latency_cycles), fmt_num(a.clock_mhz), a.double_buffer_weights ? "true" : "false",
+          a.double_buffer_activations ? "true" : "false"};
 }
 
 SweepSpec load_sweep(const std::string& path) {
@@ -641,6 +649,8 @@ std::string point_label(const SweepTable& t, int point, const std::vector<size_t
       add(v + " MHz");
     } else if (n == "double_buffer_weights") {
       add(v == "true" ? "double-buffered" : "serial weights");
+    } else if (n == "double_buffer_activations") {
+      add(v == "true" ? "double-buffered acts" : "serial acts");
     } else if (n == "pe" && std::find(varying.begin(), varying.end(), kPolicy) != varying.end()) {
       // skipped: the varying policy names the PE already (policy fixed16 <=> pe fixed16)
     } else {
