@@ -51,12 +51,26 @@ void PeArray::start(const FoldJob& job) {
   start_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void PeArray::begin_fold() {
+  phase_ = Phase::Load;
+  edge_ = 0;
+  if (pe_ == PeType::BrsLog && (!approx_valid_ || approx_terms_ != job_.sqrt2_terms)) {
+    approx_ = sqrt2_approx(job_.sqrt2_terms);  // K changes per layer at most
+    approx_terms_ = job_.sqrt2_terms;
+    approx_valid_ = true;
+  }
+  ++counters_.folds;
+}
+
+uint64_t PeArray::run_fold_now(const FoldJob& job) {
+  job_ = job;
+  begin_fold();
+  return fast_load() + fast_stream();
+}
+
 void PeArray::tick() {
   if (phase_ == Phase::Idle) {  // woken by start(): the fold begins on the next edge
-    phase_ = Phase::Load;
-    edge_ = 0;
-    if (pe_ == PeType::BrsLog) approx_ = sqrt2_approx(job_.sqrt2_terms);
-    ++counters_.folds;
+    begin_fold();
     if (fast_) {
       // Fast mode: every edge of the fold now, in one activation; done fires
       // when the cycle-by-cycle model's last edge would.

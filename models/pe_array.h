@@ -70,6 +70,10 @@ class PeArray : public sc_core::sc_module {
   // events); results, cycles and counts are those of the per-cycle mode.
   void set_fast(bool on) { fast_ = on; }
   bool fast() const { return fast_; }
+  // Fast mode for a temporally decoupled caller (no tracer): runs a whole
+  // fold now, without kernel events, and returns its edges; the caller's
+  // local time advances by them. Same results and counts as start().
+  uint64_t run_fold_now(const FoldJob& job);
   // Traces every edge into `t` (nullptr: off). Tracing needs activity on
   // (the product registers are kept only then).
   void set_tracer(AccelTracer* t) {
@@ -93,6 +97,7 @@ class PeArray : public sc_core::sc_module {
   enum class Phase { Idle, Load, Stream };
   void tick();
   bool clock_edge();  // one rising edge of the running fold; true when it ends
+  void begin_fold();  // the fold in job_ starts: counters, the sqrt2 approximation
   uint64_t fast_load();
   uint64_t fast_stream();
   void begin_stream();
@@ -140,6 +145,11 @@ class PeArray : public sc_core::sc_module {
   int weight_reg_bits_ = 7;
   sc_core::sc_event start_, done_;
   PeArrayCounters counters_;
+
+  // ---- Simulation speed (fast mode and per-fold overheads) ----
+  // The sqrt2 approximation of K = approx_terms_ (computed once per K).
+  bool approx_valid_ = false;
+  int approx_terms_ = 0;
 };
 
 }  // namespace brsim
