@@ -155,7 +155,15 @@ void Controller::set_state(int s) {
 }
 
 void Controller::wait_cycles(uint64_t n) {
-  if (n) wait(period_ * static_cast<double>(n));
+  if (n == 0) return;
+  if (decoupled()) local_ += sc_time::from_value(period_.value() * n);
+  else wait(period_ * static_cast<double>(n));
+}
+
+void Controller::sync() {
+  if (local_ == sc_core::SC_ZERO_TIME) return;
+  wait(local_);
+  local_ = sc_core::SC_ZERO_TIME;
 }
 
 void Controller::prefetcher() {
@@ -188,7 +196,7 @@ uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
   wait_channel();
   set_state(1);
   if (tracer_) tracer_->dma(now_cycle(), true, false, addr, bytes);
-  const uint64_t c = dma_->read(addr, dst, bytes);
+  const uint64_t c = dma_->read(addr, dst, bytes, decoupled() ? &local_ : nullptr);
   if (tracer_) tracer_->dma(now_cycle(), false, false, addr, bytes);
   last_.cycles.stall += c;
   last_.dram_bytes_read += bytes;
@@ -199,17 +207,22 @@ uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes
   wait_channel();
   set_state(1);
   if (tracer_) tracer_->dma(now_cycle(), true, true, addr, bytes);
-  const uint64_t c = dma_->write(addr, src, bytes);
+  const uint64_t c = dma_->write(addr, src, bytes, decoupled() ? &local_ : nullptr);
   if (tracer_) tracer_->dma(now_cycle(), false, true, addr, bytes);
   last_.cycles.stall += c;
   last_.dram_bytes_written += bytes;
   return c;
 }
 
-// One fold on the array: the controller waits for its last edge.
+// One fold on the array: the controller waits for its last edge (decoupled:
+// the array runs it now and the local time advances by its edges).
 void Controller::run_fold(const FoldJob& job) {
   ++fold_index_;
   set_state(2);
+  if (decoupled()) {
+    local_ += sc_time::from_value(period_.value() * array_->run_fold_now(job));
+    return;
+  }
   array_->start(job);
   wait(array_->done());
 }
@@ -239,6 +252,7 @@ void Controller::run() {
       regs_[reg::kErrorCode / 4] = 2;
       status |= reg::kStatusError;
     }
+    sync();  // a decoupled layer's time passes now (an error's too, as it would have)
     set_state(0);
     const uint64_t cycles = static_cast<uint64_t>((sc_core::sc_time_stamp() - t0) / period_ + 0.5);
     if (!(status & reg::kStatusError) && cycles != last_.cycles.total()) {
@@ -268,10 +282,18 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(u >> (8 * i));
 }
 
-// Unpacks `n` fields of `bits` bits, LSB first.
-void unpack(const uint8_t* src, uint64_t n, int bits, uint32_t* out) {
-  uint64_t bit = 0;
-  for (uint64_t i = 0; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
+// Unpacks `n` fields of `bits` bits (<= 16), LSB first, from `size` bytes:
+// a little-endian 64-bit window per field, bit by bit only where a window
+// would pass the end.
+void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
+  const uint32_t mask = (1u << bits) - 1u;
+  uint64_t i = 0, bit = 0;
+  for (; i < n && bit / 8 + 8 <= size; ++i, bit += static_cast<uint64_t>(bits)) {
+    uint64_t w;
+    std::memcpy(&w, &src[bit / 8], 8);
+    out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
+  }
+  for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
     uint32_t v = 0;
     for (int b = 0; b < bits; ++b) v |= static_cast<uint32_t>((src[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) << b;
     out[i] = v;
@@ -387,7 +409,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         uint64_t boff = 0, coff = 0;
         for (uint64_t kt = kt0; kt < s.load_kt1(j); ++kt) {
           const uint64_t n = s.tile_rows(kt) * cols;
-          unpack(bytes.data() + boff, n, wb, codes.data() + coff);
+          unpack(bytes.data() + boff, bytes.size() - boff, n, wb, codes.data() + coff);
           boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
         }
         FoldJob job;

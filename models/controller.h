@@ -123,6 +123,15 @@ class Controller : public sc_core::sc_module {
   AccelTracer* tracer_ = nullptr;
   uint64_t now_cycle() const;
   void set_state(int s);
+
+  // Temporal decoupling (TLM-2.0 loosely timed) when the array runs in fast
+  // mode untraced and weights are not double buffered: folds, DMA transfers
+  // and output-stage cycles add to local_ (the controller's time ahead of the
+  // kernel's) instead of waiting; sync() waits it out at the end of a layer.
+  // The timeline, and so every cycle count, is the synchronized one's.
+  bool decoupled() const { return array_->fast() && tracer_ == nullptr && !arch_.double_buffer_weights; }
+  void sync();
+  sc_core::sc_time local_ = sc_core::SC_ZERO_TIME;
 };
 
 }  // namespace brsim

@@ -1,7 +1,9 @@
 // DMA engine: moves bytes between DRAM (over a TLM-2.0 initiator socket) and
 // the on-chip buffers. Called from the controller's thread; each call is one
 // transaction whose annotated delay the DMA waits out, so the controller's
-// time advances by exactly the DRAM's transfer cycles.
+// time advances by exactly the DRAM's transfer cycles. A temporally decoupled
+// caller (TLM-2.0 loosely timed) passes its local time offset instead: the
+// delay is added to it and nothing waits.
 #pragma once
 
 #include <systemc>
@@ -37,17 +39,23 @@ class Dma : public sc_core::sc_module {
   // DmaError with the address, length and response (no time passes then).
   // Also DmaError when bytes exceeds one TLM transaction (2^32 - 1 bytes),
   // the data pointer is null, or the delay is not a whole number of cycles.
-  uint64_t read(uint64_t addr, uint8_t* dst, uint64_t bytes);
-  uint64_t write(uint64_t addr, const uint8_t* src, uint64_t bytes);
+  // With `local_offset` (the caller's time ahead of the kernel's), the
+  // transaction starts at that offset and the call returns with the offset
+  // advanced by the transfer instead of waiting: callable from anywhere.
+  uint64_t read(uint64_t addr, uint8_t* dst, uint64_t bytes, sc_core::sc_time* local_offset = nullptr);
+  uint64_t write(uint64_t addr, const uint8_t* src, uint64_t bytes, sc_core::sc_time* local_offset = nullptr);
 
   const DmaCounters& counters() const { return counters_; }
-  std::string last_transfer() const { return last_; }  // for traces: "read 0x1000+256"
+  std::string last_transfer() const;  // for traces: "read 0x1000+256"
 
  private:
-  uint64_t transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t bytes);
+  uint64_t transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t bytes, sc_core::sc_time* local_offset);
   sc_core::sc_time period_;
   DmaCounters counters_;
-  std::string last_;
+  // The last transfer, formatted only when asked (a transfer must stay cheap).
+  bool last_is_read_ = true, any_ = false;
+  uint64_t last_addr_ = 0, last_bytes_ = 0;
+  tlm::tlm_generic_payload payload_;  // reused: one transaction at a time
 };
 
 // A failed DMA transfer: a bug in whoever programmed it (controller, testbench).

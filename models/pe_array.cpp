@@ -53,13 +53,28 @@ void PeArray::start(const FoldJob& job) {
   start_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void PeArray::begin_fold() {
+  phase_ = flow_ == Dataflow::OutputStationary ? Phase::Stream : Phase::Load;  // os has no load phase
+  edge_ = 0;
+  if (pe_ == PeType::BrsLog && (!approx_valid_ || approx_terms_ != job_.sqrt2_terms)) {
+    approx_ = sqrt2_approx(job_.sqrt2_terms);  // K changes per layer at most
+    approx_terms_ = job_.sqrt2_terms;
+    approx_valid_ = true;
+  }
+  ++counters_.folds;
+  if (flow_ == Dataflow::OutputStationary) begin_df();
+}
+
+uint64_t PeArray::run_fold_now(const FoldJob& job) {
+  job_ = job;
+  begin_fold();
+  if (flow_ != Dataflow::WeightStationary) return fast_fold_df();
+  return fast_load() + fast_stream();
+}
+
 void PeArray::tick() {
   if (phase_ == Phase::Idle) {  // woken by start(): the fold begins on the next edge
-    phase_ = flow_ == Dataflow::OutputStationary ? Phase::Stream : Phase::Load;
-    edge_ = 0;
-    if (pe_ == PeType::BrsLog) approx_ = sqrt2_approx(job_.sqrt2_terms);
-    ++counters_.folds;
-    if (flow_ == Dataflow::OutputStationary) begin_df();
+    begin_fold();
     if (fast_ && flow_ != Dataflow::WeightStationary && tracer_ == nullptr) {
       done_.notify(period_ * static_cast<double>(fast_fold_df()));
       next_trigger();

@@ -73,6 +73,10 @@ class PeArray : public sc_core::sc_module {
   // events); results, cycles and counts are those of the per-cycle mode.
   void set_fast(bool on) { fast_ = on; }
   bool fast() const { return fast_; }
+  // Fast mode for a temporally decoupled caller (no tracer): runs a whole
+  // fold now, without kernel events, and returns its edges; the caller's
+  // local time advances by them. Same results and counts as start().
+  uint64_t run_fold_now(const FoldJob& job);
   // Traces every edge into `t` (nullptr: off). Tracing needs activity on
   // (the product registers are kept only then).
   void set_tracer(AccelTracer* t) {
@@ -98,6 +102,7 @@ class PeArray : public sc_core::sc_module {
   enum class Phase { Idle, Load, Stream, Drain };
   void tick();
   bool clock_edge();  // one rising edge of the running fold; true when it ends
+  void begin_fold();  // the fold in job_ starts: counters, the sqrt2 approximation
   uint64_t fast_load();
   uint64_t fast_stream();
   void begin_stream();
@@ -161,6 +166,11 @@ class PeArray : public sc_core::sc_module {
   uint64_t df_load_edge_bits() const;
   uint64_t df_stream_edge_bits() const;
   uint64_t df_drain_edge_bits() const;
+
+  // ---- Simulation speed (fast mode and per-fold overheads) ----
+  // The sqrt2 approximation of K = approx_terms_ (computed once per K).
+  bool approx_valid_ = false;
+  int approx_terms_ = 0;
 };
 
 }  // namespace brsim

@@ -4,11 +4,13 @@
 //     throughput on the same layer in the same process.
 //  2. The whole AlexNet-shaped network (5 conv + 3 FC) cycle by cycle: time
 //     and peak memory (resident set size).
-// Usage: brsim_bench [--quick]  (--quick: conv2 only)
+//  3. Both again in fast mode (--mode fast), per layer.
+// Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
+// --fast: fast mode only, for profiling the fast path; with a layer name,
+// that layer only, run three times)
 #include <sys/resource.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdio>
 #include <cstring>
 
@@ -56,11 +58,45 @@ double peak_rss_mib() {
 
 int sc_main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;
+  const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
   const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
   const std::vector<LayerSpec> alexnet = alexnet_layers();
 
   std::printf("brsim_bench: cycle-by-cycle simulation on a %dx%d BRSLog array, no tracing\n\n", arch.rows, arch.cols);
   const Prepared c2 = prepare(alexnet[1], arch);
+  if (fast_only && argc > 2) {
+    for (const LayerSpec& s : alexnet)
+      if (s.name == argv[2]) {
+        const Prepared p = prepare(s, arch);
+        for (int i = 0; i < 3; ++i) {
+          const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+          const double lm = static_cast<double>(fr.layers[0].stats.macs);
+          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s, bit exact: %s\n", s.name.c_str(), fr.host_seconds,
+                      lm / fr.host_seconds / 1e6, fr.bit_exact ? "yes" : "NO");
+        }
+      }
+    return 0;
+  }
+  if (fast_only) {
+    // Fast mode only: conv2, then the network layer by layer.
+    const AccelRunResult f = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_mode);
+    const double m = static_cast<double>(f.layers[0].stats.macs);
+    std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (golden %8.1f M MAC/s), bit exact: %s\n",
+                f.host_seconds, m / f.host_seconds / 1e6, m / c2.golden_s / 1e6, f.bit_exact ? "yes" : "NO");
+    double fs = 0, fm = 0;
+    bool ok = f.bit_exact;
+    for (const LayerSpec& s : alexnet) {
+      const Prepared p = prepare(s, arch);
+      const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+      const double lm = static_cast<double>(fr.layers[0].stats.macs);
+      ok &= fr.bit_exact;
+      fs += fr.host_seconds, fm += lm;
+      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6);
+    }
+    std::printf("  total  fast %7.3f s %8.1f M MAC/s, bit exact: %s\n", fs, fm / fs / 1e6, ok ? "yes" : "NO");
+    return ok ? 0 : 1;
+  }
   const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
   const double macs = static_cast<double>(r.layers[0].stats.macs), cycles = static_cast<double>(r.cycles());
   std::printf("AlexNet conv2 (27x27x96 -> 256, 5x5, pad 2): %.0f MACs, %.0f cycles, bit exact: %s\n", macs, cycles,
@@ -90,8 +126,7 @@ int sc_main(int argc, char** argv) {
               macs / r.host_seconds / 1e6);
   std::printf("  VCD of one PE           : %7.3f s  %8.1f M MAC/s = %.2fx the untraced time\n", one.host_seconds,
               macs / one.host_seconds / 1e6, one.host_seconds / r.host_seconds);
-  const AccelRunResult fast = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true,
-                                              [](Accelerator& acc) { acc.array.set_fast(true); });
+  const AccelRunResult fast = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_mode);
   std::printf("  fast mode (--mode fast) : %7.3f s  %8.1f M MAC/s = %.1f %% of the golden model, identical counts: %s\n\n",
               fast.host_seconds, macs / fast.host_seconds / 1e6, 100.0 * c2.golden_s / fast.host_seconds,
               fast.layers[0].stats.cycles == r.layers[0].stats.cycles &&
@@ -106,16 +141,16 @@ int sc_main(int argc, char** argv) {
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
-    const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true,
-                                              [](Accelerator& acc) { acc.array.set_fast(true); });
+    const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
     exact &= lr.bit_exact && fr.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles;
     fast_s += fr.host_seconds;
     total_s += lr.host_seconds;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
-    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
+    const double lm = static_cast<double>(lr.layers[0].stats.macs);
+    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s  fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
                 static_cast<unsigned long long>(lr.layers[0].stats.macs), static_cast<unsigned long long>(lr.cycles()),
-                lr.host_seconds, static_cast<double>(lr.layers[0].stats.macs) / lr.host_seconds / 1e6);
+                lr.host_seconds, lm / lr.host_seconds / 1e6, fr.host_seconds, lm / fr.host_seconds / 1e6);
   }
   std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s %8.1f M MAC/s %7.3f M cycles/s, bit exact: %s\n", total_macs,
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
