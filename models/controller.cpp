@@ -109,7 +109,8 @@ Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_
   regs_[reg::kId / 4] = reg::kIdValue;
   reg_socket.register_b_transport(this, &Controller::b_transport);
   SC_THREAD(run);
-  SC_THREAD(prefetcher);
+  SC_THREAD(read_channel);
+  SC_THREAD(write_channel);
 }
 
 void Controller::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
@@ -166,52 +167,143 @@ void Controller::sync() {
   local_ = sc_core::SC_ZERO_TIME;
 }
 
-void Controller::prefetcher() {
+uint64_t Controller::local_cycles() const { return static_cast<uint64_t>(local_.value() / period_.value()); }
+
+// The DMA's read and write channels (synchronized mode; as AXI's, they are
+// independent): each moves one transfer at a time in the order issued, a
+// TLM transaction whose delay the channel's thread waits out.
+void Controller::read_channel() { dma_channel(0); }
+void Controller::write_channel() { dma_channel(1); }
+
+void Controller::dma_channel(int ch) {
   for (;;) {
-    wait(pf_req_);
-    const uint64_t bytes = pf_buf_.size();
-    if (tracer_) tracer_->dma(now_cycle(), true, false, pf_addr_, bytes);
+    while (dma_queue_[ch].empty()) wait(dma_issued_[ch]);
+    DmaRequest& r = dma_reqs_.at(dma_queue_[ch].front());
+    const uint64_t bytes = r.data.size();
+    if (tracer_) tracer_->dma(now_cycle(), true, r.write, r.addr, bytes);
+    uint64_t done = now_cycle();
     try {
-      dma_->read(pf_addr_, pf_buf_.data(), bytes);
+      done = dma_transfer(r);
     } catch (const DmaError& e) {
-      error_ = e.what();  // the controller reports it when it takes the tile
-      pf_load_ = -2;
+      r.error = e.what();  // the controller reports it when it awaits the transfer
     }
-    if (tracer_) tracer_->dma(now_cycle(), false, false, pf_addr_, bytes);
-    last_.dram_bytes_read += bytes;
-    pf_busy_ = false;
-    pf_done_.notify(sc_core::SC_ZERO_TIME);
+    if (done > now_cycle()) wait(period_ * static_cast<double>(done - now_cycle()));
+    if (tracer_) tracer_->dma(now_cycle(), false, r.write, r.addr, bytes);
+    r.done = true;
+    dma_queue_[ch].pop_front();
+    dma_done_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
-// The DMA is one channel: a transfer waits (stalls) for a prefetch in flight.
-void Controller::wait_channel() {
-  if (!pf_busy_) return;
-  const uint64_t t0 = now_cycle();
-  wait(pf_done_);
-  last_.cycles.stall += now_cycle() - t0;
+// Runs request r's TLM transaction (loosely timed: the DRAM annotates its
+// delay, latency + data cycles) and returns the cycle it completes on its
+// channel: requests are pipelined, so a request's latency overlaps the
+// previous one's data phase, and the data phases follow each other:
+// done = max(issue + latency, previous done) + ceil(bytes / bytes_per_cycle).
+uint64_t Controller::dma_transfer(DmaRequest& r) {
+  sc_time offset = sc_core::SC_ZERO_TIME;
+  const uint64_t cycles = r.write ? dma_->write(r.addr, r.data.data(), r.data.size(), &offset)
+                                  : dma_->read(r.addr, r.data.data(), r.data.size(), &offset);
+  const uint64_t bw = static_cast<uint64_t>(arch_.dram.bytes_per_cycle);
+  const uint64_t data = std::min<uint64_t>(cycles, (r.data.size() + bw - 1) / bw);
+  uint64_t& free = channel_free_[r.write ? 1 : 0];
+  free = std::max(r.issue_cycle + (cycles - data), free) + data;
+  return free;
 }
 
-uint64_t Controller::dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes) {
-  wait_channel();
-  set_state(1);
-  if (tracer_) tracer_->dma(now_cycle(), true, false, addr, bytes);
-  const uint64_t c = dma_->read(addr, dst, bytes, decoupled() ? &local_ : nullptr);
-  if (tracer_) tracer_->dma(now_cycle(), false, false, addr, bytes);
-  last_.cycles.stall += c;
-  last_.dram_bytes_read += bytes;
-  return c;
+// Queues a transfer on the DMA's read or write channel. Decoupled, the transaction runs now
+// and its completion time follows from the channel's timeline: it starts
+// when the channel is free and takes the DRAM's annotated cycles.
+uint64_t Controller::dma_issue(bool write, uint64_t addr, std::vector<uint8_t> data) {
+  const uint64_t id = dma_next_id_++;
+  DmaRequest& r = dma_reqs_[id];
+  r.write = write, r.addr = addr, r.data = std::move(data);
+  r.issue_cycle = now_cycle() + local_cycles();
+  (write ? last_.dram_bytes_written : last_.dram_bytes_read) += r.data.size();
+  if (decoupled()) {
+    r.done_cycle = r.issue_cycle;
+    try {
+      r.done_cycle = dma_transfer(r);
+    } catch (const DmaError& e) {
+      r.error = e.what();
+    }
+    r.done = true;
+  } else {
+    dma_queue_[write ? 1 : 0].push_back(id);
+    dma_issued_[write ? 1 : 0].notify(sc_core::SC_ZERO_TIME);
+  }
+  return id;
 }
 
-uint64_t Controller::dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes) {
-  wait_channel();
-  set_state(1);
-  if (tracer_) tracer_->dma(now_cycle(), true, true, addr, bytes);
-  const uint64_t c = dma_->write(addr, src, bytes, decoupled() ? &local_ : nullptr);
-  if (tracer_) tracer_->dma(now_cycle(), false, true, addr, bytes);
-  last_.cycles.stall += c;
-  last_.dram_bytes_written += bytes;
-  return c;
+// Waits (stalls) until transfer `id` is done; a read's bytes go to *data.
+void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
+  DmaRequest& r = dma_reqs_.at(id);
+  if (decoupled()) {
+    const uint64_t now = now_cycle() + local_cycles();
+    if (r.done_cycle > now) {
+      last_.cycles.stall += r.done_cycle - now;
+      local_ += sc_time::from_value(period_.value() * (r.done_cycle - now));
+    }
+  } else if (!r.done) {
+    set_state(1);
+    const uint64_t t0 = now_cycle();
+    while (!r.done) wait(dma_done_);
+    last_.cycles.stall += now_cycle() - t0;
+  }
+  const std::string err = r.error;
+  if (data) data->swap(r.data);
+  dma_reqs_.erase(id);
+  if (!err.empty()) throw DmaError(err);
+}
+
+// Reads `chunks` in order into one buffer (waiting for all of them).
+void Controller::dma_read_all(const std::vector<uint64_t>& ids, std::vector<uint8_t>* bytes) {
+  bytes->clear();
+  std::vector<uint8_t> part;
+  for (uint64_t id : ids) {
+    dma_await(id, &part);
+    bytes->insert(bytes->end(), part.begin(), part.end());
+  }
+}
+
+// Serially: each chunk issued when the previous one is done.
+void Controller::dma_read_serial(const std::vector<Chunk>& chunks, std::vector<uint8_t>* bytes) {
+  bytes->clear();
+  std::vector<uint8_t> part;
+  for (const Chunk& c : chunks) {
+    dma_await(dma_issue(false, c.addr, std::vector<uint8_t>(c.bytes)), &part);
+    bytes->insert(bytes->end(), part.begin(), part.end());
+  }
+}
+
+std::vector<uint64_t> Controller::dma_issue_reads(const std::vector<Chunk>& chunks) {
+  std::vector<uint64_t> ids;
+  for (const Chunk& c : chunks) ids.push_back(dma_issue(false, c.addr, std::vector<uint8_t>(c.bytes)));
+  return ids;
+}
+
+// Waits until the channel is idle (the layer's writes have landed).
+void Controller::dma_drain(bool report_errors) {
+  std::vector<uint64_t> ids;
+  for (const auto& kv : dma_reqs_) ids.push_back(kv.first);
+  std::string err;
+  for (uint64_t id : ids) {
+    try {
+      dma_await(id, nullptr);
+    } catch (const DmaError& e) {
+      if (err.empty()) err = e.what();
+    }
+  }
+  if (decoupled()) dma_await_cycle(std::max(channel_free_[0], channel_free_[1]));
+  if (report_errors && !err.empty()) throw DmaError(err);
+}
+
+void Controller::dma_await_cycle(uint64_t cycle) {
+  const uint64_t now = now_cycle() + local_cycles();
+  if (cycle > now) {
+    last_.cycles.stall += cycle - now;
+    local_ += sc_time::from_value(period_.value() * (cycle - now));
+  }
 }
 
 // One fold on the array: the controller waits for its last edge (decoupled:
@@ -252,6 +344,7 @@ void Controller::run() {
       regs_[reg::kErrorCode / 4] = 2;
       status |= reg::kStatusError;
     }
+    if (status & reg::kStatusError) dma_drain(false);  // nothing of a failed layer stays queued
     sync();  // a decoupled layer's time passes now (an error's too, as it would have)
     set_state(0);
     const uint64_t cycles = static_cast<uint64_t>((sc_core::sc_time_stamp() - t0) / period_ + 0.5);
@@ -324,14 +417,50 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<uint32_t> codes;
   std::vector<int16_t> fixed;
 
+  // DMA requests in flight (ids on the channel): see closed_form() for the
+  // order in which the double-buffered transfers are issued.
+  const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
+  auto issue_params = [&](uint64_t mt) {
+    return dma_issue(false, d.param_addr + mt * C * kParamBytes, std::vector<uint8_t>(s.tile_cols(mt) * kParamBytes));
+  };
+  auto issue_input = [&](uint32_t b) {
+    uint32_t y0, y1;
+    band_input_rows(d, b * s.band_rows, std::min(oh, (b + 1) * s.band_rows), &y0, &y1);
+    return dma_issue_reads(input_band_chunks(d, a, y0, y1));
+  };
+  auto issue_weights = [&](uint64_t mt, uint64_t j) {
+    return dma_issue(false, d.w_addr + weight_tile_offset(d, a, mt, s.load_kt0(j)),
+                     std::vector<uint8_t>(weight_load_bytes(s, a, mt, j)));
+  };
+  // Output chunks: written behind (double-buffered activations) or serially.
+  auto write_out = [&](const std::vector<Chunk>& chunks, const std::vector<uint8_t>& data) {
+    std::vector<uint64_t> ids;
+    uint64_t off = 0;
+    for (const Chunk& ch : chunks) {
+      ids.push_back(dma_issue(true, ch.addr, std::vector<uint8_t>(data.begin() + static_cast<std::ptrdiff_t>(off),
+                                                                   data.begin() + static_cast<std::ptrdiff_t>(off + ch.bytes))));
+      off += ch.bytes;
+      if (!dba) dma_await(ids.back(), nullptr);
+    }
+    if (!dba) ids.clear();
+    return ids;
+  };
+  auto await_all = [&](std::vector<uint64_t>* ids) {
+    for (uint64_t id : *ids) dma_await(id, nullptr);
+    ids->clear();
+  };
+  uint64_t params_id = 0, weights_id = 0;
+  std::vector<uint64_t> input_ids, write_ids;
+  if (dba) {
+    params_id = issue_params(0);
+    input_ids = issue_input(0);
+  }
   const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer
   uint64_t load = 0;
-  pf_load_ = -1;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
     // Parameters of this m-tile's channels: bias, shift, segment split.
-    bytes.assign(cols * kParamBytes, 0);
-    dma_read(d.param_addr + m0 * kParamBytes, bytes.data(), bytes.size());
+    dma_await(dba ? params_id : issue_params(mt), &bytes);
     bias.assign(cols, 0), shifts.assign(cols, 0), col_cfg.assign(cols, SegmentConfig{});
     for (uint64_t c = 0; c < cols; ++c) {
       const uint8_t* e = &bytes[c * kParamBytes];
@@ -352,14 +481,13 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       // Input band: every channel's rows [y0, y1) into the input buffer.
       const uint64_t rows = y1 - y0, row_vals = uint64_t{d.in_w};
       band.assign(uint64_t{d.in_c} * rows * row_vals, 0);
-      bytes.assign(band.size() * static_cast<uint64_t>(ab), 0);
-      uint64_t off = 0;
-      for (const Chunk& ch : input_band_chunks(d, a, y0, y1)) {
-        dma_read(ch.addr, bytes.data() + off, ch.bytes);
-        off += ch.bytes;
+      if (dba) {
+        dma_read_all(input_ids, &bytes);
+      } else {
+        dma_read_serial(input_band_chunks(d, a, y0, y1), &bytes);
       }
       for (size_t i = 0; i < band.size(); ++i) band[i] = load_act(&bytes[i * static_cast<size_t>(ab)], ab);
-      ibuf_->occupy(bytes.size());
+      ibuf_->occupy((dba ? 2 : 1) * bytes.size());
       ibuf_->write_bits(bytes.size() * 8);
       // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx (im2col).
       im2col.assign(pb * s.K, 0);
@@ -378,31 +506,32 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
             }
         }
       psums.assign(pb * cols, 0);
-      obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a)) + (pooled ? staging.size() * static_cast<uint64_t>(ab) : 0));
+      const uint64_t write_staging =
+          !dba ? 0 : (pooled ? uint64_t{d.pooled_h()} * d.pooled_w() : pb) * C * static_cast<uint64_t>(ab);
+      obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a)) + (pooled ? staging.size() * static_cast<uint64_t>(ab) : 0) +
+                    write_staging);
       for (uint64_t j = 0; j < s.loads; ++j, ++load) {
         // Weight load j: k-tiles [kt0, kt1) of this m-tile, one transfer.
         const uint64_t kt0 = s.load_kt0(j), krows = s.load_rows(j);
-        if (a.double_buffer_weights && pf_load_ == static_cast<int64_t>(load)) {
-          wait_channel();  // requested when the previous load's first fold started
-          bytes = pf_buf_;
-        } else {
-          if (pf_load_ == -2) throw DmaError(error_);
-          bytes.assign(weight_load_bytes(s, a, mt, j), 0);
-          dma_read(d.w_addr + weight_tile_offset(d, a, mt, kt0), bytes.data(), bytes.size());
-        }
-        if (a.double_buffer_weights && load + 1 < loads) {
-          // Request the next load now; it arrives while this one's folds compute.
+        // (double buffered: requested when the previous load's first fold started)
+        dma_await(dbw && load > 0 ? weights_id : issue_weights(mt, j), &bytes);
+        // This load's first fold starts now: issue what loads behind it.
+        if (dbw && load + 1 < loads) {
+          // The next load: it arrives while this one's folds compute.
           const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
           const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
-          pf_buf_.assign(weight_load_bytes(s, a, nmt, nj), 0);
-          pf_addr_ = d.w_addr + weight_tile_offset(d, a, nmt, s.load_kt0(nj));
-          pf_load_ = static_cast<int64_t>(load + 1);
-          pf_busy_ = true;
-          pf_req_.notify(sc_core::SC_ZERO_TIME);
-          wbuf_->occupy(bytes.size() + pf_buf_.size());
-          wbuf_->write_bits(pf_buf_.size() * 8);
+          const uint64_t next_bytes = weight_load_bytes(s, a, nmt, nj);
+          weights_id = issue_weights(nmt, nj);
+          wbuf_->occupy(bytes.size() + next_bytes);
+          wbuf_->write_bits(next_bytes * 8);
         }
-        if (!a.double_buffer_weights || load == 0) wbuf_->write_bits(bytes.size() * 8);
+        if (dba && j == 0 && (b + 1 < s.bands || mt + 1 < s.m_tiles)) {
+          // The next band's input rows (and the next m-tile's parameters).
+          const uint32_t nb = b + 1 < s.bands ? b + 1 : 0;
+          if (nb == 0) params_id = issue_params(mt + 1);
+          input_ids = issue_input(nb);
+        }
+        if (!dbw || load == 0) wbuf_->write_bits(bytes.size() * 8);
         // The load's tiles as one K' x C' matrix (each tile is padded to a byte).
         const int wb = stored_weight_bits(a);
         codes.resize(krows * cols);
@@ -432,6 +561,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
       }
       // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
+      if (!pooled) await_all(&write_ids);  // the staging area of the previous band's write is free again
       set_state(3);
       outv.assign(cols * pb, 0);
       for (uint64_t px = 0; px < pb; ++px)
@@ -446,19 +576,17 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       if (!pooled) {
         bytes.assign(outv.size() * static_cast<uint64_t>(ab), 0);
         for (size_t i = 0; i < outv.size(); ++i) store_act(&bytes[i * static_cast<size_t>(ab)], outv[i], ab);
-        off = 0;
-        for (const Chunk& ch : output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols),
-                                             oy0, oy1, a)) {
-          // Chunks are per channel (rows oy0..oy1) or one run of whole planes.
-          dma_write(ch.addr, bytes.data() + off, ch.bytes);
-          off += ch.bytes;
-        }
+        // Chunks are per channel (rows oy0..oy1) or one run of whole planes.
+        write_ids = write_out(
+            output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols), oy0, oy1, a), bytes);
+        if (!dba) await_all(&write_ids);
       } else {
         obuf_->write_bits(pb * cols * static_cast<uint64_t>(A));
       }
     }
     if (pooled) {
       // Pooling over the staged m-tile: one window element per cycle, C' lanes.
+      await_all(&write_ids);
       set_state(3);
       const uint32_t ph = d.pooled_h(), pw = d.pooled_w();
       outv.assign(cols * ph * pw, 0);
@@ -485,14 +613,12 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       last_.cycles.output += cyc;
       bytes.assign(outv.size() * static_cast<uint64_t>(ab), 0);
       for (size_t i = 0; i < outv.size(); ++i) store_act(&bytes[i * static_cast<size_t>(ab)], outv[i], ab);
-      uint64_t off = 0;
-      for (const Chunk& ch : output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols), 0,
-                                           ph, a)) {
-        dma_write(ch.addr, bytes.data() + off, ch.bytes);
-        off += ch.bytes;
-      }
+      write_ids = write_out(
+          output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(m0), static_cast<uint32_t>(cols), 0, ph, a), bytes);
+      if (!dba) await_all(&write_ids);
     }
   }
+  dma_drain(true);  // the layer is done when its last write has landed
   const PeArrayCounters& after = array_->counters();
   last_.cycles.weight_load = after.load_cycles - before.load_cycles;
   last_.cycles.compute = after.stream_cycles - before.stream_cycles;

@@ -10,6 +10,8 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <array>
+#include <deque>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -94,11 +96,20 @@ class Controller : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   void run();
-  void prefetcher();  // the DMA channel's second requester: double-buffered weight tiles
-  void wait_channel();
+  // The DMA's read and write channels: transfers queue in issue order;
+  // dma_await() stalls the controller until one is done (see closed_form()).
+  void read_channel();
+  void write_channel();
+  void dma_channel(int ch);  // 0 read, 1 write
+  uint64_t dma_issue(bool write, uint64_t addr, std::vector<uint8_t> data);
+  std::vector<uint64_t> dma_issue_reads(const std::vector<Chunk>& chunks);
+  void dma_await(uint64_t id, std::vector<uint8_t>* data);
+  void dma_read_all(const std::vector<uint64_t>& ids, std::vector<uint8_t>* bytes);
+  void dma_read_serial(const std::vector<Chunk>& chunks, std::vector<uint8_t>* bytes);
+  void dma_await_cycle(uint64_t cycle);
+  void dma_drain(bool report_errors);
+  uint64_t local_cycles() const;
   void run_layer(const LayerDescriptor& d, int sqrt2_terms);
-  uint64_t dma_read(uint64_t addr, uint8_t* dst, uint64_t bytes);
-  uint64_t dma_write(uint64_t addr, const uint8_t* src, uint64_t bytes);
   void wait_cycles(uint64_t n);
   void run_fold(const FoldJob& job);
 
@@ -114,22 +125,27 @@ class Controller : public sc_core::sc_module {
   int state_ = 0;
   uint64_t fold_index_ = 0;
   uint64_t layers_started_ = 0;
-  // Double-buffered weights: the weight load in flight (the layer's load pf_load_).
-  sc_core::sc_event pf_req_, pf_done_;
-  bool pf_busy_ = false;
-  uint64_t pf_addr_ = 0;
-  int64_t pf_load_ = -1;
-  std::vector<uint8_t> pf_buf_;
+  struct DmaRequest {
+    bool write = false, done = false;
+    uint64_t addr = 0, issue_cycle = 0, done_cycle = 0;  // done_cycle: decoupled mode
+    std::vector<uint8_t> data;
+    std::string error;
+  };
+  uint64_t dma_transfer(DmaRequest& r);
+  std::map<uint64_t, DmaRequest> dma_reqs_;  // issued, not yet awaited
+  std::deque<uint64_t> dma_queue_[2];       // read, write: waiting for (or on) the channel
+  uint64_t dma_next_id_ = 0, channel_free_[2] = {0, 0};
+  sc_core::sc_event dma_issued_[2], dma_done_;
   AccelTracer* tracer_ = nullptr;
   uint64_t now_cycle() const;
   void set_state(int s);
 
   // Temporal decoupling (TLM-2.0 loosely timed) when the array runs in fast
-  // mode untraced and weights are not double buffered: folds, DMA transfers
+  // mode untraced: folds, DMA transfers
   // and output-stage cycles add to local_ (the controller's time ahead of the
   // kernel's) instead of waiting; sync() waits it out at the end of a layer.
   // The timeline, and so every cycle count, is the synchronized one's.
-  bool decoupled() const { return array_->fast() && tracer_ == nullptr && !arch_.double_buffer_weights; }
+  bool decoupled() const { return array_->fast() && tracer_ == nullptr; }
   void sync();
   sc_core::sc_time local_ = sc_core::SC_ZERO_TIME;
 };

@@ -54,7 +54,7 @@ uint64_t Dma::transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint6
     throw DmaError(failed() + "longer than one TLM transaction (4294967295 bytes)");
   if (data == nullptr && bytes != 0) throw DmaError(failed() + "null data pointer");
 
-  tlm::tlm_generic_payload& t = payload_;
+  tlm::tlm_generic_payload& t = payload_[is_read ? 0 : 1];
   t.set_command(cmd);
   t.set_address(addr);
   t.set_data_ptr(data);

@@ -55,7 +55,8 @@ class Dma : public sc_core::sc_module {
   // The last transfer, formatted only when asked (a transfer must stay cheap).
   bool last_is_read_ = true, any_ = false;
   uint64_t last_addr_ = 0, last_bytes_ = 0;
-  tlm::tlm_generic_payload payload_;  // reused: one transaction at a time
+  // Reused: one read and one write may be in flight (the read and write channels).
+  tlm::tlm_generic_payload payload_[2];
 };
 
 // A failed DMA transfer: a bug in whoever programmed it (controller, testbench).

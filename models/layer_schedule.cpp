@@ -197,10 +197,11 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
   const uint64_t C = static_cast<uint64_t>(a.cols);
   const uint32_t oh = d.out_h(), ow = d.out_w();
   LayerCycles cy;
-  // A timeline in cycles from the layer's start. The DMA is one channel
-  // working through its requests in order: a request issued at t starts when
-  // the channel is free and is done `latency + ceil(bytes / bandwidth)`
-  // cycles later. The controller stalls when it needs data (or a free
+  // A timeline in cycles from the layer's start. The DMA has a read and a
+  // write channel (independent, as AXI's), each working through its
+  // requests in order and pipelined: a request issued at t is done at
+  // max(t + latency, the previous request's done) + ceil(bytes / bandwidth),
+  // so a lone request takes latency + ceil(bytes / bandwidth) cycles. The controller stalls when it needs data (or a free
   // staging area) that the channel has not delivered yet. Serially, every
   // transfer is issued and waited for at once; with double buffering,
   // transfers are issued ahead (weights: load l + 1 when load l's first fold
@@ -208,10 +209,12 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
   // parameters when a band's first fold starts) or written behind (outputs:
   // the next output stage waits for the previous write), and the layer ends
   // when the channel is idle.
-  uint64_t t = 0, channel_free = 0;
-  auto issue = [&](uint64_t bytes) {
-    channel_free = std::max(t, channel_free) + dram_cycles(bytes, a.dram);
-    return channel_free;
+  uint64_t t = 0, read_free = 0, write_free = 0;
+  auto issue = [&](uint64_t bytes, bool write = false) {
+    uint64_t& free = write ? write_free : read_free;
+    const uint64_t data = dram_cycles(bytes, a.dram) - static_cast<uint64_t>(a.dram.latency_cycles);
+    free = std::max(t + static_cast<uint64_t>(a.dram.latency_cycles), free) + data;
+    return free;
   };
   auto await = [&](uint64_t done) {
     if (done > t) {
@@ -219,10 +222,13 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
       t = done;
     }
   };
-  auto issue_all = [&](const std::vector<Chunk>& chunks) {
+  auto issue_all = [&](const std::vector<Chunk>& chunks, bool write = false) {
     uint64_t done = t;
-    for (const Chunk& c : chunks) done = issue(c.bytes);
+    for (const Chunk& c : chunks) done = issue(c.bytes, write);
     return done;
+  };
+  auto serial = [&](const std::vector<Chunk>& chunks, bool write = false) {
+    for (const Chunk& c : chunks) await(issue(c.bytes, write));
   };
   const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
   auto band_rows = [&](uint32_t b, uint32_t* y0, uint32_t* y1) {
@@ -246,7 +252,8 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
       const uint64_t pb = uint64_t{oy1 - oy0} * ow;
       uint32_t y0, y1;
       band_rows(b, &y0, &y1);
-      await(dba ? input_done : issue_all(input_band_chunks(d, a, y0, y1)));
+      if (dba) await(input_done);
+      else serial(input_band_chunks(d, a, y0, y1));
       for (uint64_t j = 0; j < s.loads; ++j, ++l) {
         await(dbw && l > 0 ? weights_done : issue(weight_load_bytes(s, a, mt, j)));
         // The first fold of this load starts: issue what loads behind it.
@@ -278,8 +285,8 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
       t += pb;
       if (d.pool == PoolKind::None) {
         const auto out = output_chunks(d.out_addr, oh, ow, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), oy0, oy1, a);
-        if (dba) write_done = issue_all(out);
-        else await(issue_all(out));
+        if (dba) write_done = issue_all(out, true);
+        else serial(out, true);
       }
     }
     if (d.pool != PoolKind::None) {
@@ -289,11 +296,11 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
       cy.output += pc;
       t += pc;
       const auto out = output_chunks(d.out_addr, ph, pw, static_cast<uint32_t>(mt * C), static_cast<uint32_t>(cols), 0, ph, a);
-      if (dba) write_done = issue_all(out);
-      else await(issue_all(out));
+      if (dba) write_done = issue_all(out, true);
+      else serial(out, true);
     }
   }
-  await(channel_free);  // the layer is done when its last write has landed
+  await(std::max(read_free, write_free));  // the layer is done when its last write has landed
   return cy;
 }
 

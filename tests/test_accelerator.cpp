@@ -113,7 +113,8 @@ TEST(Accelerator, RandomLayersAndArraysMeetTheClosedFormBitExactly) {
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
     for (Dataflow flow : kDataflows) {
       a.dataflow = flow;
-      a.double_buffer_weights = t % 8 == 7;
+      a.double_buffer_weights = t % 8 == 7 || t % 8 == 5;
+      a.double_buffer_activations = t % 8 == 6 || t % 8 == 5;
       const std::string where = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(flow);
       AccelProgram p2;
       try {
@@ -363,9 +364,11 @@ TEST(FastMode, ShippedModelGivesTheCycleModelsAnswers) {
   const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
   std::vector<std::vector<float>> inputs;
   for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
-  for (Dataflow flow : kDataflows) {
+  for (int variant = 0; variant < 6; ++variant) {
+    const Dataflow flow = kDataflows[variant % 3];
     ArchConfig arch;
     arch.dataflow = flow;
+    arch.double_buffer_weights = arch.double_buffer_activations = variant >= 3;  // pooling layers too
     const AccelProgram prog = compile_network(q, arch);
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, inputs, &qin);
@@ -418,7 +421,8 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
     for (Dataflow flow : kDataflows) {
       a.dataflow = flow;
-      a.double_buffer_weights = t % 8 == 3;
+      a.double_buffer_weights = t % 8 == 3 || t % 8 == 4;
+      a.double_buffer_activations = t % 8 == 4 || t % 8 == 6;
       AccelProgram p2;
       try {
         p2 = compile_network(q, a);
@@ -533,6 +537,69 @@ TEST(MemoryStalls, RiseAsBandwidthFallsAndWeightLoadsHideWhenItIsAmple) {
       const Schedule sc = make_schedule(d, a);
       const uint64_t folds = sc.m_tiles * sc.bands * sc.k_tiles;
       EXPECT_EQ(closed_form(d, serial).stall - c.stall, (folds - 1) * (40 + 1));
+    }
+  }
+}
+
+// Double-buffered weights and activations, every dataflow: stalls fall as
+// bandwidth rises, and with ample bandwidth the only stalls left are the
+// layer's first fetches (parameters, first input band, first weight load)
+// and its last write-back; every other transfer hides behind the folds.
+TEST(MemoryStalls, NoneButTheFirstFetchAndLastWriteWhenDoubleBufferedWithAmpleBandwidth) {
+  {
+    LayerSpec s;
+    s.name = "conv";
+    s.in_c = 12, s.in_h = 12, s.in_w = 12, s.kh = s.kw = 3, s.pad = 1, s.out_m = 20;
+    const SyntheticLayer sl = make_synthetic_layer(s, 5);
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+    for (Dataflow flow : kDataflows) {
+      uint64_t previous = ~0ull;
+      for (int bw : {1, 2, 4, 16, 64, 4096}) {
+        ArchConfig a;
+        a.rows = a.cols = 8;
+        a.dataflow = flow;
+        a.dram.latency_cycles = 20;
+        a.dram.bytes_per_cycle = bw;
+        a.double_buffer_weights = a.double_buffer_activations = true;
+        a.output_buffer.capacity_bytes = 6144;  // several bands
+        const AccelProgram prog = compile_network(q, a);
+        const LayerDescriptor& d = prog.layers[0].desc;
+        const Schedule sc = make_schedule(d, a);
+        ASSERT_GT(sc.bands, 1u);
+        const std::string where = s.name + " " + to_string(flow) + " " + std::to_string(bw) + " B/cycle";
+        std::vector<ActTensor> qin;
+        const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+        const AccelRunResult r = run_accelerator(prog, qin, &expected);
+        ASSERT_TRUE(r.bit_exact) << where << ": " << r.mismatch;
+        const LayerCycles& c = r.layers[0].stats.cycles;
+        ASSERT_EQ(c, closed_form(d, a)) << where;
+        EXPECT_LT(c.stall, previous) << where;
+        previous = c.stall;
+        if (bw != 4096) continue;
+        // Requests on a channel are pipelined: the latency once, then each
+        // request's data cycles. First the parameters and the first input band
+        // (issued together), then the first weight load; last the final write.
+        const uint64_t L = 20;
+        auto data = [&](uint64_t bytes) { return dram_cycles(bytes, a.dram) - L; };
+        auto data_all = [&](const std::vector<Chunk>& chunks) {
+          uint64_t n = 0;
+          for (const Chunk& ch : chunks) n += data(ch.bytes);
+          return n;
+        };
+        uint32_t y0, y1;
+        band_input_rows(d, 0, sc.band_rows, &y0, &y1);
+        const uint64_t first = L + data(sc.tile_cols(0) * kParamBytes) + data_all(input_band_chunks(d, a, y0, y1)) + L +
+                               data(weight_load_bytes(sc, a, 0, 0));
+        const uint64_t mt = sc.m_tiles - 1, m0 = mt * static_cast<uint64_t>(a.cols), n = sc.tile_cols(mt);
+        const uint32_t oh = d.out_h(), last0 = (sc.bands - 1) * sc.band_rows;
+        const uint64_t last =
+            L + data_all(output_chunks(d.out_addr, oh, d.out_w(), static_cast<uint32_t>(m0), static_cast<uint32_t>(n), last0, oh, a));
+        EXPECT_EQ(c.stall, first + last) << where;
+        // Serially the same layer stalls for every transfer.
+        ArchConfig serial = a;
+        serial.double_buffer_weights = serial.double_buffer_activations = false;
+        EXPECT_GT(closed_form(d, serial).stall, 3 * c.stall) << where;
+      }
     }
   }
 }
