@@ -503,6 +503,8 @@ uint64_t PeArray::fast_stream() {
   std::fill(prod_.begin(), prod_.end(), 0);
   uint64_t tp = 0, ts = 0;
   const bool fast_path = !checked_ && narrow_ && activity_ && kHasAvx2;
+  if (fast_path)  // the BRSLog fast load leaves weff32_ to its users
+    for (size_t i = 0; i < R * C; ++i) weff32_[i] = static_cast<int32_t>(weff_[i]);
   for (uint64_t p = 0; p < P; ++p) {
     const int32_t* arow = &job_.act[p * job_.act_stride + job_.k0];
     if (fast_path) {

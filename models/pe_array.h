@@ -152,13 +152,16 @@ class PeArray : public sc_core::sc_module {
   int approx_terms_ = 0;
   // A column decoder as a table, per segment configuration and K: code ->
   // decoded fields, effective weight, its magnitude, register bits, AE path.
-  enum AePath : uint8_t { kPathZero, kPathPow2, kPathSqrt2 };
+  // AE paths are counted in three 21-bit fields of one word (up to 2^21 PEs).
+  enum AePath { kPathZero, kPathPow2, kPathSqrt2 };
+  static constexpr int kPathShift = 21;
+  static constexpr uint64_t kPathMask = (uint64_t{1} << kPathShift) - 1;
   struct CodeEntry {
     int64_t w = 0;
-    uint64_t mag = 0;  // |w|
+    uint64_t mag = 0;       // |w| (|w| of a 64-bit w fits in 64 bits unsigned)
+    uint64_t path_one = 1;  // 1 in the field of its AePath
     DecodedWeight d;
     uint16_t bits = 1;  // weight_bits_of(): the zero flag alone for no weight
-    AePath path = kPathZero;
   };
   struct CodeTable {
     SegmentConfig cfg;
@@ -182,7 +185,7 @@ class PeArray : public sc_core::sc_module {
   // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
   bool fast_stream32(uint64_t* edges);
   uint64_t fast_act_toggles() const;  // the activation registers' toggles over a fast fold
-  std::vector<unsigned __int128> col_sum_;
+  std::vector<uint64_t> col_sum_;
   bool w32_ready_ = false;      // w32_ and col_mag_max_ describe the loaded tile
   unsigned __int128 col_mag_max_ = 0;  // max over columns of sum_r |w|
   std::vector<int32_t> w32_, ps32_, pr32_;

@@ -89,6 +89,23 @@ __attribute__((target("avx2"))) inline uint64_t sum_u64_lanes(__m256i v) {
 // through the rows with the sum from above kept in a register.
 // With sign-extended 32-bit values, the acc_bits-bit register toggles
 // popcount((x ^ y) & m32) + (acc_bits - 32) * sign(x ^ y) bits.
+// Registers x[0..n) clearing to zero: sum of popcount(x & m32) and the
+// count of negative values (each stands for acc_bits - 32 more toggles).
+__attribute__((target("avx2"))) void clear_toggles_avx2(const int32_t* x, size_t n, uint32_t m32, uint64_t* pop,
+                                                        uint64_t* neg) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(m32));
+  __m256i acc = zero;
+  uint64_t sign = 0;
+  for (size_t i = 0; i < n; i += 8) {  // n is a multiple of 8
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    sign += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(v))));
+    acc = _mm256_add_epi64(acc, _mm256_sad_epu8(popcount_bytes(_mm256_and_si256(v, m)), zero));
+  }
+  *pop += sum_u64_lanes(acc);
+  *neg += sign;
+}
+
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
 template <bool kActivity, bool kMasked>
 __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n) {
@@ -203,7 +220,8 @@ const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
     e.mag = e.w < 0 ? 0 - static_cast<uint64_t>(e.w) : static_cast<uint64_t>(e.w);
     e.bits = static_cast<uint16_t>(uint32_t{e.d.zero} | (uint32_t{e.d.sign} << 1) | (uint32_t{e.d.flag} << 2) |
                                    (uint32_t{e.d.shift} << 3));
-    e.path = e.d.zero ? kPathZero : e.d.flag ? kPathSqrt2 : kPathPow2;
+    const int path = e.d.zero ? kPathZero : e.d.flag ? kPathSqrt2 : kPathPow2;
+    e.path_one = uint64_t{1} << (kPathShift * path);
   }
   code_tables_.push_back(std::move(t));  // the entries stay where they are
   return code_tables_.back().e.data();
@@ -226,27 +244,35 @@ uint64_t PeArray::fast_load_brslog() {
   }
   uint64_t t = activity_ ? weighted_row_diffs(wbits16_.data(), R, c4_, true) : 0;
 
-  // Decode the tile (outside it, zero weights) into every view of the weights.
+  // Decode the tile (outside it, zero weights) into the views of the weights
+  // (weff32_ is filled where it is used). Raw pointers: the stores cannot
+  // alias the members then, so nothing is reloaded per PE.
   static const CodeEntry kNone;
-  uint64_t path[3] = {0, 0, 0};
+  DecodedWeight* const dec = dec_.data();
+  int64_t* const weff = weff_.data();
+  int32_t* const w32 = w32_.data();
+  uint16_t* const nb = wbits16_new_.data();
   col_sum_.assign(C, 0);
-  bool narrow = true;
+  uint64_t* const col_sum = col_sum_.data();
+  const CodeEntry* const* const table = col_table_.data();
+  const size_t c4 = c4_, c8 = c8_;
+  uint64_t paths = 0, mag_or = 0;
   for (size_t r = 0; r < R; ++r) {
     const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
+    const size_t in_cols = r < rows ? cols : 0;
     for (size_t c = 0; c < C; ++c) {
-      const bool in = codes && c < cols;
-      const CodeEntry& e = in ? col_table_[c][codes[c]] : kNone;
+      const CodeEntry& e = c < in_cols ? table[c][codes[c]] : kNone;
       const size_t i = r * C + c;
-      dec_[i] = e.d;
-      weff_[i] = e.w;
-      weff32_[i] = static_cast<int32_t>(e.w);
-      w32_[r * c8_ + c] = static_cast<int32_t>(e.w);
-      wbits16_new_[r * c4_ + c] = e.bits;
-      narrow &= e.mag <= INT32_MAX;
-      col_sum_[c] += e.mag;
-      path[e.path] += in;
+      dec[i] = e.d;
+      weff[i] = e.w;
+      w32[r * c8 + c] = static_cast<int32_t>(e.w);
+      nb[r * c4 + c] = e.bits;
+      mag_or |= e.mag;
+      col_sum[c] += e.mag;  // exact while every |w| < 2^31 (checked below)
+      paths += c < in_cols ? e.path_one : 0;
     }
   }
+  const uint64_t path[3] = {paths & kPathMask, (paths >> kPathShift) & kPathMask, paths >> (2 * kPathShift)};
   counters_.decodes += rows * cols;
   if (activity_) {
     t += weighted_row_diffs(wbits16_new_.data(), R, c4_, false);
@@ -259,7 +285,19 @@ uint64_t PeArray::fast_load_brslog() {
   counters_.load_cycles += R;
 
   // The MAC path (begin_stream's choice) from the column sums of |w|.
-  col_mag_max_ = *std::max_element(col_sum_.begin(), col_sum_.end());
+  const bool narrow = mag_or <= INT32_MAX;
+  col_mag_max_ = 0;
+  for (size_t c = 0; c < C; ++c) {
+    unsigned __int128 sum = col_sum[c];
+    if (!narrow) {  // rare: weights beyond 32 bits, sums in 128 bits
+      sum = 0;
+      for (size_t r = 0; r < R; ++r) {
+        const int64_t w = weff[r * C + c];
+        sum += w < 0 ? 0 - static_cast<uint64_t>(w) : static_cast<uint64_t>(w);
+      }
+    }
+    col_mag_max_ = std::max(col_mag_max_, sum);
+  }
   narrow_ = narrow;
   checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) >
              static_cast<unsigned __int128>(acc_hi_);
@@ -320,13 +358,15 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   // product and sum (fast_stream): count those last toggles.
   const size_t last32 = (R - 1) * c8_ + (C - 1);
   if (activity_) {
-    uint64_t tp = n.pop_p + ext * n.sign_p, ts = n.pop_s + ext * n.sign_s;
-    const uint64_t m64 = acc_mask_;
-    for (size_t i = 0; i < R * c8_; ++i) {
-      if (i == last32) continue;  // padding lanes are zero
-      tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(static_cast<int64_t>(pr32_[i])) & m64));
-      ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(static_cast<int64_t>(ps32_[i])) & m64));
-    }
+    // Every register but the last clears: count all, then take the last one back.
+    const uint32_t m32 = s.m32;
+    uint64_t negp = 0, negs = 0;
+    clear_toggles_avx2(pr32_.data(), R * c8_, m32, &n.pop_p, &negp);
+    clear_toggles_avx2(ps32_.data(), R * c8_, m32, &n.pop_s, &negs);
+    n.pop_p -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(pr32_[last32]) & m32));
+    n.pop_s -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(ps32_[last32]) & m32));
+    negp -= pr32_[last32] < 0, negs -= ps32_[last32] < 0;
+    const uint64_t tp = n.pop_p + ext * (n.sign_p + negp), ts = n.pop_s + ext * (n.sign_s + negs);
     counters_.toggles_act += act_toggles;
     counters_.toggles_product += tp;
     counters_.toggles_psum += ts;
