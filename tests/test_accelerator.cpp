@@ -451,6 +451,41 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
   EXPECT_GE(cases, 20);
 }
 
+// Fast mode's temporally decoupled controller sees the DRAM's back-pressure
+// (annotated on each transaction's delay) exactly as the synchronized one.
+TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
+  for (int t = 0; t < 4; ++t) {
+    LayerSpec s;
+    s.name = "fbp" + std::to_string(t);
+    s.fc = t == 3;
+    s.in_c = s.fc ? 90 : 3 + t, s.out_m = 7 + 5 * t;
+    if (!s.fc) s.in_h = 9, s.in_w = 7, s.kh = s.kw = 3, s.pad = 1;
+    ArchConfig a;
+    a.rows = 4 + t, a.cols = 6;
+    if (t % 2) a.output_buffer.capacity_bytes = 2048;  // several bands
+    const SyntheticLayer sl = make_synthetic_layer(s, 800 + static_cast<uint64_t>(t));
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+    const AccelProgram prog = compile_network(q, a);
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    uint64_t extra_cyc = 0, extra_fast = 0;
+    const auto bp = [&](Accelerator& acc) { acc.dram.set_backpressure(1234 + static_cast<uint64_t>(t), 37); };
+    const AccelRunResult cyc = run_accelerator(prog, qin, &expected, nullptr, true, bp,
+                                               [&](Accelerator& acc) { extra_cyc = acc.dram.backpressure_cycles(); });
+    const AccelRunResult fast = run_accelerator(
+        prog, qin, &expected, nullptr, true,
+        [&](Accelerator& acc) {
+          bp(acc);
+          acc.array.set_fast(true);
+        },
+        [&](Accelerator& acc) { extra_fast = acc.dram.backpressure_cycles(); });
+    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << s.name;
+    EXPECT_GT(extra_cyc, 0u);
+    EXPECT_EQ(extra_fast, extra_cyc) << s.name;
+    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, s.name + " with back-pressure");
+  }
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
