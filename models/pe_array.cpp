@@ -33,6 +33,13 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::
   act_ring_.assign(static_cast<size_t>(R_) * ring_len_, 0);
   base_ = ring_len_ - static_cast<size_t>(C_);
   weff32_.assign(n, 0);
+  c4_ = (static_cast<size_t>(C_) + 3) / 4 * 4;
+  c8_ = (static_cast<size_t>(C_) + 7) / 8 * 8;
+  wbits16_.assign(static_cast<size_t>(R_) * c4_, 0);
+  wbits16_new_.assign(static_cast<size_t>(R_) * c4_, 0);
+  w32_.assign(static_cast<size_t>(R_) * c8_, 0);
+  ps32_.assign(static_cast<size_t>(R_) * c8_, 0);
+  pr32_.assign(static_cast<size_t>(R_) * c8_, 0);
   psum_.assign(n, 0);
   prod_.assign(n, 0);
   zero_row_.assign(static_cast<size_t>(C_), 0);
@@ -164,6 +171,8 @@ void PeArray::begin_stream() {
 // the column decoders (rows beyond the tile hold zero weights).
 void PeArray::load_edge() {
   const size_t row = static_cast<size_t>(C_);
+  wbits_valid_ = false;
+  w32_ready_ = false;
   if (activity_) {
     // Every weight register takes the value above it (the top row a new one).
     uint64_t t = 0;
@@ -451,6 +460,9 @@ void PeArray::stream_edge() {
 // r, and its toggles follow from per-column sums of neighbouring rows' bit
 // differences. The counts equal the per-edge load's. Returns R.
 uint64_t PeArray::fast_load() {
+  if (pe_ == PeType::BrsLog) return fast_load_brslog();
+  wbits_valid_ = false;
+  w32_ready_ = false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   std::vector<uint64_t>& old = weight_bits_scratch_;
   if (activity_) {
@@ -492,6 +504,8 @@ uint64_t PeArray::fast_load() {
 // consecutive register values and the same final register state as the
 // P + R + C - 1 edges of the cycle-by-cycle mode. Returns the edges.
 uint64_t PeArray::fast_stream() {
+  uint64_t edges = 0;
+  if (fast_stream32(&edges)) return edges;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t P = job_.p, rows = job_.rows;
   // psum_ and prod_ hold, per PE, the last pixel's values ("the register").
@@ -499,6 +513,8 @@ uint64_t PeArray::fast_stream() {
   std::fill(prod_.begin(), prod_.end(), 0);
   uint64_t tp = 0, ts = 0;
   const bool fast_path = !checked_ && narrow_ && activity_ && kHasAvx2;
+  if (fast_path)  // the BRSLog fast load leaves weff32_ to its users
+    for (size_t i = 0; i < R * C; ++i) weff32_[i] = static_cast<int32_t>(weff_[i]);
   for (uint64_t p = 0; p < P; ++p) {
     const int32_t* arow = &job_.act[p * job_.act_stride + job_.k0];
     if (fast_path) {
@@ -557,20 +573,7 @@ uint64_t PeArray::fast_stream() {
       tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod_[i]) & acc_mask_));
       ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(psum_[i]) & acc_mask_));
     }
-    // Activation registers: each row's stream (0, A[0], .., A[P-1], 0) passes
-    // through all C registers of the row and leaves them at zero.
-    uint64_t ta = 0;
-    for (uint64_t r = 0; r < rows; ++r) {
-      uint64_t d = 0;
-      int64_t prev = 0;
-      for (uint64_t p = 0; p <= P; ++p) {
-        const int64_t x = p < P ? job_.act[p * job_.act_stride + job_.k0 + r] : 0;
-        d += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(x ^ prev) & act_mask_));
-        prev = x;
-      }
-      ta += d * C;
-    }
-    counters_.toggles_act += ta;
+    counters_.toggles_act += fast_act_toggles();
     counters_.toggles_product += tp;
     counters_.toggles_psum += ts;
   }
@@ -583,6 +586,24 @@ uint64_t PeArray::fast_stream() {
   counters_.macs += P * rows * job_.cols;
   phase_ = Phase::Idle;
   return P + static_cast<uint64_t>(R_ + C_ - 1);
+}
+
+// Activation registers over a fast fold: each row's stream (0, A[0], ..,
+// A[P-1], 0) passes through all C registers of the row and leaves them at zero.
+uint64_t PeArray::fast_act_toggles() const {
+  const uint64_t P = job_.p;
+  uint64_t ta = 0;
+  for (uint64_t r = 0; r < job_.rows; ++r) {
+    uint64_t d = 0;
+    int64_t prev = 0;
+    for (uint64_t p = 0; p <= P; ++p) {
+      const int64_t x = p < P ? job_.act[p * job_.act_stride + job_.k0 + r] : 0;
+      d += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(x ^ prev) & act_mask_));
+      prev = x;
+    }
+    ta += d * static_cast<uint64_t>(C_);
+  }
+  return ta;
 }
 
 }  // namespace brsim

@@ -167,10 +167,49 @@ class PeArray : public sc_core::sc_module {
   uint64_t df_stream_edge_bits() const;
   uint64_t df_drain_edge_bits() const;
 
-  // ---- Simulation speed (fast mode and per-fold overheads) ----
+  // ---- Simulation speed: fast mode's own state (pe_array_fast.cpp) ----
   // The sqrt2 approximation of K = approx_terms_ (computed once per K).
   bool approx_valid_ = false;
   int approx_terms_ = 0;
+  // A column decoder as a table, per segment configuration and K: code ->
+  // decoded fields, effective weight, its magnitude, register bits, AE path.
+  // AE paths are counted in three 21-bit fields of one word (up to 2^21 PEs).
+  enum AePath { kPathZero, kPathPow2, kPathSqrt2 };
+  static constexpr int kPathShift = 21;
+  static constexpr uint64_t kPathMask = (uint64_t{1} << kPathShift) - 1;
+  struct CodeEntry {
+    int64_t w = 0;
+    uint64_t mag = 0;       // |w| (|w| of a 64-bit w fits in 64 bits unsigned)
+    uint64_t path_one = 1;  // 1 in the field of its AePath
+    DecodedWeight d;
+    uint16_t bits = 1;  // weight_bits_of(): the zero flag alone for no weight
+  };
+  struct CodeTable {
+    SegmentConfig cfg;
+    int terms = 0;
+    std::vector<CodeEntry> e;
+  };
+  std::vector<CodeTable> code_tables_;
+  std::vector<const CodeEntry*> col_table_;  // this fold's table per column
+  const CodeEntry* code_table(const SegmentConfig& cfg);
+  // BRSLog fast load: decodes through the tables, counts the weight toggles
+  // from per-row bit differences, prepares the 32-bit lanes. wbits16_ holds
+  // every PE's weight register bits (rows of c4_ lanes, zero padded), valid
+  // while wbits_valid_ (a per-edge load invalidates it).
+  uint64_t fast_load_brslog();
+  void begin_fast_stream(const uint64_t path_count[3]);
+  size_t c4_ = 0, c8_ = 0;  // C rounded up to 4 and to 8
+  std::vector<uint16_t> wbits16_, wbits16_new_;
+  bool wbits_valid_ = false;
+  // 32-bit lanes (fast_stream32): when every product and partial sum of the
+  // fold provably fits int32 (|a| <= the fold's largest activation, column
+  // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
+  bool fast_stream32(uint64_t* edges);
+  uint64_t fast_act_toggles() const;  // the activation registers' toggles over a fast fold
+  std::vector<uint64_t> col_sum_;
+  bool w32_ready_ = false;      // w32_ and col_mag_max_ describe the loaded tile
+  unsigned __int128 col_mag_max_ = 0;  // max over columns of sum_r |w|
+  std::vector<int32_t> w32_, ps32_, pr32_;
 };
 
 }  // namespace brsim

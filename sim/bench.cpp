@@ -48,6 +48,12 @@ Prepared prepare(const LayerSpec& s, const ArchConfig& arch) {
   return p;
 }
 
+double cpu_seconds() {  // this process, all threads (user + system)
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 double peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -70,10 +76,12 @@ int sc_main(int argc, char** argv) {
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
         for (int i = 0; i < 3; ++i) {
+          const double cpu0 = cpu_seconds();
           const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+          const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
-          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s, bit exact: %s\n", s.name.c_str(), fr.host_seconds,
-                      lm / fr.host_seconds / 1e6, fr.bit_exact ? "yes" : "NO");
+          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s), bit exact: %s\n", s.name.c_str(),
+                      fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, fr.bit_exact ? "yes" : "NO");
         }
       }
     return 0;

@@ -443,6 +443,91 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
   for (int f : flows) EXPECT_GE(f, 50);
 }
 
+// Fast mode's 32-bit lanes, their masked (acc_bits < 32) and sign-extended
+// (acc_bits > 32) toggle counts and the 64-bit fallback (when a fold's sums
+// may not fit int32) against the cycle model, over activation and
+// accumulator widths, with activity counting on and off.
+TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
+  std::mt19937_64 rng(4242);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int widths[][2] = {{6, 16}, {8, 20}, {8, 24}, {12, 28}, {16, 31}, {16, 40}, {24, 48}, {32, 64}, {20, 64}};
+  int cases = 0;
+  for (int t = 0; t < 27; ++t) {
+    const int A = widths[t % 9][0], acc = widths[t % 9][1];
+    LayerSpec s;
+    s.name = "width" + std::to_string(t);
+    s.fc = t % 4 == 3;
+    s.in_c = s.fc ? pick(1, 120) : pick(1, 10);
+    s.out_m = pick(1, 24);
+    if (!s.fc) s.kh = s.kw = pick(1, 3), s.in_h = pick(s.kh, 10), s.in_w = pick(s.kw, 10), s.pad = pick(0, s.kh - 1);
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(2, 20)), a.cols = static_cast<int>(pick(2, 20));
+    a.datapath.act_bits = A, a.datapath.acc_bits = acc;
+    SyntheticLayer sl = make_synthetic_layer(s, 9100 + static_cast<uint64_t>(t));
+    sl.formats.act_bits = A;
+    sl.formats.input_frac = frac_bits_for(1.0, A);
+    sl.formats.layer_frac = {frac_bits_for(sl.formats.input_range_and_layers[1], A)};
+    NetQuantOptions o = brslog_k(4);
+    o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = acc;
+    AccelProgram prog;
+    QuantizedNetwork q;
+    try {
+      q = quantize_network(sl.net, sl.formats, o);
+      prog = compile_network(q, a);
+    } catch (const ConfigError&) {
+      continue;
+    }
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
+    const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+    const AccelRunResult off = run_accelerator(prog, qin, &expected, nullptr, false);
+    const AccelRunResult fast_off = run_accelerator(prog, qin, &expected, nullptr, false, kFast);
+    const std::string what = s.name + " A=" + std::to_string(A) + " acc=" + std::to_string(acc);
+    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact && fast_off.bit_exact) << what;
+    EXPECT_EQ(fast.outputs, cyc.outputs) << what;
+    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, what);
+    expect_same_stats(fast_off.layers[0].stats, off.layers[0].stats, what + ", activity off");
+    ++cases;
+  }
+  EXPECT_GE(cases, 20);
+}
+
+// Fast mode's temporally decoupled controller sees the DRAM's back-pressure
+// (annotated on each transaction's delay) exactly as the synchronized one.
+TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
+  for (int t = 0; t < 4; ++t) {
+    LayerSpec s;
+    s.name = "fbp" + std::to_string(t);
+    s.fc = t == 3;
+    s.in_c = s.fc ? 90 : 3 + t, s.out_m = 7 + 5 * t;
+    if (!s.fc) s.in_h = 9, s.in_w = 7, s.kh = s.kw = 3, s.pad = 1;
+    ArchConfig a;
+    a.rows = 4 + t, a.cols = 6;
+    if (t % 2) a.output_buffer.capacity_bytes = 2048;  // several bands
+    const SyntheticLayer sl = make_synthetic_layer(s, 800 + static_cast<uint64_t>(t));
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+    const AccelProgram prog = compile_network(q, a);
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    uint64_t extra_cyc = 0, extra_fast = 0;
+    const auto bp = [&](Accelerator& acc) { acc.dram.set_backpressure(1234 + static_cast<uint64_t>(t), 37); };
+    const AccelRunResult cyc = run_accelerator(prog, qin, &expected, nullptr, true, bp,
+                                               [&](Accelerator& acc) { extra_cyc = acc.dram.backpressure_cycles(); });
+    const AccelRunResult fast = run_accelerator(
+        prog, qin, &expected, nullptr, true,
+        [&](Accelerator& acc) {
+          bp(acc);
+          acc.array.set_fast(true);
+        },
+        [&](Accelerator& acc) { extra_fast = acc.dram.backpressure_cycles(); });
+    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << s.name;
+    EXPECT_GT(extra_cyc, 0u);
+    EXPECT_EQ(extra_fast, extra_cyc) << s.name;
+    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, s.name + " with back-pressure");
+  }
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
