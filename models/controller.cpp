@@ -393,6 +393,29 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* o
   }
 }
 
+// The input buffer's address generator for output rows [oy0, oy1):
+// A[p][k], k = (c kh + ky) kw + kx, from the band's input rows [y0, y0 + rows).
+void build_im2col(const LayerDescriptor& d, const std::vector<int32_t>& band, uint32_t y0, uint64_t rows, uint32_t oy0,
+                  uint32_t oy1, std::vector<int32_t>* im2col) {
+  const uint32_t ow = d.out_w();
+  const uint64_t K = d.gemm_k(), row_vals = d.in_w;
+  im2col->assign(uint64_t{oy1 - oy0} * ow * K, 0);
+  for (uint32_t oy = oy0; oy < oy1; ++oy)
+    for (uint32_t ox = 0; ox < ow; ++ox) {
+      int32_t* row = &(*im2col)[(uint64_t{oy - oy0} * ow + ox) * K];
+      for (uint32_t c = 0; c < d.in_c; ++c)
+        for (uint32_t ky = 0; ky < d.kh; ++ky) {
+          const int64_t iy = int64_t{oy} * d.stride_h + ky - d.pad_t;
+          for (uint32_t kx = 0; kx < d.kw; ++kx) {
+            const int64_t ix = int64_t{ox} * d.stride_w + kx - d.pad_l;
+            if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
+            row[(c * d.kh + ky) * d.kw + kx] =
+                band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix)];
+          }
+        }
+    }
+}
+
 }  // namespace
 
 void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
@@ -480,31 +503,21 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       band_input_rows(d, oy0, oy1, &y0, &y1);
       // Input band: every channel's rows [y0, y1) into the input buffer.
       const uint64_t rows = y1 - y0, row_vals = uint64_t{d.in_w};
-      band.assign(uint64_t{d.in_c} * rows * row_vals, 0);
       if (dba) {
         dma_read_all(input_ids, &bytes);
       } else {
         dma_read_serial(input_band_chunks(d, a, y0, y1), &bytes);
       }
-      for (size_t i = 0; i < band.size(); ++i) band[i] = load_act(&bytes[i * static_cast<size_t>(ab)], ab);
       ibuf_->occupy((dba ? 2 : 1) * bytes.size());
       ibuf_->write_bits(bytes.size() * 8);
-      // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx (im2col).
-      im2col.assign(pb * s.K, 0);
-      for (uint32_t oy = oy0; oy < oy1; ++oy)
-        for (uint32_t ox = 0; ox < ow; ++ox) {
-          int32_t* row = &im2col[(uint64_t{oy - oy0} * ow + ox) * s.K];
-          for (uint32_t c = 0; c < d.in_c; ++c)
-            for (uint32_t ky = 0; ky < d.kh; ++ky) {
-              const int64_t iy = int64_t{oy} * d.stride_h + ky - d.pad_t;
-              for (uint32_t kx = 0; kx < d.kw; ++kx) {
-                const int64_t ix = int64_t{ox} * d.stride_w + kx - d.pad_l;
-                if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
-                row[(c * d.kh + ky) * d.kw + kx] =
-                    band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix)];
-              }
-            }
-        }
+      // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx
+      // (im2col). With one band the same bytes arrive for every m-tile: the
+      // host-side view is built once (the transfers above still happen).
+      if (!(s.bands == 1 && mt > 0)) {
+        band.resize(uint64_t{d.in_c} * rows * row_vals);
+        for (size_t i = 0; i < band.size(); ++i) band[i] = load_act(&bytes[i * static_cast<size_t>(ab)], ab);
+        build_im2col(d, band, y0, rows, oy0, oy1, &im2col);
+      }
       psums.assign(pb * cols, 0);
       const uint64_t write_staging =
           !dba ? 0 : (pooled ? uint64_t{d.pooled_h()} * d.pooled_w() : pb) * C * static_cast<uint64_t>(ab);
