@@ -47,7 +47,8 @@ class Svg {
   void circle(double x, double y, double r, const std::string& style) {
     o_ << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(r) << "\" " << style << "/>\n";
   }
-  // A marker of equal visual weight: 0 circle, 1 square, 2 triangle, 3 diamond.
+  // A marker of equal visual weight: 0 circle, 1 square, 2 triangle, 3 diamond,
+  // 4 triangle pointing down, 5 hexagon.
   void marker(double x, double y, double r, int shape, const std::string& style) {
     if (shape == 0) return circle(x, y, r, style);
     std::vector<std::pair<double, double>> p;
@@ -57,6 +58,12 @@ class Svg {
     } else if (shape == 2) {
       const double h = r * 1.25;
       p = {{x, y - h}, {x + h * 0.87, y + h * 0.5}, {x - h * 0.87, y + h * 0.5}};
+    } else if (shape == 4) {
+      const double h = r * 1.25;
+      p = {{x, y + h}, {x + h * 0.87, y - h * 0.5}, {x - h * 0.87, y - h * 0.5}};
+    } else if (shape == 5) {
+      const double h = r * 1.05;
+      for (int k = 0; k < 6; ++k) p.emplace_back(x + h * std::cos(k * M_PI / 3), y + h * std::sin(k * M_PI / 3));
     } else {
       const double h = r * 1.2;
       p = {{x, y - h}, {x + h, y}, {x, y + h}, {x - h, y}};
@@ -236,8 +243,8 @@ std::string scatter_svg(const ScatterPlot& p) {
 
   const bool coloured = !p.groups.empty() && p.groups.size() <= static_cast<size_t>(kPaletteSize);
   auto colour = [&](int g) { return coloured ? kPalette[g % kPaletteSize] : kPalette[0]; };
-  const bool shaped = p.shapes.size() >= 2 && p.shapes.size() <= 4;
-  auto shape = [&](int k) { return shaped ? k % 4 : 0; };
+  const bool shaped = p.shapes.size() >= 2 && p.shapes.size() <= 6;
+  auto shape = [&](int k) { return shaped ? k % 6 : 0; };
 
   std::vector<std::pair<double, double>> front;
   for (const auto& q : p.points)
@@ -454,6 +461,22 @@ void write_sweep_plots(const std::string& dir, const SweepTable& t) {
     if (!sp.groups.empty() && pairs.size() == values.size() && pairs.size() == sp.groups.size()) continue;
     sp.shape_title = sweep_param_names()[c];
     sp.shapes = values;
+    // A second parameter with few values (the dataflow, say) joins the shape
+    // key when the pairs seen number at most 6.
+    for (size_t c2 : cand) {
+      if (c2 == c) continue;
+      std::vector<std::string> both;
+      for (size_t i : ok) {
+        const size_t q = static_cast<size_t>(t.results[i].point);
+        const std::string v = skey[q] + ", " + t.params[q][c2];
+        if (std::find(both.begin(), both.end(), v) == both.end()) both.push_back(v);
+      }
+      if (both.size() <= values.size() || both.size() > 6) continue;
+      for (size_t i = 0; i < t.params.size(); ++i) skey[i] += ", " + t.params[i][c2];
+      sp.shape_title += ", " + sweep_param_names()[c2];
+      sp.shapes = both;
+      break;
+    }
     break;
   }
   const bool label_all = ok.size() <= 16;
