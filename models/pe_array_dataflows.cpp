@@ -16,6 +16,8 @@
 //
 // The fast versions compute each register's sequence of values directly
 // from these timings: same results, the same wraps and the same toggles.
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "accel_tracer.h"
@@ -334,25 +336,48 @@ uint64_t PeArray::fast_fold_df() {
   }
   const size_t last = (R - 1) * C + (C - 1);
   uint64_t tp = 0, ts = 0;
+  // No partial sum can leave the accumulator when |a| <= 2^(A-1) times the
+  // largest sum of |w| along the reduction fits: then plain adds are exact
+  // and the per-add range check is skipped.
+  __int128 wsum = 0;
   if (os) {
-    // PE (r, c) sees products of k = 0..len-1 and accumulates them.
-    for (size_t r = 0; r < R; ++r)
-      for (size_t c = 0; c < C; ++c) {
-        const size_t i = r * C + c;
-        int64_t acc = 0, prod = 0;
-        if (r < P && c < job_.cols)
-          for (uint64_t k = 0; k < len; ++k) {
-            const int64_t p = static_cast<int64_t>(act_of(r, k)) * df_w_[k * job_.cols + c];
-            const int64_t next = df_add(acc, p, &counters_.array_overflows);
-            tp += pop(static_cast<uint64_t>(p ^ prod) & acc_mask_);
-            ts += pop(static_cast<uint64_t>(next ^ acc) & acc_mask_);
-            prod = p;
-            acc = next;
-          }
-        if (i != last) tp += pop(static_cast<uint64_t>(prod) & acc_mask_), prod = 0;
-        prod_[i] = prod;
-        psum_[i] = acc;
+    for (uint64_t c = 0; c < job_.cols; ++c) {
+      __int128 col = 0;
+      for (uint64_t k = 0; k < len; ++k) col += std::llabs(df_w_[k * job_.cols + c]);
+      wsum = std::max(wsum, col);
+    }
+  } else {
+    for (uint64_t m = 0; m < len; ++m) {
+      __int128 col = 0;
+      for (uint64_t r = 0; r < job_.rows; ++r) col += std::llabs(df_w_[r * job_.cols + m]);
+      wsum = std::max(wsum, col);
+    }
+  }
+  const bool checked = wsum * (static_cast<__int128>(1) << (act_bits_ - 1)) > acc_hi_;
+  const uint64_t mask = acc_mask_;
+  if (os) {
+    // PE (r, c) sees the products of k = 0..len-1 and accumulates them; a row
+    // of PEs at a time, k outer, so the weights are read along their rows.
+    for (size_t r = 0; r < R && r < P; ++r) {
+      int64_t* pr = &prod_[r * C];
+      int64_t* ac = &psum_[r * C];
+      const int32_t* arow = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
+      for (uint64_t k = 0; k < len; ++k) {
+        const int64_t a = arow[k];
+        const int64_t* w = &df_w_[k * job_.cols];
+        for (uint64_t c = 0; c < job_.cols; ++c) {
+          const int64_t p = a * w[c];
+          const int64_t next = checked ? df_add(ac[c], p, &counters_.array_overflows) : ac[c] + p;
+          tp += pop(static_cast<uint64_t>(p ^ pr[c]) & mask);
+          ts += pop(static_cast<uint64_t>(next ^ ac[c]) & mask);
+          pr[c] = p;
+          ac[c] = next;
+        }
       }
+      // After its last product every PE but (R-1, C-1) takes a bubble's zero.
+      for (uint64_t c = 0; c < job_.cols; ++c)
+        if (r * C + c != last) tp += pop(static_cast<uint64_t>(pr[c]) & mask), pr[c] = 0;
+    }
     // Drain: column c's register r sees S_r, S_{r-1}, .., S_0, 0.
     for (size_t c = 0; c < C; ++c) {
       uint64_t pref = 0;
@@ -378,9 +403,10 @@ uint64_t PeArray::fast_fold_df() {
         for (size_t c = 0; c < C; ++c) {
           const size_t i = r * C + c;
           const int64_t p = w_col[r] * act_reg_[i];
-          const int64_t next = df_add(r ? psum_[i - C] : 0, p, &counters_.array_overflows);
-          tp += pop(static_cast<uint64_t>(p ^ prod_[i]) & acc_mask_);
-          ts += pop(static_cast<uint64_t>(next ^ psum_[i]) & acc_mask_);
+          const int64_t above = r ? psum_[i - C] : 0;
+          const int64_t next = checked ? df_add(above, p, &counters_.array_overflows) : above + p;
+          tp += pop(static_cast<uint64_t>(p ^ prod_[i]) & mask);
+          ts += pop(static_cast<uint64_t>(next ^ psum_[i]) & mask);
           prod_[i] = p;
           psum_[i] = next;
         }
