@@ -566,6 +566,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
         job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt0 * static_cast<uint64_t>(a.rows);
         job.out = psums.data();
+        job.load_id = ++load_ids_;
         // The load's folds: the whole band (ws), or tiles of C (is) or R (os) pixels.
         const uint64_t pt = s.pixel_tile(pb);
         for (uint64_t p0 = 0; p0 < pb; p0 += pt) {

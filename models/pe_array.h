@@ -32,6 +32,7 @@ struct FoldJob {
   uint64_t act_stride = 0, k0 = 0;
   uint64_t p0 = 0, p = 0;                  // the fold's pixels [p0, p0 + p) of the band
   int64_t* out = nullptr;                  // band pixels x C' accumulators, row-major (wrapping)
+  uint64_t load_id = 0;                    // folds of one weight load share it (0: unknown); a simulation cache key
 };
 
 struct PeArrayCounters {
@@ -156,6 +157,8 @@ class PeArray : public sc_core::sc_module {
   std::vector<int64_t> act_reg_;      // is/os: activation register per PE
   std::vector<int64_t> df_w_;         // fast mode: the fold's effective weights
   std::vector<DecodedWeight> df_dec_;
+  uint64_t df_load_ = 0;                // load_id whose weights df_w_/df_dec_/df_paths_ hold
+  uint64_t df_paths_[3] = {0, 0, 0};    // that load's weights by AE path: zero, sqrt2, pow2
   bool clock_edge_df();
   uint64_t fast_fold_df();
   void begin_df();

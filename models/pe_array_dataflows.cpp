@@ -75,17 +75,19 @@ void PeArray::begin_df() {
   std::fill(weff_.begin(), weff_.end(), 0);
   std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
   if (flow_ == Dataflow::OutputStationary) std::fill(act_reg_.begin(), act_reg_.end(), 0);
-  // Actions: the weights of the fold by path, each used by job_.p pixels.
-  uint64_t zero = 0, sqrt2 = 0, pow2 = 0;
-  for (uint64_t r = 0; r < job_.rows; ++r)
-    for (uint64_t c = 0; c < job_.cols; ++c) {
-      const size_t i = r * job_.cols + c;
-      if (pe_ == PeType::Fixed16) continue;
-      const DecodedWeight d = decode(job_.codes[i], job_.col_cfg[c]);
-      if (d.zero) ++zero;
-      else if (d.flag) ++sqrt2;
-      else ++pow2;
-    }
+  // Actions: the weights of the fold by path, each used by job_.p pixels
+  // (counted once per weight load: the folds of a load share its weights).
+  if (job_.load_id == 0 || job_.load_id != df_load_) {
+    df_load_ = 0;  // df_w_ is refilled by the fold (fast mode) when it needs it
+    df_paths_[0] = df_paths_[1] = df_paths_[2] = 0;
+    if (pe_ == PeType::BrsLog)
+      for (uint64_t r = 0; r < job_.rows; ++r)
+        for (uint64_t c = 0; c < job_.cols; ++c) {
+          const DecodedWeight d = decode(job_.codes[r * job_.cols + c], job_.col_cfg[c]);
+          ++df_paths_[d.zero ? 0 : d.flag ? 1 : 2];
+        }
+  }
+  const uint64_t zero = df_paths_[0], sqrt2 = df_paths_[1], pow2 = df_paths_[2];
   const uint64_t p = job_.p, tile = job_.rows * job_.cols;
   if (pe_ == PeType::Fixed16) counters_.fixed16_muls += p * tile;
   else counters_.ae_zero += p * zero, counters_.ae_sqrt2 += p * sqrt2, counters_.ae_pow2 += p * pow2;
@@ -271,11 +273,16 @@ uint64_t PeArray::fast_fold_df() {
     return t;
   };
   // The fold's decoded weights, row-major over (rows, cols), as they leave the decoders.
-  df_w_.resize(job_.rows * job_.cols);
-  df_dec_.resize(job_.rows * job_.cols);
+  if (df_w_.size() < job_.rows * job_.cols) df_w_.resize(job_.rows * job_.cols), df_dec_.resize(job_.rows * job_.cols);
+  // Decoded once per weight load; every fold still counts its decodes.
   auto decode_all = [&] {
+    if (job_.load_id != 0 && job_.load_id == df_load_) {
+      if (pe_ == PeType::BrsLog) counters_.decodes += job_.rows * job_.cols;
+      return;
+    }
     for (uint64_t k = 0; k < job_.rows; ++k)
       for (uint64_t c = 0; c < job_.cols; ++c) tile_weight(k, c, &df_dec_[k * job_.cols + c], &df_w_[k * job_.cols + c]);
+    df_load_ = job_.load_id;
   };
   auto wbits_at = [&](size_t i) -> uint64_t {
     if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(df_w_[i]) & 0xFFFFu;
