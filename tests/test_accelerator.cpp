@@ -689,6 +689,38 @@ TEST(MemoryStalls, NoneButTheFirstFetchAndLastWriteWhenDoubleBufferedWithAmpleBa
   }
 }
 
+// Buffer capacities limit the run: smaller input and output buffers give
+// shorter bands, so input halo rows and every weight tile are fetched again
+// per band: more DRAM traffic and more stall cycles, in every dataflow.
+TEST(MemoryStalls, SmallerBuffersMeanMoreBandsTrafficAndStalls) {
+  LayerSpec s;
+  s.in_c = 16, s.in_h = s.in_w = 16, s.kh = s.kw = 3, s.pad = 1, s.out_m = 24;
+  const SyntheticLayer sl = make_synthetic_layer(s, 9);
+  const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
+  for (Dataflow flow : kDataflows) {
+    uint64_t bands = 0, bytes = 0, stall = 0;
+    for (uint64_t kib : {64, 8, 4}) {
+      ArchConfig a;
+      a.rows = a.cols = 8;
+      a.dataflow = flow;
+      a.input_buffer.capacity_bytes = a.output_buffer.capacity_bytes = kib * 1024;
+      const AccelProgram prog = compile_network(q, a);
+      std::vector<ActTensor> qin;
+      const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+      const AccelRunResult r = run_accelerator(prog, qin, &expected);
+      const std::string where = to_string(flow) + " " + std::to_string(kib) + " KiB";
+      ASSERT_TRUE(r.bit_exact) << where << ": " << r.mismatch;
+      const LayerStats& st = r.layers[0].stats;
+      ASSERT_EQ(st.cycles, r.layers[0].closed_form) << where;
+      const uint64_t b = make_schedule(prog.layers[0].desc, a).bands;
+      EXPECT_GT(b, bands) << where;
+      EXPECT_GT(st.dram_bytes_read, bytes) << where;
+      EXPECT_GT(st.cycles.stall, stall) << where;
+      bands = b, bytes = st.dram_bytes_read, stall = st.cycles.stall;
+    }
+  }
+}
+
 // The README's example in every dataflow, by the fold table: 10x10x20 -> 24,
 // 3x3 (P = 64, K = 180, M = 24) on 16x16: 2 m-tiles, 12 k-tiles, one band.
 // Also what each dataflow reads and decodes: every weight comes from DRAM
