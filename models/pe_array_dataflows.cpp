@@ -37,6 +37,23 @@ inline uint64_t skew_valid(uint64_t e, uint64_t n, uint64_t len) {
   return hi >= lo ? hi - lo + 1 : 0;
 }
 
+// One is PE row for one streamed weight w (no partial sum can overflow):
+// products w * a, partial sums above + product, toggles against the row's
+// previous values.
+void is_row(int64_t w, const int64_t* act, const int64_t* above, int64_t* pr, int64_t* ps, size_t n, uint64_t mask,
+            uint64_t* tp, uint64_t* ts) {
+  uint64_t t_p = 0, t_s = 0;
+  for (size_t c = 0; c < n; ++c) {
+    const int64_t p = w * act[c], next = above[c] + p;
+    t_p += pop(static_cast<uint64_t>(p ^ pr[c]) & mask);
+    t_s += pop(static_cast<uint64_t>(next ^ ps[c]) & mask);
+    pr[c] = p;
+    ps[c] = next;
+  }
+  *tp += t_p;
+  *ts += t_s;
+}
+
 }  // namespace
 
 int64_t PeArray::df_add(int64_t acc, int64_t prod, uint64_t* overflows) const {
@@ -406,17 +423,22 @@ uint64_t PeArray::fast_fold_df() {
     std::vector<int64_t> w_col(R, 0);
     for (uint64_t m = 0; m < len; ++m) {
       for (size_t r = 0; r < R; ++r) w_col[r] = r < job_.rows ? df_w_[r * job_.cols + m] : 0;
-      for (size_t r = 0; r < R; ++r)
+      for (size_t r = 0; r < R; ++r) {
+        const size_t i0 = r * C;
+        if (!checked) {
+          is_row(w_col[r], &act_reg_[i0], r ? &psum_[i0 - C] : zero_row_.data(), &prod_[i0], &psum_[i0], C, mask, &tp, &ts);
+          continue;
+        }
         for (size_t c = 0; c < C; ++c) {
-          const size_t i = r * C + c;
+          const size_t i = i0 + c;
           const int64_t p = w_col[r] * act_reg_[i];
-          const int64_t above = r ? psum_[i - C] : 0;
-          const int64_t next = checked ? df_add(above, p, &counters_.array_overflows) : above + p;
+          const int64_t next = df_add(r ? psum_[i - C] : 0, p, &counters_.array_overflows);
           tp += pop(static_cast<uint64_t>(p ^ prod_[i]) & mask);
           ts += pop(static_cast<uint64_t>(next ^ psum_[i]) & mask);
           prod_[i] = p;
           psum_[i] = next;
         }
+      }
       const int64_t* bottom = &psum_[(R - 1) * C];
       for (uint64_t c = 0; c < P && c < C; ++c) {
         int64_t& o = job_.out[(job_.p0 + c) * job_.cols + m];
