@@ -3,11 +3,14 @@
 // sums squared errors directly, in index order, so its ties are exact.
 #include "quantizer.h"
 
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "errors.h"
 
@@ -376,14 +379,27 @@ SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt)
   const double max_abs = checked_max_abs(w, n);
   if (max_abs == 0.0) return zero_weights_config(opt);
   const Sqrt2Approx& approx = cached_approx(opt.datapath.sqrt2_terms);
+  const std::vector<SegmentConfig> cands = search_candidates(max_abs, opt);
+  // Each candidate's error, summed in the tensor's order; large tensors
+  // split the candidates over two threads (the same sums either way).
+  std::vector<double> sse(cands.size());
+  auto eval = [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) sse[i] = codebook_sse(w, n, make_codebook(cands[i], opt.codebook, approx), opt.rounding);
+  };
+  if (n >= (1u << 20) && cands.size() > 1) {
+    std::thread other(eval, cands.size() / 2, cands.size());
+    eval(0, cands.size() / 2);
+    other.join();
+  } else {
+    eval(0, cands.size());
+  }
   SegmentConfig best;
   double best_sse = kInf;
   bool have = false;
-  for (const SegmentConfig& cfg : search_candidates(max_abs, opt)) {
-    const double sse = codebook_sse(w, n, make_codebook(cfg, opt.codebook, approx), opt.rounding);
-    if (!have || better(sse, cfg, best_sse, best)) {
-      best = cfg;
-      best_sse = sse;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    if (!have || better(sse[i], cands[i], best_sse, best)) {
+      best = cands[i];
+      best_sse = sse[i];
       have = true;
     }
   }
