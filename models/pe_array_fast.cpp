@@ -5,7 +5,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "datapath.h"
 #include "pe_array.h"
@@ -107,8 +112,11 @@ __attribute__((target("avx2"))) void clear_toggles_avx2(const int32_t* x, size_t
 }
 
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
+// out: false leaves the output buffer alone (a pixel that only sets the
+// registers up for the pixels after it).
 template <bool kActivity, bool kMasked>
-__attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n) {
+__attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n,
+                                                   bool out) {
   // Locals: the stores below could alias the fields of s.
   int32_t* const ps = s.ps;
   int32_t* const pr = s.pr;
@@ -152,6 +160,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
     // The bottom row's sums for pixel p go to the output buffer. Both terms
     // lie within the accumulator range, so only 64-bit accumulators can
     // leave int64.
+    if (!out) continue;
     const int32_t* bottom = &ps[(R - 1) * c8];
     int64_t* o = &s.out[p * s.cols];
     for (uint64_t c = 0; c < s.cols; ++c) {
@@ -203,7 +212,156 @@ __attribute__((target("avx2"))) uint64_t act_pass_avx2(const int32_t* act, uint6
   return sum_u64_lanes(acc);
 }
 
+// Spins (a while) until done() holds; false if it still does not.
+template <typename Done>
+bool spin_until(Done done) {
+  constexpr auto kSpin = std::chrono::microseconds(20);
+  const auto t0 = std::chrono::steady_clock::now();
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      _mm_pause();
+    }
+  } while (std::chrono::steady_clock::now() - t0 < kSpin);
+  return done();
+}
+
+using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
+
 }  // namespace
+
+// The second thread of a fast-mode fold (PeArray::set_threads). A fold's
+// pixels are cut into chunks; the worker claims them from the front, the
+// calling thread from the back, one atomic word (generation, front, back)
+// deciding who streams which. So the caller never waits for a worker that
+// has not started (a busy machine): it streams the whole fold itself, and
+// waits only for the chunks the worker did claim. Every chunk's counts are
+// added, so which thread streams which chunk changes nothing.
+struct PeArray::StreamWorker {
+  static constexpr int kSide = 20;  // bits of front and back; the generation above
+  static constexpr uint64_t kSideMask = (uint64_t{1} << kSide) - 1;
+  static uint64_t pack(uint64_t gen, uint64_t front, uint64_t back) {
+    return gen << (2 * kSide) | front << kSide | back;
+  }
+  static uint64_t gen_of(uint64_t s) { return s >> (2 * kSide); }
+  static uint64_t front_of(uint64_t s) { return (s >> kSide) & kSideMask; }
+  static uint64_t back_of(uint64_t s) { return s & kSideMask; }
+
+  std::mutex m;
+  std::condition_variable work_cv, done_cv;
+  std::atomic<uint64_t> posted{0};    // the current fold's generation (0: none yet)
+  std::atomic<uint64_t> state{0};     // pack(generation, front, back)
+  std::atomic<uint64_t> completed{0};  // chunks the worker finished this generation
+  bool quit = false;                   // under m
+  // The fold, set before its generation is posted; the worker reads it only
+  // after claiming a chunk of that generation.
+  StreamFn fn = nullptr;
+  Stream32 s{};  // with the worker's registers
+  uint64_t P = 0, chunk = 0;
+  Counts32 counts;  // the worker's chunks of this generation
+  std::thread thread;
+
+  StreamWorker() : thread([this] { loop(); }) {}
+  ~StreamWorker() {
+    {
+      std::lock_guard<std::mutex> l(m);
+      quit = true;
+    }
+    work_cv.notify_one();
+    thread.join();
+  }
+  // Pixels [p0, p1) through registers that hold pixel *at (~0: none yet).
+  static void run_chunk(StreamFn fn, const Stream32& st, uint64_t p0, uint64_t p1, uint64_t* at, Counts32* n) {
+    if (*at != p0 - 1 || p0 == 0) {
+      if (p0 == 0) {  // the fold's registers start from zero
+        std::fill(st.ps, st.ps + st.R * st.c8, 0);
+        std::fill(st.pr, st.pr + st.R * st.c8, 0);
+      } else {  // set up with pixel p0 - 1: uncounted, no output
+        Counts32 setup;
+        fn(st, p0 - 1, p0, &setup, false);
+      }
+    }
+    fn(st, p0, p1, n, true);
+    *at = p1 - 1;
+  }
+  void loop() {
+    uint64_t seen = 0;
+    auto has_work = [&] { return posted.load(std::memory_order_acquire) != seen; };
+    for (;;) {
+      if (!spin_until(has_work)) {
+        std::unique_lock<std::mutex> l(m);
+        work_cv.wait(l, [&] { return quit || has_work(); });
+        if (!has_work()) return;  // quit
+      }
+      seen = posted.load(std::memory_order_acquire);
+      uint64_t at = ~uint64_t{0};
+      for (;;) {
+        uint64_t st = state.load(std::memory_order_acquire);
+        if (gen_of(st) != seen || front_of(st) >= back_of(st)) break;
+        if (!state.compare_exchange_weak(st, st + (uint64_t{1} << kSide), std::memory_order_acq_rel)) continue;
+        const uint64_t i = front_of(st);
+        run_chunk(fn, s, i * chunk, std::min(P, (i + 1) * chunk), &at, &counts);
+        {
+          std::lock_guard<std::mutex> l(m);
+          completed.fetch_add(1, std::memory_order_release);
+        }
+        done_cv.notify_one();
+      }
+    }
+  }
+  // Streams the fold's pixels [0, P) with the worker: chunks of `chunk`
+  // pixels, the calling thread's through `mine`. Adds every chunk's counts to
+  // *n and leaves mine's registers holding pixel P - 1 (as one thread would).
+  // min_back 1: the caller leaves chunk 0 to the worker (tests). Returns the
+  // worker's chunks.
+  uint64_t run(StreamFn f, const Stream32& mine, const Stream32& theirs, uint64_t pixels, uint64_t chunk_pixels,
+               uint64_t min_back, Counts32* n) {
+    fn = f, s = theirs, P = pixels, chunk = chunk_pixels;
+    counts = Counts32{};
+    completed.store(0, std::memory_order_relaxed);
+    const uint64_t chunks = (P + chunk - 1) / chunk;
+    const uint64_t gen = (posted.load(std::memory_order_relaxed) + 1) & ((uint64_t{1} << (64 - 2 * kSide)) - 1);
+    state.store(pack(gen == 0 ? 1 : gen, 0, chunks), std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> l(m);
+      posted.store(gen == 0 ? 1 : gen, std::memory_order_release);
+    }
+    work_cv.notify_one();
+    uint64_t at = ~uint64_t{0};
+    for (;;) {
+      uint64_t st = state.load(std::memory_order_acquire);
+      if (front_of(st) >= back_of(st) || back_of(st) <= min_back) break;
+      if (!state.compare_exchange_weak(st, st - 1, std::memory_order_acq_rel)) continue;
+      const uint64_t j = back_of(st) - 1;
+      run_chunk(f, mine, j * chunk, std::min(P, (j + 1) * chunk), &at, n);
+    }
+    // The chunks below `front` are the worker's: wait until it has claimed
+    // and streamed the last of them.
+    uint64_t front = 0;
+    auto done = [&] {
+      const uint64_t st = state.load(std::memory_order_acquire);
+      front = front_of(st);
+      return front >= back_of(st) && completed.load(std::memory_order_acquire) == front;
+    };
+    if (!spin_until(done)) {
+      std::unique_lock<std::mutex> l(m);
+      done_cv.wait(l, done);
+    }
+    if (front > 0) {
+      n->pop_p += counts.pop_p, n->pop_s += counts.pop_s, n->sign_p += counts.sign_p, n->sign_s += counts.sign_s;
+      n->out_overflows += counts.out_overflows;
+    }
+    if (at != P - 1) {  // the final registers: pixel P - 1's
+      Counts32 setup;
+      f(mine, P - 1, P, &setup, false);
+    }
+    return front;
+  }
+};
+
+void PeArray::StreamWorkerDeleter::operator()(StreamWorker* w) const { delete w; }
+
+PeArray::~PeArray() = default;
 
 // The decoder table of `cfg` under this fold's K (built on first use).
 const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
@@ -347,9 +505,23 @@ bool PeArray::fast_stream32(uint64_t* edges) {
                    acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u};
   const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
   Counts32 n;
-  if (!activity_) stream32_avx2<false, false>(s, 0, P, &n);
-  else if (acc_bits_ < 32) stream32_avx2<true, true>(s, 0, P, &n);
-  else stream32_avx2<true, false>(s, 0, P, &n);
+  const StreamFn stream = !activity_       ? stream32_avx2<false, false>
+                          : acc_bits_ < 32 ? stream32_avx2<true, true>
+                                           : stream32_avx2<true, false>;
+  // Two threads when the fold is big enough: chunks of at least 32 pixels
+  // (each costs one pixel to set its registers up), at most 8 of them.
+  const uint64_t chunks = std::min<uint64_t>(8, std::max<uint64_t>(2, P / 32));
+  if (threads_ > 1 && P >= 2 && P * R * C >= split_work_) {
+    if (!worker_) worker_.reset(new StreamWorker);
+    ps32w_.resize(ps32_.size());
+    pr32w_.resize(pr32_.size());
+    Stream32 sw = s;
+    sw.ps = ps32w_.data(), sw.pr = pr32w_.data();
+    worker_chunks_ += worker_->run(stream, s, sw, P, (P + chunks - 1) / chunks, leave_first_chunk_ ? 1 : 0, &n);
+    ++split_folds_;
+  } else {
+    stream(s, 0, P, &n, true);
+  }
   counters_.output_overflows += n.out_overflows;
   ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
   obuf_->read_words(acc_words_ * P * job_.cols);

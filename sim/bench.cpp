@@ -7,7 +7,8 @@
 //  3. Both again in fast mode (--mode fast), per layer.
 // Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
 // --fast: fast mode only, for profiling the fast path; with a layer name,
-// that layer only, run three times)
+// that layer only, run three times). Fast mode runs with its default two
+// threads and, as the baseline, with one (PeArray::set_threads).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -66,6 +67,10 @@ int sc_main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;
   const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
+  const auto fast_one_thread = [](Accelerator& acc) {
+    acc.array.set_fast(true);
+    acc.array.set_threads(1);
+  };
   const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
   const std::vector<LayerSpec> alexnet = alexnet_layers();
 
@@ -75,13 +80,15 @@ int sc_main(int argc, char** argv) {
     for (const LayerSpec& s : alexnet)
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < 4; ++i) {
           const double cpu0 = cpu_seconds();
-          const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+          const AccelRunResult fr =
+              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i < 3 ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
-          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s), bit exact: %s\n", s.name.c_str(),
-                      fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, fr.bit_exact ? "yes" : "NO");
+          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
+                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i < 3 ? 2 : 1,
+                      i < 3 ? "s" : "", fr.bit_exact ? "yes" : "NO");
         }
       }
     return 0;
@@ -89,20 +96,26 @@ int sc_main(int argc, char** argv) {
   if (fast_only) {
     // Fast mode only: conv2, then the network layer by layer.
     const AccelRunResult f = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_mode);
+    const AccelRunResult f1 = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_one_thread);
     const double m = static_cast<double>(f.layers[0].stats.macs);
-    std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (golden %8.1f M MAC/s), bit exact: %s\n",
-                f.host_seconds, m / f.host_seconds / 1e6, m / c2.golden_s / 1e6, f.bit_exact ? "yes" : "NO");
-    double fs = 0, fm = 0;
-    bool ok = f.bit_exact;
+    std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (1 thread: %7.3f s %8.1f M MAC/s; golden %8.1f M "
+                "MAC/s), bit exact: %s\n",
+                f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
+                m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
+    double fs = 0, fs1 = 0, fm = 0;
+    bool ok = f.bit_exact && f1.bit_exact;
     for (const LayerSpec& s : alexnet) {
       const Prepared p = prepare(s, arch);
       const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+      const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
       const double lm = static_cast<double>(fr.layers[0].stats.macs);
-      ok &= fr.bit_exact;
-      fs += fr.host_seconds, fm += lm;
-      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6);
+      ok &= fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
+      fs += fr.host_seconds, fs1 += fr1.host_seconds, fm += lm;
+      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s)\n", s.name.c_str(),
+                  fr.host_seconds, lm / fr.host_seconds / 1e6, fr1.host_seconds, lm / fr1.host_seconds / 1e6);
     }
-    std::printf("  total  fast %7.3f s %8.1f M MAC/s, bit exact: %s\n", fs, fm / fs / 1e6, ok ? "yes" : "NO");
+    std::printf("  total  fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), bit exact: %s\n", fs,
+                fm / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs, ok ? "yes" : "NO");
     return ok ? 0 : 1;
   }
   const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
