@@ -490,19 +490,23 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       ibuf_->occupy((dba ? 2 : 1) * bytes.size());
       ibuf_->write_bits(bytes.size() * 8);
       // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx (im2col).
+      // A window row's valid kx (ix = ox * stride + kx - pad in [0, in_w))
+      // are a run of the band row: copied as one.
       im2col.assign(pb * s.K, 0);
       for (uint32_t oy = oy0; oy < oy1; ++oy)
         for (uint32_t ox = 0; ox < ow; ++ox) {
           int32_t* row = &im2col[(uint64_t{oy - oy0} * ow + ox) * s.K];
+          const int64_t ix0 = int64_t{ox} * d.stride_w - d.pad_l;
+          const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min<int64_t>(d.kw, int64_t{d.in_w} - ix0);
+          if (kx0 >= kx1) continue;
+          const size_t n = static_cast<size_t>(kx1 - kx0);
           for (uint32_t c = 0; c < d.in_c; ++c)
             for (uint32_t ky = 0; ky < d.kh; ++ky) {
               const int64_t iy = int64_t{oy} * d.stride_h + ky - d.pad_t;
-              for (uint32_t kx = 0; kx < d.kw; ++kx) {
-                const int64_t ix = int64_t{ox} * d.stride_w + kx - d.pad_l;
-                if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
-                row[(c * d.kh + ky) * d.kw + kx] =
-                    band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix)];
-              }
+              if (iy < 0 || iy >= d.in_h) continue;
+              const int32_t* src = &band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals +
+                                         static_cast<uint64_t>(ix0 + kx0)];
+              std::memcpy(&row[(c * d.kh + ky) * d.kw + static_cast<uint64_t>(kx0)], src, n * sizeof(int32_t));
             }
         }
       psums.assign(pb * cols, 0);
