@@ -156,15 +156,18 @@ int sc_main(int argc, char** argv) {
                   : "NO");
   if (quick) return r.bit_exact ? 0 : 1;
 
-  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0;
+  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0, fast1_s = 0;
   bool exact = true;
   std::printf("AlexNet-shaped network, layer by layer:\n");
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
     const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
-    exact &= lr.bit_exact && fr.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles;
+    const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
+    exact &= lr.bit_exact && fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles &&
+             fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
     fast_s += fr.host_seconds;
+    fast1_s += fr1.host_seconds;
     total_s += lr.host_seconds;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
@@ -177,6 +180,8 @@ int sc_main(int argc, char** argv) {
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
   std::printf("  fast mode: %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles)\n", fast_s,
               total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6);
+  std::printf("  fast mode, 1 thread: %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
+              fast1_s / fast_s);
   std::printf("peak memory (resident): %.1f MiB\n", peak_rss_mib());
   return exact ? 0 : 1;
 }
