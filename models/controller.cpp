@@ -381,6 +381,13 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
+  // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
+  if (bits <= 8)
+    for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {
+      uint64_t w;
+      std::memcpy(&w, &src[bit / 8], 8);
+      for (int k = 0; k < 8; ++k) out[i + static_cast<uint64_t>(k)] = static_cast<uint32_t>(w >> (k * bits)) & mask;
+    }
   for (; i < n && bit / 8 + 8 <= size; ++i, bit += static_cast<uint64_t>(bits)) {
     uint64_t w;
     std::memcpy(&w, &src[bit / 8], 8);
