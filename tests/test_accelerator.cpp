@@ -596,7 +596,9 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
         const std::string w = what + (activity ? "" : ", activity off") + ", two threads, run " + std::to_string(run);
         ASSERT_TRUE(two.bit_exact) << w << ": " << two.mismatch;
         EXPECT_GT(split, 0u) << w;
-        if (run >= 2) EXPECT_GE(worker_chunks, split) << w;
+        if (run >= 2) {
+          EXPECT_GE(worker_chunks, split) << w;
+        }
         EXPECT_EQ(two.outputs, cyc.outputs) << w;
         expect_same_stats(two.layers[0].stats, cyc.layers[0].stats, w);
       }
