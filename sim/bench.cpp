@@ -7,8 +7,9 @@
 //  3. Both again in fast mode (--mode fast), per layer.
 // Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
 // --fast: fast mode only, for profiling the fast path; with a layer name,
-// that layer only, run three times). Fast mode runs with its default two
-// threads and, as the baseline, with one (PeArray::set_threads).
+// that layer only, three times with one thread and three with two,
+// interleaved). Fast mode runs with its default two threads and, as the
+// baseline, with one (PeArray::set_threads).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -80,15 +81,15 @@ int sc_main(int argc, char** argv) {
     for (const LayerSpec& s : alexnet)
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
-        for (int i = 0; i < 4; ++i) {
+        for (int i = 0; i < 6; ++i) {  // one thread, then two, three times: interleaved against load changes
           const double cpu0 = cpu_seconds();
           const AccelRunResult fr =
-              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i < 3 ? fast_mode : fast_one_thread);
+              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
           std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
-                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i < 3 ? 2 : 1,
-                      i < 3 ? "s" : "", fr.bit_exact ? "yes" : "NO");
+                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i % 2 ? 2 : 1,
+                      i % 2 ? "s" : "", fr.bit_exact ? "yes" : "NO");
         }
       }
     return 0;
