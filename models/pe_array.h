@@ -241,7 +241,7 @@ class PeArray : public sc_core::sc_module {
   bool leave_first_chunk_ = false;
 
  public:
-  static constexpr uint64_t kDefaultSplitWork = 16384;  // measured: brsim_bench (README "Simulation speed")
+  static constexpr uint64_t kDefaultSplitWork = 8192;  // measured: brsim_bench (README "Simulation speed")
 };
 
 }  // namespace brsim
