@@ -77,9 +77,10 @@ class PeArray : public sc_core::sc_module {
   bool fast() const { return fast_; }
   // Host threads of a fast-mode weight-stationary fold (default 2; 1: the
   // calling thread only). With 2, a fold with at least split_work() PE-pixel
-  // steps (P x R x C) streams its first half of the pixels on a worker
-  // thread (started on first use) and the second half on the caller; the
-  // halves' counts add up, so results and counts are those of one thread.
+  // steps (P x R x C) runs its activation pass in two halves and its stream
+  // in chunks of pixels on a worker thread (started on first use) and the
+  // caller, whichever claims a chunk first; the chunks' counts add up, so
+  // results and counts are those of one thread on every run.
   void set_threads(int n) { threads_ = n < 1 ? 1 : n > 2 ? 2 : n; }
   int threads() const { return threads_; }
   void set_split_work(uint64_t work) { split_work_ = work; }  // tests: 0 splits every fold with P >= 2
