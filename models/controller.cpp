@@ -381,6 +381,13 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
+  // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
+  if (bits <= 8)
+    for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {
+      uint64_t w;
+      std::memcpy(&w, &src[bit / 8], 8);
+      for (int k = 0; k < 8; ++k) out[i + static_cast<uint64_t>(k)] = static_cast<uint32_t>(w >> (k * bits)) & mask;
+    }
   for (; i < n && bit / 8 + 8 <= size; ++i, bit += static_cast<uint64_t>(bits)) {
     uint64_t w;
     std::memcpy(&w, &src[bit / 8], 8);
@@ -400,18 +407,22 @@ void build_im2col(const LayerDescriptor& d, const std::vector<int32_t>& band, ui
   const uint32_t ow = d.out_w();
   const uint64_t K = d.gemm_k(), row_vals = d.in_w;
   im2col->assign(uint64_t{oy1 - oy0} * ow * K, 0);
+  // A window row's valid kx (ix = ox * stride + kx - pad in [0, in_w)) are a
+  // run of the band row: copied as one.
   for (uint32_t oy = oy0; oy < oy1; ++oy)
     for (uint32_t ox = 0; ox < ow; ++ox) {
       int32_t* row = &(*im2col)[(uint64_t{oy - oy0} * ow + ox) * K];
+      const int64_t ix0 = int64_t{ox} * d.stride_w - d.pad_l;
+      const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min<int64_t>(d.kw, int64_t{d.in_w} - ix0);
+      if (kx0 >= kx1) continue;
+      const size_t n = static_cast<size_t>(kx1 - kx0);
       for (uint32_t c = 0; c < d.in_c; ++c)
         for (uint32_t ky = 0; ky < d.kh; ++ky) {
           const int64_t iy = int64_t{oy} * d.stride_h + ky - d.pad_t;
-          for (uint32_t kx = 0; kx < d.kw; ++kx) {
-            const int64_t ix = int64_t{ox} * d.stride_w + kx - d.pad_l;
-            if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
-            row[(c * d.kh + ky) * d.kw + kx] =
-                band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix)];
-          }
+          if (iy < 0 || iy >= d.in_h) continue;
+          const int32_t* src =
+              &band[(uint64_t{c} * rows + static_cast<uint64_t>(iy - y0)) * row_vals + static_cast<uint64_t>(ix0 + kx0)];
+          std::memcpy(&row[(c * d.kh + ky) * d.kw + static_cast<uint64_t>(kx0)], src, n * sizeof(int32_t));
         }
     }
 }

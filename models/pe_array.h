@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "arch.h"
@@ -63,6 +64,7 @@ class PeArray : public sc_core::sc_module {
   // while a fold runs (no clock signal toggles while the array is idle).
   PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::sc_time period, Sram* weight_buf,
           Sram* input_buf, Sram* output_buf);
+  ~PeArray() override;  // joins the stream worker thread, if one started
 
   // Starts a fold on the next rising edge; done() fires after its last edge.
   void start(const FoldJob& job);
@@ -74,6 +76,21 @@ class PeArray : public sc_core::sc_module {
   // events); results, cycles and counts are those of the per-cycle mode.
   void set_fast(bool on) { fast_ = on; }
   bool fast() const { return fast_; }
+  // Host threads of a fast-mode weight-stationary fold (default 2; 1: the
+  // calling thread only). With 2, a fold with at least split_work() PE-pixel
+  // steps (P x R x C) runs its activation pass in two halves and its stream
+  // in chunks of pixels on a worker thread (started on first use) and the
+  // caller, whichever claims a chunk first; the chunks' counts add up, so
+  // results and counts are those of one thread on every run.
+  void set_threads(int n) { threads_ = n < 1 ? 1 : n > 2 ? 2 : n; }
+  int threads() const { return threads_; }
+  void set_split_work(uint64_t work) { split_work_ = work; }  // tests: 0 splits every fold with P >= 2
+  uint64_t split_work() const { return split_work_; }
+  uint64_t split_folds() const { return split_folds_; }      // folds streamed on two threads so far
+  uint64_t worker_chunks() const { return worker_chunks_; }  // pixel chunks the worker streamed
+  // Tests: the caller leaves each split fold's first chunk to the worker (and
+  // waits for it), so the worker streams on every split fold.
+  void set_leave_first_chunk(bool on) { leave_first_chunk_ = on; }
   // Fast mode for a temporally decoupled caller (no tracer): runs a whole
   // fold now, without kernel events, and returns its edges; the caller's
   // local time advances by them. Same results and counts as start().
@@ -213,6 +230,22 @@ class PeArray : public sc_core::sc_module {
   bool w32_ready_ = false;      // w32_ and col_mag_max_ describe the loaded tile
   unsigned __int128 col_mag_max_ = 0;  // max over columns of sum_r |w|
   std::vector<int32_t> w32_, ps32_, pr32_;
+  // Two-thread stream (set_threads): the worker's registers for the first
+  // half of the pixels (it touches nothing else of the array's but the
+  // fold's activations, weights and its pixels' output rows).
+  struct StreamWorker;
+  struct StreamWorkerDeleter {
+    void operator()(StreamWorker* w) const;
+  };
+  std::unique_ptr<StreamWorker, StreamWorkerDeleter> worker_;
+  std::vector<int32_t> ps32w_, pr32w_;
+  int threads_ = 2;
+  uint64_t split_work_ = kDefaultSplitWork;
+  uint64_t split_folds_ = 0, worker_chunks_ = 0;
+  bool leave_first_chunk_ = false;
+
+ public:
+  static constexpr uint64_t kDefaultSplitWork = 8192;  // measured: brsim_bench (README "Simulation speed")
 };
 
 }  // namespace brsim

@@ -5,7 +5,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "datapath.h"
 #include "pe_array.h"
@@ -107,8 +112,11 @@ __attribute__((target("avx2"))) void clear_toggles_avx2(const int32_t* x, size_t
 }
 
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
+// out: false leaves the output buffer alone (a pixel that only sets the
+// registers up for the pixels after it).
 template <bool kActivity, bool kMasked>
-__attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n) {
+__attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n,
+                                                   bool out) {
   // Locals: the stores below could alias the fields of s.
   int32_t* const ps = s.ps;
   int32_t* const pr = s.pr;
@@ -152,6 +160,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
     // The bottom row's sums for pixel p go to the output buffer. Both terms
     // lie within the accumulator range, so only 64-bit accumulators can
     // leave int64.
+    if (!out) continue;
     const int32_t* bottom = &ps[(R - 1) * c8];
     int64_t* o = &s.out[p * s.cols];
     for (uint64_t c = 0; c < s.cols; ++c) {
@@ -171,26 +180,30 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   n->out_overflows += out_overflows;
 }
 
-// One pass over a fold's activations (rows of `rows` values, P of them):
-// the largest |a| and the toggles of one activation register the stream
-// (0, A[0], .., A[P-1], 0) passes through, summed over the rows.
-__attribute__((target("avx2"))) uint64_t act_pass_avx2(const int32_t* act, uint64_t stride, uint64_t P, uint64_t rows,
-                                                       uint32_t mask, uint64_t* amax) {
+// One pass over a fold's activations (rows of `rows` values, P of them),
+// pixels [p0, p1): the largest |a| and the toggles of one activation
+// register the stream (0, A[0], .., A[P-1], 0) passes through, summed over
+// the rows: the changes into pixels p0 .. p1 - 1 and, when p1 = P, the
+// last one back to zero (so the passes of consecutive ranges add up).
+__attribute__((target("avx2"))) uint64_t act_pass_avx2(const int32_t* act, uint64_t stride, uint64_t p0, uint64_t p1,
+                                                       uint64_t P, uint64_t rows, uint32_t mask, uint64_t* amax) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i m = _mm256_set1_epi32(static_cast<int>(mask));
   __m256i acc = zero, mx = zero;
+  const uint64_t last = p1 == P ? P : p1 - 1;  // the last step: pixel p1 - 1, or the zero after pixel P - 1
   for (uint64_t r0 = 0; r0 < rows; r0 += 8) {
     // Lanes past the last row load nothing (zero): no toggles, no magnitude.
     alignas(32) int32_t lane_on[8];
     for (uint64_t k = 0; k < 8; ++k) lane_on[k] = r0 + k < rows ? -1 : 0;
     const __m256i on = _mm256_load_si256(reinterpret_cast<const __m256i*>(lane_on));
-    __m256i prev = zero, cnt = zero;  // byte lanes, flushed every 31 pixels
-    for (uint64_t p = 0; p <= P; ++p) {
+    __m256i prev = p0 > 0 ? _mm256_maskload_epi32(&act[(p0 - 1) * stride + r0], on) : zero;
+    __m256i cnt = zero;  // byte lanes, flushed every 31 pixels
+    for (uint64_t p = p0; p <= last; ++p) {
       const __m256i x = p < P ? _mm256_maskload_epi32(&act[p * stride + r0], on) : zero;
       cnt = _mm256_add_epi8(cnt, popcount_bytes(_mm256_and_si256(_mm256_xor_si256(x, prev), m)));
       mx = _mm256_max_epu32(mx, _mm256_abs_epi32(x));  // |INT32_MIN| = 2^31 as unsigned
       prev = x;
-      if (p % 31 == 30) {
+      if ((p - p0) % 31 == 30) {
         acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero));
         cnt = zero;
       }
@@ -203,7 +216,142 @@ __attribute__((target("avx2"))) uint64_t act_pass_avx2(const int32_t* act, uint6
   return sum_u64_lanes(acc);
 }
 
+// Spins (a while) until done() holds; false if it still does not.
+template <typename Done>
+bool spin_until(Done done) {
+  constexpr auto kSpin = std::chrono::microseconds(20);
+  const auto t0 = std::chrono::steady_clock::now();
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      _mm_pause();
+    }
+  } while (std::chrono::steady_clock::now() - t0 < kSpin);
+  return done();
+}
+
+using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
+
+// Pixels [p0, p1) through registers that hold pixel *at (~0: none yet).
+void stream_chunk(StreamFn fn, const Stream32& st, uint64_t p0, uint64_t p1, uint64_t* at, Counts32* n) {
+  if (*at != p0 - 1 || p0 == 0) {
+    if (p0 == 0) {  // the fold's registers start from zero
+      std::fill(st.ps, st.ps + st.R * st.c8, 0);
+      std::fill(st.pr, st.pr + st.R * st.c8, 0);
+    } else {  // set up with pixel p0 - 1: uncounted, no output
+      Counts32 setup;
+      fn(st, p0 - 1, p0, &setup, false);
+    }
+  }
+  fn(st, p0, p1, n, true);
+  *at = p1 - 1;
+}
+
 }  // namespace
+
+// The second thread of a fast-mode fold (PeArray::set_threads): runs a
+// task's chunks with the calling thread. The worker claims chunks from the
+// front, the caller from the back, one atomic word (generation, front,
+// back) deciding who runs which. So the caller never waits for a worker
+// that has not started (a busy machine): it runs the whole task itself, and
+// waits only for the chunks the worker did claim. A fold's chunks write
+// disjoint data and each thread its own counts, added up afterwards, so
+// which thread runs which chunk changes nothing.
+struct PeArray::StreamWorker {
+  // A task: chunk(ctx, i, thread) runs chunk i on thread 0 (the caller) or 1.
+  using ChunkFn = void (*)(void* ctx, uint64_t i, int thread);
+  static constexpr int kSide = 20;  // bits of front and back; the generation above
+  static constexpr uint64_t kSideMask = (uint64_t{1} << kSide) - 1;
+  static uint64_t pack(uint64_t gen, uint64_t front, uint64_t back) {
+    return gen << (2 * kSide) | front << kSide | back;
+  }
+  static uint64_t gen_of(uint64_t s) { return s >> (2 * kSide); }
+  static uint64_t front_of(uint64_t s) { return (s >> kSide) & kSideMask; }
+  static uint64_t back_of(uint64_t s) { return s & kSideMask; }
+
+  std::mutex m;
+  std::condition_variable work_cv, done_cv;
+  std::atomic<uint64_t> posted{0};     // the current task's generation (0: none yet)
+  std::atomic<uint64_t> state{0};      // pack(generation, front, back)
+  std::atomic<uint64_t> completed{0};  // chunks the worker finished this generation
+  bool quit = false;                   // under m
+  // The task, set before its generation is posted; the worker reads it only
+  // after claiming a chunk of that generation.
+  ChunkFn fn = nullptr;
+  void* ctx = nullptr;
+  std::thread thread;
+
+  StreamWorker() : thread([this] { loop(); }) {}
+  ~StreamWorker() {
+    {
+      std::lock_guard<std::mutex> l(m);
+      quit = true;
+    }
+    work_cv.notify_one();
+    thread.join();
+  }
+  void loop() {
+    uint64_t seen = 0;
+    auto has_work = [&] { return posted.load(std::memory_order_acquire) != seen; };
+    for (;;) {
+      if (!spin_until(has_work)) {
+        std::unique_lock<std::mutex> l(m);
+        work_cv.wait(l, [&] { return quit || has_work(); });
+        if (!has_work()) return;  // quit
+      }
+      seen = posted.load(std::memory_order_acquire);
+      for (;;) {
+        uint64_t st = state.load(std::memory_order_acquire);
+        if (gen_of(st) != seen || front_of(st) >= back_of(st)) break;
+        if (!state.compare_exchange_weak(st, st + (uint64_t{1} << kSide), std::memory_order_acq_rel)) continue;
+        fn(ctx, front_of(st), 1);
+        {
+          std::lock_guard<std::mutex> l(m);
+          completed.fetch_add(1, std::memory_order_release);
+        }
+        done_cv.notify_one();
+      }
+    }
+  }
+  // Runs chunks [0, chunks) of task (f, c) on both threads; returns when all
+  // are done, with the number the worker ran. min_back 1: the caller leaves
+  // chunk 0 to the worker (tests).
+  uint64_t run(ChunkFn f, void* c, uint64_t chunks, uint64_t min_back) {
+    fn = f, ctx = c;
+    completed.store(0, std::memory_order_relaxed);
+    uint64_t gen = (posted.load(std::memory_order_relaxed) + 1) & ((uint64_t{1} << (64 - 2 * kSide)) - 1);
+    if (gen == 0) gen = 1;
+    state.store(pack(gen, 0, chunks), std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> l(m);
+      posted.store(gen, std::memory_order_release);
+    }
+    work_cv.notify_one();
+    for (;;) {
+      uint64_t st = state.load(std::memory_order_acquire);
+      if (front_of(st) >= back_of(st) || back_of(st) <= min_back) break;
+      if (!state.compare_exchange_weak(st, st - 1, std::memory_order_acq_rel)) continue;
+      f(c, back_of(st) - 1, 0);
+    }
+    // The chunks below `front` are the worker's: wait until it has claimed
+    // and run the last of them.
+    uint64_t front = 0;
+    auto done = [&] {
+      const uint64_t st = state.load(std::memory_order_acquire);
+      front = front_of(st);
+      return front >= back_of(st) && completed.load(std::memory_order_acquire) == front;
+    };
+    if (!spin_until(done)) {
+      std::unique_lock<std::mutex> l(m);
+      done_cv.wait(l, done);
+    }
+    return front;
+  }
+};
+
+void PeArray::StreamWorkerDeleter::operator()(StreamWorker* w) const { delete w; }
+
+PeArray::~PeArray() = default;
 
 // The decoder table of `cfg` under this fold's K (built on first use).
 const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
@@ -335,21 +483,73 @@ void PeArray::begin_fast_stream(const uint64_t path_count[3]) {
 bool PeArray::fast_stream32(uint64_t* edges) {
   const uint64_t P = job_.p, rows = job_.rows;
   if (!w32_ready_ || !kAvx2 || P == 0 || act_bits_ > 32) return false;
-  uint64_t amax = 0;
-  const uint64_t act_toggles = act_pass_avx2(job_.act + job_.k0, job_.act_stride, P, rows,
-                                             static_cast<uint32_t>(act_mask_), &amax) * static_cast<uint64_t>(C_);
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint32_t amask = static_cast<uint32_t>(act_mask_);
+  const bool split = threads_ > 1 && P >= 2 && P * R * C >= split_work_;
+  if (split && !worker_) worker_.reset(new StreamWorker);
+  const uint64_t min_back = leave_first_chunk_ ? 1 : 0;
+  uint64_t amax = 0, act_toggles = 0;
+  if (split) {  // the activation pass in two halves
+    struct ActPass {
+      const int32_t* act;
+      uint64_t stride, P, rows;
+      uint32_t mask;
+      uint64_t toggles[2], amax[2];
+    } ap{job_.act + job_.k0, job_.act_stride, P, rows, amask, {0, 0}, {0, 0}};
+    auto half = [](void* c, uint64_t i, int) {
+      ActPass& a = *static_cast<ActPass*>(c);
+      const uint64_t mid = a.P / 2;
+      a.toggles[i] = act_pass_avx2(a.act, a.stride, i ? mid : 0, i ? a.P : mid, a.P, a.rows, a.mask, &a.amax[i]);
+    };
+    worker_chunks_ += worker_->run(half, &ap, 2, min_back);
+    amax = std::max(ap.amax[0], ap.amax[1]);
+    act_toggles = (ap.toggles[0] + ap.toggles[1]) * static_cast<uint64_t>(C_);
+  } else {
+    act_toggles = act_pass_avx2(job_.act + job_.k0, job_.act_stride, 0, P, P, rows, amask, &amax) *
+                  static_cast<uint64_t>(C_);
+  }
   const unsigned __int128 bound = col_mag_max_ * amax;
   if (bound > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
 
-  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), job_.act + job_.k0, job_.act_stride, rows, R, c8_,
                    job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_,
                    acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u};
   const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
   Counts32 n;
-  if (!activity_) stream32_avx2<false, false>(s, 0, P, &n);
-  else if (acc_bits_ < 32) stream32_avx2<true, true>(s, 0, P, &n);
-  else stream32_avx2<true, false>(s, 0, P, &n);
+  const StreamFn stream = !activity_       ? stream32_avx2<false, false>
+                          : acc_bits_ < 32 ? stream32_avx2<true, true>
+                                           : stream32_avx2<true, false>;
+  // Two threads: chunks of at least 32 pixels (each costs one pixel to set
+  // its registers up), 2 to 8 of them; the caller's registers end up
+  // holding pixel P - 1, as one thread's would.
+  if (split) {
+    ps32w_.resize(ps32_.size());
+    pr32w_.resize(pr32_.size());
+    struct Chunks {
+      StreamFn fn;
+      Stream32 s[2];  // the caller's registers, the worker's
+      uint64_t P, chunk, at[2];
+      Counts32 n[2];
+    } t{stream, {s, s}, P, 0, {~uint64_t{0}, ~uint64_t{0}}, {}};
+    t.s[1].ps = ps32w_.data(), t.s[1].pr = pr32w_.data();
+    const uint64_t chunks = std::min<uint64_t>(8, std::max<uint64_t>(2, P / 32));
+    t.chunk = (P + chunks - 1) / chunks;
+    auto chunk = [](void* c, uint64_t i, int th) {
+      Chunks& k = *static_cast<Chunks*>(c);
+      stream_chunk(k.fn, k.s[th], i * k.chunk, std::min(k.P, (i + 1) * k.chunk), &k.at[th], &k.n[th]);
+    };
+    worker_chunks_ += worker_->run(chunk, &t, (P + t.chunk - 1) / t.chunk, min_back);
+    n = t.n[0];
+    n.pop_p += t.n[1].pop_p, n.pop_s += t.n[1].pop_s, n.sign_p += t.n[1].sign_p, n.sign_s += t.n[1].sign_s;
+    n.out_overflows += t.n[1].out_overflows;
+    if (t.at[0] != P - 1) {  // the final registers: pixel P - 1's
+      Counts32 setup;
+      stream(s, P - 1, P, &setup, false);
+    }
+    ++split_folds_;
+  } else {
+    stream(s, 0, P, &n, true);
+  }
   counters_.output_overflows += n.out_overflows;
   ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
   obuf_->read_words(acc_words_ * P * job_.cols);

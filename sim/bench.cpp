@@ -7,7 +7,9 @@
 //  3. Both again in fast mode (--mode fast), per layer.
 // Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
 // --fast: fast mode only, for profiling the fast path; with a layer name,
-// that layer only, run three times)
+// that layer only, three times with one thread and three with two,
+// interleaved). Fast mode runs with its default two threads and, as the
+// baseline, with one (PeArray::set_threads).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -66,6 +68,10 @@ int sc_main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;
   const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
+  const auto fast_one_thread = [](Accelerator& acc) {
+    acc.array.set_fast(true);
+    acc.array.set_threads(1);
+  };
   const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
   const std::vector<LayerSpec> alexnet = alexnet_layers();
 
@@ -75,13 +81,15 @@ int sc_main(int argc, char** argv) {
     for (const LayerSpec& s : alexnet)
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < 6; ++i) {  // one thread, then two, three times: interleaved against load changes
           const double cpu0 = cpu_seconds();
-          const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+          const AccelRunResult fr =
+              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
-          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s), bit exact: %s\n", s.name.c_str(),
-                      fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, fr.bit_exact ? "yes" : "NO");
+          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
+                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i % 2 ? 2 : 1,
+                      i % 2 ? "s" : "", fr.bit_exact ? "yes" : "NO");
         }
       }
     return 0;
@@ -89,20 +97,26 @@ int sc_main(int argc, char** argv) {
   if (fast_only) {
     // Fast mode only: conv2, then the network layer by layer.
     const AccelRunResult f = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_mode);
+    const AccelRunResult f1 = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_one_thread);
     const double m = static_cast<double>(f.layers[0].stats.macs);
-    std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (golden %8.1f M MAC/s), bit exact: %s\n",
-                f.host_seconds, m / f.host_seconds / 1e6, m / c2.golden_s / 1e6, f.bit_exact ? "yes" : "NO");
-    double fs = 0, fm = 0;
-    bool ok = f.bit_exact;
+    std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (1 thread: %7.3f s %8.1f M MAC/s; golden %8.1f M "
+                "MAC/s), bit exact: %s\n",
+                f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
+                m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
+    double fs = 0, fs1 = 0, fm = 0;
+    bool ok = f.bit_exact && f1.bit_exact;
     for (const LayerSpec& s : alexnet) {
       const Prepared p = prepare(s, arch);
       const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
+      const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
       const double lm = static_cast<double>(fr.layers[0].stats.macs);
-      ok &= fr.bit_exact;
-      fs += fr.host_seconds, fm += lm;
-      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6);
+      ok &= fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
+      fs += fr.host_seconds, fs1 += fr1.host_seconds, fm += lm;
+      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s)\n", s.name.c_str(),
+                  fr.host_seconds, lm / fr.host_seconds / 1e6, fr1.host_seconds, lm / fr1.host_seconds / 1e6);
     }
-    std::printf("  total  fast %7.3f s %8.1f M MAC/s, bit exact: %s\n", fs, fm / fs / 1e6, ok ? "yes" : "NO");
+    std::printf("  total  fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), bit exact: %s\n", fs,
+                fm / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs, ok ? "yes" : "NO");
     return ok ? 0 : 1;
   }
   const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
@@ -143,15 +157,18 @@ int sc_main(int argc, char** argv) {
                   : "NO");
   if (quick) return r.bit_exact ? 0 : 1;
 
-  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0;
+  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0, fast1_s = 0;
   bool exact = true;
   std::printf("AlexNet-shaped network, layer by layer:\n");
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
     const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
-    exact &= lr.bit_exact && fr.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles;
+    const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
+    exact &= lr.bit_exact && fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles &&
+             fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
     fast_s += fr.host_seconds;
+    fast1_s += fr1.host_seconds;
     total_s += lr.host_seconds;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
@@ -164,6 +181,8 @@ int sc_main(int argc, char** argv) {
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
   std::printf("  fast mode: %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles)\n", fast_s,
               total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6);
+  std::printf("  fast mode, 1 thread: %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
+              fast1_s / fast_s);
   std::printf("peak memory (resident): %.1f MiB\n", peak_rss_mib());
   return exact ? 0 : 1;
 }

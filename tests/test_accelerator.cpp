@@ -528,6 +528,86 @@ TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
   }
 }
 
+// Fast mode's two-thread stream (PeArray::set_threads): folds split into
+// pixel chunks streamed on two threads give the cycle model's and the
+// single-threaded fast mode's outputs and counts, the same on every run
+// whichever thread streams which chunk. Split work 0 splits every fold of
+// two or more pixels; the last case splits with the default threshold.
+TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
+  std::mt19937_64 rng(2468);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int widths[][2] = {{8, 48}, {8, 32}, {6, 24}, {12, 28}};
+  int cases = 0;
+  for (int t = 0; t < 13; ++t) {
+    const bool big = t == 12;
+    const int A = widths[t % 4][0], acc = widths[t % 4][1];
+    LayerSpec s;
+    s.name = "threads" + std::to_string(t);
+    s.in_c = big ? 8 : pick(1, 10);
+    s.out_m = big ? 20 : pick(1, 24);
+    s.kh = s.kw = big ? 3 : pick(1, 3);
+    s.in_h = big ? 26 : pick(s.kh + 2, 16), s.in_w = big ? 26 : pick(s.kw + 2, 16), s.pad = pick(0, s.kh - 1);
+    ArchConfig a;
+    a.rows = big ? 16 : static_cast<int>(pick(2, 20)), a.cols = big ? 16 : static_cast<int>(pick(2, 20));
+    a.datapath.act_bits = A, a.datapath.acc_bits = acc;
+    if (t % 3 == 1) a.output_buffer.capacity_bytes = 4096;  // several bands
+    SyntheticLayer sl = make_synthetic_layer(s, 7700 + static_cast<uint64_t>(t));
+    sl.formats.act_bits = A;
+    sl.formats.input_frac = frac_bits_for(1.0, A);
+    sl.formats.layer_frac = {frac_bits_for(sl.formats.input_range_and_layers[1], A)};
+    NetQuantOptions o = brslog_k(4);
+    o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = acc;
+    AccelProgram prog;
+    QuantizedNetwork q;
+    try {
+      q = quantize_network(sl.net, sl.formats, o);
+      prog = compile_network(q, a);
+    } catch (const ConfigError&) {
+      continue;
+    }
+    std::vector<ActTensor> qin;
+    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const std::string what = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) +
+                             " acc=" + std::to_string(acc);
+    for (bool activity : {true, false}) {
+      const AccelRunResult cyc = run_accelerator(prog, qin, &expected, nullptr, activity);
+      const AccelRunResult one = run_accelerator(prog, qin, &expected, nullptr, activity, [](Accelerator& acc_) {
+        acc_.array.set_fast(true);
+        acc_.array.set_threads(1);
+      });
+      ASSERT_TRUE(cyc.bit_exact && one.bit_exact) << what;
+      expect_same_stats(one.layers[0].stats, cyc.layers[0].stats, what + ", one thread");
+      // Runs 0 and 1 as they come; runs 2 and 3 with the worker streaming
+      // (at least) the first chunk of every split fold.
+      for (int run = 0; run < 4; ++run) {
+        uint64_t split = 0, worker_chunks = 0;
+        const AccelRunResult two = run_accelerator(
+            prog, qin, &expected, nullptr, activity,
+            [&](Accelerator& acc_) {
+              acc_.array.set_fast(true);
+              EXPECT_EQ(acc_.array.threads(), 2);  // the default
+              if (!big) acc_.array.set_split_work(0);
+              acc_.array.set_leave_first_chunk(run >= 2);
+            },
+            [&](Accelerator& acc_) {
+              split = acc_.array.split_folds();
+              worker_chunks = acc_.array.worker_chunks();
+            });
+        const std::string w = what + (activity ? "" : ", activity off") + ", two threads, run " + std::to_string(run);
+        ASSERT_TRUE(two.bit_exact) << w << ": " << two.mismatch;
+        EXPECT_GT(split, 0u) << w;
+        if (run >= 2) {
+          EXPECT_GE(worker_chunks, split) << w;
+        }
+        EXPECT_EQ(two.outputs, cyc.outputs) << w;
+        expect_same_stats(two.layers[0].stats, cyc.layers[0].stats, w);
+      }
+    }
+    ++cases;
+  }
+  EXPECT_GE(cases, 10);
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
