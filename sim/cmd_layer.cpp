@@ -36,6 +36,7 @@ struct LayerArgs {
   std::string format = "text";
   TraceArgs trace;
   std::string mode = "cycle";  // cycle | fast
+  int threads = 2;             // fast mode's host threads
 };
 
 void pair_of(const std::string& text, const char* option, int64_t* a, int64_t* b) {
@@ -86,7 +87,11 @@ void run_layer_cmd(LayerArgs a) {
   double golden_s = 0;
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
-  const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
+  const int threads = a.threads;
+  const auto mode_setup = [fast, threads](Accelerator& acc) {
+    acc.array.set_fast(fast);
+    acc.array.set_threads(threads);
+  };
   for (size_t i = 0; i < specs.size(); ++i) {
     const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
@@ -165,6 +170,7 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Also write a results folder");
   add_trace_options(cmd, args->trace);
   add_mode_option(cmd, args->mode);
+  add_threads_option(cmd, args->threads);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });

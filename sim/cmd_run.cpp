@@ -41,6 +41,7 @@ struct RunArgs {
   std::string format = "text";
   TraceArgs trace;
   std::string mode = "cycle";  // cycle | fast
+  int threads = 2;             // fast mode's host threads
 };
 
 size_t argmax_int(const std::vector<int32_t>& v) {
@@ -95,7 +96,11 @@ void run_run(RunArgs a) {
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
   const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
-  const auto mode_setup = [fast](Accelerator& acc) { acc.array.set_fast(fast); };
+  const int threads = a.threads;
+  const auto mode_setup = [fast, threads](Accelerator& acc) {
+    acc.array.set_fast(fast);
+    acc.array.set_threads(threads);
+  };
   const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, mode_setup);
   const std::vector<EnergyBreakdown> energy = layer_energy(r, arch, table);
   const EnergyBreakdown total_e = run_energy(r, arch, table);
@@ -237,6 +242,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
   add_trace_options(cmd, args->trace);
   add_mode_option(cmd, args->mode);
+  add_threads_option(cmd, args->threads);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")

@@ -466,7 +466,8 @@ std::vector<std::string> point_argv(const SweepSpec& s, const SweepPoint& p, con
   }
   if (w.kind != SweepWorkload::Kind::Model) a.insert(a.end(), {"--seed", std::to_string(s.seed)});
   a.insert(a.end(), {"--arch", "arch.yaml", "--policy", p.policy, "--out", ".", "--format", "json"});
-  a.insert(a.end(), {"--mode", s.mode});
+  // Points run in parallel processes: one host thread each.
+  a.insert(a.end(), {"--mode", s.mode, "--threads", "1"});
   if (!s.energy.empty()) a.insert(a.end(), {"--energy", s.energy});
   return a;
 }

@@ -26,6 +26,12 @@ void add_mode_option(CLI::App* cmd, std::string& mode) {
       ->capture_default_str();
 }
 
+void add_threads_option(CLI::App* cmd, int& threads) {
+  cmd->add_option("--threads", threads, "Host threads of fast mode (1 or 2): large folds stream their pixels on two")
+      ->check(CLI::Range(1, 2))
+      ->capture_default_str();
+}
+
 void check_trace_mode(const TraceArgs& t, bool fast) {
   if (fast && (!t.vcd.empty() || !t.saif.empty()))
     throw ConfigError("--vcd and --saif need --mode cycle (fast mode has no per-cycle state to trace)");

@@ -24,6 +24,8 @@ struct TraceArgs {
 void add_trace_options(CLI::App* cmd, TraceArgs& t);
 // --mode cycle|fast (README "brsim run").
 void add_mode_option(CLI::App* cmd, std::string& mode);
+// --threads 1|2: host threads of fast mode (README "Simulation speed").
+void add_threads_option(CLI::App* cmd, int& threads);
 // ConfigError when traces are asked for in fast mode.
 void check_trace_mode(const TraceArgs& t, bool fast);
 // nullptr when neither --vcd nor --saif is given. States the VCD's expected
