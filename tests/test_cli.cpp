@@ -213,6 +213,23 @@ TEST(CliRun, BadArchitectureInputs) {
   EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
   r = run_brsim("run --images 1 --arch /no/such.yaml");
   EXPECT_NE(r.out.find("/no/such.yaml: cannot open the architecture file"), std::string::npos) << r.out;
+  const std::string flow = write_temp("flow.yaml", "dataflow: rs\n");
+  r = run_brsim("run --images 1 --arch " + flow);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find(flow + ": field 'dataflow': unknown dataflow 'rs': expected ws (weight stationary), os (output "
+                              "stationary) or is (input stationary)"),
+            std::string::npos)
+      << r.out;
+  const std::string dba = write_temp("dba.yaml", "double_buffer_activations: maybe\n");
+  r = run_brsim("run --images 1 --arch " + dba);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("field 'double_buffer_activations'"), std::string::npos) << r.out;
+  // Two input bands must fit when activations are double buffered.
+  const std::string two = write_temp("two.yaml", "double_buffer_activations: true\nbuffers:\n  input: {capacity_bytes: 4096}\n");
+  r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + two);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("two bands, double buffered"), std::string::npos) << r.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -220,6 +237,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadInput{"run --array 0x16", "invalid array rows 0"},
                       BadInput{"run --array 16", "invalid --array '16': expected ROWSxCOLS"},
                       BadInput{"run --pe int8", "unknown PE type 'int8': expected brslog or fixed16"},
+                      BadInput{"run --dataflow xs", "unknown dataflow 'xs': expected ws"},
+                      BadInput{"run --mode fast --threads 3", "--threads: Value 3 not in range 1 to 2"},
                       BadInput{"run --images 0", "invalid --images 0"},
                       BadInput{"run --pe fixed16 --policy brslog", "does not run on the fixed16 PE array"},
                       BadInput{"layer --ifmap 4x4 --kernel 5x5 --channels 1 --filters 1", "larger than the padded input"},
