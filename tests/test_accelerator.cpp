@@ -355,6 +355,27 @@ void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::stri
 
 const auto kFast = [](Accelerator& acc) { acc.array.set_fast(true); };
 
+// A synthetic layer quantized for the activation and accumulator widths of
+// `a` (the input and output formats follow A); false when the layer does not
+// fit the configuration.
+bool prepare_with_widths(const LayerSpec& s, const ArchConfig& a, uint64_t seed, SyntheticLayer* sl,
+                         QuantizedNetwork* q, AccelProgram* prog) {
+  const int A = a.datapath.act_bits;
+  *sl = make_synthetic_layer(s, seed);
+  sl->formats.act_bits = A;
+  sl->formats.input_frac = frac_bits_for(1.0, A);
+  sl->formats.layer_frac = {frac_bits_for(sl->formats.input_range_and_layers[1], A)};
+  NetQuantOptions o = brslog_k(4);
+  o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = a.datapath.acc_bits;
+  try {
+    *q = quantize_network(sl->net, sl->formats, o);
+    *prog = compile_network(*q, a);
+  } catch (const ConfigError&) {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST(FastMode, ShippedModelGivesTheCycleModelsAnswers) {
@@ -463,20 +484,10 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
     ArchConfig a;
     a.rows = static_cast<int>(pick(2, 20)), a.cols = static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
-    SyntheticLayer sl = make_synthetic_layer(s, 9100 + static_cast<uint64_t>(t));
-    sl.formats.act_bits = A;
-    sl.formats.input_frac = frac_bits_for(1.0, A);
-    sl.formats.layer_frac = {frac_bits_for(sl.formats.input_range_and_layers[1], A)};
-    NetQuantOptions o = brslog_k(4);
-    o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = acc;
+    SyntheticLayer sl;
     AccelProgram prog;
     QuantizedNetwork q;
-    try {
-      q = quantize_network(sl.net, sl.formats, o);
-      prog = compile_network(q, a);
-    } catch (const ConfigError&) {
-      continue;
-    }
+    if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &sl, &q, &prog)) continue;
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
     const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
@@ -551,20 +562,10 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
     a.rows = big ? 16 : static_cast<int>(pick(2, 20)), a.cols = big ? 16 : static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
     if (t % 3 == 1) a.output_buffer.capacity_bytes = 4096;  // several bands
-    SyntheticLayer sl = make_synthetic_layer(s, 7700 + static_cast<uint64_t>(t));
-    sl.formats.act_bits = A;
-    sl.formats.input_frac = frac_bits_for(1.0, A);
-    sl.formats.layer_frac = {frac_bits_for(sl.formats.input_range_and_layers[1], A)};
-    NetQuantOptions o = brslog_k(4);
-    o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = acc;
+    SyntheticLayer sl;
     AccelProgram prog;
     QuantizedNetwork q;
-    try {
-      q = quantize_network(sl.net, sl.formats, o);
-      prog = compile_network(q, a);
-    } catch (const ConfigError&) {
-      continue;
-    }
+    if (!prepare_with_widths(s, a, 7700 + static_cast<uint64_t>(t), &sl, &q, &prog)) continue;
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
     const std::string what = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) +
