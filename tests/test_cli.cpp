@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -152,6 +153,34 @@ TEST(CliLayer, ShapeOptionsGiveTheClosedFormAndTheMacs) {
   // K = 36 on 4 rows: 9 k-tiles; M = 6 on 4 columns: 2 m-tiles; 36 pixels.
   EXPECT_EQ(c["compute"], 2 * 9 * 36);
   EXPECT_EQ(j["bit_exact"], true);
+}
+
+// Each dataflow from the command line: the report names it (text and
+// JSON), the run is bit exact and meets its closed form, the compute cycles
+// follow the dataflow's fold table, and fast mode gives the same report.
+TEST(CliLayer, DataflowOptionIsNamedAndMeetsItsClosedForm) {
+  // 6x6 outputs (P = 36), K = 36 on 4 rows (9 k-tiles), M = 6 on 4 columns (m-tiles of 4 and 2).
+  const std::map<std::string, uint64_t> compute = {{"ws", 2 * 9 * 36}, {"os", 2 * 9 * 36}, {"is", 9 * 9 * (4 + 2)}};
+  for (const auto& [flow, cycles] : compute) {
+    const std::string args = "layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --array 4x4 --dataflow " + flow +
+                             " --double-buffer --double-buffer-acts";
+    const CliResult r = run_brsim(args + " --format json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["arch"]["dataflow"], flow);
+    EXPECT_EQ(j["arch"]["double_buffer_activations"], true);
+    EXPECT_EQ(j["bit_exact"], true);
+    const auto& l = j["layers"][0];
+    EXPECT_EQ(l["cycles"]["total"], l["closed_form_cycles"]) << flow;
+    EXPECT_EQ(l["cycles"]["compute"].get<uint64_t>(), cycles) << flow;
+    const CliResult fast = run_brsim(args + " --format json --mode fast");
+    ASSERT_EQ(fast.status, 0) << fast.out;
+    nlohmann::json jf = nlohmann::json::parse(fast.out);
+    EXPECT_EQ(jf["layers"], j["layers"]) << flow;
+    const CliResult text = run_brsim(args);
+    const std::string name = flow == "ws" ? "weight stationary" : flow == "os" ? "output stationary" : "input stationary";
+    EXPECT_NE(text.out.find(name + ", double-buffered weights, double-buffered activations"), std::string::npos) << text.out;
+  }
 }
 
 TEST(CliLayer, TopologyCsvRunsEveryLayer) {
