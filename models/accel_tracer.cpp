@@ -14,9 +14,6 @@ const std::vector<std::string> kCtrl{"accelerator", "controller"};
 const std::vector<std::string> kDma{"accelerator", "dma"};
 std::vector<std::string> array_scope(const std::string& leaf) { return {"accelerator", "array", leaf}; }
 std::string pe_name(int r, int c) { return "pe_r" + std::to_string(r) + "_c" + std::to_string(c); }
-uint64_t weight_bits(const DecodedWeight& d) {
-  return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
-}
 }  // namespace
 
 AccelTracer::AccelTracer(const TraceOptions& opt, const ArchConfig& arch, const std::vector<std::string>& layer_names)
@@ -164,7 +161,7 @@ void AccelTracer::initial_state(const PeArray& a) {
     const bool fixed = arch_.pe == PeType::Fixed16;
     for (const SaifPe& p : saif_pes_) {
       const size_t i = static_cast<size_t>(p.r * a.cols() + p.c);
-      saif_->sample(p.weight, fixed ? static_cast<uint64_t>(a.weights()[i]) & 0xFFFFu : weight_bits(a.decoded()[i]));
+      saif_->sample(p.weight, fixed ? static_cast<uint64_t>(a.weights()[i]) & 0xFFFFu : register_bits(a.decoded()[i]));
       saif_->sample(p.act, static_cast<uint64_t>(a.act_at(p.r, p.c)));
       saif_->sample(p.product, static_cast<uint64_t>(a.products()[i]));
       saif_->sample(p.psum, static_cast<uint64_t>(a.psum()[i]));
@@ -179,7 +176,7 @@ void AccelTracer::array_edge(uint64_t cycle, const PeArray& a, const int64_t* fe
     saif_->begin_cycle(cycle);
     for (const SaifPe& p : saif_pes_) {
       const size_t i = static_cast<size_t>(p.r * C + p.c);
-      saif_->sample(p.weight, fixed ? static_cast<uint64_t>(a.weights()[i]) & 0xFFFFu : weight_bits(a.decoded()[i]));
+      saif_->sample(p.weight, fixed ? static_cast<uint64_t>(a.weights()[i]) & 0xFFFFu : register_bits(a.decoded()[i]));
       saif_->sample(p.act, static_cast<uint64_t>(a.act_at(p.r, p.c)));
       saif_->sample(p.product, static_cast<uint64_t>(a.products()[i]));
       saif_->sample(p.psum, static_cast<uint64_t>(a.psum()[i]));

@@ -58,6 +58,12 @@ struct DecodedWeight {
 // Decodes one code word. The code must be < 2^bits (ConfigError otherwise).
 DecodedWeight decode(uint32_t code, const SegmentConfig& cfg);
 
+// The decoded fields as a PE's weight register holds them (and traces show
+// them): bit 0 zero, 1 sign, 2 flag, 3.. shift.
+inline uint64_t register_bits(const DecodedWeight& d) {
+  return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+}
+
 // Largest shift any code of this configuration decodes to: h(L) >> 1.
 int max_shift(const SegmentConfig& cfg);
 

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "accel_tracer.h"
+#include "avx2_popcount.h"
 #include "datapath.h"
 #include "sqrt2.h"
 
@@ -214,8 +215,7 @@ void PeArray::tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w)
 // flag, shift) for BRSLog, the 16-bit w_q for fixed16.
 uint64_t PeArray::weight_bits_of(size_t i) const {
   if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(weff_[i]) & 0xFFFFu;
-  const DecodedWeight& d = dec_[i];
-  return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+  return register_bits(dec_[i]);
 }
 
 // Useful actions of the fold just loaded: P ops per PE holding a tile weight.
@@ -254,17 +254,8 @@ __attribute__((target_clones("avx2", "default"))) void mac_row(int64_t* ps, cons
 
 // Switching activity of one row: ps = above + a * w as mac_row, plus the
 // bit toggles of the product and partial-sum registers (masked to their
-// width). AVX2 version: 4 lanes, popcount by nibble lookup (vpshufb) and
-// byte sums (vpsadbw); the scalar loop below is the reference.
-__attribute__((target("avx2"))) inline __m256i popcount_lanes(__m256i v) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
-                                       2, 3, 2, 3, 3, 4);
-  const __m256i nib = _mm256_set1_epi8(0x0f);
-  const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, nib));
-  const __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-  return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
-}
-
+// width). AVX2 version: 4 lanes, popcount_lanes (avx2_popcount.h); the
+// scalar loop below is the reference.
 // kOneAct: every lane takes the same activation a[0] (fast mode's pixel by
 // pixel fold); otherwise lane c takes a[c] (the per-edge array).
 template <bool kOneAct>

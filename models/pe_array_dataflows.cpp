@@ -67,8 +67,7 @@ int64_t PeArray::df_add(int64_t acc, int64_t prod, uint64_t* overflows) const {
 
 // The weight register's bits between operands (a gated zero for BRSLog).
 uint64_t PeArray::empty_weight_bits() const {
-  const DecodedWeight d{};
-  return pe_ == PeType::Fixed16 ? 0 : uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+  return pe_ == PeType::Fixed16 ? 0 : register_bits(DecodedWeight{});
 }
 
 uint64_t PeArray::act_of(uint64_t pixel, uint64_t k) const {
@@ -303,8 +302,7 @@ uint64_t PeArray::fast_fold_df() {
   };
   auto wbits_at = [&](size_t i) -> uint64_t {
     if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(df_w_[i]) & 0xFFFFu;
-    const DecodedWeight& d = df_dec_[i];
-    return uint64_t{d.zero} | (uint64_t{d.sign} << 1) | (uint64_t{d.flag} << 2) | (uint64_t{d.shift} << 3);
+    return register_bits(df_dec_[i]);
   };
   if (!os) {
     // is load: row r sees old rows r, .., 0, then new rows R-1, .., r (see fast_load).

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "avx2_popcount.h"
 #include "datapath.h"
 #include "pe_array.h"
 
@@ -69,16 +70,6 @@ struct Counts32 {
   uint64_t sign_p = 0, sign_s = 0;  // sign bits of x ^ y (each stands for acc_bits - 32 toggles)
   uint64_t out_overflows = 0;
 };
-
-// Per-byte popcounts of v (0..8 each).
-__attribute__((target("avx2"))) inline __m256i popcount_bytes(__m256i v) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
-                                       2, 3, 2, 3, 3, 4);
-  const __m256i nib = _mm256_set1_epi8(0x0f);
-  const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, nib));
-  const __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-  return _mm256_add_epi8(lo, hi);
-}
 
 __attribute__((target("avx2"))) inline uint64_t sum_u64_lanes(__m256i v) {
   alignas(32) uint64_t l[4];
@@ -366,8 +357,7 @@ const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
     e.d = decode(code, cfg);
     e.w = ae_effective_weight(e.d, approx_);
     e.mag = e.w < 0 ? 0 - static_cast<uint64_t>(e.w) : static_cast<uint64_t>(e.w);
-    e.bits = static_cast<uint16_t>(uint32_t{e.d.zero} | (uint32_t{e.d.sign} << 1) | (uint32_t{e.d.flag} << 2) |
-                                   (uint32_t{e.d.shift} << 3));
+    e.bits = static_cast<uint16_t>(register_bits(e.d));
     const int path = e.d.zero ? kPathZero : e.d.flag ? kPathSqrt2 : kPathPow2;
     e.path_one = uint64_t{1} << (kPathShift * path);
   }
