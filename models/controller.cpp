@@ -239,11 +239,7 @@ uint64_t Controller::dma_issue(bool write, uint64_t addr, std::vector<uint8_t> d
 void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   DmaRequest& r = dma_reqs_.at(id);
   if (decoupled()) {
-    const uint64_t now = now_cycle() + local_cycles();
-    if (r.done_cycle > now) {
-      last_.cycles.stall += r.done_cycle - now;
-      local_ += sc_time::from_value(period_.value() * (r.done_cycle - now));
-    }
+    dma_await_cycle(r.done_cycle);
   } else if (!r.done) {
     set_state(1);
     const uint64_t t0 = now_cycle();
@@ -256,7 +252,7 @@ void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   if (!err.empty()) throw DmaError(err);
 }
 
-// Reads `chunks` in order into one buffer (waiting for all of them).
+// The bytes of issued reads `ids`, in order, in one buffer (waiting for each).
 void Controller::dma_read_all(const std::vector<uint64_t>& ids, std::vector<uint8_t>* bytes) {
   bytes->clear();
   std::vector<uint8_t> part;
@@ -298,6 +294,7 @@ void Controller::dma_drain(bool report_errors) {
   if (report_errors && !err.empty()) throw DmaError(err);
 }
 
+// Decoupled: the local time moves on to `cycle` (a stall) if it is behind.
 void Controller::dma_await_cycle(uint64_t cycle) {
   const uint64_t now = now_cycle() + local_cycles();
   if (cycle > now) {
