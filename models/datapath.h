@@ -59,19 +59,22 @@ int64_t wrap_to_bits(__int128 v, int bits);
 // Saturation of v to the signed range of `bits` bits.
 int64_t saturate_to_bits(__int128 v, int bits);
 
+// acc + x in a `bits`-bit accumulator whose range is [lo, hi]: wraps, and
+// counts in *overflows, when the sum leaves the range.
+inline int64_t wrapping_add(int64_t acc, int64_t x, int bits, int64_t lo, int64_t hi, uint64_t* overflows) {
+  const __int128 s = static_cast<__int128>(acc) + x;
+  if (s < lo || s > hi) {
+    ++*overflows;
+    return wrap_to_bits(s, bits);
+  }
+  return static_cast<int64_t>(s);
+}
+
 // acc = wrap(acc + P) with every out-of-range partial sum counted.
 class Accumulator {
  public:
   explicit Accumulator(int bits = 48);
-  void add(int64_t p) {
-    const __int128 s = static_cast<__int128>(value_) + p;
-    if (s < lo_ || s > hi_) {
-      ++overflows_;
-      value_ = wrap_to_bits(s, bits_);
-    } else {
-      value_ = static_cast<int64_t>(s);
-    }
-  }
+  void add(int64_t p) { value_ = wrapping_add(value_, p, bits_, lo_, hi_, &overflows_); }
   int64_t value() const { return value_; }
   uint64_t overflows() const { return overflows_; }
   int bits() const { return bits_; }

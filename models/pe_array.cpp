@@ -355,18 +355,7 @@ void PeArray::mac_rows(const W* weights) {
     }
     for (size_t c = 0; c < C; ++c) {
       const int64_t prod = static_cast<int64_t>(a[c]) * static_cast<int64_t>(w[c]);
-      int64_t next;
-      if (kChecked) {
-        const __int128 s = static_cast<__int128>(above[c]) + prod;
-        if (s < acc_lo_ || s > acc_hi_) {
-          ++counters_.array_overflows;
-          next = wrap_to_bits(s, acc_bits_);
-        } else {
-          next = static_cast<int64_t>(s);
-        }
-      } else {
-        next = above[c] + prod;
-      }
+      const int64_t next = kChecked ? acc_add(above[c], prod, &counters_.array_overflows) : above[c] + prod;
       if (kActivity) {
         tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & acc_mask_));
         ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & acc_mask_));
@@ -433,13 +422,7 @@ void PeArray::stream_edge() {
     if (p < 0) break;
     if (p >= static_cast<int64_t>(job_.p)) continue;
     int64_t& o = job_.out[static_cast<uint64_t>(p) * job_.cols + c];
-    const __int128 s = static_cast<__int128>(o) + bottom[c];
-    if (s < acc_lo_ || s > acc_hi_) {
-      ++counters_.output_overflows;
-      o = wrap_to_bits(s, acc_bits_);
-    } else {
-      o = static_cast<int64_t>(s);
-    }
+    o = acc_add(o, bottom[c], &counters_.output_overflows);
     obuf_->read_words(acc_words_);
     obuf_->write_words(acc_words_);
   }
@@ -519,14 +502,7 @@ uint64_t PeArray::fast_stream() {
         const int32_t a = r < rows ? arow[r] : 0;
         for (size_t c = 0; c < C; ++c) {
           const int64_t prod = static_cast<int64_t>(a) * weff_[r * C + c];
-          int64_t next;
-          const __int128 sum = static_cast<__int128>(above[c]) + prod;
-          if (checked_ && (sum < acc_lo_ || sum > acc_hi_)) {
-            ++counters_.array_overflows;
-            next = wrap_to_bits(sum, acc_bits_);
-          } else {
-            next = static_cast<int64_t>(sum);
-          }
+          const int64_t next = checked_ ? acc_add(above[c], prod, &counters_.array_overflows) : above[c] + prod;
           if (activity_) {
             tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & acc_mask_));
             ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & acc_mask_));
@@ -540,15 +516,7 @@ uint64_t PeArray::fast_stream() {
     const int64_t* bottom = &psum_[(R - 1) * C];
     int64_t* out = &job_.out[p * job_.cols];
     for (uint64_t c = 0; c < job_.cols; ++c) {
-      // |out| and |bottom| are within the accumulator range (< 2^63): their
-      // sum cannot overflow int64 below 64-bit accumulators.
-      const __int128 sum = static_cast<__int128>(out[c]) + bottom[c];
-      if (sum < acc_lo_ || sum > acc_hi_) {
-        ++counters_.output_overflows;
-        out[c] = wrap_to_bits(sum, acc_bits_);
-      } else {
-        out[c] = static_cast<int64_t>(sum);
-      }
+      out[c] = acc_add(out[c], bottom[c], &counters_.output_overflows);
     }
   }
   ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));

@@ -15,6 +15,7 @@
 
 #include "arch.h"
 #include "brslog.h"
+#include "datapath.h"
 #include "sqrt2.h"
 #include "sram.h"
 
@@ -130,6 +131,11 @@ class PeArray : public sc_core::sc_module {
   void mac_rows(const W* weights);
   void count_fold_actions();
   uint64_t weight_bits_of(size_t i) const;
+  // acc + x in the accumulator's width: wraps (and counts in *overflows)
+  // when the sum leaves [acc_lo_, acc_hi_].
+  int64_t acc_add(int64_t acc, int64_t x, uint64_t* overflows) const {
+    return wrapping_add(acc, x, acc_bits_, acc_lo_, acc_hi_, overflows);
+  }
   void tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w);
   void shift_activations();
 
@@ -179,7 +185,6 @@ class PeArray : public sc_core::sc_module {
   bool clock_edge_df();
   uint64_t fast_fold_df();
   void begin_df();
-  int64_t df_add(int64_t acc, int64_t prod, uint64_t* overflows) const;
   uint64_t act_of(uint64_t pixel, uint64_t k) const;
   uint64_t empty_weight_bits() const;
   uint64_t df_stream_len() const;

@@ -56,15 +56,6 @@ void is_row(int64_t w, const int64_t* act, const int64_t* above, int64_t* pr, in
 
 }  // namespace
 
-int64_t PeArray::df_add(int64_t acc, int64_t prod, uint64_t* overflows) const {
-  const __int128 s = static_cast<__int128>(acc) + prod;
-  if (s < acc_lo_ || s > acc_hi_) {
-    ++*overflows;
-    return wrap_to_bits(s, acc_bits_);
-  }
-  return static_cast<int64_t>(s);
-}
-
 // The weight register's bits between operands (a gated zero for BRSLog).
 uint64_t PeArray::empty_weight_bits() const {
   return pe_ == PeType::Fixed16 ? 0 : register_bits(DecodedWeight{});
@@ -159,7 +150,7 @@ bool PeArray::clock_edge_df() {
       for (size_t c = 0; c < C; ++c) {
         const size_t i = r * C + c;
         const int64_t prod = act_reg_[i] * weff_[i];
-        const int64_t next = df_add(os ? psum_[i] : (r ? psum_[i - C] : 0), prod, &counters_.array_overflows);
+        const int64_t next = acc_add(os ? psum_[i] : (r ? psum_[i - C] : 0), prod, &counters_.array_overflows);
         if (activity_) {
           counters_.toggles_product += pop(static_cast<uint64_t>(prod ^ prod_[i]) & acc_mask_);
           counters_.toggles_psum += pop(static_cast<uint64_t>(next ^ psum_[i]) & acc_mask_);
@@ -226,7 +217,7 @@ bool PeArray::clock_edge_df() {
         if (m < 0) break;
         if (m >= static_cast<int64_t>(job_.cols)) continue;
         int64_t& o = job_.out[(job_.p0 + c) * job_.cols + static_cast<uint64_t>(m)];
-        o = df_add(o, bottom[c], &counters_.output_overflows);
+        o = acc_add(o, bottom[c], &counters_.output_overflows);
         obuf_->read_words(acc_words_);
         obuf_->write_words(acc_words_);
       }
@@ -252,7 +243,7 @@ bool PeArray::clock_edge_df() {
   for (uint64_t c = 0; c < job_.cols; ++c) {
     if (src >= job_.p) break;
     int64_t& o = job_.out[(job_.p0 + src) * job_.cols + c];
-    o = df_add(o, psum_[(R - 1) * C + c], &counters_.output_overflows);
+    o = acc_add(o, psum_[(R - 1) * C + c], &counters_.output_overflows);
     obuf_->read_words(acc_words_);
     obuf_->write_words(acc_words_);
   }
@@ -389,7 +380,7 @@ uint64_t PeArray::fast_fold_df() {
         const int64_t* w = &df_w_[k * job_.cols];
         for (uint64_t c = 0; c < job_.cols; ++c) {
           const int64_t p = a * w[c];
-          const int64_t next = checked ? df_add(ac[c], p, &counters_.array_overflows) : ac[c] + p;
+          const int64_t next = checked ? acc_add(ac[c], p, &counters_.array_overflows) : ac[c] + p;
           tp += pop(static_cast<uint64_t>(p ^ pr[c]) & mask);
           ts += pop(static_cast<uint64_t>(next ^ ac[c]) & mask);
           pr[c] = p;
@@ -411,7 +402,7 @@ uint64_t PeArray::fast_fold_df() {
     for (size_t r = R; r-- > 0;)
       for (uint64_t c = 0; c < job_.cols && r < P; ++c) {
         int64_t& o = job_.out[(job_.p0 + r) * job_.cols + c];
-        o = df_add(o, psum_[r * C + c], &counters_.output_overflows);
+        o = acc_add(o, psum_[r * C + c], &counters_.output_overflows);
       }
     std::fill(psum_.begin(), psum_.end(), 0);
     counters_.reg_writes += R * df_drain_edge_bits();
@@ -430,7 +421,7 @@ uint64_t PeArray::fast_fold_df() {
         for (size_t c = 0; c < C; ++c) {
           const size_t i = i0 + c;
           const int64_t p = w_col[r] * act_reg_[i];
-          const int64_t next = df_add(r ? psum_[i - C] : 0, p, &counters_.array_overflows);
+          const int64_t next = acc_add(r ? psum_[i - C] : 0, p, &counters_.array_overflows);
           tp += pop(static_cast<uint64_t>(p ^ prod_[i]) & mask);
           ts += pop(static_cast<uint64_t>(next ^ psum_[i]) & mask);
           prod_[i] = p;
@@ -440,7 +431,7 @@ uint64_t PeArray::fast_fold_df() {
       const int64_t* bottom = &psum_[(R - 1) * C];
       for (uint64_t c = 0; c < P && c < C; ++c) {
         int64_t& o = job_.out[(job_.p0 + c) * job_.cols + m];
-        o = df_add(o, bottom[c], &counters_.output_overflows);
+        o = acc_add(o, bottom[c], &counters_.output_overflows);
       }
     }
     for (size_t i = 0; i < R * C; ++i)

@@ -154,15 +154,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
     if (!out) continue;
     const int32_t* bottom = &ps[(R - 1) * c8];
     int64_t* o = &s.out[p * s.cols];
-    for (uint64_t c = 0; c < s.cols; ++c) {
-      int64_t sum;
-      if (__builtin_add_overflow(o[c], static_cast<int64_t>(bottom[c]), &sum) || sum < s.acc_lo || sum > s.acc_hi) {
-        ++out_overflows;
-        o[c] = wrap_to_bits(static_cast<__int128>(o[c]) + bottom[c], s.acc_bits);
-      } else {
-        o[c] = sum;
-      }
-    }
+    for (uint64_t c = 0; c < s.cols; ++c) o[c] = wrapping_add(o[c], bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
   }
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
