@@ -170,8 +170,11 @@ ArchInstanceCounts instance_counts(const ArchConfig& a) {
   n[Component::Fixed16Mul] = brslog ? 0 : pes;
   n[Component::Accumulator] = pes;
   n[Component::PeRegisters] = pes * static_cast<uint64_t>(pe_register_bits(a));
-  n[Component::WeightDecoder] = brslog ? static_cast<uint64_t>(a.cols) : 0;
-  n[Component::Reconfig] = brslog ? static_cast<uint64_t>(a.cols) : 0;
+  // One weight decoder (and its reconfiguration register) per column; input
+  // stationary decodes the weights where they enter, one per row.
+  const uint64_t decoders = static_cast<uint64_t>(a.dataflow == Dataflow::InputStationary ? a.rows : a.cols);
+  n[Component::WeightDecoder] = brslog ? decoders : 0;
+  n[Component::Reconfig] = brslog ? decoders : 0;
   n[Component::WeightBuffer] = 1;
   n[Component::InputBuffer] = 1;
   n[Component::OutputBuffer] = 1;

@@ -313,6 +313,12 @@ TEST_F(EnergyTest, InstanceCountsFollowTheArchitecture) {
   EXPECT_EQ(n[Component::WeightDecoder], 16u);
   EXPECT_EQ(n[Component::Reconfig], 16u);
   EXPECT_EQ(n[Component::OutputBuffer], 1u);
+  // Input stationary: the decoders sit at the rows' entries.
+  ArchConfig is = a;
+  is.dataflow = Dataflow::InputStationary;
+  is.rows = 8;
+  EXPECT_EQ(instance_counts(is)[Component::WeightDecoder], 8u);
+  EXPECT_EQ(instance_counts(is)[Component::Reconfig], 8u);
   a.pe = PeType::Fixed16;
   a.rows = 8;
   EXPECT_EQ(pe_register_bits(a), 16 + 16 + 48 + 48);
