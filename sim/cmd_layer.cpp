@@ -87,11 +87,7 @@ void run_layer_cmd(LayerArgs a) {
   double golden_s = 0;
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
-  const int threads = a.threads;
-  const auto mode_setup = [fast, threads](Accelerator& acc) {
-    acc.array.set_fast(fast);
-    acc.array.set_threads(threads);
-  };
+  const auto setup = mode_setup(a.mode, a.threads);
   for (size_t i = 0; i < specs.size(); ++i) {
     const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
@@ -105,7 +101,7 @@ void run_layer_cmd(LayerArgs a) {
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
     const AccelRunResult r =
-        run_accelerator(prog, golden.inputs, &golden.expected, tracer.get(), true, mode_setup);
+        run_accelerator(prog, golden.inputs, &golden.expected, tracer.get(), true, setup);
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;

@@ -96,12 +96,8 @@ void run_run(RunArgs a) {
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
   const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
-  const int threads = a.threads;
-  const auto mode_setup = [fast, threads](Accelerator& acc) {
-    acc.array.set_fast(fast);
-    acc.array.set_threads(threads);
-  };
-  const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, mode_setup);
+  const auto setup = mode_setup(a.mode, a.threads);
+  const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, setup);
   const std::vector<EnergyBreakdown> energy = layer_energy(r, arch, table);
   const EnergyBreakdown total_e = run_energy(r, arch, table);
   int64_t hw_ok = 0;
@@ -141,7 +137,7 @@ void run_run(RunArgs a) {
     const QuantizedNetwork q16 = quantize_network(net, formats, o16);
     const AccelProgram p16 = compile_network(q16, a16);
     const GoldenRun g16 = golden_run(q16, p16, xs);
-    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, g16.inputs, &g16.expected, nullptr, true, mode_setup));
+    r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, g16.inputs, &g16.expected, nullptr, true, setup));
     if (!r16->bit_exact) throw ConfigError("fixed16 baseline disagrees with the golden model: " + r16->mismatch);
     for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
     e16 = run_energy(*r16, a16, table);

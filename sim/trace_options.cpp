@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "accelerator.h"
 #include "errors.h"
 
 namespace brsim {
@@ -30,6 +31,14 @@ void add_threads_option(CLI::App* cmd, int& threads) {
   cmd->add_option("--threads", threads, "Host threads of fast mode (1 or 2): large folds stream their pixels on two")
       ->check(CLI::Range(1, 2))
       ->capture_default_str();
+}
+
+std::function<void(Accelerator&)> mode_setup(const std::string& mode, int threads) {
+  const bool fast = mode == "fast";
+  return [fast, threads](Accelerator& acc) {
+    acc.array.set_fast(fast);
+    acc.array.set_threads(threads);
+  };
 }
 
 void check_trace_mode(const TraceArgs& t, bool fast) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "accel_tracer.h"
 
 namespace brsim {
+
+class Accelerator;
 
 struct TraceArgs {
   std::string vcd, saif;
@@ -26,6 +29,8 @@ void add_trace_options(CLI::App* cmd, TraceArgs& t);
 void add_mode_option(CLI::App* cmd, std::string& mode);
 // --threads 1|2: host threads of fast mode (README "Simulation speed").
 void add_threads_option(CLI::App* cmd, int& threads);
+// The accelerator setup of --mode and --threads, for run_accelerator.
+std::function<void(Accelerator&)> mode_setup(const std::string& mode, int threads);
 // ConfigError when traces are asked for in fast mode.
 void check_trace_mode(const TraceArgs& t, bool fast);
 // nullptr when neither --vcd nor --saif is given. States the VCD's expected
