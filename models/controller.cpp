@@ -441,7 +441,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   dp.sqrt2_terms = sqrt2_terms;
 
   std::vector<uint8_t> bytes;
-  std::vector<int32_t> band, im2col, staging, outv;
+  std::vector<int32_t> band, staging, outv;
   std::vector<int64_t> psums, bias;
   std::vector<int> shifts;
   std::vector<SegmentConfig> col_cfg;
@@ -487,6 +487,14 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
     input_ids = issue_input(0);
   }
   const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer
+  // The bands' im2col views, kept across m-tiles while they fit 256 MiB.
+  struct BandView {
+    std::vector<uint8_t> bytes;   // the band's input bytes
+    std::vector<int32_t> im2col;  // their im2col view
+    uint64_t act_id = 0;          // 0: none yet
+  };
+  const bool keep_views = s.m_tiles > 1 && uint64_t{oh} * ow * s.K * sizeof(int32_t) <= (uint64_t{256} << 20);
+  std::vector<BandView> views(keep_views ? s.bands : 1);
   uint64_t load = 0;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
@@ -519,13 +527,18 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       ibuf_->occupy((dba ? 2 : 1) * bytes.size());
       ibuf_->write_bits(bytes.size() * 8);
       // The input buffer's address generator: A[p][k], k = (c kh + ky) kw + kx
-      // (im2col). With one band the same bytes arrive for every m-tile: the
-      // host-side view is built once (the transfers above still happen).
-      if (!(s.bands == 1 && mt > 0)) {
+      // (im2col). Each m-tile receives the same bytes for band b: the
+      // host-side view is built once per band while they stay the same (the
+      // transfers above still happen), and names them with one act_id.
+      BandView& view = views[keep_views ? b : 0];
+      if (view.act_id == 0 || view.bytes != bytes) {
         band.resize(uint64_t{d.in_c} * rows * row_vals);
         for (size_t i = 0; i < band.size(); ++i) band[i] = load_act(&bytes[i * static_cast<size_t>(ab)], ab);
-        build_im2col(d, band, y0, rows, oy0, oy1, &im2col);
+        build_im2col(d, band, y0, rows, oy0, oy1, &view.im2col);
+        view.bytes = bytes;
+        view.act_id = ++act_ids_;
       }
+      const std::vector<int32_t>& im2col = view.im2col;
       psums.assign(pb * cols, 0);
       const uint64_t write_staging =
           !dba ? 0 : (pooled ? uint64_t{d.pooled_h()} * d.pooled_w() : pb) * C * static_cast<uint64_t>(ab);
@@ -575,6 +588,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt0 * static_cast<uint64_t>(a.rows);
         job.out = psums.data();
         job.load_id = ++load_ids_;
+        job.act_id = view.act_id, job.act_reuse = s.m_tiles - mt;  // band b's values in every m-tile
         // The load's folds: the whole band (ws), or tiles of C (is) or R (os) pixels.
         const uint64_t pt = s.pixel_tile(pb);
         for (uint64_t p0 = 0; p0 < pb; p0 += pt) {

@@ -115,6 +115,7 @@ void PeArray::tick() {
 }
 
 bool PeArray::clock_edge() {
+  sync_weights();  // after a fast load (a tracer set mid-run)
   if (flow_ != Dataflow::WeightStationary) return clock_edge_df();
   if (phase_ == Phase::Load) {
     std::fill(feed_.begin(), feed_.end(), 0);
@@ -214,6 +215,7 @@ void PeArray::tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w)
 // The bits a PE's weight register holds: the decoded fields (zero, sign,
 // flag, shift) for BRSLog, the 16-bit w_q for fixed16.
 uint64_t PeArray::weight_bits_of(size_t i) const {
+  sync_weights();
   if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(weff_[i]) & 0xFFFFu;
   return register_bits(dec_[i]);
 }
@@ -435,6 +437,7 @@ void PeArray::stream_edge() {
 // differences. The counts equal the per-edge load's. Returns R.
 uint64_t PeArray::fast_load() {
   if (pe_ == PeType::BrsLog) return fast_load_brslog();
+  sync_weights();
   wbits_valid_ = false;
   w32_ready_ = false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
@@ -480,6 +483,7 @@ uint64_t PeArray::fast_load() {
 uint64_t PeArray::fast_stream() {
   uint64_t edges = 0;
   if (fast_stream32(&edges)) return edges;
+  sync_weights();
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t P = job_.p, rows = job_.rows;
   // psum_ and prod_ hold, per PE, the last pixel's values ("the register").

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "arch.h"
@@ -35,6 +37,10 @@ struct FoldJob {
   uint64_t p0 = 0, p = 0;                  // the fold's pixels [p0, p0 + p) of the band
   int64_t* out = nullptr;                  // band pixels x C' accumulators, row-major (wrapping)
   uint64_t load_id = 0;                    // folds of one weight load share it (0: unknown); a simulation cache key
+  // The activations' identity (0: unknown): folds with the same act_id see
+  // the same act values; act_reuse: how many m-tiles' folds will (a hint
+  // for fast mode's per-activation caches). Simulation cache keys.
+  uint64_t act_id = 0, act_reuse = 1;
 };
 
 struct PeArrayCounters {
@@ -89,6 +95,15 @@ class PeArray : public sc_core::sc_module {
   uint64_t split_work() const { return split_work_; }
   uint64_t split_folds() const { return split_folds_; }      // folds streamed on two threads so far
   uint64_t worker_chunks() const { return worker_chunks_; }  // pixel chunks the worker streamed
+  // Fast mode's decode in vectors (default on: every column through one
+  // table of at most 32 codes whose weights fit int32; else per PE), and
+  // its product-toggle tables (ProductToggles) from `reuse` m-tiles x C
+  // columns on (0: always, UINT64_MAX: never). Tests run both ways.
+  void set_vector_load(bool on) { vector_load_ = on; }
+  void set_product_table_reuse(uint64_t reuse) { table_reuse_ = reuse; }
+  uint64_t vector_loads() const { return vector_loads_; }  // fast loads decoded in vectors so far
+  uint64_t table_folds() const { return table_folds_; }    // folds whose product toggles came from the tables
+  static constexpr uint64_t kDefaultTableReuse = 48;        // measured: brsim_bench (README "Simulation speed")
   // Tests: the caller leaves each split fold's first chunk to the worker (and
   // waits for it), so the worker streams on every split fold.
   void set_leave_first_chunk(bool on) { leave_first_chunk_ = on; }
@@ -113,8 +128,14 @@ class PeArray : public sc_core::sc_module {
     return act_ring_[static_cast<size_t>(r) * ring_len_ + base_ + static_cast<size_t>(c)];
   }
   Dataflow dataflow() const { return flow_; }
-  const std::vector<DecodedWeight>& decoded() const { return dec_; }
-  const std::vector<int64_t>& weights() const { return weff_; }
+  const std::vector<DecodedWeight>& decoded() const {
+    sync_weights();
+    return dec_;
+  }
+  const std::vector<int64_t>& weights() const {
+    sync_weights();
+    return weff_;
+  }
   const std::vector<int64_t>& products() const { return prod_; }
 
  private:
@@ -146,10 +167,12 @@ class PeArray : public sc_core::sc_module {
   int act_bits_, wbits_;
   Sram *wbuf_, *ibuf_, *obuf_;
 
-  std::vector<int64_t> weff_;        // effective weight per PE (AE: +-m_K << shift)
+  // weff_ and dec_ are filled on demand after a vector fast load (tile_codes_
+  // holds its codes then): sync_weights() before reading them.
+  mutable std::vector<int64_t> weff_;  // effective weight per PE (AE: +-m_K << shift)
   std::vector<int32_t> weff32_;      // the same when every one fits 32 bits (the fast path)
   bool narrow_ = false;              // weff32_ is valid for this fold
-  std::vector<DecodedWeight> dec_;   // decoded weight per PE
+  mutable std::vector<DecodedWeight> dec_;  // decoded weight per PE
   // Activation registers: row r's C registers are the window
   // act_ring_[r * ring_len_ + base_ .. + C): a shift right is base_ - 1.
   std::vector<int32_t> act_ring_;
@@ -213,10 +236,22 @@ class PeArray : public sc_core::sc_module {
     SegmentConfig cfg;
     int terms = 0;
     std::vector<CodeEntry> e;
+    // The vector load's lookup (fast_load_vec): the weights and register
+    // bits of codes 0..31 (zero past 2^bits), when there are at most 32
+    // codes and every |w| fits int32 (vec).
+    bool vec = false;
+    uint32_t max_mag = 0;
+    alignas(32) int32_t w32[32] = {}, bits32[32] = {};
   };
-  std::vector<CodeTable> code_tables_;
+  std::deque<CodeTable> code_tables_;  // a deque: tables stay where they are
   std::vector<const CodeEntry*> col_table_;  // this fold's table per column
-  const CodeEntry* code_table(const SegmentConfig& cfg);
+  const CodeTable& code_table(const SegmentConfig& cfg);
+  const CodeTable* col_vec_table_ = nullptr;  // the fold's table when every column shares one
+  bool fast_load_vec(const CodeTable& t, uint64_t path[3]);
+  mutable bool weights_stale_ = false;  // weff_ and dec_ lag the last vector load
+  std::vector<uint32_t> tile_codes_;    // that load's codes, R' x C' (its tables: col_table_)
+  uint64_t tile_rows_ = 0, tile_cols_ = 0;
+  void sync_weights() const;
   // BRSLog fast load: decodes through the tables, counts the weight toggles
   // from per-row bit differences, prepares the 32-bit lanes. wbits16_ holds
   // every PE's weight register bits (rows of c4_ lanes, zero padded), valid
@@ -230,8 +265,27 @@ class PeArray : public sc_core::sc_module {
   // fold provably fits int32 (|a| <= the fold's largest activation, column
   // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
   bool fast_stream32(uint64_t* edges);
+  bool fast_stream1(uint64_t* edges);  // one pixel
+  // Product-register toggles per activation row and code (product_toggles):
+  // the products a_p * w(code) of row k over a band's pixels toggle
+  // t[k * 32 + code] bits. With the same activations for many m-tiles
+  // (FoldJob::act_reuse), a fold's product toggles are a sum of table
+  // entries instead of a popcount per PE and pixel.
+  struct ProductToggles {
+    const CodeTable* table = nullptr;
+    uint64_t p0 = 0, p = 0;
+    std::vector<uint64_t> t;
+    std::vector<uint8_t> have;  // per row k
+  };
+  std::unordered_map<uint64_t, ProductToggles> ptog_;  // by act_id (a band's for every m-tile)
+  uint64_t ptog_bytes_ = 0;
+  std::vector<int32_t> ptog_col_;  // scratch: a fold's activation rows, row after row
+  bool product_toggles(uint64_t* toggles);
+  void product_table_rows(ProductToggles* pt, uint64_t rows, uint64_t P);
+  std::vector<int32_t> bottom32_;
   uint64_t fast_act_toggles() const;  // the activation registers' toggles over a fast fold
   std::vector<uint64_t> col_sum_;
+  std::vector<uint32_t> col_sum32_;  // fast_load_vec's column sums
   bool w32_ready_ = false;      // w32_ and col_mag_max_ describe the loaded tile
   unsigned __int128 col_mag_max_ = 0;  // max over columns of sum_r |w|
   std::vector<int32_t> w32_, ps32_, pr32_;
@@ -248,6 +302,8 @@ class PeArray : public sc_core::sc_module {
   uint64_t split_work_ = kDefaultSplitWork;
   uint64_t split_folds_ = 0, worker_chunks_ = 0;
   bool leave_first_chunk_ = false;
+  bool vector_load_ = true;
+  uint64_t table_reuse_ = kDefaultTableReuse, vector_loads_ = 0, table_folds_ = 0;
 
  public:
   static constexpr uint64_t kDefaultSplitWork = 8192;  // measured: brsim_bench (README "Simulation speed")

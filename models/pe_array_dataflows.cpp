@@ -69,6 +69,7 @@ uint64_t PeArray::act_of(uint64_t pixel, uint64_t k) const {
 // sums clear (is keeps its stationary activations), and the fold's useful
 // actions are counted: every weight of the fold serves job_.p pixels.
 void PeArray::begin_df() {
+  sync_weights();
   const size_t n = psum_.size();
   if (activity_)
     for (size_t i = 0; i < n; ++i) {

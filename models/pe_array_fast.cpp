@@ -105,7 +105,9 @@ __attribute__((target("avx2"))) void clear_toggles_avx2(const int32_t* x, size_t
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
 // out: false leaves the output buffer alone (a pixel that only sets the
 // registers up for the pixels after it).
-template <bool kActivity, bool kMasked>
+// kProducts: false leaves the product registers to product_toggles() (no
+// counts, pr untouched).
+template <bool kActivity, bool kMasked, bool kProducts = true>
 __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n,
                                                    bool out) {
   // Locals: the stores below could alias the fields of s.
@@ -129,21 +131,24 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
           const __m256i av = _mm256_set1_epi32(r < rows ? a[r] : 0);
           const __m256i prod = _mm256_mullo_epi32(av, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)));
           const __m256i next = _mm256_add_epi32(above, prod);
-          if (kActivity) {
+          if (kActivity && kProducts) {
             __m256i dp = _mm256_xor_si256(prod, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + i)));
-            __m256i ds = _mm256_xor_si256(next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + i), prod);
             sign_p += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(dp))));
-            sign_s += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(ds))));
-            if (kMasked) dp = _mm256_and_si256(dp, m), ds = _mm256_and_si256(ds, m);
+            if (kMasked) dp = _mm256_and_si256(dp, m);
             cp = _mm256_add_epi8(cp, popcount_bytes(dp));
+          }
+          if (kActivity) {
+            __m256i ds = _mm256_xor_si256(next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
+            sign_s += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(ds))));
+            if (kMasked) ds = _mm256_and_si256(ds, m);
             cs = _mm256_add_epi8(cs, popcount_bytes(ds));
           }
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + i), next);
           above = next;
         }
         if (kActivity) {
-          accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+          if (kProducts) accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
           accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
         }
       }
@@ -161,6 +166,84 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   // Sign bits count only above 32 bits (kMasked: acc_bits <= 32, none).
   if (!kMasked) n->sign_p += sign_p, n->sign_s += sign_s;
   n->out_overflows += out_overflows;
+}
+
+// The product register of a PE with weight w(code) over one activation row
+// x[0..P), from zero and back to zero: toggles sum over p of the bits of
+// x_p w ^ x_(p-1) w (x_-1 = x_P = 0), low 32 bits masked by m32, plus ext
+// per negative difference, for the 32 codes of tw (4 vectors) at once, into
+// t[code]. Products in 32 bits (exact for every code whose products fit).
+__attribute__((target("avx2"))) void row_product_toggles(const int32_t* x, uint64_t P, const __m256i tw[4],
+                                                         uint32_t m32, uint64_t ext, uint64_t* t) {
+  const __m256i zero = _mm256_setzero_si256(), m = _mm256_set1_epi32(static_cast<int>(m32));
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  __m256i prev[4], cnt[4], acc[4], neg[4];
+  for (int v = 0; v < 4; ++v) prev[v] = cnt[v] = acc[v] = neg[v] = zero;
+  for (uint64_t p = 0; p <= P; ++p) {
+    const __m256i a = _mm256_set1_epi32(p < P ? x[p] : 0);
+    for (int v = 0; v < 4; ++v) {
+      const __m256i cur = _mm256_mullo_epi32(a, tw[v]);
+      const __m256i d = _mm256_xor_si256(cur, prev[v]);
+      prev[v] = cur;
+      neg[v] = _mm256_sub_epi32(neg[v], _mm256_srai_epi32(d, 31));
+      cnt[v] = _mm256_add_epi8(cnt[v], popcount_bytes(_mm256_and_si256(d, m)));
+    }
+    if (p % 31 == 30 || p == P)  // byte lanes hold 31 steps of at most 8
+      for (int v = 0; v < 4; ++v) {
+        acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(_mm256_maddubs_epi16(cnt[v], ones8), ones16));
+        cnt[v] = zero;
+      }
+  }
+  alignas(32) uint32_t pc[32], ng[32];
+  for (int v = 0; v < 4; ++v) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(pc + 8 * v), acc[v]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ng + 8 * v), neg[v]);
+  }
+  for (int c = 0; c < 32; ++c) t[c] = pc[c] + ext * ng[c];
+}
+
+// A fold of one pixel (fully connected layers, batch 1): every register
+// goes 0 -> value -> 0, so each toggles twice its bits (popcount of the
+// low 32 bits masked, plus acc_bits - 32 per negative value), but PE
+// (R-1, C-1), whose product and sum stay until the next fold (counted there
+// once). Pops and signs of every PE once, and the bottom row, into n and
+// bottom; no register arrays.
+template <bool kActivity>
+__attribute__((target("avx2"))) void stream1_avx2(const Stream32& s, Counts32* n, int32_t* bottom) {
+  const int32_t* const a = s.act;
+  const int32_t* const w = s.w;
+  const size_t R = s.R, rows = s.rows, c8 = s.c8;
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
+  __m256i accp = zero, accs = zero;
+  uint64_t sign_p = 0, sign_s = 0;
+  for (size_t c0 = 0; c0 < c8; c0 += 8) {
+    __m256i above = zero;
+    for (size_t r0 = 0; r0 < R; r0 += 16) {
+      __m256i cp = zero, cs = zero;  // byte lanes: at most 8 per row, 16 rows
+      const size_t r1 = std::min(R, r0 + 16);
+      for (size_t r = r0; r < r1; ++r) {
+        const __m256i av = _mm256_set1_epi32(r < rows ? a[r] : 0);
+        const __m256i prod =
+            _mm256_mullo_epi32(av, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * c8 + c0)));
+        above = _mm256_add_epi32(above, prod);
+        if (kActivity) {
+          sign_p += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(prod))));
+          sign_s += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(above))));
+          cp = _mm256_add_epi8(cp, popcount_bytes(_mm256_and_si256(prod, m)));
+          cs = _mm256_add_epi8(cs, popcount_bytes(_mm256_and_si256(above, m)));
+        }
+      }
+      if (kActivity) {
+        accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+        accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
+      }
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bottom + c0), above);
+  }
+  n->pop_p += sum_u64_lanes(accp);
+  n->pop_s += sum_u64_lanes(accs);
+  n->sign_p += sign_p, n->sign_s += sign_s;
 }
 
 // One pass over a fold's activations (rows of `rows` values, P of them),
@@ -337,14 +420,16 @@ void PeArray::StreamWorkerDeleter::operator()(StreamWorker* w) const { delete w;
 PeArray::~PeArray() = default;
 
 // The decoder table of `cfg` under this fold's K (built on first use).
-const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
+const PeArray::CodeTable& PeArray::code_table(const SegmentConfig& cfg) {
   for (const CodeTable& t : code_tables_)
-    if (t.terms == approx_terms_ && t.cfg == cfg) return t.e.data();
+    if (t.terms == approx_terms_ && t.cfg == cfg) return t;
   CodeTable t;
   t.cfg = cfg;
   t.terms = approx_terms_;
-  t.e.resize(size_t{1} << cfg.bits);
-  for (uint32_t code = 0; code < t.e.size(); ++code) {
+  const size_t n = size_t{1} << cfg.bits;
+  t.e.resize(n);
+  t.vec = n <= 32;
+  for (uint32_t code = 0; code < n; ++code) {
     CodeEntry& e = t.e[code];
     e.d = decode(code, cfg);
     e.w = ae_effective_weight(e.d, approx_);
@@ -352,21 +437,121 @@ const PeArray::CodeEntry* PeArray::code_table(const SegmentConfig& cfg) {
     e.bits = static_cast<uint16_t>(register_bits(e.d));
     const int path = e.d.zero ? kPathZero : e.d.flag ? kPathSqrt2 : kPathPow2;
     e.path_one = uint64_t{1} << (kPathShift * path);
+    t.vec &= e.mag <= INT32_MAX;
+    t.max_mag = static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(t.max_mag, e.mag), UINT32_MAX));
+    if (code < 32) t.w32[code] = static_cast<int32_t>(e.w), t.bits32[code] = e.bits;
   }
-  code_tables_.push_back(std::move(t));  // the entries stay where they are
-  return code_tables_.back().e.data();
+  code_tables_.push_back(std::move(t));
+  return code_tables_.back();
 }
 
-// fast_load() for BRSLog PEs. Column c's toggles over the R load edges
-// (fast_load) sum to sum_j (R - j) |O_j ^ O_j-1| + sum_j j |N_j ^ N_j-1| +
-// R |O_0 ^ N_R-1| over rows j of the old (O) and new (N) tile: whole rows at
-// once, four PEs per popcount. Returns R.
+// The fold's weights through the decoder tables into weff_ and dec_, when
+// the last load left them to be filled on demand (fast_load_vec).
+void PeArray::sync_weights() const {
+  if (!weights_stale_) return;
+  static const CodeEntry kNone;
+  const size_t C = static_cast<size_t>(C_);
+  for (size_t r = 0; r < static_cast<size_t>(R_); ++r)
+    for (size_t c = 0; c < C; ++c) {
+      const CodeEntry& e = r < tile_rows_ && c < tile_cols_ ? col_table_[c][tile_codes_[r * tile_cols_ + c]] : kNone;
+      dec_[r * C + c] = e.d;
+      weff_[r * C + c] = e.w;
+    }
+  weights_stale_ = false;
+}
+
+// Entries idx (0..31) of a 32-entry table held in four vectors of 8.
+__attribute__((target("avx2"))) inline __m256i lookup32(const __m256i t[4], __m256i idx) {
+  const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));  // bit 3 of idx as the sign
+  const __m256 b4 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27));  // bit 4
+  const __m256 lo = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t[0], idx)),
+                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t[1], idx)), b3);
+  const __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t[2], idx)),
+                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t[3], idx)), b3);
+  return _mm256_castps_si256(_mm256_blendv_ps(lo, hi, b4));
+}
+
+// fast_load_brslog()'s decode when every column shares table t (t.vec): 8
+// PEs per vector, looked up in registers. Writes w32_, the new register
+// bits, col_sum_ and the AE paths (zero, pow2, sqrt2); weff_ and dec_
+// follow on demand (sync_weights). False (nothing done) when a column sum
+// of |w| could pass 32 bits.
+__attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, uint64_t path[3]) {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c4 = c4_, c8 = c8_;
+  if (uint64_t{t.max_mag} * R > UINT32_MAX) return false;
+  const uint64_t rows = job_.rows, cols = job_.cols;
+  int32_t* const w32 = w32_.data();
+  uint16_t* const nb = wbits16_new_.data();
+  col_sum32_.assign(c8, 0);
+  uint32_t* const cs = col_sum32_.data();
+  __m256i tw[4], tb[4];
+  for (int k = 0; k < 4; ++k) {
+    tw[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.w32 + 8 * k));
+    tb[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.bits32 + 8 * k));
+  }
+  const __m256i one = _mm256_set1_epi32(1), all = _mm256_set1_epi32(-1);
+  __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;  // per lane: zero and sqrt2 paths
+  alignas(32) int32_t code[8], in[8], none[8];
+  for (size_t r = 0; r < R; ++r) {
+    const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
+    for (size_t c0 = 0; c0 < c8; c0 += 8) {
+      __m256i idx, inside = all, nobits = _mm256_setzero_si256();
+      if (codes && c0 + 8 <= cols) {
+        idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+      } else {  // lanes past the tile: no weight (bits: the zero flag) or padding (zero)
+        for (size_t k = 0; k < 8; ++k) {
+          const size_t c = c0 + k;
+          const bool on = codes && c < cols;
+          code[k] = on ? static_cast<int32_t>(codes[c]) : 0;
+          in[k] = on ? -1 : 0;
+          none[k] = !on && c < C ? CodeEntry{}.bits : 0;
+        }
+        idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(code));
+        inside = _mm256_load_si256(reinterpret_cast<const __m256i*>(in));
+        nobits = _mm256_load_si256(reinterpret_cast<const __m256i*>(none));
+      }
+      const __m256i w = _mm256_and_si256(lookup32(tw, idx), inside);
+      const __m256i b = _mm256_or_si256(_mm256_and_si256(lookup32(tb, idx), inside), nobits);
+      // Register bits: 0 zero, 2 flag (BrsLog register_bits); outside the tile, no path.
+      const __m256i bin = _mm256_and_si256(b, inside);
+      zeros = _mm256_add_epi32(zeros, _mm256_and_si256(bin, one));
+      sqrt2s = _mm256_add_epi32(sqrt2s, _mm256_and_si256(_mm256_andnot_si256(bin, _mm256_srli_epi32(bin, 2)), one));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w32 + r * c8 + c0), w);
+      __m256i* csv = reinterpret_cast<__m256i*>(cs + c0);
+      _mm256_storeu_si256(csv, _mm256_add_epi32(_mm256_loadu_si256(csv), _mm256_abs_epi32(w)));
+      const __m128i b16 = _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+      if (c0 + 8 <= c4) _mm_storeu_si128(reinterpret_cast<__m128i*>(nb + r * c4 + c0), b16);
+      else _mm_storel_epi64(reinterpret_cast<__m128i*>(nb + r * c4 + c0), b16);  // C % 8 in [1, 4]: 4 lanes
+    }
+  }
+  alignas(32) uint32_t z[8], q[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(z), zeros);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(q), sqrt2s);
+  path[kPathZero] = path[kPathSqrt2] = 0;
+  for (int k = 0; k < 8; ++k) path[kPathZero] += z[k], path[kPathSqrt2] += q[k];
+  path[kPathPow2] = rows * cols - path[kPathZero] - path[kPathSqrt2];
+  col_sum_.resize(C);
+  for (size_t c = 0; c < C; ++c) col_sum_[c] = cs[c];
+  tile_codes_.assign(job_.codes, job_.codes + rows * cols);
+  tile_rows_ = rows, tile_cols_ = cols;
+  weights_stale_ = true;
+  return true;
+}
+
 uint64_t PeArray::fast_load_brslog() {
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t rows = job_.rows, cols = job_.cols;
   col_table_.resize(C);
-  for (uint64_t c = 0; c < cols; ++c)
-    col_table_[c] = c > 0 && job_.col_cfg[c] == job_.col_cfg[c - 1] ? col_table_[c - 1] : code_table(job_.col_cfg[c]);
+  const CodeTable* shared = nullptr;
+  for (uint64_t c = 0; c < cols; ++c) {
+    if (c > 0 && job_.col_cfg[c] == job_.col_cfg[c - 1]) {
+      col_table_[c] = col_table_[c - 1];
+      continue;
+    }
+    const CodeTable& t = code_table(job_.col_cfg[c]);
+    col_table_[c] = t.e.data();
+    shared = c == 0 ? &t : nullptr;
+  }
   if (!wbits_valid_) {  // the per-edge load ran last: take its registers
     for (size_t r = 0; r < R; ++r)
       for (size_t c = 0; c < C; ++c) wbits16_[r * c4_ + c] = static_cast<uint16_t>(weight_bits_of(r * C + c));
@@ -374,35 +559,44 @@ uint64_t PeArray::fast_load_brslog() {
   }
   uint64_t t = activity_ ? weighted_row_diffs(wbits16_.data(), R, c4_, true) : 0;
 
-  // Decode the tile (outside it, zero weights) into the views of the weights
-  // (weff32_ is filled where it is used). Raw pointers: the stores cannot
-  // alias the members then, so nothing is reloaded per PE.
-  static const CodeEntry kNone;
-  DecodedWeight* const dec = dec_.data();
-  int64_t* const weff = weff_.data();
-  int32_t* const w32 = w32_.data();
-  uint16_t* const nb = wbits16_new_.data();
-  col_sum_.assign(C, 0);
-  uint64_t* const col_sum = col_sum_.data();
-  const CodeEntry* const* const table = col_table_.data();
-  const size_t c4 = c4_, c8 = c8_;
-  uint64_t paths = 0, mag_or = 0;
-  for (size_t r = 0; r < R; ++r) {
-    const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
-    const size_t in_cols = r < rows ? cols : 0;
-    for (size_t c = 0; c < C; ++c) {
-      const CodeEntry& e = c < in_cols ? table[c][codes[c]] : kNone;
-      const size_t i = r * C + c;
-      dec[i] = e.d;
-      weff[i] = e.w;
-      w32[r * c8 + c] = static_cast<int32_t>(e.w);
-      nb[r * c4 + c] = e.bits;
-      mag_or |= e.mag;
-      col_sum[c] += e.mag;  // exact while every |w| < 2^31 (checked below)
-      paths += c < in_cols ? e.path_one : 0;
+  uint64_t path[3] = {0, 0, 0}, mag_or = 0;
+  // One table for every column, at most 32 codes, weights of at most 31 bits:
+  // the vector decode.
+  const bool vec = kAvx2 && vector_load_ && shared && shared->vec && fast_load_vec(*shared, path);
+  vector_loads_ += vec;
+  col_vec_table_ = vec ? shared : nullptr;
+  if (!vec) {
+    // Decode the tile (outside it, zero weights) into the views of the
+    // weights (weff32_ is filled where it is used). Raw pointers: the stores
+    // cannot alias the members then, so nothing is reloaded per PE.
+    static const CodeEntry kNone;
+    DecodedWeight* const dec = dec_.data();
+    int64_t* const weff = weff_.data();
+    int32_t* const w32 = w32_.data();
+    uint16_t* const nb = wbits16_new_.data();
+    col_sum_.assign(C, 0);
+    uint64_t* const col_sum = col_sum_.data();
+    const CodeEntry* const* const table = col_table_.data();
+    const size_t c4 = c4_, c8 = c8_;
+    uint64_t paths = 0;
+    for (size_t r = 0; r < R; ++r) {
+      const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
+      const size_t in_cols = r < rows ? cols : 0;
+      for (size_t c = 0; c < C; ++c) {
+        const CodeEntry& e = c < in_cols ? table[c][codes[c]] : kNone;
+        const size_t i = r * C + c;
+        dec[i] = e.d;
+        weff[i] = e.w;
+        w32[r * c8 + c] = static_cast<int32_t>(e.w);
+        nb[r * c4 + c] = e.bits;
+        mag_or |= e.mag;
+        col_sum[c] += e.mag;  // exact while every |w| < 2^31 (checked below)
+        paths += c < in_cols ? e.path_one : 0;
+      }
     }
+    path[0] = paths & kPathMask, path[1] = (paths >> kPathShift) & kPathMask, path[2] = paths >> (2 * kPathShift);
+    weights_stale_ = false;  // every PE's written above
   }
-  const uint64_t path[3] = {paths & kPathMask, (paths >> kPathShift) & kPathMask, paths >> (2 * kPathShift)};
   counters_.decodes += rows * cols;
   if (activity_) {
     t += weighted_row_diffs(wbits16_new_.data(), R, c4_, false);
@@ -415,14 +609,14 @@ uint64_t PeArray::fast_load_brslog() {
   counters_.load_cycles += R;
 
   // The MAC path (begin_stream's choice) from the column sums of |w|.
-  const bool narrow = mag_or <= INT32_MAX;
+  const bool narrow = vec || mag_or <= INT32_MAX;
   col_mag_max_ = 0;
   for (size_t c = 0; c < C; ++c) {
-    unsigned __int128 sum = col_sum[c];
+    unsigned __int128 sum = col_sum_[c];
     if (!narrow) {  // rare: weights beyond 32 bits, sums in 128 bits
       sum = 0;
       for (size_t r = 0; r < R; ++r) {
-        const int64_t w = weff[r * C + c];
+        const int64_t w = weff_[r * C + c];
         sum += w < 0 ? 0 - static_cast<uint64_t>(w) : static_cast<uint64_t>(w);
       }
     }
@@ -465,6 +659,7 @@ void PeArray::begin_fast_stream(const uint64_t path_count[3]) {
 bool PeArray::fast_stream32(uint64_t* edges) {
   const uint64_t P = job_.p, rows = job_.rows;
   if (!w32_ready_ || !kAvx2 || P == 0 || act_bits_ > 32) return false;
+  if (P == 1) return fast_stream1(edges);
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
   const bool split = threads_ > 1 && P >= 2 && P * R * C >= split_work_;
@@ -498,9 +693,13 @@ bool PeArray::fast_stream32(uint64_t* edges) {
                    acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u};
   const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
   Counts32 n;
-  const StreamFn stream = !activity_       ? stream32_avx2<false, false>
-                          : acc_bits_ < 32 ? stream32_avx2<true, true>
-                                           : stream32_avx2<true, false>;
+  uint64_t table_tp = 0;
+  const bool by_table = activity_ && product_toggles(&table_tp);
+  const StreamFn stream = !activity_                   ? stream32_avx2<false, false>
+                          : by_table && acc_bits_ < 32 ? stream32_avx2<true, true, false>
+                          : by_table                   ? stream32_avx2<true, false, false>
+                          : acc_bits_ < 32             ? stream32_avx2<true, true>
+                                                       : stream32_avx2<true, false>;
   // Two threads: chunks of at least 32 pixels (each costs one pixel to set
   // its registers up), 2 to 8 of them; the caller's registers end up
   // holding pixel P - 1, as one thread's would.
@@ -543,7 +742,13 @@ bool PeArray::fast_stream32(uint64_t* edges) {
     // Every register but the last clears: count all, then take the last one back.
     const uint32_t m32 = s.m32;
     uint64_t negp = 0, negs = 0;
-    clear_toggles_avx2(pr32_.data(), R * c8_, m32, &n.pop_p, &negp);
+    if (by_table) {  // PE (R-1, C-1)'s product: its last activation times its weight
+      const int32_t* a = job_.act + (job_.p0 + P - 1) * job_.act_stride + job_.k0;
+      pr32_[last32] = (R - 1 < rows ? a[R - 1] : 0) * w32_[last32];
+      n.pop_p = table_tp;
+    } else {
+      clear_toggles_avx2(pr32_.data(), R * c8_, m32, &n.pop_p, &negp);
+    }
     clear_toggles_avx2(ps32_.data(), R * c8_, m32, &n.pop_s, &negs);
     n.pop_p -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(pr32_[last32]) & m32));
     n.pop_s -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(ps32_[last32]) & m32));
@@ -562,6 +767,122 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   counters_.macs += P * rows * job_.cols;
   phase_ = Phase::Idle;
   *edges = P + static_cast<uint64_t>(R_ + C_ - 1);
+  return true;
+}
+
+// The fold's product-register toggles from the per-row table (ProductToggles),
+// filling the rows it lacks: when every column decodes through one vector
+// table and the activations serve enough m-tiles (or their rows are in the
+// table already). Every PE counts from zero back to zero, PE (R-1, C-1)
+// too (fast_stream32 takes its last clear back). False: count them per PE.
+bool PeArray::product_toggles(uint64_t* toggles) {
+  constexpr uint64_t kMaxBytes = uint64_t{256} << 20;  // the tables of every band kept, up to this size
+  const CodeTable* const table = col_vec_table_;
+  if (!table || job_.act_id == 0 || !kAvx2) return false;
+  const uint64_t K = job_.act_stride, rows = job_.rows, P = job_.p, k0 = job_.k0, cols = job_.cols;
+  // Worth it when the rows serve enough columns (m-tiles x C): a row costs 32 codes.
+  const bool worth = table_reuse_ != UINT64_MAX && job_.act_reuse * static_cast<uint64_t>(C_) >= table_reuse_;
+  auto it = ptog_.find(job_.act_id);
+  if (it == ptog_.end() || it->second.table != table || it->second.p0 != job_.p0 || it->second.p != P ||
+      it->second.have.size() != K) {
+    if (!worth) return false;
+    if (it == ptog_.end()) {
+      if (ptog_bytes_ + K * 33 * sizeof(uint64_t) > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
+      it = ptog_.emplace(job_.act_id, ProductToggles{}).first;
+      ptog_bytes_ += K * 33 * sizeof(uint64_t);
+    }
+    ProductToggles& pt = it->second;
+    pt.table = table, pt.p0 = job_.p0, pt.p = P;
+    pt.have.assign(K, 0);
+    pt.t.resize(K * 32);
+  }
+  ProductToggles& pt = it->second;
+  bool all = true;
+  for (uint64_t r = 0; r < rows; ++r) all = all && pt.have[k0 + r];
+  if (!all) {
+    if (!worth) return false;
+    product_table_rows(&pt, rows, P);
+  }
+  const uint64_t* t = &pt.t[k0 * 32];
+  uint64_t sum = 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const uint32_t* codes = &job_.codes[r * cols];
+    const uint64_t* tr = &t[r * 32];
+    for (uint64_t c = 0; c < cols; ++c) sum += tr[codes[c]];
+  }
+  *toggles = sum;
+  ++table_folds_;
+  return true;
+}
+
+// The rows of the fold the table lacks: its activations row after row
+// (the band is pixel-major), then row_product_toggles per row.
+__attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles* pt, uint64_t rows, uint64_t P) {
+  const uint64_t K = job_.act_stride, k0 = job_.k0;
+  ptog_col_.resize(rows * P);
+  const int32_t* act = job_.act + job_.p0 * K + k0;
+  for (uint64_t p = 0; p < P; ++p)
+    for (uint64_t r = 0; r < rows; ++r) ptog_col_[r * P + p] = act[p * K + r];
+  __m256i tw[4];
+  for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pt->table->w32 + 8 * v));
+  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const uint64_t k = k0 + r;
+    if (pt->have[k]) continue;
+    row_product_toggles(&ptog_col_[r * P], P, tw, m32, ext, &pt->t[k * 32]);
+    pt->have[k] = 1;
+  }
+}
+
+// fast_stream32() for a fold of one pixel (stream1_avx2): the activation
+// pass, the stream and the registers' clearing in one pass over the array.
+bool PeArray::fast_stream1(uint64_t* edges) {
+  const uint64_t rows = job_.rows;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const int32_t* const a = job_.act + job_.k0;
+  const uint32_t amask = static_cast<uint32_t>(act_mask_);
+  uint64_t amax = 0, act_pop = 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const int64_t x = a[r];
+    amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
+    act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
+  }
+  const unsigned __int128 bound = col_mag_max_ * amax;
+  if (bound > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
+  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  const Stream32 s{nullptr, nullptr, w32_.data(), a, 0, rows, R, c8_, job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32};
+  bottom32_.resize(c8_);
+  Counts32 n;
+  if (activity_) stream1_avx2<true>(s, &n, bottom32_.data());
+  else stream1_avx2<false>(s, &n, bottom32_.data());
+  int64_t* const o = job_.out;
+  for (uint64_t c = 0; c < job_.cols; ++c)
+    o[c] = wrapping_add(o[c], bottom32_[c], acc_bits_, acc_lo_, acc_hi_, &counters_.output_overflows);
+  ibuf_->read_words(ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * job_.cols);
+  obuf_->write_words(acc_words_ * job_.cols);
+  // PE (R-1, C-1) keeps its product and sum (fast_stream): its values.
+  const int32_t last_a = R - 1 < rows ? a[R - 1] : 0;
+  const int32_t last_p = last_a * w32_[(R - 1) * c8_ + (C - 1)];
+  const int32_t last_s = bottom32_[C - 1];
+  if (activity_) {
+    const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+    auto bits = [&](int32_t v) {
+      return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32)) + ext * (v < 0);
+    };
+    // Every register 0 -> value -> 0, but the last PE's 0 -> value.
+    counters_.toggles_product += 2 * (n.pop_p + ext * n.sign_p) - bits(last_p);
+    counters_.toggles_psum += 2 * (n.pop_s + ext * n.sign_s) - bits(last_s);
+    counters_.toggles_act += 2 * act_pop * static_cast<uint64_t>(C_);
+    prod_[R * C - 1] = last_p;
+  }
+  psum_[R * C - 1] = last_s;
+  counters_.stream_cycles += 1;
+  counters_.drain_cycles += static_cast<uint64_t>(R_ + C_ - 1);
+  counters_.macs += rows * job_.cols;
+  phase_ = Phase::Idle;
+  *edges = 1 + static_cast<uint64_t>(R_ + C_ - 1);
   return true;
 }
 

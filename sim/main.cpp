@@ -2,12 +2,14 @@
 #include <iostream>
 #include <systemc>
 
+#include "accel_host.h"
 #include "commands.h"
 #include "errors.h"
 #include "sc_kernel.h"
 
 int sc_main(int argc, char** argv) {
   brsim::quiet_systemc_banner();
+  brsim::keep_freed_host_memory();
   CLI::App app{
       "brsim: a SystemC simulator of a log-quantized (BRSLog) DNN inference accelerator.\n"
       "Run 'brsim COMMAND --help' for the options of a command."};

@@ -46,6 +46,11 @@ struct AccelRunResult {
 // closed) when the run ends. `activity` off skips switching-activity counting.
 // `setup` and `after` (optional) see the accelerator before and after the
 // simulation (what-if knobs and their counters, e.g. DRAM back-pressure).
+// The host process keeps the memory it frees below 64 MiB blocks (glibc
+// would return each large block to the kernel and fault it in again, zeroed,
+// on the next layer or run: a fifth of a fast run's time). Call once, first.
+void keep_freed_host_memory();
+
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
                                const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer = nullptr,
                                bool activity = true, const std::function<void(Accelerator&)>& setup = nullptr,

@@ -410,6 +410,7 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
   std::mt19937_64 rng(777);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   int cases = 0, flows[3] = {0, 0, 0};
+  uint64_t vector_loads = 0, table_folds = 0;
   for (int t = 0; t < 60; ++t) {
     LayerSpec s;
     s.name = "fast" + std::to_string(t);
@@ -451,17 +452,37 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
         continue;
       }
       const std::string where = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(flow);
-      const AccelRunResult cyc = run_accelerator(p2, qin, &expected);
-      const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, kFast);
+      // Fast mode's decode per PE or in vectors, product toggles per PE or
+      // from the per-row tables; the weight registers left after the run.
+      std::vector<int64_t> w_cyc, w_fast;
+      std::vector<DecodedWeight> d_cyc, d_fast;
+      const AccelRunResult cyc = run_accelerator(p2, qin, &expected, nullptr, true, nullptr, [&](Accelerator& acc) {
+        w_cyc = acc.array.weights(), d_cyc = acc.array.decoded();
+      });
+      const auto fast_setup = [t](Accelerator& acc) {
+        acc.array.set_fast(true);
+        acc.array.set_vector_load(t % 3 != 0);
+        acc.array.set_product_table_reuse(t % 2 ? 0 : PeArray::kDefaultTableReuse);
+      };
+      const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, fast_setup, [&](Accelerator& acc) {
+        w_fast = acc.array.weights(), d_fast = acc.array.decoded();
+        vector_loads += acc.array.vector_loads(), table_folds += acc.array.table_folds();
+      });
       ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << where << ": " << cyc.mismatch << fast.mismatch;
       EXPECT_EQ(fast.outputs, cyc.outputs) << where;
       expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, where);
+      if (flow == Dataflow::WeightStationary) {
+        EXPECT_EQ(w_fast, w_cyc) << where;
+        EXPECT_TRUE(d_fast == d_cyc) << where;
+      }
       ++flows[static_cast<int>(flow)];
     }
     ++cases;
   }
   EXPECT_GE(cases, 50);
   for (int f : flows) EXPECT_GE(f, 50);
+  EXPECT_GT(vector_loads, 100u);  // both decodes and both product-toggle counts were held against the cycle model
+  EXPECT_GT(table_folds, 100u);
 }
 
 // Fast mode's 32-bit lanes, their masked (acc_bits < 32) and sign-extended
