@@ -1,5 +1,7 @@
 #include "controller.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -375,9 +377,26 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 // Unpacks `n` fields of `bits` bits (<= 16), LSB first, from `size` bytes:
 // a little-endian 64-bit window per field, bit by bit only where a window
 // would pass the end.
+// unpack() for codes of at most 8 bits while whole windows remain: eight
+// codes (`bits` whole bytes) per 64-bit load, spread to one byte each by a
+// bit deposit and widened to 32 bits. Advances *i and *bit.
+__attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits,
+                                                      uint32_t* out, uint64_t* i, uint64_t* bit) {
+  const uint64_t byte_mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
+  for (; *i + 8 <= n && *bit / 8 + 8 <= size; *i += 8, *bit += 8 * static_cast<uint64_t>(bits)) {
+    uint64_t w;
+    std::memcpy(&w, &src[*bit / 8], 8);
+    const __m128i b = _mm_cvtsi64_si128(static_cast<long long>(_pdep_u64(w, byte_mask)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + *i), _mm256_cvtepu8_epi32(b));
+  }
+}
+
+const bool kBmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
+
 void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
+  if (bits <= 8 && kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
   // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
   if (bits <= 8)
     for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {

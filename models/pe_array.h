@@ -261,6 +261,9 @@ class PeArray : public sc_core::sc_module {
   size_t c4_ = 0, c8_ = 0;  // C rounded up to 4 and to 8
   std::vector<uint16_t> wbits16_, wbits16_new_;
   bool wbits_valid_ = false;
+  // sum_j d_j and sum_j j d_j of wbits16_'s row differences (row_diff_sums), while wdiff_valid_.
+  uint64_t wdiff_sum_ = 0, wdiff_weighted_ = 0;
+  bool wdiff_valid_ = false;
   // 32-bit lanes (fast_stream32): when every product and partial sum of the
   // fold provably fits int32 (|a| <= the fold's largest activation, column
   // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
@@ -306,7 +309,7 @@ class PeArray : public sc_core::sc_module {
   uint64_t table_reuse_ = kDefaultTableReuse, vector_loads_ = 0, table_folds_ = 0;
 
  public:
-  static constexpr uint64_t kDefaultSplitWork = 8192;  // measured: brsim_bench (README "Simulation speed")
+  static constexpr uint64_t kDefaultSplitWork = 16384;  // measured: brsim_bench (README "Simulation speed")
 };
 
 }  // namespace brsim

@@ -22,11 +22,11 @@ namespace {
 
 const bool kAvx2 = __builtin_cpu_supports("avx2");
 
-// sum over j in [1, R) of weight(j) * popcount(row j ^ row j-1) for rows of
-// c4 16-bit lanes (four PEs per 64-bit word; padding lanes are zero in both).
-// old: weight R - j, else j (see fast_load: how often each difference is seen).
-uint64_t weighted_row_diffs(const uint16_t* w, size_t R, size_t c4, bool old) {
-  uint64_t t = 0;
+// Rows of c4 16-bit lanes (four PEs per 64-bit word; padding lanes zero):
+// d_j = popcount(row j ^ row j-1) for j in [1, R); *sum = sum of d_j,
+// *weighted = sum of j * d_j (see fast_load: how often each is seen).
+void row_diff_sums(const uint16_t* w, size_t R, size_t c4, uint64_t* sum, uint64_t* weighted) {
+  uint64_t s = 0, t = 0;
   for (size_t j = 1; j < R; ++j) {
     uint64_t d = 0;
     for (size_t k = 0; k < c4; k += 4) {
@@ -35,9 +35,10 @@ uint64_t weighted_row_diffs(const uint16_t* w, size_t R, size_t c4, bool old) {
       std::memcpy(&b, &w[(j - 1) * c4 + k], 8);
       d += static_cast<uint64_t>(__builtin_popcountll(a ^ b));
     }
-    t += d * (old ? R - j : j);
+    s += d;
+    t += d * j;
   }
-  return t;
+  *sum = s, *weighted = t;
 }
 
 // popcount(row a ^ row b) over c4 16-bit lanes.
@@ -556,8 +557,12 @@ uint64_t PeArray::fast_load_brslog() {
     for (size_t r = 0; r < R; ++r)
       for (size_t c = 0; c < C; ++c) wbits16_[r * c4_ + c] = static_cast<uint16_t>(weight_bits_of(r * C + c));
     wbits_valid_ = true;
+    wdiff_valid_ = false;
   }
-  uint64_t t = activity_ ? weighted_row_diffs(wbits16_.data(), R, c4_, true) : 0;
+  // The old tile's sum_j (R - j) d_j from its row differences (kept from
+  // when it was loaded).
+  if (activity_ && !wdiff_valid_) row_diff_sums(wbits16_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);
+  uint64_t t = activity_ ? R * wdiff_sum_ - wdiff_weighted_ : 0;
 
   uint64_t path[3] = {0, 0, 0}, mag_or = 0;
   // One table for every column, at most 32 codes, weights of at most 31 bits:
@@ -599,11 +604,13 @@ uint64_t PeArray::fast_load_brslog() {
   }
   counters_.decodes += rows * cols;
   if (activity_) {
-    t += weighted_row_diffs(wbits16_new_.data(), R, c4_, false);
+    row_diff_sums(wbits16_new_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);  // the new tile's, kept
+    t += wdiff_weighted_;
     t += R * row_diff(&wbits16_[0], &wbits16_new_[(R - 1) * c4_], c4_);
     counters_.toggles_weight += t;
   }
   wbits16_.swap(wbits16_new_);
+  wdiff_valid_ = activity_;
   for (uint64_t r = 0; r < rows; ++r) wbuf_->read_bits(cols * static_cast<uint64_t>(wbits_));
   counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
   counters_.load_cycles += R;

@@ -42,9 +42,12 @@ Prepared prepare(const LayerSpec& s, const ArchConfig& arch) {
   p.q = quantize_network(sl.net, sl.formats, o);
   p.prog = compile_network(p.q, arch);
   std::vector<ActTensor> outs;
-  const auto t0 = std::chrono::steady_clock::now();
-  run_quantized(p.q, sl.input, nullptr, &outs);
-  p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (int i = 0; i < 3; ++i) {  // the best of three: these machines are noisy
+    const auto t0 = std::chrono::steady_clock::now();
+    run_quantized(p.q, sl.input, nullptr, &outs);
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.golden_s = i == 0 ? t : std::min(p.golden_s, t);
+  }
   p.inputs = {quantize_input(p.q, sl.input, nullptr)};
   p.expected = {{outs.back()}};
   return p;
@@ -62,9 +65,39 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
+// Fast mode on one prepared layer: the best of `reps` runs with two
+// threads and of `reps` with one, interleaved (noise on these machines comes
+// and goes); exact: every run bit exact with the same cycles and toggles.
+struct FastTimes {
+  double two = 0, one = 0;
+  bool exact = true;
+  uint64_t macs = 0, cycles = 0;
+};
+
+FastTimes fast_best(const Prepared& p, int reps) {
+  const auto two = [](Accelerator& acc) { acc.array.set_fast(true); };
+  const auto one = [](Accelerator& acc) {
+    acc.array.set_fast(true);
+    acc.array.set_threads(1);
+  };
+  FastTimes f;
+  LayerStats first;
+  for (int i = 0; i < 2 * reps; ++i) {
+    const AccelRunResult r = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? one : two);
+    double& best = i % 2 ? f.one : f.two;
+    best = i < 2 ? r.host_seconds : std::min(best, r.host_seconds);
+    const LayerStats& st = r.layers[0].stats;
+    if (i == 0) first = st, f.macs = st.macs, f.cycles = r.cycles();
+    f.exact &= r.bit_exact && st.cycles == first.cycles && st.toggles_psum == first.toggles_psum &&
+               st.toggles_product == first.toggles_product && st.toggles_weight == first.toggles_weight;
+  }
+  return f;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  keep_freed_host_memory();
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;
   const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
@@ -103,20 +136,22 @@ int sc_main(int argc, char** argv) {
                 "MAC/s), bit exact: %s\n",
                 f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
                 m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
-    double fs = 0, fs1 = 0, fm = 0;
+    double fs = 0, fs1 = 0, fm = 0, gs = 0;
     bool ok = f.bit_exact && f1.bit_exact;
+    std::printf("AlexNet-shaped network, fast mode, best of 3 runs per layer:\n");
     for (const LayerSpec& s : alexnet) {
       const Prepared p = prepare(s, arch);
-      const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
-      const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
-      const double lm = static_cast<double>(fr.layers[0].stats.macs);
-      ok &= fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
-      fs += fr.host_seconds, fs1 += fr1.host_seconds, fm += lm;
-      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s)\n", s.name.c_str(),
-                  fr.host_seconds, lm / fr.host_seconds / 1e6, fr1.host_seconds, lm / fr1.host_seconds / 1e6);
+      const FastTimes t = fast_best(p, 3);
+      const double lm = static_cast<double>(t.macs);
+      ok &= t.exact;
+      fs += t.two, fs1 += t.one, fm += lm, gs += p.golden_s;
+      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s; golden %8.1f M MAC/s)\n",
+                  s.name.c_str(), t.two, lm / t.two / 1e6, t.one, lm / t.one / 1e6, lm / p.golden_s / 1e6);
     }
     std::printf("  total  fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), bit exact: %s\n", fs,
                 fm / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs, ok ? "yes" : "NO");
+    std::printf("  golden model %.3f s %8.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", gs, fm / gs / 1e6,
+                100.0 * gs / fs);
     return ok ? 0 : 1;
   }
   const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
@@ -157,32 +192,33 @@ int sc_main(int argc, char** argv) {
                   : "NO");
   if (quick) return r.bit_exact ? 0 : 1;
 
-  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0, fast1_s = 0;
+  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0, fast1_s = 0, golden_s = 0;
   bool exact = true;
   std::printf("AlexNet-shaped network, layer by layer:\n");
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
-    const AccelRunResult fr = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_mode);
-    const AccelRunResult fr1 = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, fast_one_thread);
-    exact &= lr.bit_exact && fr.bit_exact && fr1.bit_exact && fr.layers[0].stats.cycles == lr.layers[0].stats.cycles &&
-             fr.layers[0].stats.toggles_psum == fr1.layers[0].stats.toggles_psum;
-    fast_s += fr.host_seconds;
-    fast1_s += fr1.host_seconds;
+    const FastTimes ft = fast_best(p, 3);
+    exact &= lr.bit_exact && ft.exact && ft.cycles == lr.cycles();
+    fast_s += ft.two;
+    fast1_s += ft.one;
+    golden_s += p.golden_s;
     total_s += lr.host_seconds;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
     const double lm = static_cast<double>(lr.layers[0].stats.macs);
     std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s  fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
                 static_cast<unsigned long long>(lr.layers[0].stats.macs), static_cast<unsigned long long>(lr.cycles()),
-                lr.host_seconds, lm / lr.host_seconds / 1e6, fr.host_seconds, lm / fr.host_seconds / 1e6);
+                lr.host_seconds, lm / lr.host_seconds / 1e6, ft.two, lm / ft.two / 1e6);
   }
   std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s %8.1f M MAC/s %7.3f M cycles/s, bit exact: %s\n", total_macs,
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
-  std::printf("  fast mode: %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles)\n", fast_s,
+  std::printf("  fast mode (best of 3): %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles)\n", fast_s,
               total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6);
-  std::printf("  fast mode, 1 thread: %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
+  std::printf("  fast mode, 1 thread:   %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
               fast1_s / fast_s);
+  std::printf("  golden model:          %.3f s, %.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", golden_s,
+              total_macs / golden_s / 1e6, 100.0 * golden_s / fast_s);
   std::printf("peak memory (resident): %.1f MiB\n", peak_rss_mib());
   return exact ? 0 : 1;
 }
