@@ -277,9 +277,12 @@ class PeArray : public sc_core::sc_module {
   struct ProductToggles {
     const CodeTable* table = nullptr;
     uint64_t p0 = 0, p = 0;
-    std::vector<uint64_t> t;
-    std::vector<uint8_t> have;  // per row k
+    std::vector<uint32_t> t;
+    std::vector<uint8_t> have;       // per row k
+    std::vector<uint64_t> act;       // per row k: its activation register's toggles (the act pass's)
+    std::vector<uint32_t> act_max;   // per row k: max |a|
   };
+  const ProductToggles* cached_rows() const;  // the fold's rows, when every one is in ptog_
   std::unordered_map<uint64_t, ProductToggles> ptog_;  // by act_id (a band's for every m-tile)
   uint64_t ptog_bytes_ = 0;
   std::vector<int32_t> ptog_col_;  // scratch: a fold's activation rows, row after row

@@ -175,7 +175,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
 // per negative difference, for the 32 codes of tw (4 vectors) at once, into
 // t[code]. Products in 32 bits (exact for every code whose products fit).
 __attribute__((target("avx2"))) void row_product_toggles(const int32_t* x, uint64_t P, const __m256i tw[4],
-                                                         uint32_t m32, uint64_t ext, uint64_t* t) {
+                                                         uint32_t m32, uint64_t ext, uint32_t* t) {
   const __m256i zero = _mm256_setzero_si256(), m = _mm256_set1_epi32(static_cast<int>(m32));
   const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
   __m256i prev[4], cnt[4], acc[4], neg[4];
@@ -200,7 +200,7 @@ __attribute__((target("avx2"))) void row_product_toggles(const int32_t* x, uint6
     _mm256_store_si256(reinterpret_cast<__m256i*>(pc + 8 * v), acc[v]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(ng + 8 * v), neg[v]);
   }
-  for (int c = 0; c < 32; ++c) t[c] = pc[c] + ext * ng[c];
+  for (int c = 0; c < 32; ++c) t[c] = static_cast<uint32_t>(pc[c] + ext * ng[c]);  // P < 2^24 (product_toggles)
 }
 
 // A fold of one pixel (fully connected layers, batch 1): every register
@@ -673,7 +673,13 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   if (split && !worker_) worker_.reset(new StreamWorker);
   const uint64_t min_back = leave_first_chunk_ ? 1 : 0;
   uint64_t amax = 0, act_toggles = 0;
-  if (split) {  // the activation pass in two halves
+  if (const ProductToggles* pt = activity_ ? cached_rows() : nullptr) {  // the rows' pass, kept
+    for (uint64_t r = 0; r < rows; ++r) {
+      act_toggles += pt->act[job_.k0 + r];
+      amax = std::max<uint64_t>(amax, pt->act_max[job_.k0 + r]);
+    }
+    act_toggles *= static_cast<uint64_t>(C_);
+  } else if (split) {  // the activation pass in two halves
     struct ActPass {
       const int32_t* act;
       uint64_t stride, P, rows;
@@ -785,7 +791,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
 bool PeArray::product_toggles(uint64_t* toggles) {
   constexpr uint64_t kMaxBytes = uint64_t{256} << 20;  // the tables of every band kept, up to this size
   const CodeTable* const table = col_vec_table_;
-  if (!table || job_.act_id == 0 || !kAvx2) return false;
+  if (!table || job_.act_id == 0 || !kAvx2 || job_.p >= (uint64_t{1} << 24)) return false;
   const uint64_t K = job_.act_stride, rows = job_.rows, P = job_.p, k0 = job_.k0, cols = job_.cols;
   // Worth it when the rows serve enough columns (m-tiles x C): a row costs 32 codes.
   const bool worth = table_reuse_ != UINT64_MAX && job_.act_reuse * static_cast<uint64_t>(C_) >= table_reuse_;
@@ -794,14 +800,17 @@ bool PeArray::product_toggles(uint64_t* toggles) {
       it->second.have.size() != K) {
     if (!worth) return false;
     if (it == ptog_.end()) {
-      if (ptog_bytes_ + K * 33 * sizeof(uint64_t) > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
+      const uint64_t bytes = K * (32 * sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t));
+      if (ptog_bytes_ + bytes > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
       it = ptog_.emplace(job_.act_id, ProductToggles{}).first;
-      ptog_bytes_ += K * 33 * sizeof(uint64_t);
+      ptog_bytes_ += bytes;
     }
     ProductToggles& pt = it->second;
     pt.table = table, pt.p0 = job_.p0, pt.p = P;
     pt.have.assign(K, 0);
     pt.t.resize(K * 32);
+    pt.act.resize(K);
+    pt.act_max.resize(K);
   }
   ProductToggles& pt = it->second;
   bool all = true;
@@ -810,11 +819,11 @@ bool PeArray::product_toggles(uint64_t* toggles) {
     if (!worth) return false;
     product_table_rows(&pt, rows, P);
   }
-  const uint64_t* t = &pt.t[k0 * 32];
+  const uint32_t* t = &pt.t[k0 * 32];
   uint64_t sum = 0;
   for (uint64_t r = 0; r < rows; ++r) {
     const uint32_t* codes = &job_.codes[r * cols];
-    const uint64_t* tr = &t[r * 32];
+    const uint32_t* tr = &t[r * 32];
     for (uint64_t c = 0; c < cols; ++c) sum += tr[codes[c]];
   }
   *toggles = sum;
@@ -834,12 +843,34 @@ __attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles*
   for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pt->table->w32 + 8 * v));
   const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
   const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+  const uint32_t amask = static_cast<uint32_t>(act_mask_);
   for (uint64_t r = 0; r < rows; ++r) {
     const uint64_t k = k0 + r;
     if (pt->have[k]) continue;
-    row_product_toggles(&ptog_col_[r * P], P, tw, m32, ext, &pt->t[k * 32]);
+    const int32_t* x = &ptog_col_[r * P];
+    row_product_toggles(x, P, tw, m32, ext, &pt->t[k * 32]);
+    // The row's activation register: 0, x_0, .., x_(P-1), 0 (act_pass_avx2).
+    uint64_t tog = 0;
+    uint32_t mx = 0;
+    for (uint64_t p = 0; p < P; ++p) {
+      tog += static_cast<uint64_t>(__builtin_popcount((static_cast<uint32_t>(x[p]) ^ (p ? static_cast<uint32_t>(x[p - 1]) : 0u)) & amask));
+      mx = std::max(mx, x[p] < 0 ? 0u - static_cast<uint32_t>(x[p]) : static_cast<uint32_t>(x[p]));
+    }
+    tog += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(x[P - 1]) & amask));
+    pt->act[k] = tog, pt->act_max[k] = mx;
     pt->have[k] = 1;
   }
+}
+
+const PeArray::ProductToggles* PeArray::cached_rows() const {
+  if (job_.act_id == 0) return nullptr;
+  const auto it = ptog_.find(job_.act_id);
+  if (it == ptog_.end()) return nullptr;
+  const ProductToggles& pt = it->second;
+  if (pt.p0 != job_.p0 || pt.p != job_.p || pt.have.size() != job_.act_stride) return nullptr;
+  for (uint64_t r = 0; r < job_.rows; ++r)
+    if (!pt.have[job_.k0 + r]) return nullptr;
+  return &pt;
 }
 
 // fast_stream32() for a fold of one pixel (stream1_avx2): the activation
