@@ -103,6 +103,14 @@ __attribute__((target("avx2"))) void clear_toggles_avx2(const int32_t* x, size_t
   *neg += sign;
 }
 
+// Adds the counts in *neg's 32-bit lanes (each minus a count) to *count; clears them.
+__attribute__((target("avx2"))) inline void flush_negatives(__m256i* neg, uint64_t* count) {
+  alignas(32) int32_t l[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), *neg);
+  for (int k = 0; k < 8; ++k) *count += static_cast<uint32_t>(-l[k]);
+  *neg = _mm256_setzero_si256();
+}
+
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
 // out: false leaves the output buffer alone (a pixel that only sets the
 // registers up for the pixels after it).
@@ -120,6 +128,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
   __m256i accp = zero, accs = zero;  // 64-bit lanes: popcounts
   uint64_t sign_p = 0, sign_s = 0, out_overflows = 0;
+  __m256i negp = zero, negs = zero;  // 32-bit lanes: minus the count of sign bits of x ^ y
   for (uint64_t p = p0; p < p1; ++p) {
     const int32_t* a = &s.act[p * s.act_stride];
     for (size_t v = 0; v < n8; ++v) {
@@ -129,19 +138,21 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
         const size_t r1 = std::min(R, r0 + 16);
         for (size_t r = r0; r < r1; ++r) {
           const size_t i = r * c8 + 8 * v;
-          const __m256i av = _mm256_set1_epi32(r < rows ? a[r] : 0);
-          const __m256i prod = _mm256_mullo_epi32(av, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)));
+          // Rows past the tile's hold zero weights: their products are zero.
+          const __m256i prod =
+              r < rows ? _mm256_mullo_epi32(_mm256_set1_epi32(a[r]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)))
+                       : zero;
           const __m256i next = _mm256_add_epi32(above, prod);
           if (kActivity && kProducts) {
             __m256i dp = _mm256_xor_si256(prod, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + i)));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + i), prod);
-            sign_p += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(dp))));
+            negp = _mm256_add_epi32(negp, _mm256_srai_epi32(dp, 31));
             if (kMasked) dp = _mm256_and_si256(dp, m);
             cp = _mm256_add_epi8(cp, popcount_bytes(dp));
           }
           if (kActivity) {
             __m256i ds = _mm256_xor_si256(next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
-            sign_s += static_cast<uint64_t>(__builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(ds))));
+            negs = _mm256_add_epi32(negs, _mm256_srai_epi32(ds, 31));
             if (kMasked) ds = _mm256_and_si256(ds, m);
             cs = _mm256_add_epi8(cs, popcount_bytes(ds));
           }
@@ -154,6 +165,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
         }
       }
     }
+    if (((p - p0) & 4095) == 4095) flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);  // 32-bit lanes: 4096 x R at most
     // The bottom row's sums for pixel p go to the output buffer. Both terms
     // lie within the accumulator range, so only 64-bit accumulators can
     // leave int64.
@@ -164,6 +176,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   }
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
+  flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);
   // Sign bits count only above 32 bits (kMasked: acc_bits <= 32, none).
   if (!kMasked) n->sign_p += sign_p, n->sign_s += sign_s;
   n->out_overflows += out_overflows;
