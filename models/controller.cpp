@@ -374,9 +374,6 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(u >> (8 * i));
 }
 
-// Unpacks `n` fields of `bits` bits (<= 16), LSB first, from `size` bytes:
-// a little-endian 64-bit window per field, bit by bit only where a window
-// would pass the end.
 // unpack() for codes of at most 8 bits while whole windows remain: eight
 // codes (`bits` whole bytes) per 64-bit load, spread to one byte each by a
 // bit deposit and widened to 32 bits. Advances *i and *bit.
@@ -393,6 +390,9 @@ __attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64
 
 const bool kBmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
 
+// Unpacks `n` fields of `bits` bits (<= 16), LSB first, from `size` bytes
+// (which hold them all): a little-endian 64-bit window per field, zero
+// filled where a window would pass the end.
 void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
@@ -409,10 +409,11 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* o
     std::memcpy(&w, &src[bit / 8], 8);
     out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
   }
+  // The last codes: a window of the bytes left, zero above them.
   for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
-    uint32_t v = 0;
-    for (int b = 0; b < bits; ++b) v |= static_cast<uint32_t>((src[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) << b;
-    out[i] = v;
+    uint64_t w = 0;
+    std::memcpy(&w, &src[bit / 8], std::min<uint64_t>(8, size - bit / 8));
+    out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
   }
 }
 
