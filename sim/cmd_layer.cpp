@@ -167,6 +167,7 @@ void add_layer_command(CLI::App& app) {
   add_trace_options(cmd, args->trace);
   add_mode_option(cmd, args->mode);
   add_threads_option(cmd, args->threads);
+  add_quant_cache_option(cmd);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });

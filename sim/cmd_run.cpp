@@ -239,6 +239,7 @@ void add_run_command(CLI::App& app) {
   add_trace_options(cmd, args->trace);
   add_mode_option(cmd, args->mode);
   add_threads_option(cmd, args->threads);
+  add_quant_cache_option(cmd);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")

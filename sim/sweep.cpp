@@ -838,7 +838,10 @@ SweepTable run_sweep(const SweepSpec& s, const SweepRunOptions& o) {
       const std::string dir = (out / "points" / point_dir_name(p.index)).string();
       fs::create_directories(dir, ec);
       write_file(dir + "/arch.yaml", "# sweep " + s.name + ", point " + std::to_string(p.index) + "\n" + arch_to_yaml(p.arch));
-      const std::vector<std::string> argv = point_argv(s, p, o.exe);
+      std::vector<std::string> argv = point_argv(s, p, o.exe);
+      // The points share the quantizer's search results (the same weights
+      // under the same policy are searched once per sweep folder).
+      argv.insert(argv.end(), {"--quant-cache", (out / "quant_cache").string()});
       std::string cmd = "cd " + shell_quote(dir) + " &&";
       for (const std::string& a : argv) cmd += " " + shell_quote(a);
       write_file(dir + "/command.txt", cmd + "\n");

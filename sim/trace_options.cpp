@@ -4,6 +4,7 @@
 
 #include "accelerator.h"
 #include "errors.h"
+#include "quantizer.h"
 
 namespace brsim {
 
@@ -31,6 +32,12 @@ void add_threads_option(CLI::App* cmd, int& threads) {
   cmd->add_option("--threads", threads, "Host threads of fast mode (1 or 2): large folds stream their pixels on two")
       ->check(CLI::Range(1, 2))
       ->capture_default_str();
+}
+
+void add_quant_cache_option(CLI::App* cmd) {
+  cmd->add_option_function<std::string>(
+      "--quant-cache", [](const std::string& dir) { set_search_cache(dir); },
+      "Folder of weight-quantizer search results, shared by runs of the same weights (sweeps set it)");
 }
 
 std::function<void(Accelerator&)> mode_setup(const std::string& mode, int threads) {

@@ -29,6 +29,8 @@ void add_trace_options(CLI::App* cmd, TraceArgs& t);
 void add_mode_option(CLI::App* cmd, std::string& mode);
 // --threads 1|2: host threads of fast mode (README "Simulation speed").
 void add_threads_option(CLI::App* cmd, int& threads);
+// --quant-cache DIR: the weight quantizer's search results (set_search_cache).
+void add_quant_cache_option(CLI::App* cmd);
 // The accelerator setup of --mode and --threads, for run_accelerator.
 std::function<void(Accelerator&)> mode_setup(const std::string& mode, int threads);
 // ConfigError when traces are asked for in fast mode.

@@ -11,30 +11,36 @@ namespace {
 
 uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
-void put_bits(std::vector<uint8_t>& out, uint64_t* bit, uint32_t v, int bits) {
-  for (int b = 0; b < bits; ++b, ++*bit)
-    if ((v >> b) & 1u) out[*bit / 8] |= static_cast<uint8_t>(1u << (*bit % 8));
-}
-
 }  // namespace
 
+// Tile after tile (m-tiles, then k-tiles), each R' x C' row-major, its codes
+// LSB first in one bit stream padded to a byte.
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
   const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
   const uint64_t K = static_cast<uint64_t>(w.k), M = static_cast<uint64_t>(w.m);
   const int bits = stored_weight_bits(a);
-  std::vector<uint8_t> out;
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t total = 0;
+  for (uint64_t m0 = 0; m0 < M; m0 += C)
+    for (uint64_t k0 = 0; k0 < K; k0 += R) total += weight_tile_bytes(std::min(R, K - k0), std::min(C, M - m0), a);
+  std::vector<uint8_t> out(total, 0);
+  uint64_t pos = 0;
   for (uint64_t m0 = 0; m0 < M; m0 += C)
     for (uint64_t k0 = 0; k0 < K; k0 += R) {
       const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
-      std::vector<uint8_t> tile(weight_tile_bytes(rows, cols, a), 0);
-      uint64_t bit = 0;
+      const uint64_t end = pos + weight_tile_bytes(rows, cols, a);
+      uint64_t acc = 0;  // bits not yet stored, LSB first
+      int have = 0;
       for (uint64_t r = 0; r < rows; ++r)
         for (uint64_t c = 0; c < cols; ++c) {
           const size_t i = static_cast<size_t>((k0 + r) * M + m0 + c);
-          const uint32_t v = w.fixed16 ? static_cast<uint16_t>(w.fixed[i]) : w.codes[i];
-          put_bits(tile, &bit, v, bits);
+          const uint64_t v = w.fixed16 ? static_cast<uint16_t>(w.fixed[i]) : w.codes[i];
+          acc |= (v & mask) << have;
+          for (have += bits; have >= 8; have -= 8, acc >>= 8) out[pos++] = static_cast<uint8_t>(acc);
         }
-      out.insert(out.end(), tile.begin(), tile.end());
+      if (have > 0) out[pos++] = static_cast<uint8_t>(acc);
+      if (pos != end) throw ConfigError("pack_weights: tile of " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                        " codes does not fill its " + std::to_string(end - pos) + " bytes");
     }
   return out;
 }

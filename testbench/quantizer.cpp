@@ -3,10 +3,15 @@
 // sums squared errors directly, in index order, so its ties are exact.
 #include "quantizer.h"
 
-#include <thread>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -373,7 +378,104 @@ double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, con
   return codebook_sse(w, n, cb, opt.rounding);
 }
 
+namespace {
+
+std::string g_search_cache;
+std::atomic<uint64_t> g_search_cache_hits{0};
+
+// Two 64-bit hashes of the weights' bit patterns (multiply-rotate over each
+// word, different constants and seeds): the cache file's name and key.
+void hash_weights(const double* w, size_t n, uint64_t* h1, uint64_t* h2) {
+  uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0xC2B2AE3D27D4EB4Full + n;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t x;
+    std::memcpy(&x, &w[i], 8);
+    a = ((a ^ x) * 0xFF51AFD7ED558CCDull);
+    a = (a << 29) | (a >> 35);
+    b = ((b + x) * 0xC4CEB9FE1A85EC53ull);
+    b = (b << 31) | (b >> 33);
+  }
+  *h1 = a ^ (a >> 32), *h2 = b ^ (b >> 29);
+}
+
+// Everything search_segment() reads besides the weights, with their hashes.
+std::string search_key(const double* w, size_t n, const QuantOptions& opt) {
+  uint64_t h1 = 0, h2 = 0;
+  hash_weights(w, n, &h1, &h2);
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "brsim segment search v1 n=%zu w=%016llx%016llx bits=%d policy=%s codebook=%s rounding=%d act=%d acc=%d "
+                "shift=%d K=%d",
+                n, static_cast<unsigned long long>(h1), static_cast<unsigned long long>(h2), opt.bits,
+                opt.policy.name().c_str(), to_string(opt.codebook).c_str(), static_cast<int>(opt.rounding),
+                opt.datapath.act_bits, opt.datapath.acc_bits, opt.datapath.shift_bits, opt.datapath.sqrt2_terms);
+  return buf;
+}
+
+std::string cache_file(const std::string& key) {
+  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a of the key
+  for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  char name[40];
+  std::snprintf(name, sizeof name, "/seg-%016llx.txt", static_cast<unsigned long long>(h));
+  return g_search_cache + name;
+}
+
+bool read_cached(const std::string& path, const std::string& key, const QuantOptions& opt, SegmentConfig* cfg) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line != key) return false;
+  SegmentConfig c;
+  if (!(in >> c.bits >> c.n2 >> c.p >> c.e_base) || c.bits != opt.bits) return false;
+  try {
+    validate(c);
+  } catch (const ConfigError&) {
+    return false;
+  }
+  *cfg = c;
+  return true;
+}
+
+void write_cached(const std::string& path, const std::string& key, const SegmentConfig& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(g_search_cache, ec);
+  static std::atomic<uint64_t> serial{0};
+  const std::string tmp = path + ".tmp" + std::to_string(static_cast<long>(::getpid())) + "-" + std::to_string(serial++);
+  {
+    std::ofstream out(tmp);
+    out << key << "\n" << c.bits << " " << c.n2 << " " << c.p << " " << c.e_base << "\n";
+    if (!out) return;  // an unwritable folder only costs the next process the search
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+SegmentConfig search_segment_uncached(const double* w, size_t n, const QuantOptions& opt);
+
+}  // namespace
+
+void set_search_cache(const std::string& dir) { g_search_cache = dir; }
+const std::string& search_cache() { return g_search_cache; }
+uint64_t search_cache_hits() { return g_search_cache_hits.load(); }
+
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt) {
+  if (g_search_cache.empty() || n < kSearchCacheMin) return search_segment_uncached(w, n, opt);
+  validate(opt);
+  checked_max_abs(w, n);  // bad weights are reported, never looked up
+  const std::string key = search_key(w, n, opt);
+  const std::string path = cache_file(key);
+  SegmentConfig cfg;
+  if (read_cached(path, key, opt, &cfg)) {
+    ++g_search_cache_hits;
+    return cfg;
+  }
+  cfg = search_segment_uncached(w, n, opt);
+  write_cached(path, key, cfg);
+  return cfg;
+}
+
+namespace {
+
+SegmentConfig search_segment_uncached(const double* w, size_t n, const QuantOptions& opt) {
   validate(opt);
   policy_n2(opt);  // fixed16 has no segment configuration
   const double max_abs = checked_max_abs(w, n);
@@ -405,6 +507,8 @@ SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt)
   }
   return best;
 }
+
+}  // namespace
 
 // ---- tensors ---------------------------------------------------------------
 

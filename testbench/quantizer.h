@@ -110,6 +110,19 @@ double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, con
 // ConfigError naming the element index. fixed16: ConfigError.
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt);
 
+// A folder of search results (set_search_cache; "" = off, the default):
+// search_segment() of at least kSearchCacheMin weights first looks for a
+// file named by a 128-bit hash of the weights' bits, their count and every
+// option the search reads, which holds that key in full and the chosen
+// configuration; it writes one (to a temporary name, then renamed, so
+// processes sharing the folder see whole files) after a search. A file that
+// does not match its key exactly, or does not parse, is searched again and
+// rewritten. Sweeps share one folder across their points.
+constexpr size_t kSearchCacheMin = size_t{1} << 16;
+void set_search_cache(const std::string& dir);
+const std::string& search_cache();
+uint64_t search_cache_hits();  // searches answered from the folder in this process
+
 // Error metrics of one quantized group of weights. w_q is the quantizer's
 // value: the level of opt.codebook for BRSLog (what the search minimised),
 // w_q 2^-f_w for fixed16.

@@ -5,8 +5,12 @@
 // and statistics computed by hand.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cfloat>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -639,6 +643,61 @@ TEST(QuantizerTensor, PerChannelSearchEqualsTheSearchOnEachChannelAlone) {
         }
       }
     }
+}
+
+// The search-result folder: a search is written once and then answered from
+// it (same configuration); other weights or options get their own file; a
+// file whose key does not match, or that does not parse, is searched again.
+TEST(QuantizerSearch, CacheFolderAnswersRepeatedSearchesWithTheSameResult) {
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "brsim_search_cache_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  std::mt19937_64 rng(11);
+  const std::vector<double> w = random_weights(rng, kSearchCacheMin, 0.05, true);
+  std::vector<double> w2 = w;
+  w2[12345] *= 1.5;  // other weights
+  const QuantOptions o = options(5, "brslog", CodebookKind::Ideal, Rounding::Linear);
+  QuantOptions k2 = o;
+  k2.datapath.sqrt2_terms = 2;  // other options
+  const SegmentConfig want = search_segment(w.data(), w.size(), o), want2 = search_segment(w2.data(), w2.size(), o),
+                      want_k2 = search_segment(w.data(), w.size(), k2);
+  auto files = [&] {
+    size_t n = 0;
+    if (fs::exists(dir))
+      for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".txt";
+    return n;
+  };
+  set_search_cache(dir);
+  const uint64_t h0 = search_cache_hits();
+  EXPECT_EQ(search_segment(w.data(), w.size(), o), want);
+  EXPECT_EQ(search_cache_hits(), h0);
+  ASSERT_EQ(files(), 1u);
+  EXPECT_EQ(search_segment(w.data(), w.size(), o), want);
+  EXPECT_EQ(search_cache_hits(), h0 + 1);
+  EXPECT_EQ(search_segment(w2.data(), w2.size(), o), want2);
+  EXPECT_EQ(search_segment(w.data(), w.size(), k2), want_k2);
+  EXPECT_EQ(search_cache_hits(), h0 + 1);
+  EXPECT_EQ(files(), 3u);
+  // Damaged files: searched again and rewritten.
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::ofstream(e.path()) << "brsim segment search v1 n=1 (another key)\n5 0 0 0\n";
+  }
+  EXPECT_EQ(search_segment(w.data(), w.size(), o), want);
+  EXPECT_EQ(search_cache_hits(), h0 + 1);
+  EXPECT_EQ(search_segment(w.data(), w.size(), o), want);
+  EXPECT_EQ(search_cache_hits(), h0 + 2);
+  // Below kSearchCacheMin weights nothing is kept.
+  const size_t before = files();
+  EXPECT_EQ(search_segment(w.data(), 1000, o), (set_search_cache(""), search_segment(w.data(), 1000, o)));
+  set_search_cache(dir);
+  EXPECT_EQ(files(), before);
+  // A whole tensor through the folder gives the same codes.
+  const QuantizedWeights a = quantize_tensor(w, {64, static_cast<int64_t>(w.size() / 64)}, o);
+  set_search_cache("");
+  const QuantizedWeights b = quantize_tensor(w, {64, static_cast<int64_t>(w.size() / 64)}, o);
+  EXPECT_EQ(a.configs, b.configs);
+  EXPECT_EQ(a.codes, b.codes);
+  fs::remove_all(dir);
 }
 
 // log2, 3 bits (levels 2^e, 2^(e+1), 2^(e+2)), linear rounding, by hand:

@@ -227,6 +227,9 @@ grid:
   EXPECT_EQ(p5["rows"] + "x" + p5["cols"] + " " + p5["pe"] + " " + p5["bits"] + " " + p5["dram_bytes_per_cycle"],
             "4x4 fixed16 16 16");
   EXPECT_EQ(p11["rows"] + "x" + p11["cols"] + " " + p11["pe"] + " " + p11["policy"], "8x4 fixed16 fixed16");
+  // Every point shares the sweep's quantizer search folder.
+  EXPECT_NE(slurp(d + "/out/points/0001/command.txt").find("--quant-cache " + d + "/out/quant_cache"), std::string::npos)
+      << slurp(d + "/out/points/0001/command.txt");
   // The arch.yaml of a point holds its parameters; the plots are SVG.
   const std::string arch = slurp(d + "/out/points/0001/arch.yaml");
   EXPECT_NE(arch.find("bytes_per_cycle: 16"), std::string::npos) << arch;
