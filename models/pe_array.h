@@ -269,6 +269,8 @@ class PeArray : public sc_core::sc_module {
   // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
   bool fast_stream32(uint64_t* edges);
   bool fast_stream1(uint64_t* edges);  // one pixel
+  bool fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts);  // input stationary's stream
+  std::vector<int32_t> is_act32_, is_w32_;
   // Product-register toggles per activation row and code (product_toggles):
   // the products a_p * w(code) of row k over a band's pixels toggle
   // t[k * 32 + code] bits. With the same activations for many m-tiles

@@ -89,11 +89,13 @@ void PeArray::begin_df() {
     df_load_ = 0;  // df_w_ is refilled by the fold (fast mode) when it needs it
     df_paths_[0] = df_paths_[1] = df_paths_[2] = 0;
     if (pe_ == PeType::BrsLog)
-      for (uint64_t r = 0; r < job_.rows; ++r)
-        for (uint64_t c = 0; c < job_.cols; ++c) {
-          const DecodedWeight d = decode(job_.codes[r * job_.cols + c], job_.col_cfg[c]);
+      for (uint64_t c = 0; c < job_.cols; ++c) {  // through the decoder tables (pe_array_fast.cpp)
+        const CodeEntry* t = code_table(job_.col_cfg[c]).e.data();
+        for (uint64_t r = 0; r < job_.rows; ++r) {
+          const DecodedWeight& d = t[job_.codes[r * job_.cols + c]].d;
           ++df_paths_[d.zero ? 0 : d.flag ? 1 : 2];
         }
+      }
   }
   const uint64_t zero = df_paths_[0], sqrt2 = df_paths_[1], pow2 = df_paths_[2];
   const uint64_t p = job_.p, tile = job_.rows * job_.cols;
@@ -288,8 +290,19 @@ uint64_t PeArray::fast_fold_df() {
       if (pe_ == PeType::BrsLog) counters_.decodes += job_.rows * job_.cols;
       return;
     }
-    for (uint64_t k = 0; k < job_.rows; ++k)
-      for (uint64_t c = 0; c < job_.cols; ++c) tile_weight(k, c, &df_dec_[k * job_.cols + c], &df_w_[k * job_.cols + c]);
+    if (pe_ == PeType::BrsLog) {  // through the decoder tables, as tile_weight would
+      for (uint64_t c = 0; c < job_.cols; ++c) {
+        const CodeEntry* t = code_table(job_.col_cfg[c]).e.data();
+        for (uint64_t k = 0; k < job_.rows; ++k) {
+          const CodeEntry& e = t[job_.codes[k * job_.cols + c]];
+          df_dec_[k * job_.cols + c] = e.d, df_w_[k * job_.cols + c] = e.w;
+        }
+      }
+      counters_.decodes += job_.rows * job_.cols;
+    } else {
+      for (uint64_t k = 0; k < job_.rows; ++k)
+        for (uint64_t c = 0; c < job_.cols; ++c) tile_weight(k, c, &df_dec_[k * job_.cols + c], &df_w_[k * job_.cols + c]);
+    }
     df_load_ = job_.load_id;
   };
   auto wbits_at = [&](size_t i) -> uint64_t {
@@ -411,7 +424,8 @@ uint64_t PeArray::fast_fold_df() {
   } else {
     // is: element m's partial sums run down the columns (fast_stream's order).
     std::vector<int64_t> w_col(R, 0);
-    for (uint64_t m = 0; m < len; ++m) {
+    const bool lanes32 = !checked && fast_is32(len, static_cast<unsigned __int128>(wsum), &tp, &ts);
+    for (uint64_t m = 0; m < len && !lanes32; ++m) {
       for (size_t r = 0; r < R; ++r) w_col[r] = r < job_.rows ? df_w_[r * job_.cols + m] : 0;
       for (size_t r = 0; r < R; ++r) {
         const size_t i0 = r * C;

@@ -59,11 +59,12 @@ struct Stream32 {
   const int32_t* w;             // R rows of c8 lanes (zero padded)
   const int32_t* act;           // pixel p, row r: act[p * act_stride + r]
   uint64_t act_stride, rows, R, c8;
-  int64_t* out;                 // pixel p, column c: out[p * cols + c]
+  int64_t* out;                 // pixel p, column c < cols: out[p * out_pixel + c * out_stride]
   uint64_t cols;
   int64_t acc_lo, acc_hi;
   int acc_bits;
   uint32_t m32;                 // the low min(acc_bits, 32) bits
+  uint64_t out_stride = 1, out_pixel = 0;  // out_pixel: pixel p's outputs at out[p * out_pixel + ...] (0: cols)
 };
 
 struct Counts32 {
@@ -171,8 +172,11 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
     // leave int64.
     if (!out) continue;
     const int32_t* bottom = &ps[(R - 1) * c8];
-    int64_t* o = &s.out[p * s.cols];
-    for (uint64_t c = 0; c < s.cols; ++c) o[c] = wrapping_add(o[c], bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
+    int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
+    for (uint64_t c = 0; c < s.cols; ++c) {
+      int64_t& x = o[c * s.out_stride];
+      x = wrapping_add(x, bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
+    }
   }
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
@@ -934,6 +938,52 @@ bool PeArray::fast_stream1(uint64_t* edges) {
   counters_.macs += rows * job_.cols;
   phase_ = Phase::Idle;
   *edges = 1 + static_cast<uint64_t>(R_ + C_ - 1);
+  return true;
+}
+
+// Input stationary in 32-bit lanes (fast_fold_df, when no product or
+// partial sum can pass int32: max |a| times the largest sum of |w| down a
+// weight column): the weight-stationary stream with the roles swapped.
+// Weight column m streams as "pixel" m through the stationary activations
+// (fast_stream32's kernel; its outputs go to out[(p0 + c) x cols + m]).
+// Adds the stream's product and partial-sum toggles to *tp and *ts and
+// leaves prod_ and psum_ as the registers end. False (nothing done) when
+// the bound does not hold.
+bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts) {
+  if (!kAvx2) return false;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
+  const uint64_t rows = job_.rows, cols = job_.cols;
+  uint64_t amax = 0;
+  is_act32_.assign(R * c8, 0);
+  for (size_t r = 0; r < R; ++r)
+    for (size_t c = 0; c < C; ++c) {
+      const int64_t v = act_reg_[r * C + c];
+      if (v < INT32_MIN || v > INT32_MAX) return false;
+      amax = std::max<uint64_t>(amax, static_cast<uint64_t>(v < 0 ? -v : v));
+      is_act32_[r * c8 + c] = static_cast<int32_t>(v);
+    }
+  if (wsum * amax > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
+  is_w32_.resize(len * rows);
+  for (uint64_t m = 0; m < len; ++m)
+    for (uint64_t r = 0; r < rows; ++r) is_w32_[m * rows + r] = static_cast<int32_t>(df_w_[r * cols + m]);
+  std::fill(ps32_.begin(), ps32_.end(), 0);
+  std::fill(pr32_.begin(), pr32_.end(), 0);
+  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  const Stream32 s{ps32_.data(), pr32_.data(), is_act32_.data(), is_w32_.data(), rows, rows, R, c8,
+                   job_.out + job_.p0 * cols, std::min<uint64_t>(job_.p, C), acc_lo_, acc_hi_, acc_bits_, m32, cols, 1};
+  const StreamFn stream = !activity_       ? stream32_avx2<false, false>
+                          : acc_bits_ < 32 ? stream32_avx2<true, true>
+                                           : stream32_avx2<true, false>;
+  Counts32 n;
+  if (len > 0) stream(s, 0, len, &n, true);
+  counters_.output_overflows += n.out_overflows;
+  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+  *tp += n.pop_p + ext * n.sign_p;
+  *ts += n.pop_s + ext * n.sign_s;
+  for (size_t r = 0; r < R; ++r)
+    for (size_t c = 0; c < C; ++c) prod_[r * C + c] = pr32_[r * c8 + c], psum_[r * C + c] = ps32_[r * c8 + c];
+  std::fill(ps32_.begin(), ps32_.end(), 0);
+  std::fill(pr32_.begin(), pr32_.end(), 0);
   return true;
 }
 
