@@ -271,6 +271,10 @@ class PeArray : public sc_core::sc_module {
   bool fast_stream1(uint64_t* edges);  // one pixel
   bool fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts);  // input stationary's stream
   std::vector<int32_t> is_act32_, is_w32_;
+  bool fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts);  // output stationary's stream
+  std::vector<int32_t> os_w32_;  // the os load's weights, rows of c8_ lanes
+  uint64_t os_load_ = 0;         // df_load_ that os_w32_ holds
+  uint64_t os_wmax_ = 0;         // max |w| of os_w32_
   // Product-register toggles per activation row and code (product_toggles):
   // the products a_p * w(code) of row k over a band's pixels toggle
   // t[k * 32 + code] bits. With the same activations for many m-tiles

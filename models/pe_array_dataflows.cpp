@@ -385,11 +385,12 @@ uint64_t PeArray::fast_fold_df() {
   if (os) {
     // PE (r, c) sees the products of k = 0..len-1 and accumulates them; a row
     // of PEs at a time, k outer, so the weights are read along their rows.
+    const bool lanes32 = !checked && fast_os32(len, &tp, &ts);
     for (size_t r = 0; r < R && r < P; ++r) {
       int64_t* pr = &prod_[r * C];
       int64_t* ac = &psum_[r * C];
       const int32_t* arow = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
-      for (uint64_t k = 0; k < len; ++k) {
+      for (uint64_t k = 0; k < len && !lanes32; ++k) {
         const int64_t a = arow[k];
         const int64_t* w = &df_w_[k * job_.cols];
         for (uint64_t c = 0; c < job_.cols; ++c) {

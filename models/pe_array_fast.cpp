@@ -186,6 +186,59 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   n->out_overflows += out_overflows;
 }
 
+// One output-stationary PE row (one pixel) over the fold's len reduction
+// steps in 32-bit lanes: PE (r, c) accumulates a[k] w[k][c] in its own
+// register, from zero; toggles of its product and sum registers between
+// consecutive steps (as stream32_avx2 counts them) into n; the last values
+// into pr and ac (c8 lanes). w: len rows of c8 lanes, zero padded. Every
+// product must fit int32; false when a sum left int32 (n, pr and ac are
+// then meaningless: the caller counts the fold in 64 bits).
+template <bool kActivity, bool kMasked>
+__attribute__((target("avx2"))) bool os_row_avx2(const int32_t* a, uint64_t len, const int32_t* w, size_t c8,
+                                                 uint32_t m32, int32_t* pr, int32_t* ac, Counts32* n) {
+  const __m256i zero = _mm256_setzero_si256(), m = _mm256_set1_epi32(static_cast<int>(m32));
+  __m256i accp = zero, accs = zero, negp = zero, negs = zero, ovf = zero;
+  uint64_t sign_p = 0, sign_s = 0;
+  for (size_t c0 = 0; c0 < c8; c0 += 8) {
+    __m256i p_reg = zero, s_reg = zero, cp = zero, cs = zero;
+    for (uint64_t k = 0; k < len; ++k) {
+      const __m256i p = _mm256_mullo_epi32(_mm256_set1_epi32(a[k]),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k * c8 + c0)));
+      const __m256i x = _mm256_add_epi32(s_reg, p);
+      // Signed overflow: both terms' signs differ from the sum's.
+      ovf = _mm256_or_si256(ovf, _mm256_and_si256(_mm256_xor_si256(x, s_reg), _mm256_xor_si256(x, p)));
+      if (kActivity) {
+        __m256i dp = _mm256_xor_si256(p, p_reg), ds = _mm256_xor_si256(x, s_reg);
+        negp = _mm256_add_epi32(negp, _mm256_srai_epi32(dp, 31));
+        negs = _mm256_add_epi32(negs, _mm256_srai_epi32(ds, 31));
+        if (kMasked) dp = _mm256_and_si256(dp, m), ds = _mm256_and_si256(ds, m);
+        cp = _mm256_add_epi8(cp, popcount_bytes(dp));
+        cs = _mm256_add_epi8(cs, popcount_bytes(ds));
+        if ((k & 15) == 15) {  // byte lanes: at most 8 per step
+          accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+          accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
+          cp = cs = zero;
+        }
+        if ((k & 4095) == 4095) flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);
+      }
+      p_reg = p, s_reg = x;
+    }
+    if (kActivity) {
+      accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+      accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + c0), p_reg);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ac + c0), s_reg);
+  }
+  if (_mm256_movemask_ps(_mm256_castsi256_ps(ovf)) != 0) return false;
+  if (!kActivity) return true;
+  flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);
+  n->pop_p += sum_u64_lanes(accp);
+  n->pop_s += sum_u64_lanes(accs);
+  if (!kMasked) n->sign_p += sign_p, n->sign_s += sign_s;
+  return true;
+}
+
 // The product register of a PE with weight w(code) over one activation row
 // x[0..P), from zero and back to zero: toggles sum over p of the bits of
 // x_p w ^ x_(p-1) w (x_-1 = x_P = 0), low 32 bits masked by m32, plus ext
@@ -984,6 +1037,58 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
     for (size_t c = 0; c < C; ++c) prod_[r * C + c] = pr32_[r * c8 + c], psum_[r * C + c] = ps32_[r * c8 + c];
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
+  return true;
+}
+
+// Output stationary in 32-bit lanes (fast_fold_df, when every product
+// fits int32: max |a| over the fold times max |w|): each PE row through
+// os_row_avx2. Adds the stream's product and partial-sum toggles to *tp and
+// *ts; prod_ and psum_ end as the registers (rows past the fold's pixels
+// untouched, as in the per-PE loop). False (nothing done, the registers
+// still zero) when a product or a partial sum would pass int32.
+bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
+  if (!kAvx2) return false;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
+  const uint64_t cols = job_.cols, P = job_.p, pr_rows = std::min<uint64_t>(R, P);
+  uint64_t amax = 0;
+  for (uint64_t r = 0; r < pr_rows; ++r) {
+    const int32_t* arow = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
+    for (uint64_t k = 0; k < len; ++k) amax = std::max<uint64_t>(amax, static_cast<uint64_t>(std::llabs(arow[k])));
+  }
+  if (os_load_ != df_load_ || df_load_ == 0 || os_w32_.size() != len * c8) {  // the load's weights, rows of c8 lanes
+    os_w32_.assign(len * c8, 0);
+    os_wmax_ = 0;
+    for (uint64_t k = 0; k < len; ++k)
+      for (uint64_t c = 0; c < cols; ++c) {
+        const int64_t v = df_w_[k * cols + c];
+        os_wmax_ = std::max<uint64_t>(os_wmax_, static_cast<uint64_t>(v < 0 ? -v : v));
+        os_w32_[k * c8 + c] = static_cast<int32_t>(v);
+      }
+    os_load_ = df_load_;
+  }
+  // Products within int32 (and the accumulator: the caller's !checked).
+  if (static_cast<unsigned __int128>(os_wmax_) * amax > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_)))
+    return false;
+  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  auto row = !activity_ ? os_row_avx2<false, false> : acc_bits_ < 32 ? os_row_avx2<true, true> : os_row_avx2<true, false>;
+  Counts32 n;
+  ps32_.resize(std::max(ps32_.size(), c8)), pr32_.resize(std::max(pr32_.size(), c8));
+  bool ok = true;
+  for (uint64_t r = 0; r < pr_rows && ok; ++r) {
+    ok = row(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len, os_w32_.data(), c8, m32, pr32_.data(),
+             ps32_.data(), &n);
+    for (uint64_t c = 0; c < cols && ok; ++c) prod_[r * C + c] = pr32_[c], psum_[r * C + c] = ps32_[c];
+  }
+  std::fill(ps32_.begin(), ps32_.end(), 0);
+  std::fill(pr32_.begin(), pr32_.end(), 0);
+  if (!ok) {  // a sum passed int32: the registers back to zero, the fold in 64 bits
+    std::fill(prod_.begin(), prod_.end(), 0);
+    std::fill(psum_.begin(), psum_.end(), 0);
+    return false;
+  }
+  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+  *tp += n.pop_p + ext * n.sign_p;
+  *ts += n.pop_s + ext * n.sign_s;
   return true;
 }
 

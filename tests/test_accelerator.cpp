@@ -511,15 +511,19 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
     if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &sl, &q, &prog)) continue;
     std::vector<ActTensor> qin;
     const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
-    const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
-    const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
-    const AccelRunResult off = run_accelerator(prog, qin, &expected, nullptr, false);
-    const AccelRunResult fast_off = run_accelerator(prog, qin, &expected, nullptr, false, kFast);
-    const std::string what = s.name + " A=" + std::to_string(A) + " acc=" + std::to_string(acc);
-    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact && fast_off.bit_exact) << what;
-    EXPECT_EQ(fast.outputs, cyc.outputs) << what;
-    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, what);
-    expect_same_stats(fast_off.layers[0].stats, off.layers[0].stats, what + ", activity off");
+    for (Dataflow flow : kDataflows) {  // each dataflow's 32-bit lanes and their 64-bit fallbacks
+      a.dataflow = flow;
+      const AccelProgram p2 = compile_network(q, a);
+      const AccelRunResult cyc = run_accelerator(p2, qin, &expected);
+      const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, kFast);
+      const AccelRunResult off = run_accelerator(p2, qin, &expected, nullptr, false);
+      const AccelRunResult fast_off = run_accelerator(p2, qin, &expected, nullptr, false, kFast);
+      const std::string what = s.name + " A=" + std::to_string(A) + " acc=" + std::to_string(acc) + " " + to_string(flow);
+      ASSERT_TRUE(cyc.bit_exact && fast.bit_exact && fast_off.bit_exact) << what;
+      EXPECT_EQ(fast.outputs, cyc.outputs) << what;
+      expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, what);
+      expect_same_stats(fast_off.layers[0].stats, off.layers[0].stats, what + ", activity off");
+    }
     ++cases;
   }
   EXPECT_GE(cases, 20);
