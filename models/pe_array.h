@@ -167,8 +167,8 @@ class PeArray : public sc_core::sc_module {
   int act_bits_, wbits_;
   Sram *wbuf_, *ibuf_, *obuf_;
 
-  // weff_ and dec_ are filled on demand after a vector fast load (tile_codes_
-  // holds its codes then): sync_weights() before reading them.
+  // weff_ and dec_ are filled on demand after a vector fast load (from w32_
+  // and wbits16_): sync_weights() before reading them.
   mutable std::vector<int64_t> weff_;  // effective weight per PE (AE: +-m_K << shift)
   std::vector<int32_t> weff32_;      // the same when every one fits 32 bits (the fast path)
   bool narrow_ = false;              // weff32_ is valid for this fold
@@ -248,9 +248,7 @@ class PeArray : public sc_core::sc_module {
   const CodeTable& code_table(const SegmentConfig& cfg);
   const CodeTable* col_vec_table_ = nullptr;  // the fold's table when every column shares one
   bool fast_load_vec(const CodeTable& t, uint64_t path[3]);
-  mutable bool weights_stale_ = false;  // weff_ and dec_ lag the last vector load
-  std::vector<uint32_t> tile_codes_;    // that load's codes, R' x C' (its tables: col_table_)
-  uint64_t tile_rows_ = 0, tile_cols_ = 0;
+  mutable bool weights_stale_ = false;  // weff_ and dec_ lag the last vector load (held in w32_, wbits16_)
   void sync_weights() const;
   // BRSLog fast load: decodes through the tables, counts the weight toggles
   // from per-row bit differences, prepares the 32-bit lanes. wbits16_ holds

@@ -516,17 +516,18 @@ const PeArray::CodeTable& PeArray::code_table(const SegmentConfig& cfg) {
   return code_tables_.back();
 }
 
-// The fold's weights through the decoder tables into weff_ and dec_, when
-// the last load left them to be filled on demand (fast_load_vec).
+// weff_ and dec_ of the tile the last vector load left in w32_ and
+// wbits16_ (fast_load_vec): each PE's decoded fields are its register bits
+// (register_bits: zero, sign, flag, shift), its weight fits int32.
 void PeArray::sync_weights() const {
   if (!weights_stale_) return;
-  static const CodeEntry kNone;
   const size_t C = static_cast<size_t>(C_);
   for (size_t r = 0; r < static_cast<size_t>(R_); ++r)
     for (size_t c = 0; c < C; ++c) {
-      const CodeEntry& e = r < tile_rows_ && c < tile_cols_ ? col_table_[c][tile_codes_[r * tile_cols_ + c]] : kNone;
-      dec_[r * C + c] = e.d;
-      weff_[r * C + c] = e.w;
+      const uint16_t b = wbits16_[r * c4_ + c];
+      DecodedWeight& d = dec_[r * C + c];
+      d.zero = b & 1, d.sign = (b >> 1) & 1, d.flag = static_cast<uint8_t>((b >> 2) & 1), d.shift = static_cast<uint8_t>(b >> 3);
+      weff_[r * C + c] = w32_[r * c8_ + c];
     }
   weights_stale_ = false;
 }
@@ -603,9 +604,7 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   path[kPathPow2] = rows * cols - path[kPathZero] - path[kPathSqrt2];
   col_sum_.resize(C);
   for (size_t c = 0; c < C; ++c) col_sum_[c] = cs[c];
-  tile_codes_.assign(job_.codes, job_.codes + rows * cols);
-  tile_rows_ = rows, tile_cols_ = cols;
-  weights_stale_ = true;
+  weights_stale_ = true;  // until sync_weights(), from w32_ and (after the swap) wbits16_
   return true;
 }
 
