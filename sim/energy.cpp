@@ -192,12 +192,24 @@ EnergyTable read_table(const std::string& path, const YAML::Node& root) {
   const TableReader r(path);
   if (!root || root.IsNull())
     r.fail("(top level)", "the file is empty (expected a mapping with actions and components)");
-  r.mapping(root, "(top level)", {"name", "technology_nm", "actions", "components"});
+  r.mapping(root, "(top level)", {"name", "technology_nm", "buffer_reference", "actions", "components"});
 
   EnergyTable t;
   t.path = path;
   t.name = root["name"] ? r.string(root, "name", "name") : path;
   if (root["technology_nm"]) t.technology_nm = r.number(root, "technology_nm", "technology_nm");
+  if (const YAML::Node b = root["buffer_reference"]) {
+    r.mapping(b, "buffer_reference", {"capacity_bytes", "word_bits"});
+    for (const char* k : {"capacity_bytes", "word_bits"})
+      if (!b[k]) r.fail(std::string("buffer_reference.") + k, "missing (the SRAM the buffer entries describe)");
+    const double cap = r.number(b, "capacity_bytes", "buffer_reference.capacity_bytes");
+    const double word = r.number(b, "word_bits", "buffer_reference.word_bits");
+    if (!(cap >= 1) || cap != std::floor(cap) || cap > 1e15)
+      r.fail("buffer_reference.capacity_bytes", "expected a positive whole number of bytes, got " + format_double(cap));
+    if (!(word >= 1) || word != std::floor(word) || word > 4096)
+      r.fail("buffer_reference.word_bits", "expected a whole number of bits in [1, 4096], got " + format_double(word));
+    t.buffer_ref_bytes = static_cast<uint64_t>(cap), t.buffer_ref_word_bits = static_cast<int>(word);
+  }
 
   std::vector<std::string> action_names, component_names;
   for (Action a : all_actions()) action_names.push_back(action_name(a));
@@ -252,6 +264,27 @@ EnergyTable load_energy_table(const std::string& path) {
   } catch (const YAML::Exception& e) {  // e.g. a key that is not a string
     throw ConfigError(path + ": malformed energy table: " + e.what());
   }
+}
+
+EnergyTable for_arch(const EnergyTable& t, const ArchConfig& a) {
+  EnergyTable s = t;
+  struct Buf {
+    const BufferConfig& cfg;
+    Action read, write;
+    Component comp;
+  };
+  const Buf bufs[] = {{a.weight_buffer, Action::WeightBufferRead, Action::WeightBufferWrite, Component::WeightBuffer},
+                      {a.input_buffer, Action::InputBufferRead, Action::InputBufferWrite, Component::InputBuffer},
+                      {a.output_buffer, Action::OutputBufferRead, Action::OutputBufferWrite, Component::OutputBuffer}};
+  for (const Buf& b : bufs) {
+    const double cells = static_cast<double>(b.cfg.capacity_bytes) / static_cast<double>(t.buffer_ref_bytes);
+    const double access = std::sqrt(cells) * b.cfg.word_bits / t.buffer_ref_word_bits;
+    s.energy_pj[to_index(b.read)] *= access;
+    s.energy_pj[to_index(b.write)] *= access;
+    s.components[to_index(b.comp)].leakage_uw *= cells;
+    s.components[to_index(b.comp)].area_um2 *= cells;
+  }
+  return s;
 }
 
 EnergyBreakdown compute_energy(const ActionCounts& counts, const EnergyTable& table, const ArchInstanceCounts& inst,

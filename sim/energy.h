@@ -138,6 +138,10 @@ struct EnergyTable {
   std::string path;          // the file it was loaded from
   std::array<double, kNumActions> energy_pj{};
   std::array<ComponentCost, kNumComponents> components{};
+  // The SRAM the buffer entries describe (`buffer_reference:`, default 64
+  // KiB of 64-bit words): for_arch() scales them to each buffer's size.
+  uint64_t buffer_ref_bytes = 64 * 1024;
+  int buffer_ref_word_bits = 64;
   double energy(Action a) const { return energy_pj[to_index(a)]; }
   const ComponentCost& cost(Component c) const { return components[to_index(c)]; }
 };
@@ -149,6 +153,13 @@ struct EnergyTable {
 // pJ|nJ|fJ (energy), uW|mW|nW (leakage), um^2|mm^2 (area), and a negative or
 // non-finite number.
 EnergyTable load_energy_table(const std::string& path);
+
+// The table for an architecture's buffers: each buffer's read and write
+// energy scaled by sqrt(capacity / reference capacity) x word_bits /
+// reference word bits (R3 of the shipped table: access energy ~ sqrt of the
+// capacity, and the bits moved), its leakage and area by capacity /
+// reference capacity (bit cells). Everything else as in `t`.
+EnergyTable for_arch(const EnergyTable& t, const ArchConfig& a);
 std::string default_energy_table_path();  // data/energy/default_45nm.yaml
 
 // The energy, power and area of a layer (or a run).

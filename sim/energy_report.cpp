@@ -22,7 +22,8 @@ ActionCounts actions_of(const LayerStats& s) {
   return n;
 }
 
-std::vector<EnergyBreakdown> layer_energy(const AccelRunResult& r, const ArchConfig& a, const EnergyTable& t) {
+std::vector<EnergyBreakdown> layer_energy(const AccelRunResult& r, const ArchConfig& a, const EnergyTable& table) {
+  const EnergyTable t = for_arch(table, a);
   std::vector<EnergyBreakdown> out;
   for (const LayerRunStats& l : r.layers)
     out.push_back(compute_energy(actions_of(l.stats), t, instance_counts(a), l.stats.cycles.total(), a.clock_mhz,
@@ -30,7 +31,8 @@ std::vector<EnergyBreakdown> layer_energy(const AccelRunResult& r, const ArchCon
   return out;
 }
 
-EnergyBreakdown run_energy(const AccelRunResult& r, const ArchConfig& a, const EnergyTable& t) {
+EnergyBreakdown run_energy(const AccelRunResult& r, const ArchConfig& a, const EnergyTable& table) {
+  const EnergyTable t = for_arch(table, a);
   LayerStats all;
   for (const LayerRunStats& l : r.layers) all.add(l.stats);
   return compute_energy(actions_of(all), t, instance_counts(a), all.cycles.total(), a.clock_mhz, all.macs);

@@ -12,6 +12,7 @@
 namespace brsim {
 
 ActionCounts actions_of(const LayerStats& s);
+// Both with the table's buffers scaled to the architecture's (for_arch).
 // One breakdown per layer of the run (over all its images).
 std::vector<EnergyBreakdown> layer_energy(const AccelRunResult& r, const ArchConfig& a, const EnergyTable& t);
 // The whole run: the layers' counts, cycles and MACs added up.

@@ -374,6 +374,62 @@ TEST_F(EnergyTest, CsvHasAFixedLayout) {
 
 // Loading errors: each names the file (checked by expect_error) and the field.
 
+// Buffers scale with the architecture (for_arch): access energy by
+// sqrt(capacity / reference) x word bits / reference, leakage and area by
+// capacity / reference; the reference SRAM is the table's (default 64 KiB,
+// 64-bit words). Nothing else changes; the default architecture is the
+// reference, so the shipped table's figures stand as written.
+TEST_F(EnergyTest, BuffersScaleWithCapacityAndWordWidth) {
+  const EnergyTable t = load_energy_table(write("tiny.yaml", tiny_table()));
+  EXPECT_EQ(t.buffer_ref_bytes, 65536u);
+  EXPECT_EQ(t.buffer_ref_word_bits, 64);
+  const ArchConfig def;
+  const EnergyTable same = for_arch(t, def);
+  EXPECT_EQ(same.energy_pj, t.energy_pj);
+  for (Component c : all_components()) {
+    EXPECT_EQ(same.cost(c).leakage_uw, t.cost(c).leakage_uw);
+    EXPECT_EQ(same.cost(c).area_um2, t.cost(c).area_um2);
+  }
+  ArchConfig a;
+  a.weight_buffer = {4 * 65536, 128};  // 4x the cells, 2x the word: 2 x 2 per access
+  a.input_buffer = {16384, 64};       // a quarter: half per access
+  const EnergyTable s = for_arch(t, a);
+  EXPECT_DOUBLE_EQ(s.energy(Action::WeightBufferRead), 20 * 4.0);
+  EXPECT_DOUBLE_EQ(s.cost(Component::WeightBuffer).area_um2, 1000 * 4.0);
+  EXPECT_DOUBLE_EQ(s.cost(Component::WeightBuffer).leakage_uw, 100 * 4.0);
+  EXPECT_DOUBLE_EQ(s.energy(Action::InputBufferRead), 10 * 0.5);
+  EXPECT_DOUBLE_EQ(s.cost(Component::InputBuffer).area_um2, 1000 * 0.25);
+  EXPECT_DOUBLE_EQ(s.energy(Action::OutputBufferWrite), 30.0);  // the output buffer is the reference
+  EXPECT_DOUBLE_EQ(s.energy(Action::DramByte), 100.0);
+  EXPECT_DOUBLE_EQ(s.cost(Component::BrslogAe).area_um2, 100.0);
+  // Another reference SRAM in the table: 32 KiB of 32-bit words.
+  const EnergyTable r = load_energy_table(
+      write("ref.yaml", replaced(tiny_table(), "technology_nm: 45\n",
+                                 "technology_nm: 45\nbuffer_reference: {capacity_bytes: 32768, word_bits: 32}\n")));
+  const EnergyTable rs = for_arch(r, def);  // 2x the cells, 2x the word
+  EXPECT_DOUBLE_EQ(rs.energy(Action::WeightBufferRead), 20 * std::sqrt(2.0) * 2);
+  EXPECT_DOUBLE_EQ(rs.cost(Component::OutputBuffer).area_um2, 2000.0);
+  // Bigger buffers: more area and leakage in a run's breakdown.
+  ActionCounts n;
+  n[Action::WeightBufferRead] = 10;
+  const EnergyBreakdown small = compute_energy(n, for_arch(t, def), instance_counts(def), 500, 500, 1);
+  const EnergyBreakdown big = compute_energy(n, s, instance_counts(a), 500, 500, 1);
+  EXPECT_GT(big.area_total_um2, small.area_total_um2);
+  EXPECT_DOUBLE_EQ(big.action_pj[to_index(Action::WeightBufferRead)], 4 * small.action_pj[to_index(Action::WeightBufferRead)]);
+}
+
+TEST_F(EnergyTest, MalformedBufferReferenceIsRefused) {
+  const std::string head = "technology_nm: 45\n";
+  expect_error(replaced(tiny_table(), head, head + "buffer_reference: {capacity_bytes: 0, word_bits: 64}\n"),
+               {"buffer_reference.capacity_bytes", "positive whole number"});
+  expect_error(replaced(tiny_table(), head, head + "buffer_reference: {capacity_bytes: 65536, word_bits: 6.5}\n"),
+               {"buffer_reference.word_bits", "whole number"});
+  expect_error(replaced(tiny_table(), head, head + "buffer_reference: {capacity_bytes: 65536}\n"),
+               {"buffer_reference.word_bits", "missing"});
+  expect_error(replaced(tiny_table(), head, head + "buffer_reference: {capacity_bytes: 65536, word_bits: 64, banks: 2}\n"),
+               {"buffer_reference.banks", "unknown key"});
+}
+
 TEST_F(EnergyTest, UnknownActionIsRefused) {
   expect_error(replaced(tiny_table(), "  toggle:", "  togle:"),
                {"actions.togle", "unknown key", "ae_op_sqrt2", "toggle", "dram_byte"});
