@@ -440,13 +440,21 @@ void write_cached(const std::string& path, const std::string& key, const Segment
   std::filesystem::create_directories(g_search_cache, ec);
   static std::atomic<uint64_t> serial{0};
   const std::string tmp = path + ".tmp" + std::to_string(static_cast<long>(::getpid())) + "-" + std::to_string(serial++);
+  bool ok = false;
   {
     std::ofstream out(tmp);
     out << key << "\n" << c.bits << " " << c.n2 << " " << c.p << " " << c.e_base << "\n";
-    if (!out) return;  // an unwritable folder only costs the next process the search
+    ok = static_cast<bool>(out);
   }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  if (ok) std::filesystem::rename(tmp, path, ec);
+  if (!ok || ec) {
+    std::filesystem::remove(tmp, ec);
+    // An unwritable folder only costs later runs the search: say so once.
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+      std::fprintf(stderr, "brsim: warning: --quant-cache %s: cannot write %s; the search results are not kept\n",
+                   g_search_cache.c_str(), path.c_str());
+  }
 }
 
 SegmentConfig search_segment_uncached(const double* w, size_t n, const QuantOptions& opt);

@@ -1,7 +1,11 @@
 // The command line as a user meets it: `brsim codebook` CSV layout and values
 // (checked against BRSLOG.md's formula evaluated here), `brsim quantize` JSON
 // layout, and bad input giving a clear message and a non-zero exit.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include <cmath>
 #include <cstring>
@@ -153,6 +157,31 @@ TEST(CliLayer, ShapeOptionsGiveTheClosedFormAndTheMacs) {
   // K = 36 on 4 rows: 9 k-tiles; M = 6 on 4 columns: 2 m-tiles; 36 pixels.
   EXPECT_EQ(c["compute"], 2 * 9 * 36);
   EXPECT_EQ(j["bit_exact"], true);
+}
+
+// --quant-cache: a layer of 65,536+ weights leaves one search file and the
+// second run gives the same report from it; a folder that cannot be written
+// is named in one warning and the run goes on.
+TEST(CliLayer, QuantCacheKeepsTheSearchAndWarnsWhenItCannot) {
+  const std::string dir = ::testing::TempDir() + "brsim_cli_qc_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  const std::string layer = "layer --ifmap 6x6 --kernel 3x3 --channels 128 --filters 64 --mode fast --format json";
+  const CliResult a = run_brsim(layer + " --quant-cache " + dir);
+  ASSERT_EQ(a.status, 0) << a.out;
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.path().extension() == ".txt";
+  EXPECT_EQ(files, 1u);  // 3 x 3 x 128 x 64 = 73,728 weights
+  const CliResult b = run_brsim(layer + " --quant-cache " + dir);
+  ASSERT_EQ(b.status, 0) << b.out;
+  const auto strip = [](nlohmann::json j) {
+    j.erase("host_seconds"), j.erase("simulation");
+    return j;
+  };
+  EXPECT_EQ(strip(nlohmann::json::parse(a.out))["layers"], strip(nlohmann::json::parse(b.out))["layers"]);
+  const CliResult c = run_brsim(layer + " --quant-cache /etc/hostname/qc");
+  ASSERT_EQ(c.status, 0) << c.out;
+  EXPECT_NE(c.out.find("warning: --quant-cache /etc/hostname/qc: cannot write"), std::string::npos) << c.out;
+  std::filesystem::remove_all(dir);
 }
 
 // Each dataflow from the command line: the report names it (text and
