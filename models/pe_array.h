@@ -205,6 +205,13 @@ class PeArray : public sc_core::sc_module {
   std::vector<DecodedWeight> df_dec_;
   uint64_t df_load_ = 0;                // load_id whose weights df_w_/df_dec_/df_paths_ hold
   uint64_t df_paths_[3] = {0, 0, 0};    // that load's weights by AE path: zero, sqrt2, pow2
+  struct DfLoadCache {                  // fast_fold_df: per weight load (load_id)
+    uint64_t load = 0;
+    __int128 wsum = 0;                  // largest sum of |w| along the reduction
+    uint64_t weight_words = 0;          // weight buffer words the skewed feed reads
+    uint64_t toggles = 0;               // the weight lanes' register toggles
+    bool have_toggles = false;
+  } df_cache_;
   bool clock_edge_df();
   uint64_t fast_fold_df();
   void begin_df();
@@ -269,6 +276,7 @@ class PeArray : public sc_core::sc_module {
   bool fast_stream1(uint64_t* edges);  // one pixel
   bool fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts);  // input stationary's stream
   std::vector<int32_t> is_act32_, is_w32_;
+  uint64_t is_w32_load_ = 0;  // df_load_ that is_w32_ holds
   bool fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts);  // output stationary's stream
   std::vector<int32_t> os_w32_;  // the os load's weights, rows of c8_ lanes
   uint64_t os_load_ = 0;         // df_load_ that os_w32_ holds

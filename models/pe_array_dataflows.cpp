@@ -342,44 +342,58 @@ uint64_t PeArray::fast_fold_df() {
     begin_df();
   }
   decode_all();
+  // What depends on the load's weights alone is taken once per load (the
+  // folds of a load share load_id; 0: every fold): the weight lanes'
+  // toggles, the weight buffer's words, the largest sum of |w| along the
+  // reduction.
+  DfLoadCache& lc = df_cache_;
+  if (job_.load_id == 0 || job_.load_id != lc.load) {
+    lc = DfLoadCache{};
+    lc.load = job_.load_id;
+    if (os) {
+      for (uint64_t c = 0; c < job_.cols; ++c) {
+        __int128 col = 0;
+        for (uint64_t k = 0; k < len; ++k) col += std::llabs(df_w_[k * job_.cols + c]);
+        lc.wsum = std::max(lc.wsum, col);
+      }
+    } else {
+      for (uint64_t m = 0; m < len; ++m) {
+        __int128 col = 0;
+        for (uint64_t r = 0; r < job_.rows; ++r) col += std::llabs(df_w_[r * job_.cols + m]);
+        lc.wsum = std::max(lc.wsum, col);
+      }
+    }
+    // Weight buffer reads, edge by edge as the skewed feed takes them.
+    for (uint64_t e = 0; e < len + R - 1 || e < len + C - 1; ++e) {
+      const uint64_t w = os ? skew_valid(e, std::min<uint64_t>(job_.cols, C), len) : skew_valid(e, job_.rows, len);
+      if (w) lc.weight_words += wbuf_->words(w * static_cast<uint64_t>(wbits_));
+    }
+  }
+  if (activity_ && !lc.have_toggles) {
+    if (os) {
+      for (uint64_t c = 0; c < job_.cols; ++c) lc.toggles += R * stream_toggles([&](uint64_t k) { return wbits_at(k * job_.cols + c); }, len, empty_weight_bits());
+    } else {
+      for (uint64_t r = 0; r < job_.rows; ++r) lc.toggles += C * stream_toggles([&](uint64_t m) { return wbits_at(r * job_.cols + m); }, len, empty_weight_bits());
+    }
+    lc.have_toggles = true;
+  }
   // Streamed registers: each lane's values pass through all of its registers.
   if (activity_) {
-    uint64_t t = 0;
-    if (os) {
+    if (os)
       for (uint64_t r = 0; r < P; ++r)
         counters_.toggles_act += C * stream_toggles([&](uint64_t k) { return act_of(r, k) & act_mask_; }, len);
-      for (uint64_t c = 0; c < job_.cols; ++c) t += R * stream_toggles([&](uint64_t k) { return wbits_at(k * job_.cols + c); }, len, empty_weight_bits());
-    } else {
-      for (uint64_t r = 0; r < job_.rows; ++r) t += C * stream_toggles([&](uint64_t m) { return wbits_at(r * job_.cols + m); }, len, empty_weight_bits());
-    }
-    counters_.toggles_weight += t;
+    counters_.toggles_weight += lc.toggles;
   }
-  // Buffer reads, edge by edge as the skewed feeds take them.
-  for (uint64_t e = 0; e < len + R - 1 || e < len + C - 1; ++e) {
-    const uint64_t a = os ? skew_valid(e, std::min<uint64_t>(P, R), len) : 0;
-    const uint64_t w = os ? skew_valid(e, std::min<uint64_t>(job_.cols, C), len) : skew_valid(e, job_.rows, len);
-    if (a) ibuf_->read_bits(a * static_cast<uint64_t>(act_bits_));
-    if (w) wbuf_->read_bits(w * static_cast<uint64_t>(wbits_));
-  }
+  wbuf_->read_words(lc.weight_words);
+  if (os)  // input buffer reads, edge by edge as the skewed feed takes them
+    for (uint64_t e = 0; e < len + R - 1; ++e)
+      if (const uint64_t a = skew_valid(e, std::min<uint64_t>(P, R), len)) ibuf_->read_bits(a * static_cast<uint64_t>(act_bits_));
   const size_t last = (R - 1) * C + (C - 1);
   uint64_t tp = 0, ts = 0;
   // No partial sum can leave the accumulator when |a| <= 2^(A-1) times the
   // largest sum of |w| along the reduction fits: then plain adds are exact
   // and the per-add range check is skipped.
-  __int128 wsum = 0;
-  if (os) {
-    for (uint64_t c = 0; c < job_.cols; ++c) {
-      __int128 col = 0;
-      for (uint64_t k = 0; k < len; ++k) col += std::llabs(df_w_[k * job_.cols + c]);
-      wsum = std::max(wsum, col);
-    }
-  } else {
-    for (uint64_t m = 0; m < len; ++m) {
-      __int128 col = 0;
-      for (uint64_t r = 0; r < job_.rows; ++r) col += std::llabs(df_w_[r * job_.cols + m]);
-      wsum = std::max(wsum, col);
-    }
-  }
+  const __int128 wsum = lc.wsum;
   const bool checked = wsum * (static_cast<__int128>(1) << (act_bits_ - 1)) > acc_hi_;
   const uint64_t mask = acc_mask_;
   if (os) {

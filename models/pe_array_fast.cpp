@@ -1015,9 +1015,12 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
       is_act32_[r * c8 + c] = static_cast<int32_t>(v);
     }
   if (wsum * amax > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
-  is_w32_.resize(len * rows);
-  for (uint64_t m = 0; m < len; ++m)
-    for (uint64_t r = 0; r < rows; ++r) is_w32_[m * rows + r] = static_cast<int32_t>(df_w_[r * cols + m]);
+  if (df_load_ == 0 || is_w32_load_ != df_load_ || is_w32_.size() != len * rows) {  // once per weight load
+    is_w32_.resize(len * rows);
+    for (uint64_t m = 0; m < len; ++m)
+      for (uint64_t r = 0; r < rows; ++r) is_w32_[m * rows + r] = static_cast<int32_t>(df_w_[r * cols + m]);
+    is_w32_load_ = df_load_;
+  }
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
   const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
