@@ -112,6 +112,25 @@ __attribute__((target("avx2"))) inline void flush_negatives(__m256i* neg, uint64
   *neg = _mm256_setzero_si256();
 }
 
+// o[c] += x[c] for c from 0, four at a time while no sum leaves [lo, hi]
+// (acc_bits <= 62: the sum of an accumulator value and an int32 is exact in
+// int64); returns the first c not done (the caller wraps and counts from
+// there, one at a time).
+__attribute__((target("avx2"))) inline uint64_t add_outputs_avx2(int64_t* o, const int32_t* x, uint64_t n, int64_t lo,
+                                                                 int64_t hi) {
+  const __m256i lo4 = _mm256_set1_epi64x(lo), hi4 = _mm256_set1_epi64x(hi);
+  uint64_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    __m256i* oc = reinterpret_cast<__m256i*>(o + c);
+    const __m256i sum = _mm256_add_epi64(_mm256_loadu_si256(oc),
+                                         _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + c))));
+    const __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(sum, hi4), _mm256_cmpgt_epi64(lo4, sum));
+    if (!_mm256_testz_si256(out, out)) break;
+    _mm256_storeu_si256(oc, sum);
+  }
+  return c;
+}
+
 // kMasked: acc_bits < 32 (only then does m32 clear bits).
 // out: false leaves the output buffer alone (a pixel that only sets the
 // registers up for the pixels after it).
@@ -173,7 +192,9 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
     if (!out) continue;
     const int32_t* bottom = &ps[(R - 1) * c8];
     int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
-    for (uint64_t c = 0; c < s.cols; ++c) {
+    uint64_t c = 0;
+    if (s.out_stride == 1 && s.acc_bits <= 62) c = add_outputs_avx2(o, bottom, s.cols, s.acc_lo, s.acc_hi);
+    for (; c < s.cols; ++c) {
       int64_t& x = o[c * s.out_stride];
       x = wrapping_add(x, bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
     }

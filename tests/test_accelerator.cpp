@@ -531,6 +531,31 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
 
 // Fast mode's temporally decoupled controller sees the DRAM's back-pressure
 // (annotated on each transaction's delay) exactly as the synchronized one.
+// A 32-bit accumulator over 144 k-tiles: every fold fits the 32-bit lanes
+// but the output buffer's accumulations wrap now and then; fast mode wraps
+// and counts them where the cycle model does (the vector add of a pixel's
+// outputs hands a group that leaves the range to the per-output wrap).
+TEST(FastMode, OutputBufferWrapsInThe32BitStreamAsInTheCycleModel) {
+  LayerSpec s;
+  s.name = "wraps";
+  s.in_c = 256, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 16;
+  ArchConfig a;
+  a.datapath.acc_bits = 32;
+  SyntheticLayer sl;
+  AccelProgram prog;
+  QuantizedNetwork q;
+  ASSERT_TRUE(prepare_with_widths(s, a, 77, &sl, &q, &prog));
+  std::vector<ActTensor> qin;
+  const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+  const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
+  const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+  ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << cyc.mismatch << fast.mismatch;
+  EXPECT_GT(cyc.layers[0].stats.output_overflows, 0u);
+  EXPECT_EQ(cyc.layers[0].stats.array_overflows, 0u);
+  EXPECT_EQ(fast.outputs, cyc.outputs);
+  expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, "acc_bits 32");
+}
+
 TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
   for (int t = 0; t < 4; ++t) {
     LayerSpec s;
