@@ -582,15 +582,18 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
     tw[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.w32 + 8 * k));
     tb[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.bits32 + 8 * k));
   }
-  const __m256i one = _mm256_set1_epi32(1), all = _mm256_set1_epi32(-1);
-  __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;  // per lane: zero and sqrt2 paths
+  const __m256i one = _mm256_set1_epi32(1);
+  // Per lane, over every lane (a zero weight never has the flag; lanes past
+  // the tile hold the zero flag alone, or nothing): zero flags, sqrt2 flags.
+  __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;
   alignas(32) int32_t code[8], in[8], none[8];
   for (size_t r = 0; r < R; ++r) {
     const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
     for (size_t c0 = 0; c0 < c8; c0 += 8) {
-      __m256i idx, inside = all, nobits = _mm256_setzero_si256();
-      if (codes && c0 + 8 <= cols) {
-        idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+      __m256i w, b;
+      if (codes && c0 + 8 <= cols) {  // 8 PEs of the tile
+        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+        w = lookup32(tw, idx), b = lookup32(tb, idx);
       } else {  // lanes past the tile: no weight (bits: the zero flag) or padding (zero)
         for (size_t k = 0; k < 8; ++k) {
           const size_t c = c0 + k;
@@ -599,16 +602,15 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
           in[k] = on ? -1 : 0;
           none[k] = !on && c < C ? CodeEntry{}.bits : 0;
         }
-        idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(code));
-        inside = _mm256_load_si256(reinterpret_cast<const __m256i*>(in));
-        nobits = _mm256_load_si256(reinterpret_cast<const __m256i*>(none));
+        const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(code));
+        const __m256i inside = _mm256_load_si256(reinterpret_cast<const __m256i*>(in));
+        w = _mm256_and_si256(lookup32(tw, idx), inside);
+        b = _mm256_or_si256(_mm256_and_si256(lookup32(tb, idx), inside),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(none)));
       }
-      const __m256i w = _mm256_and_si256(lookup32(tw, idx), inside);
-      const __m256i b = _mm256_or_si256(_mm256_and_si256(lookup32(tb, idx), inside), nobits);
-      // Register bits: 0 zero, 2 flag (BrsLog register_bits); outside the tile, no path.
-      const __m256i bin = _mm256_and_si256(b, inside);
-      zeros = _mm256_add_epi32(zeros, _mm256_and_si256(bin, one));
-      sqrt2s = _mm256_add_epi32(sqrt2s, _mm256_and_si256(_mm256_andnot_si256(bin, _mm256_srli_epi32(bin, 2)), one));
+      // Register bits: 0 zero, 2 flag (BrsLog register_bits).
+      zeros = _mm256_add_epi32(zeros, _mm256_and_si256(b, one));
+      sqrt2s = _mm256_add_epi32(sqrt2s, _mm256_and_si256(_mm256_srli_epi32(b, 2), one));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(w32 + r * c8 + c0), w);
       __m256i* csv = reinterpret_cast<__m256i*>(cs + c0);
       _mm256_storeu_si256(csv, _mm256_add_epi32(_mm256_loadu_si256(csv), _mm256_abs_epi32(w)));
@@ -622,6 +624,7 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   _mm256_store_si256(reinterpret_cast<__m256i*>(q), sqrt2s);
   path[kPathZero] = path[kPathSqrt2] = 0;
   for (int k = 0; k < 8; ++k) path[kPathZero] += z[k], path[kPathSqrt2] += q[k];
+  path[kPathZero] -= R * C - rows * cols;  // the lanes of no weight
   path[kPathPow2] = rows * cols - path[kPathZero] - path[kPathSqrt2];
   col_sum_.resize(C);
   for (size_t c = 0; c < C; ++c) col_sum_[c] = cs[c];
@@ -701,7 +704,7 @@ uint64_t PeArray::fast_load_brslog() {
   }
   wbits16_.swap(wbits16_new_);
   wdiff_valid_ = activity_;
-  for (uint64_t r = 0; r < rows; ++r) wbuf_->read_bits(cols * static_cast<uint64_t>(wbits_));
+  wbuf_->read_words(rows * wbuf_->words(cols * static_cast<uint64_t>(wbits_)));  // a row per edge
   counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
   counters_.load_cycles += R;
 
