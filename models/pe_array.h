@@ -205,6 +205,7 @@ class PeArray : public sc_core::sc_module {
   std::vector<DecodedWeight> df_dec_;
   uint64_t df_load_ = 0;                // load_id whose weights df_w_/df_dec_/df_paths_ hold
   uint64_t df_paths_[3] = {0, 0, 0};    // that load's weights by AE path: zero, sqrt2, pow2
+  bool df_clear_ = false;               // a fast fold left every register empty but PE (R-1, C-1)'s product and sum
   struct DfLoadCache {                  // fast_fold_df: per weight load (load_id)
     uint64_t load = 0;
     __int128 wsum = 0;                  // largest sum of |w| along the reduction

@@ -71,18 +71,27 @@ uint64_t PeArray::act_of(uint64_t pixel, uint64_t k) const {
 void PeArray::begin_df() {
   sync_weights();
   const size_t n = psum_.size();
-  if (activity_)
-    for (size_t i = 0; i < n; ++i) {
-      counters_.toggles_product += pop(static_cast<uint64_t>(prod_[i]) & acc_mask_);
-      counters_.toggles_psum += pop(static_cast<uint64_t>(psum_[i]) & acc_mask_);
-      counters_.toggles_weight += pop(weight_bits_of(i) ^ empty_weight_bits());
-      if (flow_ == Dataflow::OutputStationary) counters_.toggles_act += pop(static_cast<uint64_t>(act_reg_[i]) & act_mask_);
+  if (df_clear_) {  // after a fast fold only PE (R-1, C-1) holds a product and a sum
+    if (activity_) {
+      counters_.toggles_product += pop(static_cast<uint64_t>(prod_[n - 1]) & acc_mask_);
+      counters_.toggles_psum += pop(static_cast<uint64_t>(psum_[n - 1]) & acc_mask_);
     }
-  std::fill(prod_.begin(), prod_.end(), 0);
-  std::fill(psum_.begin(), psum_.end(), 0);
-  std::fill(weff_.begin(), weff_.end(), 0);
-  std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
-  if (flow_ == Dataflow::OutputStationary) std::fill(act_reg_.begin(), act_reg_.end(), 0);
+    prod_[n - 1] = psum_[n - 1] = 0;
+  } else {
+    if (activity_)
+      for (size_t i = 0; i < n; ++i) {
+        counters_.toggles_product += pop(static_cast<uint64_t>(prod_[i]) & acc_mask_);
+        counters_.toggles_psum += pop(static_cast<uint64_t>(psum_[i]) & acc_mask_);
+        counters_.toggles_weight += pop(weight_bits_of(i) ^ empty_weight_bits());
+        if (flow_ == Dataflow::OutputStationary) counters_.toggles_act += pop(static_cast<uint64_t>(act_reg_[i]) & act_mask_);
+      }
+    std::fill(prod_.begin(), prod_.end(), 0);
+    std::fill(psum_.begin(), psum_.end(), 0);
+    std::fill(weff_.begin(), weff_.end(), 0);
+    std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
+    if (flow_ == Dataflow::OutputStationary) std::fill(act_reg_.begin(), act_reg_.end(), 0);
+  }
+  df_clear_ = false;
   // Actions: the weights of the fold by path, each used by job_.p pixels
   // (counted once per weight load: the folds of a load share its weights).
   if (job_.load_id == 0 || job_.load_id != df_load_) {
@@ -119,6 +128,7 @@ uint64_t PeArray::df_stream_len() const {
 
 // One edge of an is/os fold (cycle by cycle); true when the fold ends.
 bool PeArray::clock_edge_df() {
+  df_clear_ = false;  // the registers change edge by edge
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t now = tracer_ ? static_cast<uint64_t>(sc_core::sc_time_stamp() / period_ + 0.5) : 0;
   if (phase_ == Phase::Load) {  // is: the activation tile shifts down, tile row R-1-edge enters at the top
@@ -477,6 +487,7 @@ uint64_t PeArray::fast_fold_df() {
   std::fill(weff_.begin(), weff_.end(), 0);
   std::fill(dec_.begin(), dec_.end(), DecodedWeight{});
   if (os) std::fill(act_reg_.begin(), act_reg_.end(), 0);
+  df_clear_ = true;  // every register empty but PE (R-1, C-1)'s product and sum (begin_df)
   counters_.reg_writes += (len + R + C - 1) * df_stream_edge_bits();
   counters_.stream_cycles += len;
   counters_.drain_cycles += R + C - 1 + drain_extra;
