@@ -51,6 +51,8 @@ PeArray::PeArray(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::
   weight_reg_bits_ = pe_ == PeType::Fixed16 ? 16 : 3 + arch.datapath.shift_bits;
   act_mask_ = act_bits_ >= 64 ? ~0ull : (1ull << act_bits_) - 1;
   acc_mask_ = acc_bits_ >= 64 ? ~0ull : (1ull << acc_bits_) - 1;
+  m32_ = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  ext_ = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
   SC_METHOD(tick);
   sensitive << start_;
   dont_initialize();

@@ -194,6 +194,14 @@ class PeArray : public sc_core::sc_module {
   bool activity_ = true;
   bool fast_ = false;
   uint64_t act_mask_ = 0, acc_mask_ = 0;
+  // 32-bit lanes (fast mode): an acc_bits register toggles popcount(d & m32_)
+  // + ext_ x sign(d) bits for the sign-extended 32-bit difference d.
+  uint32_t m32_ = 0;
+  uint64_t ext_ = 0;
+  // Products and partial sums bounded by `bound` fit the 32-bit lanes (and the accumulator).
+  bool fits_lanes32(unsigned __int128 bound) const {
+    return bound <= static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_));
+  }
   int weight_reg_bits_ = 7;
   sc_core::sc_event start_, done_;
   PeArrayCounters counters_;
@@ -296,6 +304,7 @@ class PeArray : public sc_core::sc_module {
     std::vector<uint32_t> act_max;   // per row k: max |a|
   };
   const ProductToggles* cached_rows() const;  // the fold's rows, when every one is in ptog_
+  bool has_rows(const ProductToggles& pt) const;  // pt holds every row of the fold
   std::unordered_map<uint64_t, ProductToggles> ptog_;  // by act_id (a band's for every m-tile)
   uint64_t ptog_bytes_ = 0;
   std::vector<int32_t> ptog_col_;  // scratch: a fold's activation rows, row after row

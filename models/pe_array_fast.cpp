@@ -71,6 +71,9 @@ struct Counts32 {
   uint64_t pop_p = 0, pop_s = 0;    // popcount((x ^ y) & m32), products and partial sums
   uint64_t sign_p = 0, sign_s = 0;  // sign bits of x ^ y (each stands for acc_bits - 32 toggles)
   uint64_t out_overflows = 0;
+  // The registers' toggles, with ext = acc_bits - 32 (0 when masked).
+  uint64_t products(uint64_t ext) const { return pop_p + ext * sign_p; }
+  uint64_t psums(uint64_t ext) const { return pop_s + ext * sign_s; }
 };
 
 __attribute__((target("avx2"))) inline uint64_t sum_u64_lanes(__m256i v) {
@@ -389,6 +392,14 @@ bool spin_until(Done done) {
 }
 
 using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
+
+// stream32_avx2 for a fold: activity counted or not, masked (acc_bits < 32)
+// or sign-extended, products counted here or from the tables.
+StreamFn stream_fn(bool activity, bool masked, bool products) {
+  if (!activity) return stream32_avx2<false, false>;
+  if (products) return masked ? stream32_avx2<true, true> : stream32_avx2<true, false>;
+  return masked ? stream32_avx2<true, true, false> : stream32_avx2<true, false, false>;
+}
 
 // Pixels [p0, p1) through registers that hold pixel *at (~0: none yet).
 void stream_chunk(StreamFn fn, const Stream32& st, uint64_t p0, uint64_t p1, uint64_t* at, Counts32* n) {
@@ -791,21 +802,14 @@ bool PeArray::fast_stream32(uint64_t* edges) {
     act_toggles = act_pass_avx2(job_.act + job_.k0, job_.act_stride, 0, P, P, rows, amask, &amax) *
                   static_cast<uint64_t>(C_);
   }
-  const unsigned __int128 bound = col_mag_max_ * amax;
-  if (bound > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
+  if (!fits_lanes32(col_mag_max_ * amax)) return false;
 
   const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), job_.act + job_.k0, job_.act_stride, rows, R, c8_,
-                   job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_,
-                   acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u};
-  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
+                   job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
   Counts32 n;
   uint64_t table_tp = 0;
   const bool by_table = activity_ && product_toggles(&table_tp);
-  const StreamFn stream = !activity_                   ? stream32_avx2<false, false>
-                          : by_table && acc_bits_ < 32 ? stream32_avx2<true, true, false>
-                          : by_table                   ? stream32_avx2<true, false, false>
-                          : acc_bits_ < 32             ? stream32_avx2<true, true>
-                                                       : stream32_avx2<true, false>;
+  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table);
   // Two threads: chunks of at least 32 pixels (each costs one pixel to set
   // its registers up), 2 to 8 of them; the caller's registers end up
   // holding pixel P - 1, as one thread's would.
@@ -846,20 +850,19 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   const size_t last32 = (R - 1) * c8_ + (C - 1);
   if (activity_) {
     // Every register but the last clears: count all, then take the last one back.
-    const uint32_t m32 = s.m32;
     uint64_t negp = 0, negs = 0;
     if (by_table) {  // PE (R-1, C-1)'s product: its last activation times its weight
       const int32_t* a = job_.act + (job_.p0 + P - 1) * job_.act_stride + job_.k0;
       pr32_[last32] = (R - 1 < rows ? a[R - 1] : 0) * w32_[last32];
       n.pop_p = table_tp;
     } else {
-      clear_toggles_avx2(pr32_.data(), R * c8_, m32, &n.pop_p, &negp);
+      clear_toggles_avx2(pr32_.data(), R * c8_, m32_, &n.pop_p, &negp);
     }
-    clear_toggles_avx2(ps32_.data(), R * c8_, m32, &n.pop_s, &negs);
-    n.pop_p -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(pr32_[last32]) & m32));
-    n.pop_s -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(ps32_[last32]) & m32));
+    clear_toggles_avx2(ps32_.data(), R * c8_, m32_, &n.pop_s, &negs);
+    n.pop_p -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(pr32_[last32]) & m32_));
+    n.pop_s -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(ps32_[last32]) & m32_));
     negp -= pr32_[last32] < 0, negs -= ps32_[last32] < 0;
-    const uint64_t tp = n.pop_p + ext * (n.sign_p + negp), ts = n.pop_s + ext * (n.sign_s + negs);
+    const uint64_t tp = n.products(ext_) + ext_ * negp, ts = n.psums(ext_) + ext_ * negs;
     counters_.toggles_act += act_toggles;
     counters_.toggles_product += tp;
     counters_.toggles_psum += ts;
@@ -906,9 +909,7 @@ bool PeArray::product_toggles(uint64_t* toggles) {
     pt.act_max.resize(K);
   }
   ProductToggles& pt = it->second;
-  bool all = true;
-  for (uint64_t r = 0; r < rows; ++r) all = all && pt.have[k0 + r];
-  if (!all) {
+  if (!has_rows(pt)) {
     if (!worth) return false;
     product_table_rows(&pt, rows, P);
   }
@@ -934,25 +935,24 @@ __attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles*
     for (uint64_t r = 0; r < rows; ++r) ptog_col_[r * P + p] = act[p * K + r];
   __m256i tw[4];
   for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pt->table->w32 + 8 * v));
-  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
-  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
   for (uint64_t r = 0; r < rows; ++r) {
     const uint64_t k = k0 + r;
     if (pt->have[k]) continue;
     const int32_t* x = &ptog_col_[r * P];
-    row_product_toggles(x, P, tw, m32, ext, &pt->t[k * 32]);
-    // The row's activation register: 0, x_0, .., x_(P-1), 0 (act_pass_avx2).
-    uint64_t tog = 0;
-    uint32_t mx = 0;
-    for (uint64_t p = 0; p < P; ++p) {
-      tog += static_cast<uint64_t>(__builtin_popcount((static_cast<uint32_t>(x[p]) ^ (p ? static_cast<uint32_t>(x[p - 1]) : 0u)) & amask));
-      mx = std::max(mx, x[p] < 0 ? 0u - static_cast<uint32_t>(x[p]) : static_cast<uint32_t>(x[p]));
-    }
-    tog += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(x[P - 1]) & amask));
-    pt->act[k] = tog, pt->act_max[k] = mx;
+    row_product_toggles(x, P, tw, m32_, ext_, &pt->t[k * 32]);
+    // The row's activation register over the band (the fold's activation pass, one row).
+    uint64_t mx = 0;
+    pt->act[k] = act_pass_avx2(act + r, K, 0, P, P, 1, amask, &mx);
+    pt->act_max[k] = static_cast<uint32_t>(mx);
     pt->have[k] = 1;
   }
+}
+
+bool PeArray::has_rows(const ProductToggles& pt) const {
+  for (uint64_t r = 0; r < job_.rows; ++r)
+    if (!pt.have[job_.k0 + r]) return false;
+  return true;
 }
 
 const PeArray::ProductToggles* PeArray::cached_rows() const {
@@ -960,9 +960,7 @@ const PeArray::ProductToggles* PeArray::cached_rows() const {
   const auto it = ptog_.find(job_.act_id);
   if (it == ptog_.end()) return nullptr;
   const ProductToggles& pt = it->second;
-  if (pt.p0 != job_.p0 || pt.p != job_.p || pt.have.size() != job_.act_stride) return nullptr;
-  for (uint64_t r = 0; r < job_.rows; ++r)
-    if (!pt.have[job_.k0 + r]) return nullptr;
+  if (pt.p0 != job_.p0 || pt.p != job_.p || pt.have.size() != job_.act_stride || !has_rows(pt)) return nullptr;
   return &pt;
 }
 
@@ -979,10 +977,8 @@ bool PeArray::fast_stream1(uint64_t* edges) {
     amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
     act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
   }
-  const unsigned __int128 bound = col_mag_max_ * amax;
-  if (bound > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
-  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
-  const Stream32 s{nullptr, nullptr, w32_.data(), a, 0, rows, R, c8_, job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32};
+  if (!fits_lanes32(col_mag_max_ * amax)) return false;
+  const Stream32 s{nullptr, nullptr, w32_.data(), a, 0, rows, R, c8_, job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
   bottom32_.resize(c8_);
   Counts32 n;
   if (activity_) stream1_avx2<true>(s, &n, bottom32_.data());
@@ -998,13 +994,12 @@ bool PeArray::fast_stream1(uint64_t* edges) {
   const int32_t last_p = last_a * w32_[(R - 1) * c8_ + (C - 1)];
   const int32_t last_s = bottom32_[C - 1];
   if (activity_) {
-    const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
     auto bits = [&](int32_t v) {
-      return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32)) + ext * (v < 0);
+      return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32_)) + ext_ * (v < 0);
     };
     // Every register 0 -> value -> 0, but the last PE's 0 -> value.
-    counters_.toggles_product += 2 * (n.pop_p + ext * n.sign_p) - bits(last_p);
-    counters_.toggles_psum += 2 * (n.pop_s + ext * n.sign_s) - bits(last_s);
+    counters_.toggles_product += 2 * n.products(ext_) - bits(last_p);
+    counters_.toggles_psum += 2 * n.psums(ext_) - bits(last_s);
     counters_.toggles_act += 2 * act_pop * static_cast<uint64_t>(C_);
     prod_[R * C - 1] = last_p;
   }
@@ -1038,7 +1033,7 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
       amax = std::max<uint64_t>(amax, static_cast<uint64_t>(v < 0 ? -v : v));
       is_act32_[r * c8 + c] = static_cast<int32_t>(v);
     }
-  if (wsum * amax > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_))) return false;
+  if (!fits_lanes32(wsum * amax)) return false;
   if (df_load_ == 0 || is_w32_load_ != df_load_ || is_w32_.size() != len * rows) {  // once per weight load
     is_w32_.resize(len * rows);
     for (uint64_t m = 0; m < len; ++m)
@@ -1047,18 +1042,13 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
   }
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
-  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
   const Stream32 s{ps32_.data(), pr32_.data(), is_act32_.data(), is_w32_.data(), rows, rows, R, c8,
-                   job_.out + job_.p0 * cols, std::min<uint64_t>(job_.p, C), acc_lo_, acc_hi_, acc_bits_, m32, cols, 1};
-  const StreamFn stream = !activity_       ? stream32_avx2<false, false>
-                          : acc_bits_ < 32 ? stream32_avx2<true, true>
-                                           : stream32_avx2<true, false>;
+                   job_.out + job_.p0 * cols, std::min<uint64_t>(job_.p, C), acc_lo_, acc_hi_, acc_bits_, m32_, cols, 1};
   Counts32 n;
-  if (len > 0) stream(s, 0, len, &n, true);
+  if (len > 0) stream_fn(activity_, acc_bits_ < 32, true)(s, 0, len, &n, true);
   counters_.output_overflows += n.out_overflows;
-  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
-  *tp += n.pop_p + ext * n.sign_p;
-  *ts += n.pop_s + ext * n.sign_s;
+  *tp += n.products(ext_);
+  *ts += n.psums(ext_);
   for (size_t r = 0; r < R; ++r)
     for (size_t c = 0; c < C; ++c) prod_[r * C + c] = pr32_[r * c8 + c], psum_[r * C + c] = ps32_[r * c8 + c];
   std::fill(ps32_.begin(), ps32_.end(), 0);
@@ -1093,15 +1083,12 @@ bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
     os_load_ = df_load_;
   }
   // Products within int32 (and the accumulator: the caller's !checked).
-  if (static_cast<unsigned __int128>(os_wmax_) * amax > static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_)))
-    return false;
-  const uint32_t m32 = acc_bits_ >= 32 ? ~0u : (1u << acc_bits_) - 1u;
+  if (!fits_lanes32(static_cast<unsigned __int128>(os_wmax_) * amax)) return false;
   auto row = !activity_ ? os_row_avx2<false, false> : acc_bits_ < 32 ? os_row_avx2<true, true> : os_row_avx2<true, false>;
   Counts32 n;
-  ps32_.resize(std::max(ps32_.size(), c8)), pr32_.resize(std::max(pr32_.size(), c8));
   bool ok = true;
   for (uint64_t r = 0; r < pr_rows && ok; ++r) {
-    ok = row(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len, os_w32_.data(), c8, m32, pr32_.data(),
+    ok = row(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len, os_w32_.data(), c8, m32_, pr32_.data(),
              ps32_.data(), &n);
     for (uint64_t c = 0; c < cols && ok; ++c) prod_[r * C + c] = pr32_[c], psum_[r * C + c] = ps32_[c];
   }
@@ -1112,9 +1099,8 @@ bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
     std::fill(psum_.begin(), psum_.end(), 0);
     return false;
   }
-  const uint64_t ext = acc_bits_ > 32 ? static_cast<uint64_t>(acc_bits_ - 32) : 0;
-  *tp += n.pop_p + ext * n.sign_p;
-  *ts += n.pop_s + ext * n.sign_s;
+  *tp += n.products(ext_);
+  *ts += n.psums(ext_);
   return true;
 }
 
