@@ -356,23 +356,31 @@ void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::stri
 const auto kFast = [](Accelerator& acc) { acc.array.set_fast(true); };
 
 // A synthetic layer quantized for the activation and accumulator widths of
-// `a` (the input and output formats follow A); false when the layer does not
-// fit the configuration.
-bool prepare_with_widths(const LayerSpec& s, const ArchConfig& a, uint64_t seed, SyntheticLayer* sl,
-                         QuantizedNetwork* q, AccelProgram* prog) {
+// `a` (the input and output formats follow A), compiled for `a`, with its
+// quantized input and the golden model's layer outputs.
+struct WidthLayer {
+  QuantizedNetwork q;
+  AccelProgram prog;
+  std::vector<ActTensor> qin;
+  std::vector<std::vector<ActTensor>> expected;
+};
+
+// False when the layer does not fit the configuration.
+bool prepare_with_widths(const LayerSpec& s, const ArchConfig& a, uint64_t seed, WidthLayer* l) {
   const int A = a.datapath.act_bits;
-  *sl = make_synthetic_layer(s, seed);
-  sl->formats.act_bits = A;
-  sl->formats.input_frac = frac_bits_for(1.0, A);
-  sl->formats.layer_frac = {frac_bits_for(sl->formats.input_range_and_layers[1], A)};
+  SyntheticLayer sl = make_synthetic_layer(s, seed);
+  sl.formats.act_bits = A;
+  sl.formats.input_frac = frac_bits_for(1.0, A);
+  sl.formats.layer_frac = {frac_bits_for(sl.formats.input_range_and_layers[1], A)};
   NetQuantOptions o = brslog_k(4);
   o.weights.datapath.act_bits = A, o.weights.datapath.acc_bits = a.datapath.acc_bits;
   try {
-    *q = quantize_network(sl->net, sl->formats, o);
-    *prog = compile_network(*q, a);
+    l->q = quantize_network(sl.net, sl.formats, o);
+    l->prog = compile_network(l->q, a);
   } catch (const ConfigError&) {
     return false;
   }
+  l->expected = golden_per_layer(l->q, l->prog, {sl.input}, &l->qin);
   return true;
 }
 
@@ -505,19 +513,15 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
     ArchConfig a;
     a.rows = static_cast<int>(pick(2, 20)), a.cols = static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
-    SyntheticLayer sl;
-    AccelProgram prog;
-    QuantizedNetwork q;
-    if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &sl, &q, &prog)) continue;
-    std::vector<ActTensor> qin;
-    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    WidthLayer wl;
+    if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &wl)) continue;
     for (Dataflow flow : kDataflows) {  // each dataflow's 32-bit lanes and their 64-bit fallbacks
       a.dataflow = flow;
-      const AccelProgram p2 = compile_network(q, a);
-      const AccelRunResult cyc = run_accelerator(p2, qin, &expected);
-      const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, kFast);
-      const AccelRunResult off = run_accelerator(p2, qin, &expected, nullptr, false);
-      const AccelRunResult fast_off = run_accelerator(p2, qin, &expected, nullptr, false, kFast);
+      const AccelProgram p2 = compile_network(wl.q, a);
+      const AccelRunResult cyc = run_accelerator(p2, wl.qin, &wl.expected);
+      const AccelRunResult fast = run_accelerator(p2, wl.qin, &wl.expected, nullptr, true, kFast);
+      const AccelRunResult off = run_accelerator(p2, wl.qin, &wl.expected, nullptr, false);
+      const AccelRunResult fast_off = run_accelerator(p2, wl.qin, &wl.expected, nullptr, false, kFast);
       const std::string what = s.name + " A=" + std::to_string(A) + " acc=" + std::to_string(acc) + " " + to_string(flow);
       ASSERT_TRUE(cyc.bit_exact && fast.bit_exact && fast_off.bit_exact) << what;
       EXPECT_EQ(fast.outputs, cyc.outputs) << what;
@@ -541,14 +545,10 @@ TEST(FastMode, OutputBufferWrapsInThe32BitStreamAsInTheCycleModel) {
   s.in_c = 256, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 16;
   ArchConfig a;
   a.datapath.acc_bits = 32;
-  SyntheticLayer sl;
-  AccelProgram prog;
-  QuantizedNetwork q;
-  ASSERT_TRUE(prepare_with_widths(s, a, 77, &sl, &q, &prog));
-  std::vector<ActTensor> qin;
-  const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
-  const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
-  const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
+  WidthLayer wl;
+  ASSERT_TRUE(prepare_with_widths(s, a, 77, &wl));
+  const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected);
+  const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast);
   ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << cyc.mismatch << fast.mismatch;
   EXPECT_GT(cyc.layers[0].stats.output_overflows, 0u);
   EXPECT_EQ(cyc.layers[0].stats.array_overflows, 0u);
@@ -612,17 +612,13 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
     a.rows = big ? 16 : static_cast<int>(pick(2, 20)), a.cols = big ? 16 : static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
     if (t % 3 == 1) a.output_buffer.capacity_bytes = 4096;  // several bands
-    SyntheticLayer sl;
-    AccelProgram prog;
-    QuantizedNetwork q;
-    if (!prepare_with_widths(s, a, 7700 + static_cast<uint64_t>(t), &sl, &q, &prog)) continue;
-    std::vector<ActTensor> qin;
-    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    WidthLayer wl;
+    if (!prepare_with_widths(s, a, 7700 + static_cast<uint64_t>(t), &wl)) continue;
     const std::string what = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) +
                              " acc=" + std::to_string(acc);
     for (bool activity : {true, false}) {
-      const AccelRunResult cyc = run_accelerator(prog, qin, &expected, nullptr, activity);
-      const AccelRunResult one = run_accelerator(prog, qin, &expected, nullptr, activity, [](Accelerator& acc_) {
+      const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity);
+      const AccelRunResult one = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity, [](Accelerator& acc_) {
         acc_.array.set_fast(true);
         acc_.array.set_threads(1);
       });
@@ -633,7 +629,7 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
       for (int run = 0; run < 4; ++run) {
         uint64_t split = 0, worker_chunks = 0;
         const AccelRunResult two = run_accelerator(
-            prog, qin, &expected, nullptr, activity,
+            wl.prog, wl.qin, &wl.expected, nullptr, activity,
             [&](Accelerator& acc_) {
               acc_.array.set_fast(true);
               EXPECT_EQ(acc_.array.threads(), 2);  // the default
