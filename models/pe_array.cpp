@@ -215,9 +215,9 @@ void PeArray::tile_weight(uint64_t tr, uint64_t c, DecodedWeight* d, int64_t* w)
 }
 
 // The bits a PE's weight register holds: the decoded fields (zero, sign,
-// flag, shift) for BRSLog, the 16-bit w_q for fixed16.
+// flag, shift) for BRSLog, the 16-bit w_q for fixed16. Its callers (per-edge
+// folds, fast_load, begin_df) run after sync_weights(), not per PE.
 uint64_t PeArray::weight_bits_of(size_t i) const {
-  sync_weights();
   if (pe_ == PeType::Fixed16) return static_cast<uint64_t>(weff_[i]) & 0xFFFFu;
   return register_bits(dec_[i]);
 }
