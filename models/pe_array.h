@@ -308,9 +308,21 @@ class PeArray : public sc_core::sc_module {
   std::unordered_map<uint64_t, ProductToggles> ptog_;  // by act_id (a band's for every m-tile)
   uint64_t ptog_bytes_ = 0;
   std::vector<int32_t> ptog_col_;  // scratch: a fold's activation rows, row after row
-  bool product_toggles(uint64_t* toggles);
-  void product_table_rows(ProductToggles* pt, uint64_t rows, uint64_t P);
+  bool product_toggles(const int32_t* acts, uint64_t* toggles);  // acts: fold_acts()
+  void product_table_rows(ProductToggles* pt, const int32_t* acts, uint64_t rows, uint64_t P);
   std::vector<int32_t> bottom32_;
+  // The fold's activations pixel after pixel, R values each (fold_acts): a
+  // band's k-tiles copied out of the pixel-major im2col view (K values
+  // apart) once per act_id, kept for the m-tiles that reuse them.
+  struct ActTiles {
+    uint64_t p0 = 0, p = 0, K = 0;
+    std::vector<int32_t> v;     // k-tile t, pixel p, row r: v[(t * p + p) * R + r], zero past the rows
+    std::vector<uint8_t> have;  // per k-tile
+  };
+  std::unordered_map<uint64_t, ActTiles> act_tiles_;  // by act_id
+  uint64_t act_tiles_bytes_ = 0;
+  std::vector<int32_t> act_scratch_;  // a fold's, when not kept
+  const int32_t* fold_acts();
   uint64_t fast_act_toggles() const;  // the activation registers' toggles over a fast fold
   std::vector<uint64_t> col_sum_;
   std::vector<uint32_t> col_sum32_;  // fast_load_vec's column sums

@@ -763,6 +763,56 @@ void PeArray::begin_fast_stream(const uint64_t path_count[3]) {
                           (p + static_cast<uint64_t>(R_ + C_ - 1));
 }
 
+// The fold's activations as P rows of R values (pixel p's row r at
+// [p * R + r], zero past job_.rows). In the im2col view a pixel's values are
+// K apart, so a fold streaming straight from it touches a new cache line (and
+// often a new page) per pixel; copied once per band and k-tile, the fold
+// reads one contiguous block. Kept by act_id while later m-tiles will reuse
+// the band (FoldJob::act_reuse), up to 256 MiB in all.
+const int32_t* PeArray::fold_acts() {
+  constexpr uint64_t kMaxBytes = uint64_t{256} << 20;
+  const uint64_t P = job_.p, K = job_.act_stride, rows = job_.rows, R = static_cast<uint64_t>(R_);
+  auto copy = [&](int32_t* dst) {
+    const int32_t* src = job_.act + job_.p0 * K + job_.k0;
+    for (uint64_t p = 0; p < P; ++p, src += K, dst += R) {
+      std::memcpy(dst, src, rows * sizeof(int32_t));
+      std::fill(dst + rows, dst + R, 0);
+    }
+  };
+  const uint64_t tiles = (K + R - 1) / R;
+  if (job_.act_id == 0 || job_.k0 % R != 0) {
+    act_scratch_.resize(P * R);
+    copy(act_scratch_.data());
+    return act_scratch_.data();
+  }
+  auto it = act_tiles_.find(job_.act_id);
+  if (it == act_tiles_.end() || it->second.p0 != job_.p0 || it->second.p != P || it->second.K != K) {
+    if (job_.act_reuse <= 1) {  // no later m-tile reads these
+      act_scratch_.resize(P * R);
+      copy(act_scratch_.data());
+      return act_scratch_.data();
+    }
+    const uint64_t bytes = tiles * P * R * sizeof(int32_t);
+    if (it == act_tiles_.end()) {
+      if (act_tiles_bytes_ + bytes > kMaxBytes) act_tiles_.clear(), act_tiles_bytes_ = 0;
+      it = act_tiles_.emplace(job_.act_id, ActTiles{}).first;
+      act_tiles_bytes_ += bytes;
+    }
+    ActTiles& t = it->second;
+    t.p0 = job_.p0, t.p = P, t.K = K;
+    t.v.resize(tiles * P * R);
+    t.have.assign(tiles, 0);
+  }
+  ActTiles& t = it->second;
+  const uint64_t kt = job_.k0 / R;
+  int32_t* const dst = &t.v[kt * P * R];
+  if (!t.have[kt]) {
+    copy(dst);
+    t.have[kt] = 1;
+  }
+  return dst;
+}
+
 // fast_stream() in 32-bit lanes when the fold allows it: every product and
 // partial sum is at most (max |a|) * (max column sum of |w|) in magnitude,
 // so when that fits int32 (and the accumulator) nothing wraps in the array.
@@ -776,6 +826,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   const bool split = threads_ > 1 && P >= 2 && P * R * C >= split_work_;
   if (split && !worker_) worker_.reset(new StreamWorker);
   const uint64_t min_back = leave_first_chunk_ ? 1 : 0;
+  const int32_t* const acts = fold_acts();
   uint64_t amax = 0, act_toggles = 0;
   if (const ProductToggles* pt = activity_ ? cached_rows() : nullptr) {  // the rows' pass, kept
     for (uint64_t r = 0; r < rows; ++r) {
@@ -789,7 +840,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
       uint64_t stride, P, rows;
       uint32_t mask;
       uint64_t toggles[2], amax[2];
-    } ap{job_.act + job_.k0, job_.act_stride, P, rows, amask, {0, 0}, {0, 0}};
+    } ap{acts, R, P, rows, amask, {0, 0}, {0, 0}};
     auto half = [](void* c, uint64_t i, int) {
       ActPass& a = *static_cast<ActPass*>(c);
       const uint64_t mid = a.P / 2;
@@ -799,16 +850,16 @@ bool PeArray::fast_stream32(uint64_t* edges) {
     amax = std::max(ap.amax[0], ap.amax[1]);
     act_toggles = (ap.toggles[0] + ap.toggles[1]) * static_cast<uint64_t>(C_);
   } else {
-    act_toggles = act_pass_avx2(job_.act + job_.k0, job_.act_stride, 0, P, P, rows, amask, &amax) *
+    act_toggles = act_pass_avx2(acts, R, 0, P, P, rows, amask, &amax) *
                   static_cast<uint64_t>(C_);
   }
   if (!fits_lanes32(col_mag_max_ * amax)) return false;
 
-  const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), job_.act + job_.k0, job_.act_stride, rows, R, c8_,
+  const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), acts, R, rows, R, c8_,
                    job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
   Counts32 n;
   uint64_t table_tp = 0;
-  const bool by_table = activity_ && product_toggles(&table_tp);
+  const bool by_table = activity_ && product_toggles(acts, &table_tp);
   const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table);
   // Two threads: chunks of at least 32 pixels (each costs one pixel to set
   // its registers up), 2 to 8 of them; the caller's registers end up
@@ -852,8 +903,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
     // Every register but the last clears: count all, then take the last one back.
     uint64_t negp = 0, negs = 0;
     if (by_table) {  // PE (R-1, C-1)'s product: its last activation times its weight
-      const int32_t* a = job_.act + (job_.p0 + P - 1) * job_.act_stride + job_.k0;
-      pr32_[last32] = (R - 1 < rows ? a[R - 1] : 0) * w32_[last32];
+      pr32_[last32] = acts[(P - 1) * R + R - 1] * w32_[last32];  // zero past the rows
       n.pop_p = table_tp;
     } else {
       clear_toggles_avx2(pr32_.data(), R * c8_, m32_, &n.pop_p, &negp);
@@ -884,7 +934,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
 // table and the activations serve enough m-tiles (or their rows are in the
 // table already). Every PE counts from zero back to zero, PE (R-1, C-1)
 // too (fast_stream32 takes its last clear back). False: count them per PE.
-bool PeArray::product_toggles(uint64_t* toggles) {
+bool PeArray::product_toggles(const int32_t* acts, uint64_t* toggles) {
   constexpr uint64_t kMaxBytes = uint64_t{256} << 20;  // the tables of every band kept, up to this size
   const CodeTable* const table = col_vec_table_;
   if (!table || job_.act_id == 0 || !kAvx2 || job_.p >= (uint64_t{1} << 24)) return false;
@@ -911,7 +961,7 @@ bool PeArray::product_toggles(uint64_t* toggles) {
   ProductToggles& pt = it->second;
   if (!has_rows(pt)) {
     if (!worth) return false;
-    product_table_rows(&pt, rows, P);
+    product_table_rows(&pt, acts, rows, P);
   }
   const uint32_t* t = &pt.t[k0 * 32];
   uint64_t sum = 0;
@@ -926,13 +976,13 @@ bool PeArray::product_toggles(uint64_t* toggles) {
 }
 
 // The rows of the fold the table lacks: its activations row after row
-// (the band is pixel-major), then row_product_toggles per row.
-__attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles* pt, uint64_t rows, uint64_t P) {
-  const uint64_t K = job_.act_stride, k0 = job_.k0;
+// (fold_acts() is pixel-major), then row_product_toggles per row.
+__attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles* pt, const int32_t* act, uint64_t rows,
+                                                                 uint64_t P) {
+  const uint64_t R = static_cast<uint64_t>(R_), k0 = job_.k0;
   ptog_col_.resize(rows * P);
-  const int32_t* act = job_.act + job_.p0 * K + k0;
   for (uint64_t p = 0; p < P; ++p)
-    for (uint64_t r = 0; r < rows; ++r) ptog_col_[r * P + p] = act[p * K + r];
+    for (uint64_t r = 0; r < rows; ++r) ptog_col_[r * P + p] = act[p * R + r];
   __m256i tw[4];
   for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pt->table->w32 + 8 * v));
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
@@ -943,7 +993,7 @@ __attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles*
     row_product_toggles(x, P, tw, m32_, ext_, &pt->t[k * 32]);
     // The row's activation register over the band (the fold's activation pass, one row).
     uint64_t mx = 0;
-    pt->act[k] = act_pass_avx2(act + r, K, 0, P, P, 1, amask, &mx);
+    pt->act[k] = act_pass_avx2(act + r, R, 0, P, P, 1, amask, &mx);
     pt->act_max[k] = static_cast<uint32_t>(mx);
     pt->have[k] = 1;
   }
