@@ -964,6 +964,10 @@ bool PeArray::product_toggles(const int32_t* acts, uint64_t* toggles) {
     product_table_rows(&pt, acts, rows, P);
   }
   const uint32_t* t = &pt.t[k0 * 32];
+  // The next k-tile's rows (the m-tile's next fold), ahead of their use:
+  // the tables of a band are too big to stay in the cache between m-tiles.
+  if (k0 + 2 * static_cast<uint64_t>(R_) <= K)
+    for (uint64_t i = 0; i < static_cast<uint64_t>(R_) * 32; i += 16) __builtin_prefetch(&t[static_cast<uint64_t>(R_) * 32 + i]);
   uint64_t sum = 0;
   for (uint64_t r = 0; r < rows; ++r) {
     const uint32_t* codes = &job_.codes[r * cols];
