@@ -91,6 +91,10 @@ class PeArray : public sc_core::sc_module {
   // results and counts are those of one thread on every run.
   void set_threads(int n) { threads_ = n < 1 ? 1 : n > 2 ? 2 : n; }
   int threads() const { return threads_; }
+  // Whether fast mode streams this weight-stationary fold on both threads.
+  bool splits(const FoldJob& job) const {
+    return threads_ > 1 && job.p >= 2 && job.p * static_cast<uint64_t>(R_) * static_cast<uint64_t>(C_) >= split_work_;
+  }
   void set_split_work(uint64_t work) { split_work_ = work; }  // tests: 0 splits every fold with P >= 2
   uint64_t split_work() const { return split_work_; }
   uint64_t split_folds() const { return split_folds_; }      // folds streamed on two threads so far

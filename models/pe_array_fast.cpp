@@ -823,7 +823,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   if (P == 1) return fast_stream1(edges);
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
-  const bool split = threads_ > 1 && P >= 2 && P * R * C >= split_work_;
+  const bool split = splits(job_);
   if (split && !worker_) worker_.reset(new StreamWorker);
   const uint64_t min_back = leave_first_chunk_ ? 1 : 0;
   const int32_t* const acts = fold_acts();
@@ -865,15 +865,19 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   // its registers up), 2 to 8 of them; the caller's registers end up
   // holding pixel P - 1, as one thread's would.
   if (split) {
-    ps32w_.resize(ps32_.size());
-    pr32w_.resize(pr32_.size());
+    // The worker's registers, a cache line clear of any other block (it
+    // writes them every pixel: a line shared with the caller's data would
+    // bounce between the cores).
+    constexpr size_t kPad = 64 / sizeof(int32_t);
+    ps32w_.resize(ps32_.size() + 2 * kPad);
+    pr32w_.resize(pr32_.size() + 2 * kPad);
     struct Chunks {
       StreamFn fn;
       Stream32 s[2];  // the caller's registers, the worker's
       uint64_t P, chunk, at[2];
       Counts32 n[2];
     } t{stream, {s, s}, P, 0, {~uint64_t{0}, ~uint64_t{0}}, {}};
-    t.s[1].ps = ps32w_.data(), t.s[1].pr = pr32w_.data();
+    t.s[1].ps = ps32w_.data() + kPad, t.s[1].pr = pr32w_.data() + kPad;
     const uint64_t chunks = std::min<uint64_t>(8, std::max<uint64_t>(2, P / 32));
     t.chunk = (P + chunks - 1) / chunks;
     auto chunk = [](void* c, uint64_t i, int th) {
@@ -979,27 +983,72 @@ bool PeArray::product_toggles(const int32_t* acts, uint64_t* toggles) {
   return true;
 }
 
-// The rows of the fold the table lacks: its activations row after row
-// (fold_acts() is pixel-major), then row_product_toggles per row.
-__attribute__((target("avx2"))) void PeArray::product_table_rows(ProductToggles* pt, const int32_t* act, uint64_t rows,
-                                                                 uint64_t P) {
-  const uint64_t R = static_cast<uint64_t>(R_), k0 = job_.k0;
+// One activation row x[0..P) as act_pass_avx2 passes it (rows = 1): the
+// toggles of a register the stream 0, x[0], .., x[P-1], 0 passes through
+// (differences masked by `mask`) and the largest |x| into *amax.
+static __attribute__((target("avx2"))) uint64_t row_act_pass(const int32_t* x, uint64_t P, uint32_t mask, uint64_t* amax) {
+  if (P == 0) return *amax = 0, 0;
+  const __m256i zero = _mm256_setzero_si256(), m = _mm256_set1_epi32(static_cast<int>(mask));
+  __m256i acc = zero, cnt = zero, mxv = zero;
+  uint64_t t = static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(x[0]) & mask));
+  uint64_t mx = static_cast<uint64_t>(std::abs(static_cast<int64_t>(x[0])));
+  uint64_t p = 1;
+  for (int n = 0; p + 8 <= P; p += 8) {  // x[p..p+8) against x[p-1..p+7)
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + p));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + p - 1));
+    cnt = _mm256_add_epi8(cnt, popcount_bytes(_mm256_and_si256(_mm256_xor_si256(a, b), m)));
+    mxv = _mm256_max_epu32(mxv, _mm256_abs_epi32(a));  // |INT32_MIN| = 2^31 as unsigned
+    if (++n == 31) acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero)), cnt = zero, n = 0;
+  }
+  t += sum_u64_lanes(_mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero)));
+  alignas(32) uint32_t l[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), mxv);
+  mx = std::max<uint64_t>(mx, *std::max_element(l, l + 8));
+  for (; p < P; ++p) {
+    t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(x[p] ^ x[p - 1]) & mask));
+    mx = std::max<uint64_t>(mx, static_cast<uint64_t>(std::abs(static_cast<int64_t>(x[p]))));
+  }
+  t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(x[P - 1]) & mask));  // back to zero
+  *amax = mx;
+  return t;
+}
+
+// The rows of the fold the table lacks: each row's activations in a line
+// (fold_acts() is pixel-major), then row_product_toggles and row_act_pass.
+// Rows are independent: a fold that streams on two threads splits them too.
+void PeArray::product_table_rows(ProductToggles* pt, const int32_t* act, uint64_t rows, uint64_t P) {
   ptog_col_.resize(rows * P);
-  for (uint64_t p = 0; p < P; ++p)
-    for (uint64_t r = 0; r < rows; ++r) ptog_col_[r * P + p] = act[p * R + r];
-  __m256i tw[4];
-  for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pt->table->w32 + 8 * v));
-  const uint32_t amask = static_cast<uint32_t>(act_mask_);
-  for (uint64_t r = 0; r < rows; ++r) {
-    const uint64_t k = k0 + r;
-    if (pt->have[k]) continue;
-    const int32_t* x = &ptog_col_[r * P];
-    row_product_toggles(x, P, tw, m32_, ext_, &pt->t[k * 32]);
-    // The row's activation register over the band (the fold's activation pass, one row).
-    uint64_t mx = 0;
-    pt->act[k] = act_pass_avx2(act + r, R, 0, P, P, 1, amask, &mx);
-    pt->act_max[k] = static_cast<uint32_t>(mx);
-    pt->have[k] = 1;
+  struct Rows {
+    ProductToggles* pt;
+    const int32_t* act;
+    int32_t* col;
+    uint64_t rows, P, R, k0;
+    uint32_t m32, amask;
+    uint64_t ext;
+  } job{pt, act, ptog_col_.data(), rows, P, static_cast<uint64_t>(R_), job_.k0, m32_,
+        static_cast<uint32_t>(act_mask_), ext_};
+  auto part = [](void* c, uint64_t i, int) __attribute__((target("avx2"))) {
+    const Rows& j = *static_cast<const Rows*>(c);
+    const uint64_t r0 = i * j.rows / 2, r1 = (i + 1) * j.rows / 2;
+    __m256i tw[4];
+    for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(j.pt->table->w32 + 8 * v));
+    for (uint64_t r = r0; r < r1; ++r) {
+      const uint64_t k = j.k0 + r;
+      if (j.pt->have[k]) continue;
+      int32_t* x = &j.col[r * j.P];
+      for (uint64_t p = 0; p < j.P; ++p) x[p] = j.act[p * j.R + r];
+      row_product_toggles(x, j.P, tw, j.m32, j.ext, &j.pt->t[k * 32]);
+      uint64_t mx = 0;
+      j.pt->act[k] = row_act_pass(x, j.P, j.amask, &mx);
+      j.pt->act_max[k] = static_cast<uint32_t>(mx);
+      j.pt->have[k] = 1;
+    }
+  };
+  if (splits(job_) && rows >= 2) {
+    if (!worker_) worker_.reset(new StreamWorker);
+    worker_chunks_ += worker_->run(part, &job, 2, leave_first_chunk_ ? 1 : 0);
+  } else {
+    part(&job, 0, 0), part(&job, 1, 0);
   }
 }
 
