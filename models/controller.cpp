@@ -3,7 +3,15 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
 
 #include "accel_tracer.h"
 #include "errors.h"
@@ -310,12 +318,149 @@ void Controller::dma_await_cycle(uint64_t cycle) {
 void Controller::run_fold(const FoldJob& job) {
   ++fold_index_;
   set_state(2);
+  if (decoupled() && arch_.dataflow == Dataflow::WeightStationary && job.codes) {
+    constexpr size_t kQueue = 64;  // folds; their codes stay in the cache
+    const uint64_t edges = 2 * static_cast<uint64_t>(arch_.rows) + job.p + static_cast<uint64_t>(arch_.cols) - 1;
+    local_ += sc_time::from_value(period_.value() * edges);
+    queued_.edges += edges;
+    queued_.jobs.push_back(job);
+    queued_.jobs.back().codes = nullptr;  // set from queued_.codes when run
+    queued_.codes.insert(queued_.codes.end(), job.codes, job.codes + job.rows * job.cols);
+    if (queued_.jobs.size() == kQueue) flush_folds(false);
+    return;
+  }
   if (decoupled()) {
     local_ += sc_time::from_value(period_.value() * array_->run_fold_now(job));
     return;
   }
   array_->start(job);
   wait(array_->done());
+}
+
+// A host thread that runs one task at a time for the controller (its
+// queued folds on the array): post() hands a task over, wait() returns when
+// it is done (rethrowing what it threw). Both sides spin briefly before
+// they sleep (up to a millisecond: a batch takes tens of microseconds, and
+// waking a sleeping thread takes about as long on these machines).
+class Controller::FoldRunner {
+ public:
+  FoldRunner() : thread_([this] { loop(); }) {}
+  ~FoldRunner() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      task_ = std::move(task);
+      error_ = nullptr;
+      busy_.store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    if (!spin([this] { return !busy_.load(std::memory_order_acquire); })) {
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait(l, [this] { return !busy_.load(std::memory_order_acquire); });
+    }
+    std::exception_ptr e;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      std::swap(e, error_);
+    }
+    if (e) std::rethrow_exception(e);
+  }
+
+ private:
+  template <typename Done>
+  static bool spin(Done done) {
+    const auto t0 = std::chrono::steady_clock::now();
+    do {
+      for (int i = 0; i < 64; ++i) {
+        if (done()) return true;
+        _mm_pause();
+      }
+    } while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1));
+    return done();
+  }
+  void loop() {
+    for (;;) {
+      if (!spin([this] { return busy_.load(std::memory_order_acquire); })) {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return quit_ || busy_.load(std::memory_order_acquire); });
+        if (!busy_.load(std::memory_order_acquire)) return;  // quit
+      }
+      std::function<void()> task;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        task = std::move(task_);
+      }
+      std::exception_ptr e;
+      try {
+        task();
+      } catch (...) {
+        e = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> l(m_);
+        error_ = e;
+        busy_.store(false, std::memory_order_release);
+      }
+      cv_.notify_all();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::atomic<bool> busy_{false};
+  bool quit_ = false;  // under m_
+  std::function<void()> task_;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+Controller::~Controller() = default;
+
+void Controller::finish_batch() {
+  if (running_.jobs.empty()) return;
+  if (runner_) {
+    try {
+      runner_->wait();
+    } catch (...) {
+      running_.clear();
+      throw;
+    }
+  }
+  const uint64_t ran = running_.ran, expected = running_.edges;
+  running_.clear();
+  if (ran != expected)
+    throw std::logic_error("internal: queued folds took " + std::to_string(ran) + " edges, not " +
+                           std::to_string(expected));
+}
+
+void Controller::flush_folds(bool wait) {
+  finish_batch();  // the batch before: at most one is on the runner
+  if (queued_.jobs.empty()) return;
+  std::swap(queued_, running_);
+  const uint32_t* c = running_.codes.data();
+  for (FoldJob& j : running_.jobs) j.codes = c, c += j.rows * j.cols;
+  // On the runner: folds of one pixel (fully connected layers at batch 1),
+  // where the controller's share of the work is as large as the array's.
+  // (Measured: larger folds gain little and lose the cache to the move.)
+  bool async = !wait && array_->threads() > 1;
+  for (const FoldJob& j : running_.jobs) async = async && j.p == 1;
+  auto task = [this] { running_.ran = array_->run_folds_now(running_.jobs.data(), running_.jobs.size()); };
+  if (async) {
+    if (!runner_) runner_.reset(new FoldRunner);
+    runner_->post(task);
+    ++runner_batches_;
+    return;
+  }
+  task();
+  finish_batch();
 }
 
 void Controller::run() {
@@ -343,7 +488,13 @@ void Controller::run() {
       regs_[reg::kErrorCode / 4] = 2;
       status |= reg::kStatusError;
     }
-    if (status & reg::kStatusError) dma_drain(false);  // nothing of a failed layer stays queued
+    if (status & reg::kStatusError) {
+      try {  // the folds before the error run, as they would have (the error is what the layer reports)
+        flush_folds(true);
+      } catch (...) {
+      }
+      dma_drain(false);  // nothing of a failed layer stays queued
+    }
     sync();  // a decoupled layer's time passes now (an error's too, as it would have)
     set_state(0);
     const uint64_t cycles = static_cast<uint64_t>((sc_core::sc_time_stamp() - t0) / period_ + 0.5);
@@ -616,6 +767,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
           run_fold(job);
         }
       }
+      flush_folds(true);  // the band's sums are complete
       // Output stage: one pixel (C' lanes) per cycle: requantize, ReLU, saturate.
       if (!pooled) await_all(&write_ids);  // the staging area of the previous band's write is free again
       set_state(3);

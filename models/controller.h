@@ -12,6 +12,7 @@
 #include <array>
 #include <deque>
 #include <map>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -84,6 +85,7 @@ class Controller : public sc_core::sc_module {
 
   Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_core::sc_time period, PeArray* array, Dma* dma,
              Sram* wbuf, Sram* ibuf, Sram* obuf);
+  ~Controller() override;
 
   const LayerStats& last_layer() const { return last_; }
   const std::string& error_message() const { return error_; }
@@ -92,6 +94,8 @@ class Controller : public sc_core::sc_module {
   const uint64_t& fold_index() const { return fold_index_; }
   sc_core::sc_time clock_period() const { return period_; }
   void set_tracer(AccelTracer* t) { tracer_ = t; }
+  // Batches of queued folds the second host thread ran so far (flush_folds).
+  uint64_t runner_batches() const { return runner_batches_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -112,6 +116,31 @@ class Controller : public sc_core::sc_module {
   void run_layer(const LayerDescriptor& d, int sqrt2_terms);
   void wait_cycles(uint64_t n);
   void run_fold(const FoldJob& job);
+  // Decoupled weight-stationary folds are queued (their codes copied) and
+  // run by the array in batches (PeArray::run_folds_now). The controller's
+  // time advances by each fold's edges when it is queued (fast mode's: 2R
+  // + P + C - 1, checked against what the array returns), so the DMA
+  // timeline is the same, and the array sees the same folds in the same
+  // order. A full queue runs on a second host thread (FoldRunner; with the
+  // array's two threads, when no fold splits its stream) while the
+  // controller goes on with its DMA and unpacking; flush_folds(true) waits
+  // for every queued fold: at the end of a band's loads (the output stage
+  // reads the sums) and after an error. Until then only the runner touches
+  // the array; of the buffers' counters it adds reads (and the output
+  // buffer's writes), the controller the input and weight buffers' writes
+  // and occupancy (Sram keeps them on separate cache lines).
+  struct alignas(64) FoldBatch {
+    std::vector<FoldJob> jobs;
+    std::vector<uint32_t> codes;
+    uint64_t edges = 0, ran = 0;  // edges expected, and as the array ran them
+    void clear() { jobs.clear(), codes.clear(), edges = ran = 0; }
+  };
+  void flush_folds(bool wait);
+  void finish_batch();  // waits for the batch on the runner, checks its edges
+  FoldBatch queued_, running_;
+  class FoldRunner;
+  std::unique_ptr<FoldRunner> runner_;
+  uint64_t runner_batches_ = 0;
 
   ArchConfig arch_;
   PeArray* array_;

@@ -82,6 +82,12 @@ uint64_t PeArray::run_fold_now(const FoldJob& job) {
   return fast_load() + fast_stream();
 }
 
+uint64_t PeArray::run_folds_now(const FoldJob* jobs, size_t n) {
+  uint64_t edges = 0;
+  for (size_t i = 0; i < n; ++i) edges += run_fold_now(jobs[i]);
+  return edges;
+}
+
 void PeArray::tick() {
   if (phase_ == Phase::Idle) {  // woken by start(): the fold begins on the next edge
     begin_fold();

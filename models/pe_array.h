@@ -115,6 +115,9 @@ class PeArray : public sc_core::sc_module {
   // fold now, without kernel events, and returns its edges; the caller's
   // local time advances by them. Same results and counts as start().
   uint64_t run_fold_now(const FoldJob& job);
+  // run_fold_now() for n weight-stationary folds in order; returns their
+  // edges in all.
+  uint64_t run_folds_now(const FoldJob* jobs, size_t n);
   // Traces every edge into `t` (nullptr: off). Tracing needs activity on
   // (the product registers are kept only then).
   void set_tracer(AccelTracer* t) {

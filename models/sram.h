@@ -11,9 +11,13 @@
 
 namespace brsim {
 
+// Reads and writes on cache lines of their own: in fast mode the array
+// (on a host thread of its own) counts reads while the controller counts
+// writes (Controller::flush_folds).
 struct SramCounters {
-  uint64_t reads = 0, writes = 0;  // words
-  uint64_t peak_bytes = 0;         // largest occupancy seen
+  alignas(64) uint64_t reads = 0;  // words
+  alignas(64) uint64_t writes = 0;  // words
+  uint64_t peak_bytes = 0;          // largest occupancy seen
 };
 
 class Sram {

@@ -655,6 +655,53 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
   EXPECT_GE(cases, 10);
 }
 
+// Fully connected layers at batch 1 (folds of one pixel): with two threads
+// the controller hands full queues of folds to its second host thread and
+// goes on with the DMA; every count and output is still the cycle model's.
+TEST(FastMode, FoldsOnTheControllersSecondThreadGiveTheCycleModelsCounts) {
+  std::mt19937_64 rng(1357);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int widths[][2] = {{8, 48}, {8, 32}, {6, 24}};
+  int cases = 0;
+  for (int t = 0; t < 6; ++t) {
+    LayerSpec s;
+    s.name = "fc" + std::to_string(t);
+    s.fc = true;
+    s.in_c = pick(1100, 2500), s.out_m = pick(20, 70);  // at least 69 k-tiles: full queues of 64 folds
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(4, 16)), a.cols = static_cast<int>(pick(4, 16));
+    a.datapath.act_bits = widths[t % 3][0], a.datapath.acc_bits = widths[t % 3][1];
+    a.double_buffer_weights = t % 2 == 1;
+    WidthLayer wl;
+    if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &wl)) continue;
+    const std::string what = s.name + " " + std::to_string(s.in_c) + "->" + std::to_string(s.out_m) + " on " +
+                             std::to_string(a.rows) + "x" + std::to_string(a.cols);
+    for (bool activity : {true, false}) {
+      const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity);
+      uint64_t batches = 0;
+      const AccelRunResult two = run_accelerator(
+          wl.prog, wl.qin, &wl.expected, nullptr, activity, [](Accelerator& acc_) { acc_.array.set_fast(true); },
+          [&](Accelerator& acc_) { batches = acc_.controller.runner_batches(); });
+      uint64_t batches_one = 0;
+      const AccelRunResult one = run_accelerator(
+          wl.prog, wl.qin, &wl.expected, nullptr, activity,
+          [](Accelerator& acc_) {
+            acc_.array.set_fast(true);
+            acc_.array.set_threads(1);
+          },
+          [&](Accelerator& acc_) { batches_one = acc_.controller.runner_batches(); });
+      ASSERT_TRUE(cyc.bit_exact && two.bit_exact && one.bit_exact) << what;
+      EXPECT_GT(batches, 0u) << what;
+      EXPECT_EQ(batches_one, 0u) << what;
+      EXPECT_EQ(two.outputs, cyc.outputs) << what;
+      expect_same_stats(two.layers[0].stats, cyc.layers[0].stats, what + ", two threads");
+      expect_same_stats(one.layers[0].stats, cyc.layers[0].stats, what + ", one thread");
+    }
+    ++cases;
+  }
+  EXPECT_GE(cases, 5);
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
