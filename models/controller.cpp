@@ -560,11 +560,18 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* o
     std::memcpy(&w, &src[bit / 8], 8);
     out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
   }
-  // The last codes: a window of the bytes left, zero above them.
-  for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
-    uint64_t w = 0;
-    std::memcpy(&w, &src[bit / 8], std::min<uint64_t>(8, size - bit / 8));
-    out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
+  // The last codes (fewer than 8 bytes left): from one copy of those bytes,
+  // zero above them. (A load over freshly copied bytes waits for the copy
+  // to land: once, not once per code.)
+  if (i < n) {
+    uint8_t tail[16] = {};
+    const uint64_t b0 = bit / 8;
+    std::memcpy(tail, &src[b0], std::min<uint64_t>(8, size - b0));
+    for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
+      uint64_t w;
+      std::memcpy(&w, &tail[bit / 8 - b0], 8);
+      out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
+    }
   }
 }
 
@@ -666,6 +673,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   };
   const bool keep_views = s.m_tiles > 1 && uint64_t{oh} * ow * s.K * sizeof(int32_t) <= (uint64_t{256} << 20);
   std::vector<BandView> views(keep_views ? s.bands : 1);
+  std::vector<SegmentConfig> realizable;  // configurations checked (check_realizable)
   uint64_t load = 0;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
@@ -679,7 +687,11 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
       std::memcpy(&sh, e + 8, 4);
       shifts[c] = sh;
       SegmentConfig cfg{a.weight_bits, d.per_channel ? e[12] : d.n2, d.per_channel ? e[13] : d.p, 0};
-      if (a.pe == PeType::BrsLog) check_realizable(cfg, dp);
+      // (each distinct configuration once per layer: the check derives the sqrt2 constants)
+      if (a.pe == PeType::BrsLog && std::find(realizable.begin(), realizable.end(), cfg) == realizable.end()) {
+        check_realizable(cfg, dp);
+        realizable.push_back(cfg);
+      }
       col_cfg[c] = cfg;
     }
     if (pooled) staging.assign(cols * oh * ow, 0);
