@@ -245,6 +245,14 @@ uint64_t Controller::dma_issue(bool write, uint64_t addr, std::vector<uint8_t> d
   return id;
 }
 
+// A zeroed buffer of `bytes` for a read, reusing one an await gave back.
+std::vector<uint8_t> Controller::dma_buffer(uint64_t bytes) {
+  std::vector<uint8_t> b;
+  if (!spare_bufs_.empty()) b.swap(spare_bufs_.back()), spare_bufs_.pop_back();
+  b.assign(bytes, 0);
+  return b;
+}
+
 // Waits (stalls) until transfer `id` is done; a read's bytes go to *data.
 void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   DmaRequest& r = dma_reqs_.at(id);
@@ -258,6 +266,7 @@ void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   }
   const std::string err = r.error;
   if (data) data->swap(r.data);
+  if (spare_bufs_.size() < 8) spare_bufs_.push_back(std::move(r.data));  // the caller's old buffer, for reuse
   dma_reqs_.erase(id);
   if (!err.empty()) throw DmaError(err);
 }
@@ -277,14 +286,14 @@ void Controller::dma_read_serial(const std::vector<Chunk>& chunks, std::vector<u
   bytes->clear();
   std::vector<uint8_t> part;
   for (const Chunk& c : chunks) {
-    dma_await(dma_issue(false, c.addr, std::vector<uint8_t>(c.bytes)), &part);
+    dma_await(dma_issue(false, c.addr, dma_buffer(c.bytes)), &part);
     bytes->insert(bytes->end(), part.begin(), part.end());
   }
 }
 
 std::vector<uint64_t> Controller::dma_issue_reads(const std::vector<Chunk>& chunks) {
   std::vector<uint64_t> ids;
-  for (const Chunk& c : chunks) ids.push_back(dma_issue(false, c.addr, std::vector<uint8_t>(c.bytes)));
+  for (const Chunk& c : chunks) ids.push_back(dma_issue(false, c.addr, dma_buffer(c.bytes)));
   return ids;
 }
 
@@ -630,7 +639,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   // order in which the double-buffered transfers are issued.
   const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
   auto issue_params = [&](uint64_t mt) {
-    return dma_issue(false, d.param_addr + mt * C * kParamBytes, std::vector<uint8_t>(s.tile_cols(mt) * kParamBytes));
+    return dma_issue(false, d.param_addr + mt * C * kParamBytes, dma_buffer(s.tile_cols(mt) * kParamBytes));
   };
   auto issue_input = [&](uint32_t b) {
     uint32_t y0, y1;
@@ -639,7 +648,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   };
   auto issue_weights = [&](uint64_t mt, uint64_t j) {
     return dma_issue(false, d.w_addr + weight_tile_offset(d, a, mt, s.load_kt0(j)),
-                     std::vector<uint8_t>(weight_load_bytes(s, a, mt, j)));
+                     dma_buffer(weight_load_bytes(s, a, mt, j)));
   };
   // Output chunks: written behind (double-buffered activations) or serially.
   auto write_out = [&](const std::vector<Chunk>& chunks, const std::vector<uint8_t>& data) {

@@ -108,6 +108,8 @@ class Controller : public sc_core::sc_module {
   uint64_t dma_issue(bool write, uint64_t addr, std::vector<uint8_t> data);
   std::vector<uint64_t> dma_issue_reads(const std::vector<Chunk>& chunks);
   void dma_await(uint64_t id, std::vector<uint8_t>* data);
+  std::vector<uint8_t> dma_buffer(uint64_t bytes);
+  std::vector<std::vector<uint8_t>> spare_bufs_;  // read buffers to reuse (dma_buffer)
   void dma_read_all(const std::vector<uint64_t>& ids, std::vector<uint8_t>* bytes);
   void dma_read_serial(const std::vector<Chunk>& chunks, std::vector<uint8_t>* bytes);
   void dma_await_cycle(uint64_t cycle);
