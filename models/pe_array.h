@@ -263,6 +263,10 @@ class PeArray : public sc_core::sc_module {
     // bits of codes 0..31 (zero past 2^bits), when there are at most 32
     // codes and every |w| fits int32 (vec).
     bool vec = false;
+    // Sign symmetric (every vector table of BRSLOG.md's codes): code c with
+    // its sign bit (bits - 1) set decodes as c without it, negated, with the
+    // sign register bit set; the lookup then needs only the lower half.
+    bool sym = false;
     uint32_t max_mag = 0;
     alignas(32) int32_t w32[32] = {}, bits32[32] = {};
   };

@@ -544,6 +544,10 @@ const PeArray::CodeTable& PeArray::code_table(const SegmentConfig& cfg) {
     t.max_mag = static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(t.max_mag, e.mag), UINT32_MAX));
     if (code < 32) t.w32[code] = static_cast<int32_t>(e.w), t.bits32[code] = e.bits;
   }
+  const uint32_t half = static_cast<uint32_t>(n / 2);
+  t.sym = t.vec && half >= 1;
+  for (uint32_t c = 0; t.sym && c < half; ++c)
+    t.sym = t.w32[c + half] == -t.w32[c] && (t.bits32[c] & 2) == 0 && t.bits32[c + half] == (t.bits32[c] | 2);
   code_tables_.push_back(std::move(t));
   return code_tables_.back();
 }
@@ -593,7 +597,10 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
     tw[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.w32 + 8 * k));
     tb[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.bits32 + 8 * k));
   }
-  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i one = _mm256_set1_epi32(1), two = _mm256_set1_epi32(2);
+  const int code_bits = t.cfg.bits;
+  const __m256i half_mask = _mm256_set1_epi32(code_bits >= 1 ? (1 << (code_bits - 1)) - 1 : 0);
+  const __m128i sign_to_top = _mm_cvtsi32_si128(32 - code_bits);  // bit (bits - 1) to bit 31
   // Per lane, over every lane (a zero weight never has the flag; lanes past
   // the tile hold the zero flag alone, or nothing): zero flags, sqrt2 flags.
   __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;
@@ -602,7 +609,18 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
     const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
     for (size_t c0 = 0; c0 < c8; c0 += 8) {
       __m256i w, b;
-      if (codes && c0 + 8 <= cols) {  // 8 PEs of the tile
+      if (codes && c0 + 8 <= cols && t.sym) {  // 8 PEs of the tile: the lower half's entry, signed
+        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+        const __m256i j = _mm256_and_si256(idx, half_mask);
+        const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
+        w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
+                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
+        b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
+                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
+        const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, sign_to_top), 31);  // all ones: sign bit set
+        w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
+        b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
+      } else if (codes && c0 + 8 <= cols) {  // 8 PEs of the tile
         const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
         w = lookup32(tw, idx), b = lookup32(tb, idx);
       } else {  // lanes past the tile: no weight (bits: the zero flag) or padding (zero)
