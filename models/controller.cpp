@@ -16,6 +16,7 @@
 #include "accel_tracer.h"
 #include "errors.h"
 #include "pooling.h"
+#include "spin_wait.h"
 
 namespace brsim {
 
@@ -353,6 +354,7 @@ void Controller::run_fold(const FoldJob& job) {
 // waking a sleeping thread takes about as long on these machines).
 class Controller::FoldRunner {
  public:
+  static constexpr std::chrono::microseconds kSpin{1000};
   FoldRunner() : thread_([this] { loop(); }) {}
   ~FoldRunner() {
     {
@@ -372,7 +374,7 @@ class Controller::FoldRunner {
     cv_.notify_all();
   }
   void wait() {
-    if (!spin([this] { return !busy_.load(std::memory_order_acquire); })) {
+    if (!spin_until([this] { return !busy_.load(std::memory_order_acquire); }, kSpin)) {
       std::unique_lock<std::mutex> l(m_);
       cv_.wait(l, [this] { return !busy_.load(std::memory_order_acquire); });
     }
@@ -385,20 +387,9 @@ class Controller::FoldRunner {
   }
 
  private:
-  template <typename Done>
-  static bool spin(Done done) {
-    const auto t0 = std::chrono::steady_clock::now();
-    do {
-      for (int i = 0; i < 64; ++i) {
-        if (done()) return true;
-        _mm_pause();
-      }
-    } while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1));
-    return done();
-  }
   void loop() {
     for (;;) {
-      if (!spin([this] { return busy_.load(std::memory_order_acquire); })) {
+      if (!spin_until([this] { return busy_.load(std::memory_order_acquire); }, kSpin)) {
         std::unique_lock<std::mutex> l(m_);
         cv_.wait(l, [this] { return quit_ || busy_.load(std::memory_order_acquire); });
         if (!busy_.load(std::memory_order_acquire)) return;  // quit

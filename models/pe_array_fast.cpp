@@ -15,6 +15,7 @@
 #include "avx2_popcount.h"
 #include "datapath.h"
 #include "pe_array.h"
+#include "spin_wait.h"
 
 namespace brsim {
 
@@ -377,19 +378,7 @@ __attribute__((target("avx2"))) uint64_t act_pass_avx2(const int32_t* act, uint6
   return sum_u64_lanes(acc);
 }
 
-// Spins (a while) until done() holds; false if it still does not.
-template <typename Done>
-bool spin_until(Done done) {
-  constexpr auto kSpin = std::chrono::microseconds(20);
-  const auto t0 = std::chrono::steady_clock::now();
-  do {
-    for (int i = 0; i < 64; ++i) {
-      if (done()) return true;
-      _mm_pause();
-    }
-  } while (std::chrono::steady_clock::now() - t0 < kSpin);
-  return done();
-}
+constexpr std::chrono::microseconds kWorkerSpin{20};  // the stream worker's hand-overs
 
 using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
 
@@ -463,7 +452,7 @@ struct PeArray::StreamWorker {
     uint64_t seen = 0;
     auto has_work = [&] { return posted.load(std::memory_order_acquire) != seen; };
     for (;;) {
-      if (!spin_until(has_work)) {
+      if (!spin_until(has_work, kWorkerSpin)) {
         std::unique_lock<std::mutex> l(m);
         work_cv.wait(l, [&] { return quit || has_work(); });
         if (!has_work()) return;  // quit
@@ -510,7 +499,7 @@ struct PeArray::StreamWorker {
       front = front_of(st);
       return front >= back_of(st) && completed.load(std::memory_order_acquire) == front;
     };
-    if (!spin_until(done)) {
+    if (!spin_until(done, kWorkerSpin)) {
       std::unique_lock<std::mutex> l(m);
       done_cv.wait(l, done);
     }
