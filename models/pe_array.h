@@ -327,13 +327,17 @@ class PeArray : public sc_core::sc_module {
   // apart) once per act_id, kept for the m-tiles that reuse them.
   struct ActTiles {
     uint64_t p0 = 0, p = 0, K = 0;
-    std::vector<int32_t> v;     // k-tile t, pixel p, row r: v[(t * p + p) * R + r], zero past the rows
+    std::vector<int32_t> v;     // k-tile t, pixel q, row r: v[(t * p + q) * R + r], zero past the rows
     std::vector<uint8_t> have;  // per k-tile
   };
   std::unordered_map<uint64_t, ActTiles> act_tiles_;  // by act_id
   uint64_t act_tiles_bytes_ = 0;
   std::vector<int32_t> act_scratch_;  // a fold's, when not kept
   const int32_t* fold_acts();
+  void forget_band(uint64_t act_id);  // frees the band's act_tiles_ and ptog_ entries
+  static constexpr uint64_t ptog_row_bytes() {  // ProductToggles per row k
+    return 32 * sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t);
+  }
   uint64_t fast_act_toggles() const;  // the activation registers' toggles over a fast fold
   std::vector<uint64_t> col_sum_;
   std::vector<uint32_t> col_sum32_;  // fast_load_vec's column sums

@@ -803,9 +803,9 @@ const int32_t* PeArray::fold_acts() {
     if (it == act_tiles_.end()) {
       if (act_tiles_bytes_ + bytes > kMaxBytes) act_tiles_.clear(), act_tiles_bytes_ = 0;
       it = act_tiles_.emplace(job_.act_id, ActTiles{}).first;
-      act_tiles_bytes_ += bytes;
     }
     ActTiles& t = it->second;
+    act_tiles_bytes_ += bytes - t.v.size() * sizeof(int32_t);  // (an entry of another shape: its size is replaced)
     t.p0 = job_.p0, t.p = P, t.K = K;
     t.v.resize(tiles * P * R);
     t.have.assign(tiles, 0);
@@ -937,7 +937,23 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   counters_.macs += P * rows * job_.cols;
   phase_ = Phase::Idle;
   *edges = P + static_cast<uint64_t>(R_ + C_ - 1);
+  // The band's last m-tile (act_reuse 1) ends with its last k-tile: nothing
+  // reads the band's tiles and tables after it.
+  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
   return true;
+}
+
+void PeArray::forget_band(uint64_t act_id) {
+  const auto t = act_tiles_.find(act_id);
+  if (t != act_tiles_.end()) {
+    act_tiles_bytes_ -= t->second.v.size() * sizeof(int32_t);
+    act_tiles_.erase(t);
+  }
+  const auto p = ptog_.find(act_id);
+  if (p != ptog_.end()) {
+    ptog_bytes_ -= ptog_row_bytes() * p->second.have.size();
+    ptog_.erase(p);
+  }
 }
 
 // The fold's product-register toggles from the per-row table (ProductToggles),
@@ -957,12 +973,11 @@ bool PeArray::product_toggles(const int32_t* acts, uint64_t* toggles) {
       it->second.have.size() != K) {
     if (!worth) return false;
     if (it == ptog_.end()) {
-      const uint64_t bytes = K * (32 * sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t));
-      if (ptog_bytes_ + bytes > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
+      if (ptog_bytes_ + K * ptog_row_bytes() > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
       it = ptog_.emplace(job_.act_id, ProductToggles{}).first;
-      ptog_bytes_ += bytes;
     }
     ProductToggles& pt = it->second;
+    ptog_bytes_ += (K - pt.have.size()) * ptog_row_bytes();  // (an entry of another shape: its size is replaced)
     pt.table = table, pt.p0 = job_.p0, pt.p = P;
     pt.have.assign(K, 0);
     pt.t.resize(K * 32);
