@@ -1109,7 +1109,9 @@ bool PeArray::fast_stream1(uint64_t* edges) {
   if (activity_) stream1_avx2<true>(s, &n, bottom32_.data());
   else stream1_avx2<false>(s, &n, bottom32_.data());
   int64_t* const o = job_.out;
-  for (uint64_t c = 0; c < job_.cols; ++c)
+  // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
+  uint64_t c = acc_bits_ <= 62 ? add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_) : 0;
+  for (; c < job_.cols; ++c)
     o[c] = wrapping_add(o[c], bottom32_[c], acc_bits_, acc_lo_, acc_hi_, &counters_.output_overflows);
   ibuf_->read_words(ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
   obuf_->read_words(acc_words_ * job_.cols);

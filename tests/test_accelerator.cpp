@@ -540,20 +540,25 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
 // and counts them where the cycle model does (the vector add of a pixel's
 // outputs hands a group that leaves the range to the per-output wrap).
 TEST(FastMode, OutputBufferWrapsInThe32BitStreamAsInTheCycleModel) {
-  LayerSpec s;
-  s.name = "wraps";
-  s.in_c = 256, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 16;
-  ArchConfig a;
-  a.datapath.acc_bits = 32;
-  WidthLayer wl;
-  ASSERT_TRUE(prepare_with_widths(s, a, 77, &wl));
-  const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected);
-  const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast);
-  ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << cyc.mismatch << fast.mismatch;
-  EXPECT_GT(cyc.layers[0].stats.output_overflows, 0u);
-  EXPECT_EQ(cyc.layers[0].stats.array_overflows, 0u);
-  EXPECT_EQ(fast.outputs, cyc.outputs);
-  expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, "acc_bits 32");
+  // A conv layer (16 pixels per fold) and a fully connected one (one pixel
+  // per fold: the one-pass kernel, on the controller's second thread).
+  for (bool fc : {false, true}) {
+    LayerSpec s;
+    s.name = fc ? "wraps_fc" : "wraps";
+    s.fc = fc;
+    s.in_c = 256, s.in_h = s.in_w = fc ? 3 : 6, s.kh = s.kw = fc ? 1 : 3, s.out_m = 16;
+    ArchConfig a;
+    a.datapath.acc_bits = 32;
+    WidthLayer wl;
+    ASSERT_TRUE(prepare_with_widths(s, a, 77, &wl)) << s.name;
+    const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected);
+    const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast);
+    ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << s.name << ": " << cyc.mismatch << fast.mismatch;
+    EXPECT_GT(cyc.layers[0].stats.output_overflows, 0u) << s.name;
+    EXPECT_EQ(cyc.layers[0].stats.array_overflows, 0u) << s.name;
+    EXPECT_EQ(fast.outputs, cyc.outputs) << s.name;
+    expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats, s.name + ", acc_bits 32");
+  }
 }
 
 TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
