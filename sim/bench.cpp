@@ -117,8 +117,7 @@ int sc_main(int argc, char** argv) {
         for (int i = 0; i < 6; ++i) {  // one thread, then two, three times: interleaved against load changes
           const double cpu0 = cpu_seconds();
           const AccelRunResult fr =
-              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread,
-                              [](Accelerator& a) { std::printf("folds %llu split %llu worker chunks %llu\n", (unsigned long long)a.array.counters().folds, (unsigned long long)a.array.split_folds(), (unsigned long long)a.array.worker_chunks()); });
+              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
           std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
