@@ -123,9 +123,10 @@ class Controller : public sc_core::sc_module {
   // time advances by each fold's edges when it is queued (fast mode's: 2R
   // + P + C - 1, checked against what the array returns), so the DMA
   // timeline is the same, and the array sees the same folds in the same
-  // order. A full queue runs on a second host thread (FoldRunner; with the
-  // array's two threads, when no fold splits its stream) while the
-  // controller goes on with its DMA and unpacking; flush_folds(true) waits
+  // order. A full queue of one-pixel folds (fully connected layers at batch
+  // 1; with the array's two threads) runs on a second host thread
+  // (FoldRunner) while the controller goes on with its DMA and unpacking;
+  // larger folds run on the simulation's thread. flush_folds(true) waits
   // for every queued fold: at the end of a band's loads (the output stage
   // reads the sums) and after an error. Until then only the runner touches
   // the array; of the buffers' counters it adds reads (and the output

@@ -91,10 +91,6 @@ class PeArray : public sc_core::sc_module {
   // results and counts are those of one thread on every run.
   void set_threads(int n) { threads_ = n < 1 ? 1 : n > 2 ? 2 : n; }
   int threads() const { return threads_; }
-  // Whether fast mode streams this weight-stationary fold on both threads.
-  bool splits(const FoldJob& job) const {
-    return threads_ > 1 && job.p >= 2 && job.p * static_cast<uint64_t>(R_) * static_cast<uint64_t>(C_) >= split_work_;
-  }
   void set_split_work(uint64_t work) { split_work_ = work; }  // tests: 0 splits every fold with P >= 2
   uint64_t split_work() const { return split_work_; }
   uint64_t split_folds() const { return split_folds_; }      // folds streamed on two threads so far
@@ -334,6 +330,10 @@ class PeArray : public sc_core::sc_module {
   uint64_t act_tiles_bytes_ = 0;
   std::vector<int32_t> act_scratch_;  // a fold's, when not kept
   const int32_t* fold_acts();
+  // Whether fast mode streams this weight-stationary fold on both threads.
+  bool splits(const FoldJob& job) const {
+    return threads_ > 1 && job.p >= 2 && job.p * static_cast<uint64_t>(R_) * static_cast<uint64_t>(C_) >= split_work_;
+  }
   void forget_band(uint64_t act_id);  // frees the band's act_tiles_ and ptog_ entries
   static constexpr uint64_t ptog_row_bytes() {  // ProductToggles per row k
     return 32 * sizeof(uint32_t) + 1 + sizeof(uint64_t) + sizeof(uint32_t);

@@ -814,19 +814,16 @@ const int32_t* PeArray::fold_acts() {
       std::fill(dst + rows, dst + R, 0);
     }
   };
-  const uint64_t tiles = (K + R - 1) / R;
-  if (job_.act_id == 0 || job_.k0 % R != 0) {
+  auto scratch = [&] {  // this fold's alone
     act_scratch_.resize(P * R);
     copy(act_scratch_.data());
     return act_scratch_.data();
-  }
+  };
+  const uint64_t tiles = (K + R - 1) / R;
+  if (job_.act_id == 0 || job_.k0 % R != 0) return scratch();
   auto it = act_tiles_.find(job_.act_id);
   if (it == act_tiles_.end() || it->second.p0 != job_.p0 || it->second.p != P || it->second.K != K) {
-    if (job_.act_reuse <= 1) {  // no later m-tile reads these
-      act_scratch_.resize(P * R);
-      copy(act_scratch_.data());
-      return act_scratch_.data();
-    }
+    if (job_.act_reuse <= 1) return scratch();  // no later m-tile reads these
     const uint64_t bytes = tiles * P * R * sizeof(int32_t);
     if (it == act_tiles_.end()) {
       if (act_tiles_bytes_ + bytes > kMaxBytes) act_tiles_.clear(), act_tiles_bytes_ = 0;
