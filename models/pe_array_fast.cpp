@@ -181,6 +181,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   __m256i accp = zero, accs = zero;  // 64-bit lanes: popcounts
   uint64_t sign_p = 0, sign_s = 0, out_overflows = 0;
   __m256i negp = zero, negs = zero;  // 32-bit lanes: minus the count of sign bits of x ^ y
+  CsaCounter csa_s;                  // partial-sum toggles of full blocks of 16 rows
   for (uint64_t p = p0; p < p1; ++p) {
     const int32_t* a = &s.act[p * s.act_stride];
     for (size_t v = 0; v < n8; ++v) {
@@ -188,7 +189,9 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
       for (size_t r0 = 0; r0 < R; r0 += 16) {
         __m256i cp = zero, cs = zero;  // byte lanes: at most 8 per row, 16 rows
         const size_t r1 = std::min(R, r0 + 16);
-        for (size_t r = r0; r < r1; ++r) {
+        // Row r: its product and partial sum for pixel p; returns the sum's
+        // change (x ^ y, masked).
+        auto row = [&](size_t r) __attribute__((target("avx2"), always_inline)) {
           const size_t i = r * c8 + 8 * v;
           // Rows past the tile's hold zero weights: their products are zero.
           const __m256i prod =
@@ -202,14 +205,26 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
             if (kMasked) dp = _mm256_and_si256(dp, m);
             cp = _mm256_add_epi8(cp, popcount_bytes(dp));
           }
+          __m256i ds = zero;
           if (kActivity) {
-            __m256i ds = _mm256_xor_si256(next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
-            negs = _mm256_add_epi32(negs, _mm256_srai_epi32(ds, 31));
+            ds = _mm256_xor_si256(next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
             if (kMasked) ds = _mm256_and_si256(ds, m);
-            cs = _mm256_add_epi8(cs, popcount_bytes(ds));
           }
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + i), next);
           above = next;
+          return ds;
+        };
+        if (kActivity && r1 - r0 == 16) {  // carry-save counting, signs included
+          size_t r = r0;
+          csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return row(r++); });
+        } else {
+          for (size_t r = r0; r < r1; ++r) {
+            const __m256i ds = row(r);
+            if (kActivity) {
+              negs = _mm256_add_epi32(negs, _mm256_srai_epi32(ds, 31));
+              cs = _mm256_add_epi8(cs, popcount_bytes(ds));
+            }
+          }
         }
         if (kActivity) {
           if (kProducts) accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
@@ -234,6 +249,7 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
   flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);
+  if (kActivity) csa_s.totals(&n->pop_s, &sign_s);
   // Sign bits count only above 32 bits (kMasked: acc_bits <= 32, none).
   if (!kMasked) n->sign_p += sign_p, n->sign_s += sign_s;
   n->out_overflows += out_overflows;
