@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -191,12 +192,13 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
         const size_t r1 = std::min(R, r0 + 16);
         // Row r: its product and partial sum for pixel p; returns the sum's
         // change (x ^ y, masked).
-        auto row = [&](size_t r) __attribute__((target("avx2"), always_inline)) {
+        // (Checked: the row may lie past the tile's, whose products are zero.)
+        auto row = [&](size_t r, auto checked) __attribute__((target("avx2"), always_inline)) {
           const size_t i = r * c8 + 8 * v;
-          // Rows past the tile's hold zero weights: their products are zero.
           const __m256i prod =
-              r < rows ? _mm256_mullo_epi32(_mm256_set1_epi32(a[r]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)))
-                       : zero;
+              !decltype(checked)::value || r < rows
+                  ? _mm256_mullo_epi32(_mm256_set1_epi32(a[r]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)))
+                  : zero;
           const __m256i next = _mm256_add_epi32(above, prod);
           if (kActivity && kProducts) {
             __m256i dp = _mm256_xor_si256(prod, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + i)));
@@ -216,10 +218,11 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
         };
         if (kActivity && r1 - r0 == 16) {  // carry-save counting, signs included
           size_t r = r0;
-          csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return row(r++); });
+          if (r1 <= rows) csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return row(r++, std::false_type{}); });
+          else csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return row(r++, std::true_type{}); });
         } else {
           for (size_t r = r0; r < r1; ++r) {
-            const __m256i ds = row(r);
+            const __m256i ds = row(r, std::true_type{});
             if (kActivity) {
               negs = _mm256_add_epi32(negs, _mm256_srai_epi32(ds, 31));
               cs = _mm256_add_epi8(cs, popcount_bytes(ds));
