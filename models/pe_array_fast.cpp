@@ -641,7 +641,34 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   // the tile hold the zero flag alone, or nothing): zero flags, sqrt2 flags.
   __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;
   alignas(32) int32_t code[8], in[8], none[8];
-  for (size_t r = 0; r < R; ++r) {
+  // A full tile, C a multiple of 8, a sign-symmetric table (the usual
+  // case): codes, weights and register bits are each one contiguous run of
+  // R x C lanes, decoded in one flat loop.
+  const bool flat = t.sym && rows == R && cols == C && C % 8 == 0;
+  if (flat) {
+    const uint32_t* const codes = job_.codes;
+    const size_t n = R * C, cv = C / 8;
+    for (size_t i = 0, v = 0; i < n; i += 8, v = v + 1 == cv ? 0 : v + 1) {
+      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
+      const __m256i j = _mm256_and_si256(idx, half_mask);
+      const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
+      __m256i w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
+                                                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
+      __m256i b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
+                                                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
+      const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, sign_to_top), 31);  // all ones: sign bit set
+      w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
+      b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
+      zeros = _mm256_add_epi32(zeros, _mm256_and_si256(b, one));
+      sqrt2s = _mm256_add_epi32(sqrt2s, _mm256_and_si256(_mm256_srli_epi32(b, 2), one));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w32 + i), w);
+      __m256i* csv = reinterpret_cast<__m256i*>(cs + 8 * v);
+      _mm256_storeu_si256(csv, _mm256_add_epi32(_mm256_loadu_si256(csv), _mm256_abs_epi32(w)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(nb + i),
+                       _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
+    }
+  }
+  for (size_t r = 0; r < (flat ? 0 : R); ++r) {
     const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
     for (size_t c0 = 0; c0 < c8; c0 += 8) {
       __m256i w, b;
