@@ -325,17 +325,37 @@ void Controller::dma_await_cycle(uint64_t cycle) {
 
 // One fold on the array: the controller waits for its last edge (decoupled:
 // the array runs it now and the local time advances by its edges).
+bool Controller::queues_folds() const { return decoupled() && arch_.dataflow == Dataflow::WeightStationary; }
+
+uint32_t* Controller::codes_buffer(uint64_t n, std::vector<uint32_t>* scratch) {
+  staged_ = nullptr;
+  if (!queues_folds() || arch_.pe != PeType::BrsLog) {
+    scratch->resize(n);
+    return scratch->data();
+  }
+  uint32_t* const p = queued_.append(n);
+  staged_ = p;
+  return p;
+}
+
 void Controller::run_fold(const FoldJob& job) {
   ++fold_index_;
   set_state(2);
-  if (decoupled() && arch_.dataflow == Dataflow::WeightStationary && job.codes) {
+  if (queues_folds() && job.codes) {
     constexpr size_t kQueue = 64;  // folds; their codes stay in the cache
     const uint64_t edges = 2 * static_cast<uint64_t>(arch_.rows) + job.p + static_cast<uint64_t>(arch_.cols) - 1;
+    const uint64_t n = job.rows * job.cols;
     local_ += sc_time::from_value(period_.value() * edges);
     queued_.edges += edges;
     queued_.jobs.push_back(job);
     queued_.jobs.back().codes = nullptr;  // set from queued_.codes when run
-    queued_.codes.insert(queued_.codes.end(), job.codes, job.codes + job.rows * job.cols);
+    if (job.codes == staged_) {  // unpacked in place (codes_buffer)
+      queued_.offsets.push_back(static_cast<size_t>(staged_ - queued_.codes.data()));
+    } else {
+      queued_.offsets.push_back(queued_.used);
+      std::copy(job.codes, job.codes + n, queued_.append(n));
+    }
+    staged_ = nullptr;
     if (queued_.jobs.size() == kQueue) flush_folds(false);
     return;
   }
@@ -443,10 +463,10 @@ void Controller::finish_batch() {
 
 void Controller::flush_folds(bool wait) {
   finish_batch();  // the batch before: at most one is on the runner
+  staged_ = nullptr;
   if (queued_.jobs.empty()) return;
   std::swap(queued_, running_);
-  const uint32_t* c = running_.codes.data();
-  for (FoldJob& j : running_.jobs) j.codes = c, c += j.rows * j.cols;
+  for (size_t i = 0; i < running_.jobs.size(); ++i) running_.jobs[i].codes = running_.codes.data() + running_.offsets[i];
   // On the runner: folds of one pixel (fully connected layers at batch 1),
   // where the controller's share of the work is as large as the array's.
   // (Measured: larger folds gain little and lose the cache to the move.)
@@ -751,11 +771,11 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         if (!dbw || load == 0) wbuf_->write_bits(bytes.size() * 8);
         // The load's tiles as one K' x C' matrix (each tile is padded to a byte).
         const int wb = stored_weight_bits(a);
-        codes.resize(krows * cols);
+        uint32_t* const load_codes = codes_buffer(krows * cols, &codes);
         uint64_t boff = 0, coff = 0;
         for (uint64_t kt = kt0; kt < s.load_kt1(j); ++kt) {
           const uint64_t n = s.tile_rows(kt) * cols;
-          unpack(bytes.data() + boff, bytes.size() - boff, n, wb, codes.data() + coff);
+          unpack(bytes.data() + boff, bytes.size() - boff, n, wb, load_codes + coff);
           boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
         }
         FoldJob job;
@@ -765,7 +785,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
           for (size_t i = 0; i < codes.size(); ++i) fixed[i] = static_cast<int16_t>(codes[i]);
           job.fixed = fixed.data();
         } else {
-          job.codes = codes.data();
+          job.codes = load_codes;
           job.col_cfg = col_cfg.data();
         }
         job.act = im2col.data(), job.act_stride = s.K, job.k0 = kt0 * static_cast<uint64_t>(a.rows);
