@@ -189,7 +189,7 @@ void Controller::write_channel() { dma_channel(1); }
 void Controller::dma_channel(int ch) {
   for (;;) {
     while (dma_queue_[ch].empty()) wait(dma_issued_[ch]);
-    DmaRequest& r = dma_reqs_.at(dma_queue_[ch].front());
+    DmaRequest& r = dma_request(dma_queue_[ch].front());
     const uint64_t bytes = r.data.size();
     if (tracer_) tracer_->dma(now_cycle(), true, r.write, r.addr, bytes);
     uint64_t done = now_cycle();
@@ -227,7 +227,9 @@ uint64_t Controller::dma_transfer(DmaRequest& r) {
 // when the channel is free and takes the DRAM's annotated cycles.
 uint64_t Controller::dma_issue(bool write, uint64_t addr, std::vector<uint8_t> data) {
   const uint64_t id = dma_next_id_++;
-  DmaRequest& r = dma_reqs_[id];
+  if (dma_reqs_.empty()) dma_base_id_ = id;
+  dma_reqs_.emplace_back();
+  DmaRequest& r = dma_reqs_.back();
   r.write = write, r.addr = addr, r.data = std::move(data);
   r.issue_cycle = now_cycle() + local_cycles();
   (write ? last_.dram_bytes_written : last_.dram_bytes_read) += r.data.size();
@@ -255,8 +257,14 @@ std::vector<uint8_t> Controller::dma_buffer(uint64_t bytes) {
 }
 
 // Waits (stalls) until transfer `id` is done; a read's bytes go to *data.
+Controller::DmaRequest& Controller::dma_request(uint64_t id) {
+  if (id < dma_base_id_ || id - dma_base_id_ >= dma_reqs_.size() || dma_reqs_[id - dma_base_id_].awaited)
+    throw std::logic_error("internal: DMA request " + std::to_string(id) + " is not outstanding");
+  return dma_reqs_[id - dma_base_id_];
+}
+
 void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
-  DmaRequest& r = dma_reqs_.at(id);
+  DmaRequest& r = dma_request(id);
   if (decoupled()) {
     dma_await_cycle(r.done_cycle);
   } else if (!r.done) {
@@ -268,7 +276,8 @@ void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   const std::string err = r.error;
   if (data) data->swap(r.data);
   if (spare_bufs_.size() < 8) spare_bufs_.push_back(std::move(r.data));  // the caller's old buffer, for reuse
-  dma_reqs_.erase(id);
+  r.awaited = true;
+  while (!dma_reqs_.empty() && dma_reqs_.front().awaited) dma_reqs_.pop_front(), ++dma_base_id_;
   if (!err.empty()) throw DmaError(err);
 }
 
@@ -301,7 +310,8 @@ std::vector<uint64_t> Controller::dma_issue_reads(const std::vector<Chunk>& chun
 // Waits until the channel is idle (the layer's writes have landed).
 void Controller::dma_drain(bool report_errors) {
   std::vector<uint64_t> ids;
-  for (const auto& kv : dma_reqs_) ids.push_back(kv.first);
+  for (size_t i = 0; i < dma_reqs_.size(); ++i)
+    if (!dma_reqs_[i].awaited) ids.push_back(dma_base_id_ + i);
   std::string err;
   for (uint64_t id : ids) {
     try {

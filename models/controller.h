@@ -11,7 +11,6 @@
 
 #include <array>
 #include <deque>
-#include <map>
 #include <memory>
 #include <cstdint>
 #include <string>
@@ -173,13 +172,17 @@ class Controller : public sc_core::sc_module {
   uint64_t load_ids_ = 0;  // FoldJob::load_id of the weight loads so far
   uint64_t act_ids_ = 0;   // FoldJob::act_id: one per im2col view built so far
   struct DmaRequest {
-    bool write = false, done = false;
+    bool write = false, done = false, awaited = false;
     uint64_t addr = 0, issue_cycle = 0, done_cycle = 0;  // done_cycle: decoupled mode
     std::vector<uint8_t> data;
     std::string error;
   };
   uint64_t dma_transfer(DmaRequest& r);
-  std::map<uint64_t, DmaRequest> dma_reqs_;  // issued, not yet awaited
+  // Requests dma_base_id_, dma_base_id_ + 1, ..., from the oldest not yet
+  // awaited (ids are issued in order; awaited ones leave from the front).
+  std::deque<DmaRequest> dma_reqs_;
+  uint64_t dma_base_id_ = 0;
+  DmaRequest& dma_request(uint64_t id);
   std::deque<uint64_t> dma_queue_[2];       // read, write: waiting for (or on) the channel
   uint64_t dma_next_id_ = 0, channel_free_[2] = {0, 0};
   sc_core::sc_event dma_issued_[2], dma_done_;
