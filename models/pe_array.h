@@ -268,6 +268,11 @@ class PeArray : public sc_core::sc_module {
   };
   std::deque<CodeTable> code_tables_;  // a deque: tables stay where they are
   std::vector<const CodeEntry*> col_table_;  // this fold's table per column
+  // What col_table_ was built for (the columns' configurations under K
+  // col_key_terms_), and the table every column shares (or null).
+  std::vector<SegmentConfig> col_key_;
+  int col_key_terms_ = -1;
+  const CodeTable* col_key_shared_ = nullptr;
   const CodeTable& code_table(const SegmentConfig& cfg);
   const CodeTable* col_vec_table_ = nullptr;  // the fold's table when every column shares one
   bool fast_load_vec(const CodeTable& t, uint64_t path[3]);

@@ -5,13 +5,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <type_traits>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "avx2_popcount.h"
 #include "datapath.h"
@@ -718,8 +718,12 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   for (int k = 0; k < 8; ++k) path[kPathZero] += z[k], path[kPathSqrt2] += q[k];
   path[kPathZero] -= R * C - rows * cols;  // the lanes of no weight
   path[kPathPow2] = rows * cols - path[kPathZero] - path[kPathSqrt2];
-  col_sum_.resize(C);
-  for (size_t c = 0; c < C; ++c) col_sum_[c] = cs[c];
+  __m256i mx = _mm256_setzero_si256();  // the largest column sum (lanes past C hold zero)
+  for (size_t c0 = 0; c0 < c8; c0 += 8)
+    mx = _mm256_max_epu32(mx, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cs + c0)));
+  alignas(32) uint32_t m8[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(m8), mx);
+  col_mag_max_ = *std::max_element(m8, m8 + 8);
   weights_stale_ = true;  // until sync_weights(), from w32_ and (after the swap) wbits16_
   return true;
 }
@@ -727,17 +731,26 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
 uint64_t PeArray::fast_load_brslog() {
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t rows = job_.rows, cols = job_.cols;
-  col_table_.resize(C);
-  const CodeTable* shared = nullptr;
-  for (uint64_t c = 0; c < cols; ++c) {
-    if (c > 0 && job_.col_cfg[c] == job_.col_cfg[c - 1]) {
-      col_table_[c] = col_table_[c - 1];
-      continue;
+  // The columns' tables: as the fold before's when the configurations are
+  // (the m-tile's folds all are).
+  static_assert(std::has_unique_object_representations_v<SegmentConfig>, "compared with memcmp");
+  if (col_key_terms_ != approx_terms_ || col_key_.size() != cols ||
+      std::memcmp(col_key_.data(), job_.col_cfg, cols * sizeof(SegmentConfig)) != 0) {
+    col_table_.resize(C);
+    col_key_shared_ = nullptr;
+    for (uint64_t c = 0; c < cols; ++c) {
+      if (c > 0 && job_.col_cfg[c] == job_.col_cfg[c - 1]) {
+        col_table_[c] = col_table_[c - 1];
+        continue;
+      }
+      const CodeTable& t = code_table(job_.col_cfg[c]);
+      col_table_[c] = t.e.data();
+      col_key_shared_ = c == 0 ? &t : nullptr;
     }
-    const CodeTable& t = code_table(job_.col_cfg[c]);
-    col_table_[c] = t.e.data();
-    shared = c == 0 ? &t : nullptr;
+    col_key_.assign(job_.col_cfg, job_.col_cfg + cols);
+    col_key_terms_ = approx_terms_;
   }
+  const CodeTable* const shared = col_key_shared_;
   if (!wbits_valid_) {  // the per-edge load ran last: take its registers
     for (size_t r = 0; r < R; ++r)
       for (size_t c = 0; c < C; ++c) wbits16_[r * c4_ + c] = static_cast<uint16_t>(weight_bits_of(r * C + c));
@@ -802,8 +815,8 @@ uint64_t PeArray::fast_load_brslog() {
 
   // The MAC path (begin_stream's choice) from the column sums of |w|.
   const bool narrow = vec || mag_or <= INT32_MAX;
-  col_mag_max_ = 0;
-  for (size_t c = 0; c < C; ++c) {
+  if (!vec) col_mag_max_ = 0;  // (the vector decode found it)
+  for (size_t c = 0; c < (vec ? 0 : C); ++c) {
     unsigned __int128 sum = col_sum_[c];
     if (!narrow) {  // rare: weights beyond 32 bits, sums in 128 bits
       sum = 0;
