@@ -360,11 +360,26 @@ __attribute__((target("avx2"))) void stream1_avx2(const Stream32& s, Counts32* n
   const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
   __m256i accp = zero, accs = zero;
   uint64_t sign_p = 0, sign_s = 0;
+  CsaCounter csa_p, csa_s;  // blocks of 16 rows inside the tile
   for (size_t c0 = 0; c0 < c8; c0 += 8) {
     __m256i above = zero;
     for (size_t r0 = 0; r0 < R; r0 += 16) {
       __m256i cp = zero, cs = zero;  // byte lanes: at most 8 per row, 16 rows
       const size_t r1 = std::min(R, r0 + 16);
+      if (kActivity && r1 - r0 == 16 && r1 <= rows) {  // products counted as made, sums after (masked)
+        __m256i sums[16];
+        size_t r = r0;
+        csa_p.add16([&]() __attribute__((target("avx2"), always_inline)) {
+          const __m256i prod =
+              _mm256_mullo_epi32(_mm256_set1_epi32(a[r]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * c8 + c0)));
+          above = _mm256_add_epi32(above, prod);
+          sums[r++ - r0] = _mm256_and_si256(above, m);
+          return _mm256_and_si256(prod, m);
+        });
+        size_t k = 0;
+        csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return sums[k++]; });
+        continue;
+      }
       for (size_t r = r0; r < r1; ++r) {
         const __m256i av = _mm256_set1_epi32(r < rows ? a[r] : 0);
         const __m256i prod =
@@ -386,6 +401,7 @@ __attribute__((target("avx2"))) void stream1_avx2(const Stream32& s, Counts32* n
   }
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
+  if (kActivity) csa_p.totals(&n->pop_p, &sign_p), csa_s.totals(&n->pop_s, &sign_s);
   n->sign_p += sign_p, n->sign_s += sign_s;
 }
 
