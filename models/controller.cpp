@@ -561,12 +561,14 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 __attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits,
                                                       uint32_t* out, uint64_t* i, uint64_t* bit) {
   const uint64_t byte_mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
-  for (; *i + 8 <= n && *bit / 8 + 8 <= size; *i += 8, *bit += 8 * static_cast<uint64_t>(bits)) {
+  uint64_t k = *i, b = *bit;  // (locals: the stores to out could alias *i and *bit)
+  for (; k + 8 <= n && b / 8 + 8 <= size; k += 8, b += 8 * static_cast<uint64_t>(bits)) {
     uint64_t w;
-    std::memcpy(&w, &src[*bit / 8], 8);
-    const __m128i b = _mm_cvtsi64_si128(static_cast<long long>(_pdep_u64(w, byte_mask)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + *i), _mm256_cvtepu8_epi32(b));
+    std::memcpy(&w, &src[b / 8], 8);
+    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(_pdep_u64(w, byte_mask)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_cvtepu8_epi32(v));
   }
+  *i = k, *bit = b;
 }
 
 const bool kBmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
