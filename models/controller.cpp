@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include "accel_tracer.h"
 #include "errors.h"
@@ -337,13 +338,13 @@ void Controller::dma_await_cycle(uint64_t cycle) {
 // the array runs it now and the local time advances by its edges).
 bool Controller::queues_folds() const { return decoupled() && arch_.dataflow == Dataflow::WeightStationary; }
 
-uint32_t* Controller::codes_buffer(uint64_t n, std::vector<uint32_t>* scratch) {
+uint8_t* Controller::codes_buffer(uint64_t n, std::vector<uint8_t>* scratch) {
   staged_ = nullptr;
-  if (!queues_folds() || arch_.pe != PeType::BrsLog) {
+  if (!queues_folds()) {
     scratch->resize(n);
     return scratch->data();
   }
-  uint32_t* const p = queued_.append(n);
+  uint8_t* const p = queued_.append(n);
   staged_ = p;
   return p;
 }
@@ -557,26 +558,34 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 
 // unpack() for codes of at most 8 bits while whole windows remain: eight
 // codes (`bits` whole bytes) per 64-bit load, spread to one byte each by a
-// bit deposit and widened to 32 bits. Advances *i and *bit.
-__attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits,
-                                                      uint32_t* out, uint64_t* i, uint64_t* bit) {
+// bit deposit (and widened to 32 bits for uint32_t). Advances *i and *bit.
+template <class T>
+__attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out,
+                                                      uint64_t* i, uint64_t* bit) {
   const uint64_t byte_mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
   uint64_t k = *i, b = *bit;  // (locals: the stores to out could alias *i and *bit)
   for (; k + 8 <= n && b / 8 + 8 <= size; k += 8, b += 8 * static_cast<uint64_t>(bits)) {
     uint64_t w;
     std::memcpy(&w, &src[b / 8], 8);
-    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(_pdep_u64(w, byte_mask)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_cvtepu8_epi32(v));
+    const uint64_t spread = _pdep_u64(w, byte_mask);
+    if constexpr (sizeof(T) == 1) {
+      std::memcpy(out + k, &spread, 8);
+    } else {
+      const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(spread));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_cvtepu8_epi32(v));
+    }
   }
   *i = k, *bit = b;
 }
 
 const bool kBmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
 
-// Unpacks `n` fields of `bits` bits (<= 16), LSB first, from `size` bytes
-// (which hold them all): a little-endian 64-bit window per field, zero
-// filled where a window would pass the end.
-void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* out) {
+// Unpacks `n` fields of `bits` bits (<= 16; <= 8 into bytes), LSB first,
+// from `size` bytes (which hold them all): a little-endian 64-bit window per
+// field, zero filled where a window would pass the end.
+template <class T>
+void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out) {
+  static_assert(std::is_same_v<T, uint8_t> || std::is_same_v<T, uint32_t>, "bytes or words");
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
   if (bits <= 8 && kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
@@ -585,12 +594,12 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* o
     for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {
       uint64_t w;
       std::memcpy(&w, &src[bit / 8], 8);
-      for (int k = 0; k < 8; ++k) out[i + static_cast<uint64_t>(k)] = static_cast<uint32_t>(w >> (k * bits)) & mask;
+      for (int k = 0; k < 8; ++k) out[i + static_cast<uint64_t>(k)] = static_cast<T>((w >> (k * bits)) & mask);
     }
   for (; i < n && bit / 8 + 8 <= size; ++i, bit += static_cast<uint64_t>(bits)) {
     uint64_t w;
     std::memcpy(&w, &src[bit / 8], 8);
-    out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
+    out[i] = static_cast<T>((w >> (bit % 8)) & mask);
   }
   // The last codes (fewer than 8 bytes left): from one copy of those bytes,
   // zero above them. (A load over freshly copied bytes waits for the copy
@@ -602,7 +611,7 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint32_t* o
     for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
       uint64_t w;
       std::memcpy(&w, &tail[bit / 8 - b0], 8);
-      out[i] = static_cast<uint32_t>(w >> (bit % 8)) & mask;
+      out[i] = static_cast<T>((w >> (bit % 8)) & mask);
     }
   }
 }
@@ -655,7 +664,8 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<int64_t> psums, bias;
   std::vector<int> shifts;
   std::vector<SegmentConfig> col_cfg;
-  std::vector<uint32_t> codes;
+  std::vector<uint8_t> codes;
+  std::vector<uint32_t> words;
   std::vector<int16_t> fixed;
 
   // DMA requests in flight (ids on the channel): see closed_form() for the
@@ -782,19 +792,23 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         }
         if (!dbw || load == 0) wbuf_->write_bits(bytes.size() * 8);
         // The load's tiles as one K' x C' matrix (each tile is padded to a byte).
+        // (BRSLog codes, at most 8 bits: a byte each; 16-bit weights: words)
         const int wb = stored_weight_bits(a);
-        uint32_t* const load_codes = codes_buffer(krows * cols, &codes);
+        const bool f16 = a.pe == PeType::Fixed16;
+        uint8_t* const load_codes = f16 ? nullptr : codes_buffer(krows * cols, &codes);
+        if (f16) words.resize(krows * cols);
         uint64_t boff = 0, coff = 0;
         for (uint64_t kt = kt0; kt < s.load_kt1(j); ++kt) {
           const uint64_t n = s.tile_rows(kt) * cols;
-          unpack(bytes.data() + boff, bytes.size() - boff, n, wb, load_codes + coff);
+          if (f16) unpack(bytes.data() + boff, bytes.size() - boff, n, wb, words.data() + coff);
+          else unpack(bytes.data() + boff, bytes.size() - boff, n, wb, load_codes + coff);
           boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
         }
         FoldJob job;
         job.rows = krows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
-        if (a.pe == PeType::Fixed16) {
-          fixed.resize(codes.size());
-          for (size_t i = 0; i < codes.size(); ++i) fixed[i] = static_cast<int16_t>(codes[i]);
+        if (f16) {
+          fixed.resize(words.size());
+          for (size_t i = 0; i < words.size(); ++i) fixed[i] = static_cast<int16_t>(words[i]);
           job.fixed = fixed.data();
         } else {
           job.codes = load_codes;

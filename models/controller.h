@@ -134,11 +134,11 @@ class Controller : public sc_core::sc_module {
   struct alignas(64) FoldBatch {
     std::vector<FoldJob> jobs;
     std::vector<size_t> offsets;  // each job's codes at codes[offset]
-    std::vector<uint32_t> codes;  // (grown, never shrunk: used of them hold codes)
+    std::vector<uint8_t> codes;  // (grown, never shrunk: used of them hold codes)
     size_t used = 0;
     uint64_t edges = 0, ran = 0;  // edges expected, and as the array ran them
     void clear() { jobs.clear(), offsets.clear(), used = 0, edges = ran = 0; }
-    uint32_t* append(size_t n) {
+    uint8_t* append(size_t n) {
       if (used + n > codes.size()) codes.resize(std::max(2 * codes.size(), used + n));
       used += n;
       return codes.data() + used - n;
@@ -147,9 +147,9 @@ class Controller : public sc_core::sc_module {
   // Where a weight load's n codes are unpacked: straight into the fold
   // queue when run_fold() will queue the fold (no copy then), else into
   // *scratch.
-  uint32_t* codes_buffer(uint64_t n, std::vector<uint32_t>* scratch);
+  uint8_t* codes_buffer(uint64_t n, std::vector<uint8_t>* scratch);
   bool queues_folds() const;
-  const uint32_t* staged_ = nullptr;  // codes_buffer()'s last place in queued_
+  const uint8_t* staged_ = nullptr;  // codes_buffer()'s last place in queued_
   void flush_folds(bool wait);
   void finish_batch();  // waits for the batch on the runner, checks its edges
   FoldBatch queued_, running_;

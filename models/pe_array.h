@@ -28,7 +28,7 @@ namespace brsim {
 // k-tiles) x C' columns, streamed through the column decoders.
 struct FoldJob {
   uint64_t rows = 0, cols = 0;             // R' (K rows of W), C' <= C (output channels)
-  const uint32_t* codes = nullptr;         // BRSLog: R' x C' code words, row-major
+  const uint8_t* codes = nullptr;          // BRSLog: R' x C' code words (at most 8 bits), row-major
   const int16_t* fixed = nullptr;          // fixed16: R' x C' w_q, row-major
   const SegmentConfig* col_cfg = nullptr;  // BRSLog: segment config of each column (C')
   int sqrt2_terms = 4;                     // K of this layer

@@ -662,10 +662,10 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   // R x C lanes, decoded in one flat loop.
   const bool flat = t.sym && rows == R && cols == C && C % 8 == 0;
   if (flat) {
-    const uint32_t* const codes = job_.codes;
+    const uint8_t* const codes = job_.codes;
     const size_t n = R * C, cv = C / 8;
     for (size_t i = 0, v = 0; i < n; i += 8, v = v + 1 == cv ? 0 : v + 1) {
-      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
+      const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
       const __m256i j = _mm256_and_si256(idx, half_mask);
       const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
       __m256i w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
@@ -685,11 +685,11 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
     }
   }
   for (size_t r = 0; r < (flat ? 0 : R); ++r) {
-    const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
+    const uint8_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
     for (size_t c0 = 0; c0 < c8; c0 += 8) {
       __m256i w, b;
       if (codes && c0 + 8 <= cols && t.sym) {  // 8 PEs of the tile: the lower half's entry, signed
-        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+        const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + c0)));
         const __m256i j = _mm256_and_si256(idx, half_mask);
         const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
         w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
@@ -700,7 +700,7 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
         w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
         b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
       } else if (codes && c0 + 8 <= cols) {  // 8 PEs of the tile
-        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + c0));
+        const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + c0)));
         w = lookup32(tw, idx), b = lookup32(tb, idx);
       } else {  // lanes past the tile: no weight (bits: the zero flag) or padding (zero)
         for (size_t k = 0; k < 8; ++k) {
@@ -799,7 +799,7 @@ uint64_t PeArray::fast_load_brslog() {
     const size_t c4 = c4_, c8 = c8_;
     uint64_t paths = 0;
     for (size_t r = 0; r < R; ++r) {
-      const uint32_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
+      const uint8_t* codes = r < rows ? &job_.codes[r * cols] : nullptr;
       const size_t in_cols = r < rows ? cols : 0;
       for (size_t c = 0; c < C; ++c) {
         const CodeEntry& e = c < in_cols ? table[c][codes[c]] : kNone;
@@ -1096,7 +1096,7 @@ bool PeArray::product_toggles(const int32_t* acts, uint64_t* toggles) {
     for (uint64_t i = 0; i < static_cast<uint64_t>(R_) * 32; i += 16) __builtin_prefetch(&t[static_cast<uint64_t>(R_) * 32 + i]);
   uint64_t sum = 0;
   for (uint64_t r = 0; r < rows; ++r) {
-    const uint32_t* codes = &job_.codes[r * cols];
+    const uint8_t* codes = &job_.codes[r * cols];
     const uint32_t* tr = &t[r * 32];
     for (uint64_t c = 0; c < cols; ++c) sum += tr[codes[c]];
   }
