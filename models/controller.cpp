@@ -601,18 +601,14 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out) {
     std::memcpy(&w, &src[bit / 8], 8);
     out[i] = static_cast<T>((w >> (bit % 8)) & mask);
   }
-  // The last codes (fewer than 8 bytes left): from one copy of those bytes,
-  // zero above them. (A load over freshly copied bytes waits for the copy
-  // to land: once, not once per code.)
-  if (i < n) {
-    uint8_t tail[16] = {};
+  // The last codes (fewer than 8 bytes left): each from its (at most three)
+  // bytes, assembled in a register. (A wide load from a small copy of those
+  // bytes would wait for the copy's stores to land, on every code.)
+  for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
     const uint64_t b0 = bit / 8;
-    std::memcpy(tail, &src[b0], std::min<uint64_t>(8, size - b0));
-    for (; i < n; ++i, bit += static_cast<uint64_t>(bits)) {
-      uint64_t w;
-      std::memcpy(&w, &tail[bit / 8 - b0], 8);
-      out[i] = static_cast<T>((w >> (bit % 8)) & mask);
-    }
+    uint32_t w = 0;
+    for (uint64_t k = 0; k < 3 && b0 + k < size; ++k) w |= uint32_t{src[b0 + k]} << (8 * k);
+    out[i] = static_cast<T>((w >> (bit % 8)) & mask);
   }
 }
 
