@@ -350,14 +350,13 @@ __attribute__((target("avx2"))) void row_product_toggles(const int32_t* x, uint6
 // low 32 bits masked, plus acc_bits - 32 per negative value), but PE
 // (R-1, C-1), whose product and sum stay until the next fold (counted there
 // once). Pops and signs of every PE once, and the bottom row, into n and
-// bottom; no register arrays.
+// bottom; no register arrays. a: the pixel's rows values; w: R rows of c8
+// lanes (zero padded).
 template <bool kActivity>
-__attribute__((target("avx2"))) void stream1_avx2(const Stream32& s, Counts32* n, int32_t* bottom) {
-  const int32_t* const a = s.act;
-  const int32_t* const w = s.w;
-  const size_t R = s.R, rows = s.rows, c8 = s.c8;
+__attribute__((target("avx2"))) void stream1_avx2(const int32_t* a, const int32_t* w, size_t rows, size_t R, size_t c8,
+                                                   uint32_t m32, Counts32* n, int32_t* bottom) {
   const __m256i zero = _mm256_setzero_si256();
-  const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(m32));
   __m256i accp = zero, accs = zero;
   uint64_t sign_p = 0, sign_s = 0;
   CsaCounter csa_p, csa_s;  // blocks of 16 rows inside the tile
@@ -1203,11 +1202,10 @@ bool PeArray::fast_stream1(uint64_t* edges) {
     act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
   }
   if (!fits_lanes32(col_mag_max_ * amax)) return false;
-  const Stream32 s{nullptr, nullptr, w32_.data(), a, 0, rows, R, c8_, job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
   bottom32_.resize(c8_);
   Counts32 n;
-  if (activity_) stream1_avx2<true>(s, &n, bottom32_.data());
-  else stream1_avx2<false>(s, &n, bottom32_.data());
+  if (activity_) stream1_avx2<true>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
+  else stream1_avx2<false>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
   int64_t* const o = job_.out;
   // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
   uint64_t c = acc_bits_ <= 62 ? add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_) : 0;
