@@ -713,6 +713,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<BandView> views(keep_views ? s.bands : 1);
   std::vector<SegmentConfig> realizable;  // configurations checked (check_realizable)
   uint64_t load = 0;
+  FoldJob job;  // each load's (every field set there)
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     const uint64_t cols = s.tile_cols(mt), m0 = mt * C;
     // Parameters of this m-tile's channels: bias, shift, segment split.
@@ -800,7 +801,6 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
           else unpack(bytes.data() + boff, bytes.size() - boff, n, wb, load_codes + coff);
           boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
         }
-        FoldJob job;
         job.rows = krows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
         if (f16) {
           fixed.resize(words.size());
