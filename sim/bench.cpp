@@ -4,13 +4,14 @@
 //     throughput on the same layer in the same process.
 //  2. The whole AlexNet-shaped network (5 conv + 3 FC) cycle by cycle: time
 //     and peak memory (resident set size).
-//  3. Both again in fast mode (--mode fast), per layer.
+//  3. The network again in fast mode (--mode fast), in five rounds over its
+//     layers (fast_rounds), each layer's best time kept, the golden model
+//     timed in the same rounds.
 // Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
-// --fast: fast mode only, for profiling the fast path: the network in five
-// rounds over its layers, each layer's best time kept; with a layer name,
-// that layer only, three times with one thread and three with two,
-// interleaved). Fast mode runs with its default two threads and, as the
-// baseline, with one (PeArray::set_threads).
+// --fast: fast mode only: conv2, then the network as in 3; with a layer
+// name, that layer only, three times with one thread and three with two,
+// interleaved, for profiling). Fast mode runs with its default two threads
+// and, as the baseline, with one (PeArray::set_threads).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -102,6 +103,37 @@ FastTimes fast_best(const Prepared& p, int reps) {
   return f;
 }
 
+// The network in fast mode: every layer prepared first; then rounds, each
+// running every layer once in each of three ways (golden model, fast mode
+// with two threads and with one). Each layer keeps its best time of each
+// way: the machine's slow spells (they come and go over seconds here) then
+// rarely catch every repetition of one layer, and all three ways are timed
+// alike, in the same rounds.
+constexpr int kRounds = 5;
+struct LayerFast {
+  FastTimes fast;
+  double golden_s = 0;
+};
+std::vector<LayerFast> fast_rounds(const std::vector<LayerSpec>& specs, const ArchConfig& arch) {
+  std::vector<Prepared> layers;
+  for (const LayerSpec& s : specs) layers.push_back(prepare(s, arch));
+  std::vector<LayerFast> best(layers.size());
+  std::vector<ActTensor> outs;
+  for (int round = 0; round < kRounds; ++round)
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const Prepared& p = layers[l];
+      const double g = golden_once(p, &outs);
+      const FastTimes t = fast_best(p, 1);
+      LayerFast& b = best[l];
+      b.golden_s = round == 0 ? std::min(p.golden_s, g) : std::min(b.golden_s, g);
+      b.fast.two = round == 0 ? t.two : std::min(b.fast.two, t.two);
+      b.fast.one = round == 0 ? t.one : std::min(b.fast.one, t.one);
+      b.fast.exact = (round == 0 || (b.fast.exact && t.cycles == b.fast.cycles && t.macs == b.fast.macs)) && t.exact;
+      b.fast.macs = t.macs, b.fast.cycles = t.cycles;
+    }
+  return best;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -144,34 +176,13 @@ int sc_main(int argc, char** argv) {
                 "MAC/s), bit exact: %s\n",
                 f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
                 m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
-    // Every layer prepared first; then rounds, each running every layer
-    // once in each of the three ways (golden model, fast mode with two
-    // threads and with one). Each layer keeps its best time of each way:
-    // the machine's slow spells (they come and go over seconds here) then
-    // rarely catch every repetition of one layer, and all three ways are
-    // timed alike, in the same rounds.
-    constexpr int kRounds = 5;
-    std::vector<Prepared> layers;
-    for (const LayerSpec& s : alexnet) layers.push_back(prepare(s, arch));
-    std::vector<FastTimes> best(layers.size());
-    std::vector<ActTensor> outs;
-    for (int round = 0; round < kRounds; ++round)
-      for (size_t l = 0; l < layers.size(); ++l) {
-        Prepared& p = layers[l];
-        p.golden_s = std::min(p.golden_s, golden_once(p, &outs));
-        const FastTimes t = fast_best(p, 1);
-        FastTimes& b = best[l];
-        b.two = round == 0 ? t.two : std::min(b.two, t.two);
-        b.one = round == 0 ? t.one : std::min(b.one, t.one);
-        b.exact = (round == 0 || b.exact) && t.exact && (round == 0 || (t.cycles == b.cycles && t.macs == b.macs));
-        b.macs = t.macs, b.cycles = t.cycles;
-      }
+    const std::vector<LayerFast> net = fast_rounds(alexnet, arch);
     double fs = 0, fs1 = 0, fm = 0, gs = 0;
     bool ok = f.bit_exact && f1.bit_exact;
     std::printf("AlexNet-shaped network, fast mode, best of %d rounds per layer:\n", kRounds);
-    for (size_t l = 0; l < layers.size(); ++l) {
-      const FastTimes& t = best[l];
-      const double lm = static_cast<double>(t.macs), g = layers[l].golden_s;
+    for (size_t l = 0; l < net.size(); ++l) {
+      const FastTimes& t = net[l].fast;
+      const double lm = static_cast<double>(t.macs), g = net[l].golden_s;
       ok &= t.exact;
       fs += t.two, fs1 += t.one, fm += lm, gs += g;
       std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s; golden %8.1f M MAC/s)\n",
@@ -221,33 +232,44 @@ int sc_main(int argc, char** argv) {
                   : "NO");
   if (quick) return r.bit_exact ? 0 : 1;
 
-  double total_s = 0, total_macs = 0, total_cycles = 0, fast_s = 0, fast1_s = 0, golden_s = 0;
+  double total_s = 0, total_macs = 0, total_cycles = 0;
   bool exact = true;
-  std::printf("AlexNet-shaped network, layer by layer:\n");
+  std::vector<uint64_t> cycles_of;
+  std::printf("AlexNet-shaped network, layer by layer, cycle by cycle:\n");
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
-    const FastTimes ft = fast_best(p, 3);
-    exact &= lr.bit_exact && ft.exact && ft.cycles == lr.cycles();
-    fast_s += ft.two;
-    fast1_s += ft.one;
-    golden_s += p.golden_s;
+    exact &= lr.bit_exact;
+    cycles_of.push_back(lr.cycles());
     total_s += lr.host_seconds;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
     const double lm = static_cast<double>(lr.layers[0].stats.macs);
-    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s  fast %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
+    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
                 static_cast<unsigned long long>(lr.layers[0].stats.macs), static_cast<unsigned long long>(lr.cycles()),
-                lr.host_seconds, lm / lr.host_seconds / 1e6, ft.two, lm / ft.two / 1e6);
+                lr.host_seconds, lm / lr.host_seconds / 1e6);
   }
   std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s %8.1f M MAC/s %7.3f M cycles/s, bit exact: %s\n", total_macs,
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
-  std::printf("  fast mode (best of 3): %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles)\n", fast_s,
-              total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6);
+  std::printf("peak memory (resident), layer by layer: %.1f MiB\n\n", peak_rss_mib());
+
+  const std::vector<LayerFast> net = fast_rounds(alexnet, arch);
+  double fast_s = 0, fast1_s = 0, golden_s = 0;
+  std::printf("the same in fast mode, best of %d rounds per layer (every layer held; golden model in the same rounds):\n",
+              kRounds);
+  for (size_t l = 0; l < net.size(); ++l) {
+    const FastTimes& t = net[l].fast;
+    exact &= t.exact && t.cycles == cycles_of[l];
+    fast_s += t.two, fast1_s += t.one, golden_s += net[l].golden_s;
+    const double lm = static_cast<double>(t.macs);
+    std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s; golden model %7.3f s)\n", alexnet[l].name.c_str(),
+                t.two, lm / t.two / 1e6, t.one, net[l].golden_s);
+  }
+  std::printf("  fast mode:             %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles: %s)\n", fast_s,
+              total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6, exact ? "yes" : "NO");
   std::printf("  fast mode, 1 thread:   %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
               fast1_s / fast_s);
   std::printf("  golden model:          %.3f s, %.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", golden_s,
               total_macs / golden_s / 1e6, 100.0 * golden_s / fast_s);
-  std::printf("peak memory (resident): %.1f MiB\n", peak_rss_mib());
   return exact ? 0 : 1;
 }
