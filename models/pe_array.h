@@ -265,6 +265,11 @@ class PeArray : public sc_core::sc_module {
     bool sym = false;
     uint32_t max_mag = 0;
     alignas(32) int32_t w32[32] = {}, bits32[32] = {};
+    // Sym, and the lower half's weights below 2^24 and register bits below
+    // 2^8: each of its 16 entries packed as w | bits << 24 (wb32), one
+    // lookup for both.
+    bool packed = false;
+    alignas(32) int32_t wb32[16] = {};
   };
   std::deque<CodeTable> code_tables_;  // a deque: tables stay where they are
   std::vector<const CodeEntry*> col_table_;  // this fold's table per column

@@ -599,6 +599,11 @@ const PeArray::CodeTable& PeArray::code_table(const SegmentConfig& cfg) {
   t.sym = t.vec && half >= 1;
   for (uint32_t c = 0; t.sym && c < half; ++c)
     t.sym = t.w32[c + half] == -t.w32[c] && (t.bits32[c] & 2) == 0 && t.bits32[c + half] == (t.bits32[c] | 2);
+  t.packed = t.sym && half <= 16;
+  for (uint32_t c = 0; t.packed && c < half; ++c) {
+    t.packed = t.w32[c] >= 0 && t.w32[c] < (1 << 24) && t.bits32[c] >= 0 && t.bits32[c] < (1 << 8);
+    t.wb32[c] = t.w32[c] | (t.bits32[c] << 24);
+  }
   code_tables_.push_back(std::move(t));
   return code_tables_.back();
 }
@@ -659,18 +664,30 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   // A full tile, C a multiple of 8, a sign-symmetric table (the usual
   // case): codes, weights and register bits are each one contiguous run of
   // R x C lanes, decoded in one flat loop.
+  // (Packed: weight and register bits from one lookup.)
   const bool flat = t.sym && rows == R && cols == C && C % 8 == 0;
   if (flat) {
     const uint8_t* const codes = job_.codes;
     const size_t n = R * C, cv = C / 8;
+    const bool packed = t.packed;
+    const __m256i twb0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32));
+    const __m256i twb1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32 + 8));
+    const __m256i low24 = _mm256_set1_epi32((1 << 24) - 1);
     for (size_t i = 0, v = 0; i < n; i += 8, v = v + 1 == cv ? 0 : v + 1) {
       const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
       const __m256i j = _mm256_and_si256(idx, half_mask);
       const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
-      __m256i w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
-                                                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
-      __m256i b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
-                                                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
+      __m256i w, b;
+      if (packed) {
+        const __m256i e = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(twb0, j)),
+                                                               _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(twb1, j)), b3));
+        w = _mm256_and_si256(e, low24), b = _mm256_srli_epi32(e, 24);
+      } else {
+        w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
+                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
+        b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
+                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
+      }
       const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, sign_to_top), 31);  // all ones: sign bit set
       w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
       b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
