@@ -635,6 +635,35 @@ __attribute__((target("avx2"))) inline __m256i lookup32(const __m256i t[4], __m2
   return _mm256_castps_si256(_mm256_blendv_ps(lo, hi, b4));
 }
 
+// A sign-symmetric table's lookup (CodeTable::sym) in registers: its lower
+// half's weights (w0, w1: entries 0-7, 8-15) and register bits (b0, b1), or
+// both packed in one word (wb0, wb1; CodeTable::packed).
+struct SymLookup {
+  __m256i w0, w1, b0, b1, wb0, wb1, half_mask, two, low24;
+  __m128i sign_to_top;  // shifts bit (bits - 1) of a code to bit 31
+  bool packed;
+};
+
+// The weights and register bits of 8 codes: the magnitude index's entry,
+// negated (and the sign register bit, 2, set) where the code's sign bit is.
+__attribute__((target("avx2"))) inline void sym_decode(const SymLookup& L, __m256i idx, __m256i* w, __m256i* b) {
+  auto half = [&](__m256i t0, __m256i t1, __m256i j, __m256 b3) __attribute__((target("avx2"))) {
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, j)),
+                                                _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, j)), b3));
+  };
+  const __m256i j = _mm256_and_si256(idx, L.half_mask);
+  const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
+  if (L.packed) {
+    const __m256i e = half(L.wb0, L.wb1, j, b3);
+    *w = _mm256_and_si256(e, L.low24), *b = _mm256_srli_epi32(e, 24);
+  } else {
+    *w = half(L.w0, L.w1, j, b3), *b = half(L.b0, L.b1, j, b3);
+  }
+  const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, L.sign_to_top), 31);  // all ones: sign bit set
+  *w = _mm256_sub_epi32(_mm256_xor_si256(*w, neg), neg);
+  *b = _mm256_or_si256(*b, _mm256_and_si256(neg, L.two));
+}
+
 // fast_load_brslog()'s decode when every column shares table t (t.vec): 8
 // PEs per vector, looked up in registers. Writes w32_, the new register
 // bits, col_sum_ and the AE paths (zero, pow2, sqrt2); weff_ and dec_
@@ -661,36 +690,27 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   // the tile hold the zero flag alone, or nothing): zero flags, sqrt2 flags.
   __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;
   alignas(32) int32_t code[8], in[8], none[8];
+  const SymLookup sym{tw[0],
+                      tw[1],
+                      tb[0],
+                      tb[1],
+                      _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32)),
+                      _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32 + 8)),
+                      half_mask,
+                      two,
+                      _mm256_set1_epi32((1 << 24) - 1),
+                      sign_to_top,
+                      t.packed};
   // A full tile, C a multiple of 8, a sign-symmetric table (the usual
   // case): codes, weights and register bits are each one contiguous run of
   // R x C lanes, decoded in one flat loop.
-  // (Packed: weight and register bits from one lookup.)
   const bool flat = t.sym && rows == R && cols == C && C % 8 == 0;
   if (flat) {
     const uint8_t* const codes = job_.codes;
     const size_t n = R * C, cv = C / 8;
-    const bool packed = t.packed;
-    const __m256i twb0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32));
-    const __m256i twb1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.wb32 + 8));
-    const __m256i low24 = _mm256_set1_epi32((1 << 24) - 1);
     for (size_t i = 0, v = 0; i < n; i += 8, v = v + 1 == cv ? 0 : v + 1) {
-      const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
-      const __m256i j = _mm256_and_si256(idx, half_mask);
-      const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
       __m256i w, b;
-      if (packed) {
-        const __m256i e = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(twb0, j)),
-                                                               _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(twb1, j)), b3));
-        w = _mm256_and_si256(e, low24), b = _mm256_srli_epi32(e, 24);
-      } else {
-        w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
-                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
-        b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
-                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
-      }
-      const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, sign_to_top), 31);  // all ones: sign bit set
-      w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
-      b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
+      sym_decode(sym, _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i))), &w, &b);
       zeros = _mm256_add_epi32(zeros, _mm256_and_si256(b, one));
       sqrt2s = _mm256_add_epi32(sqrt2s, _mm256_and_si256(_mm256_srli_epi32(b, 2), one));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(w32 + i), w);
@@ -705,16 +725,7 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
     for (size_t c0 = 0; c0 < c8; c0 += 8) {
       __m256i w, b;
       if (codes && c0 + 8 <= cols && t.sym) {  // 8 PEs of the tile: the lower half's entry, signed
-        const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + c0)));
-        const __m256i j = _mm256_and_si256(idx, half_mask);
-        const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(j, 28));  // bit 3 of j as the sign
-        w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[0], j)),
-                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tw[1], j)), b3));
-        b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[0], j)),
-                                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(tb[1], j)), b3));
-        const __m256i neg = _mm256_srai_epi32(_mm256_sll_epi32(idx, sign_to_top), 31);  // all ones: sign bit set
-        w = _mm256_sub_epi32(_mm256_xor_si256(w, neg), neg);
-        b = _mm256_or_si256(b, _mm256_and_si256(neg, two));
+        sym_decode(sym, _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + c0))), &w, &b);
       } else if (codes && c0 + 8 <= cols) {  // 8 PEs of the tile
         const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + c0)));
         w = lookup32(tw, idx), b = lookup32(tb, idx);
