@@ -257,13 +257,14 @@ std::vector<uint8_t> Controller::dma_buffer(uint64_t bytes) {
   return b;
 }
 
-// Waits (stalls) until transfer `id` is done; a read's bytes go to *data.
+// Outstanding request `id` (a logic_error if it is not).
 Controller::DmaRequest& Controller::dma_request(uint64_t id) {
   if (id < dma_base_id_ || id - dma_base_id_ >= dma_reqs_.size() || dma_reqs_[id - dma_base_id_].awaited)
     throw std::logic_error("internal: DMA request " + std::to_string(id) + " is not outstanding");
   return dma_reqs_[id - dma_base_id_];
 }
 
+// Waits (stalls) until transfer `id` is done; a read's bytes go to *data.
 void Controller::dma_await(uint64_t id, std::vector<uint8_t>* data) {
   DmaRequest& r = dma_request(id);
   if (decoupled()) {
@@ -334,8 +335,6 @@ void Controller::dma_await_cycle(uint64_t cycle) {
   }
 }
 
-// One fold on the array: the controller waits for its last edge (decoupled:
-// the array runs it now and the local time advances by its edges).
 bool Controller::queues_folds() const { return decoupled() && arch_.dataflow == Dataflow::WeightStationary; }
 
 uint8_t* Controller::codes_buffer(uint64_t n, std::vector<uint8_t>* scratch) {
@@ -349,6 +348,9 @@ uint8_t* Controller::codes_buffer(uint64_t n, std::vector<uint8_t>* scratch) {
   return p;
 }
 
+// One fold on the array: the controller waits for its last edge (decoupled:
+// the array runs it now, or queues it, and the local time advances by its
+// edges).
 void Controller::run_fold(const FoldJob& job) {
   ++fold_index_;
   set_state(2);

@@ -117,7 +117,7 @@ class Controller : public sc_core::sc_module {
   void run_layer(const LayerDescriptor& d, int sqrt2_terms);
   void wait_cycles(uint64_t n);
   void run_fold(const FoldJob& job);
-  // Decoupled weight-stationary folds are queued (their codes copied) and
+  // Decoupled weight-stationary folds are queued (their codes in the queue) and
   // run by the array in batches (PeArray::run_folds_now). The controller's
   // time advances by each fold's edges when it is queued (fast mode's: 2R
   // + P + C - 1, checked against what the array returns), so the DMA
