@@ -560,37 +560,33 @@ void store_act(uint8_t* p, int32_t v, int bytes) {
 
 // unpack() for codes of at most 8 bits while whole windows remain: eight
 // codes (`bits` whole bytes) per 64-bit load, spread to one byte each by a
-// bit deposit (and widened to 32 bits for uint32_t). Advances *i and *bit.
-template <class T>
-__attribute__((target("bmi2,avx2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out,
-                                                      uint64_t* i, uint64_t* bit) {
+// bit deposit. Advances *i and *bit.
+__attribute__((target("bmi2"))) void unpack_bmi2(const uint8_t* src, uint64_t size, uint64_t n, int bits, uint8_t* out,
+                                                 uint64_t* i, uint64_t* bit) {
   const uint64_t byte_mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
   uint64_t k = *i, b = *bit;  // (locals: the stores to out could alias *i and *bit)
   for (; k + 8 <= n && b / 8 + 8 <= size; k += 8, b += 8 * static_cast<uint64_t>(bits)) {
     uint64_t w;
     std::memcpy(&w, &src[b / 8], 8);
     const uint64_t spread = _pdep_u64(w, byte_mask);
-    if constexpr (sizeof(T) == 1) {
-      std::memcpy(out + k, &spread, 8);
-    } else {
-      const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(spread));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_cvtepu8_epi32(v));
-    }
+    std::memcpy(out + k, &spread, 8);
   }
   *i = k, *bit = b;
 }
 
-const bool kBmi2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
+const bool kBmi2 = __builtin_cpu_supports("bmi2");
 
-// Unpacks `n` fields of `bits` bits (<= 16; <= 8 into bytes), LSB first,
-// from `size` bytes (which hold them all): a little-endian 64-bit window per
-// field, zero filled where a window would pass the end.
+// Unpacks `n` fields of `bits` bits, LSB first, from `size` bytes (which
+// hold them all): BRSLog codes (<= 8 bits) into bytes, 16-bit fixed-point
+// weights into int16_t. A little-endian 64-bit window per field, zero
+// filled where a window would pass the end.
 template <class T>
 void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out) {
-  static_assert(std::is_same_v<T, uint8_t> || std::is_same_v<T, uint32_t>, "bytes or words");
+  static_assert(std::is_same_v<T, uint8_t> || std::is_same_v<T, int16_t>, "codes or 16-bit weights");
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
-  if (bits <= 8 && kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
+  if constexpr (std::is_same_v<T, uint8_t>)
+    if (kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
   // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
   if (bits <= 8)
     for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {
@@ -663,7 +659,6 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   std::vector<int> shifts;
   std::vector<SegmentConfig> col_cfg;
   std::vector<uint8_t> codes;
-  std::vector<uint32_t> words;
   std::vector<int16_t> fixed;
 
   // DMA requests in flight (ids on the channel): see closed_form() for the
@@ -795,18 +790,16 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
         const int wb = stored_weight_bits(a);
         const bool f16 = a.pe == PeType::Fixed16;
         uint8_t* const load_codes = f16 ? nullptr : codes_buffer(krows * cols, &codes);
-        if (f16) words.resize(krows * cols);
+        if (f16) fixed.resize(krows * cols);
         uint64_t boff = 0, coff = 0;
         for (uint64_t kt = kt0; kt < s.load_kt1(j); ++kt) {
           const uint64_t n = s.tile_rows(kt) * cols;
-          if (f16) unpack(bytes.data() + boff, bytes.size() - boff, n, wb, words.data() + coff);
+          if (f16) unpack(bytes.data() + boff, bytes.size() - boff, n, wb, fixed.data() + coff);
           else unpack(bytes.data() + boff, bytes.size() - boff, n, wb, load_codes + coff);
           boff += weight_tile_bytes(s.tile_rows(kt), cols, a), coff += n;
         }
         job.rows = krows, job.cols = cols, job.sqrt2_terms = sqrt2_terms;
         if (f16) {
-          fixed.resize(words.size());
-          for (size_t i = 0; i < words.size(); ++i) fixed[i] = static_cast<int16_t>(words[i]);
           job.fixed = fixed.data();
         } else {
           job.codes = load_codes;

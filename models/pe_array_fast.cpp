@@ -858,17 +858,19 @@ uint64_t PeArray::fast_load_brslog() {
 
   // The MAC path (begin_stream's choice) from the column sums of |w|.
   const bool narrow = vec || mag_or <= INT32_MAX;
-  if (!vec) col_mag_max_ = 0;  // (the vector decode found it)
-  for (size_t c = 0; c < (vec ? 0 : C); ++c) {
-    unsigned __int128 sum = col_sum_[c];
-    if (!narrow) {  // rare: weights beyond 32 bits, sums in 128 bits
-      sum = 0;
-      for (size_t r = 0; r < R; ++r) {
-        const int64_t w = weff_[r * C + c];
-        sum += w < 0 ? 0 - static_cast<uint64_t>(w) : static_cast<uint64_t>(w);
+  if (!vec) {  // (the vector decode found col_mag_max_)
+    col_mag_max_ = 0;
+    for (size_t c = 0; c < C; ++c) {
+      unsigned __int128 sum = col_sum_[c];
+      if (!narrow) {  // rare: weights beyond 32 bits, sums in 128 bits
+        sum = 0;
+        for (size_t r = 0; r < R; ++r) {
+          const int64_t w = weff_[r * C + c];
+          sum += w < 0 ? 0 - static_cast<uint64_t>(w) : static_cast<uint64_t>(w);
+        }
       }
+      col_mag_max_ = std::max(col_mag_max_, sum);
     }
-    col_mag_max_ = std::max(col_mag_max_, sum);
   }
   narrow_ = narrow;
   checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) >
