@@ -79,7 +79,14 @@ uint64_t PeArray::run_fold_now(const FoldJob& job) {
   job_ = job;
   begin_fold();
   if (flow_ != Dataflow::WeightStationary) return fast_fold_df();
-  return fast_load() + fast_stream();
+  return fast_fold();
+}
+
+uint64_t PeArray::fast_fold() {
+  uint64_t edges = 0;
+  if (fast_fold1(&edges)) return edges;
+  edges = fast_load();
+  return edges + fast_stream();
 }
 
 uint64_t PeArray::run_folds_now(const FoldJob* jobs, size_t n) {
@@ -101,8 +108,7 @@ void PeArray::tick() {
       // when the cycle-by-cycle model's last edge would.
       uint64_t edges = 0;
       if (tracer_ == nullptr) {
-        edges = fast_load();
-        edges += fast_stream();
+        edges = fast_fold();
       } else {
         while (!clock_edge()) ++edges;
         ++edges;

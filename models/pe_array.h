@@ -102,6 +102,10 @@ class PeArray : public sc_core::sc_module {
   void set_vector_load(bool on) { vector_load_ = on; }
   void set_product_table_reuse(uint64_t reuse) { table_reuse_ = reuse; }
   uint64_t vector_loads() const { return vector_loads_; }  // fast loads decoded in vectors so far
+  // One-pixel folds decoded and streamed in one pass (fast_fold1) so far, and
+  // those it handed back because a product or sum could pass 32 bits.
+  uint64_t one_pass_folds() const { return one_pass_folds_; }
+  uint64_t one_pass_fallbacks() const { return one_pass_fallbacks_; }
   uint64_t table_folds() const { return table_folds_; }    // folds whose product toggles came from the tables
   static constexpr uint64_t kDefaultTableReuse = 48;        // measured: brsim_bench (README "Simulation speed")
   // Tests: the caller leaves each split fold's first chunk to the worker (and
@@ -148,6 +152,7 @@ class PeArray : public sc_core::sc_module {
   void begin_fold();  // the fold in job_ starts: counters, the sqrt2 approximation
   uint64_t fast_load();
   uint64_t fast_stream();
+  uint64_t fast_fold();  // fast_load() and fast_stream(), or fast_fold1()
   void begin_stream();
   void load_edge();
   void stream_edge();
@@ -288,7 +293,15 @@ class PeArray : public sc_core::sc_module {
   // every PE's weight register bits (rows of c4_ lanes, zero padded), valid
   // while wbits_valid_ (a per-edge load invalidates it).
   uint64_t fast_load_brslog();
+  const CodeTable* fold_tables();                // col_table_ for job_'s columns; the table all share, or null
+  uint64_t old_weight_toggles();                 // the old tile's share of the load's weight toggles
+  void commit_weight_load(uint64_t toggles);     // wbits16_new_ becomes the registers' (toggles, counters)
   void begin_fast_stream(const uint64_t path_count[3]);
+  // A one-pixel fold (fully connected layers at batch 1) decoded and
+  // streamed in one pass: a full tile of codes through one sign-symmetric
+  // vector table. False (nothing done) when it does not apply.
+  bool fast_fold1(uint64_t* edges);
+  void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop, uint64_t* edges);
   size_t c4_ = 0, c8_ = 0;  // C rounded up to 4 and to 8
   std::vector<uint16_t> wbits16_, wbits16_new_;
   bool wbits_valid_ = false;
@@ -369,6 +382,7 @@ class PeArray : public sc_core::sc_module {
   bool leave_first_chunk_ = false;
   bool vector_load_ = true;
   uint64_t table_reuse_ = kDefaultTableReuse, vector_loads_ = 0, table_folds_ = 0;
+  uint64_t one_pass_folds_ = 0, one_pass_fallbacks_ = 0;
 
  public:
   static constexpr uint64_t kDefaultSplitWork = 16384;  // measured: brsim_bench (README "Simulation speed")

@@ -771,11 +771,12 @@ __attribute__((target("avx2"))) bool PeArray::fast_load_vec(const CodeTable& t, 
   return true;
 }
 
-uint64_t PeArray::fast_load_brslog() {
-  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
-  const uint64_t rows = job_.rows, cols = job_.cols;
-  // The columns' tables: as the fold before's when the configurations are
-  // (the m-tile's folds all are).
+// The columns' tables (col_table_): as the fold before's when the
+// configurations are (the m-tile's folds all are). Returns the table every
+// column shares, or null.
+const PeArray::CodeTable* PeArray::fold_tables() {
+  const uint64_t cols = job_.cols;
+  const size_t C = static_cast<size_t>(C_);
   static_assert(std::has_unique_object_representations_v<SegmentConfig>, "compared with memcmp");
   if (col_key_terms_ != approx_terms_ || col_key_.size() != cols ||
       std::memcmp(col_key_.data(), job_.col_cfg, cols * sizeof(SegmentConfig)) != 0) {
@@ -793,17 +794,46 @@ uint64_t PeArray::fast_load_brslog() {
     col_key_.assign(job_.col_cfg, job_.col_cfg + cols);
     col_key_terms_ = approx_terms_;
   }
-  const CodeTable* const shared = col_key_shared_;
+  return col_key_shared_;
+}
+
+// The old tile's share of a load's weight-register toggles, sum_j (R - j)
+// d_j, from its row differences (kept from when it was loaded).
+uint64_t PeArray::old_weight_toggles() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   if (!wbits_valid_) {  // the per-edge load ran last: take its registers
     for (size_t r = 0; r < R; ++r)
       for (size_t c = 0; c < C; ++c) wbits16_[r * c4_ + c] = static_cast<uint16_t>(weight_bits_of(r * C + c));
     wbits_valid_ = true;
     wdiff_valid_ = false;
   }
-  // The old tile's sum_j (R - j) d_j from its row differences (kept from
-  // when it was loaded).
   if (activity_ && !wdiff_valid_) row_diff_sums(wbits16_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);
-  uint64_t t = activity_ ? R * wdiff_sum_ - wdiff_weighted_ : 0;
+  return activity_ ? R * wdiff_sum_ - wdiff_weighted_ : 0;
+}
+
+// The new tile's register bits (wbits16_new_) replace the old: the load's
+// weight toggles (t: the old tile's share) and its buffer reads, register
+// writes and cycles.
+void PeArray::commit_weight_load(uint64_t t) {
+  const size_t R = static_cast<size_t>(R_);
+  if (activity_) {
+    row_diff_sums(wbits16_new_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);  // the new tile's, kept
+    t += wdiff_weighted_;
+    t += R * row_diff(&wbits16_[0], &wbits16_new_[(R - 1) * c4_], c4_);
+    counters_.toggles_weight += t;
+  }
+  wbits16_.swap(wbits16_new_);
+  wdiff_valid_ = activity_;
+  wbuf_->read_words(job_.rows * wbuf_->words(job_.cols * static_cast<uint64_t>(wbits_)));  // a row per edge
+  counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
+  counters_.load_cycles += R;
+}
+
+uint64_t PeArray::fast_load_brslog() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t rows = job_.rows, cols = job_.cols;
+  const CodeTable* const shared = fold_tables();
+  const uint64_t t = old_weight_toggles();
 
   uint64_t path[3] = {0, 0, 0}, mag_or = 0;
   // One table for every column, at most 32 codes, weights of at most 31 bits:
@@ -844,17 +874,7 @@ uint64_t PeArray::fast_load_brslog() {
     weights_stale_ = false;  // every PE's written above
   }
   counters_.decodes += rows * cols;
-  if (activity_) {
-    row_diff_sums(wbits16_new_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);  // the new tile's, kept
-    t += wdiff_weighted_;
-    t += R * row_diff(&wbits16_[0], &wbits16_new_[(R - 1) * c4_], c4_);
-    counters_.toggles_weight += t;
-  }
-  wbits16_.swap(wbits16_new_);
-  wdiff_valid_ = activity_;
-  wbuf_->read_words(rows * wbuf_->words(cols * static_cast<uint64_t>(wbits_)));  // a row per edge
-  counters_.reg_writes += static_cast<uint64_t>(R) * weff_.size() * static_cast<uint64_t>(weight_reg_bits_);
-  counters_.load_cycles += R;
+  commit_weight_load(t);
 
   // The MAC path (begin_stream's choice) from the column sums of |w|.
   const bool narrow = vec || mag_or <= INT32_MAX;
@@ -1218,11 +1238,156 @@ const PeArray::ProductToggles* PeArray::cached_rows() const {
   return &pt;
 }
 
+// fast_fold1()'s register-bit pass over a tile's n codes (n a multiple of
+// 32), 32 per vector: each code's register bits (a byte: the lower half's
+// entry from lut by pshufb, the sign bit 2 set where the code's sign bit,
+// bit sign_bit, is) widened into nb's 16-bit lanes, and the zero and sqrt2
+// flags counted.
+__attribute__((target("avx2"))) void fold1_bits_avx2(const uint8_t* codes, size_t n, __m256i lut, int half_mask,
+                                                     int sign_bit, uint16_t* nb, uint64_t* zero_paths,
+                                                     uint64_t* sqrt2_paths) {
+  const __m256i one = _mm256_set1_epi8(1), half = _mm256_set1_epi8(static_cast<char>(half_mask));
+  const __m128i sh = _mm_cvtsi32_si128(sign_bit);
+  __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;  // byte lanes: n / 32 <= 255 adds
+  for (size_t i = 0; i < n; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
+    const __m256i sign = _mm256_and_si256(_mm256_srl_epi16(x, sh), one);
+    const __m256i b = _mm256_or_si256(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, half)), _mm256_add_epi8(sign, sign));
+    zeros = _mm256_add_epi8(zeros, _mm256_and_si256(b, one));
+    sqrt2s = _mm256_add_epi8(sqrt2s, _mm256_and_si256(_mm256_srli_epi16(b, 2), one));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(nb + i), _mm256_cvtepu8_epi16(_mm256_castsi256_si128(b)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(nb + i + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(b, 1)));
+  }
+  *zero_paths = sum_u64_lanes(_mm256_sad_epu8(zeros, _mm256_setzero_si256()));
+  *sqrt2_paths = sum_u64_lanes(_mm256_sad_epu8(sqrt2s, _mm256_setzero_si256()));
+}
+
+// fast_fold1()'s weight pass: a full tile of codes (R x C, R a multiple of
+// 16, C of 8) decoded to weights (w32, rows of C lanes: the lower half's
+// magnitude from w0 and w1, signed by the code's sign bit) and the
+// activations a[0..R) streamed through them, as stream1_avx2 does: the
+// bottom row's sums, the products' and sums' pops and signs into n.
+// Returns the largest column sum of |w| (the caller has checked that max
+// |w| x R fits 32 bits).
+template <bool kActivity, bool kMasked>
+__attribute__((target("avx2"))) uint32_t fold1_avx2(__m256i w0, __m256i w1, int half_mask, int code_bits,
+                                                    const uint8_t* codes, const int32_t* a, size_t R, size_t C,
+                                                    uint32_t m32, int32_t* w32, int32_t* bottom, Counts32* n) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(m32)), half = _mm256_set1_epi32(half_mask);
+  const __m128i sign_to_top = _mm_cvtsi32_si128(32 - code_bits);
+  __m256i colmax = zero;
+  CsaCounter csa_p, csa_s;
+  for (size_t c0 = 0; c0 < C; c0 += 8) {
+    __m256i above = zero, colsum = zero;
+    for (size_t r0 = 0; r0 < R; r0 += 16) {
+      __m256i sums[16];
+      size_t r = r0;
+      auto step = [&]() __attribute__((target("avx2"), always_inline)) {
+        const size_t i = r * C + c0;
+        const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
+        const __m256i j = _mm256_and_si256(idx, half);
+        const __m256i mag = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(w0, j)), _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(w1, j)),
+            _mm256_castsi256_ps(_mm256_slli_epi32(j, 28))));  // bit 3 of j picks w1
+        colsum = _mm256_add_epi32(colsum, mag);
+        // Negated where the code's sign bit is (vpsign: the selector is never zero).
+        const __m256i w = _mm256_sign_epi32(mag, _mm256_or_si256(_mm256_sll_epi32(idx, sign_to_top), one));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w32 + i), w);
+        const __m256i prod = _mm256_mullo_epi32(_mm256_set1_epi32(a[r]), w);
+        above = _mm256_add_epi32(above, prod);
+        if (kActivity) sums[r - r0] = kMasked ? _mm256_and_si256(above, m) : above;
+        ++r;
+        return kMasked ? _mm256_and_si256(prod, m) : prod;
+      };
+      if (kActivity) {
+        csa_p.add16(step);
+        size_t k = 0;
+        csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return sums[k++]; });
+      } else {
+        for (int k = 0; k < 16; ++k) step();
+      }
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bottom + c0), above);
+    colmax = _mm256_max_epu32(colmax, colsum);
+  }
+  if (kActivity) csa_p.totals(&n->pop_p, &n->sign_p), csa_s.totals(&n->pop_s, &n->sign_s);
+  alignas(32) uint32_t mx[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(mx), colmax);
+  return *std::max_element(mx, mx + 8);
+}
+
+// A one-pixel fold whose tile is full (C a multiple of 8, R of 16) and whose
+// columns share one packed sign-symmetric table (CodeTable::packed: the
+// lower half's weights and register bits small): fast_load_brslog() and
+// fast_stream1() in two passes over the codes, register bits by bytes
+// (fold1_bits_avx2) and weights with the stream (fold1_avx2), with the
+// same counts and final state. False, with nothing done, when it does not
+// apply or a product or sum could pass 32 bits (fast_load() then decodes
+// again).
+__attribute__((target("avx2"))) bool PeArray::fast_fold1(uint64_t* edges) {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  if (job_.p != 1 || !job_.codes || pe_ != PeType::BrsLog || !kAvx2 || !vector_load_ || act_bits_ > 32 ||
+      job_.rows != R || job_.cols != C || C % 8 != 0 || R % 16 != 0)
+    return false;
+  const CodeTable* const t = fold_tables();
+  if (!t || !t->packed || uint64_t{t->max_mag} * R > UINT32_MAX) return false;
+  // The activations: the largest |a| and the pops of their registers.
+  const int32_t* const a = job_.act + job_.k0;
+  const __m256i am = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(act_mask_)));
+  __m256i amax8 = _mm256_setzero_si256(), apop = amax8;
+  for (size_t r = 0; r < R; r += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + r));
+    amax8 = _mm256_max_epu32(amax8, _mm256_abs_epi32(x));  // |INT32_MIN| = 2^31 as unsigned
+    apop = _mm256_add_epi64(apop, popcount_lanes(_mm256_and_si256(x, am)));
+  }
+  alignas(32) uint32_t am8[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(am8), amax8);
+  const uint64_t amax = *std::max_element(am8, am8 + 8), act_pop = sum_u64_lanes(apop);
+  const int code_bits = t->cfg.bits, half_mask = (1 << (code_bits - 1)) - 1;
+  const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32));
+  const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32 + 8));
+  bottom32_.resize(c8_);
+  Counts32 n;
+  uint32_t colmax;
+  if (activity_ && m32_ != ~0u)
+    colmax = fold1_avx2<true, true>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else if (activity_)
+    colmax = fold1_avx2<true, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else
+    colmax = fold1_avx2<false, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  if (!fits_lanes32(uint64_t{colmax} * amax)) {
+    ++one_pass_fallbacks_;
+    return false;
+  }
+  ++one_pass_folds_;
+  // The load (fast_load_brslog's, vector decode) ...
+  alignas(32) int8_t lut[32] = {};
+  for (int k = 0; k < 16; ++k) lut[k] = lut[k + 16] = static_cast<int8_t>(t->bits32[k]);
+  uint64_t path[3];
+  fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(lut)), half_mask, code_bits - 1,
+                  wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
+  path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
+  commit_weight_load(old_weight_toggles());
+  ++vector_loads_;
+  col_vec_table_ = t;
+  counters_.decodes += R * C;
+  narrow_ = w32_ready_ = true;
+  col_mag_max_ = colmax;
+  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
+  weights_stale_ = true;
+  begin_fast_stream(path);
+  // ... and the pixel (fast_stream1's).
+  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop, edges);
+  *edges += R;  // the load's
+  return true;
+}
+
 // fast_stream32() for a fold of one pixel (stream1_avx2): the activation
 // pass, the stream and the registers' clearing in one pass over the array.
 bool PeArray::fast_stream1(uint64_t* edges) {
   const uint64_t rows = job_.rows;
-  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const size_t R = static_cast<size_t>(R_);
   const int32_t* const a = job_.act + job_.k0;
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
   uint64_t amax = 0, act_pop = 0;
@@ -1236,6 +1401,17 @@ bool PeArray::fast_stream1(uint64_t* edges) {
   Counts32 n;
   if (activity_) stream1_avx2<true>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
   else stream1_avx2<false>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
+  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop, edges);
+  return true;
+}
+
+// A one-pixel fold's end (fast_stream1, fast_fold1), its bottom row's sums
+// in bottom32_: the outputs, the buffers' words, the registers' toggles
+// (toggles_p and toggles_s: every PE's value counted once), the cycles.
+void PeArray::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop,
+                             uint64_t* edges) {
+  const uint64_t rows = job_.rows;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   int64_t* const o = job_.out;
   // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
   uint64_t c = acc_bits_ <= 62 ? add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_) : 0;
@@ -1253,8 +1429,8 @@ bool PeArray::fast_stream1(uint64_t* edges) {
       return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32_)) + ext_ * (v < 0);
     };
     // Every register 0 -> value -> 0, but the last PE's 0 -> value.
-    counters_.toggles_product += 2 * n.products(ext_) - bits(last_p);
-    counters_.toggles_psum += 2 * n.psums(ext_) - bits(last_s);
+    counters_.toggles_product += 2 * toggles_p - bits(last_p);
+    counters_.toggles_psum += 2 * toggles_s - bits(last_s);
     counters_.toggles_act += 2 * act_pop * static_cast<uint64_t>(C_);
     prod_[R * C - 1] = last_p;
   }
@@ -1264,7 +1440,6 @@ bool PeArray::fast_stream1(uint64_t* edges) {
   counters_.macs += rows * job_.cols;
   phase_ = Phase::Idle;
   *edges = 1 + static_cast<uint64_t>(R_ + C_ - 1);
-  return true;
 }
 
 // Input stationary in 32-bit lanes (fast_fold_df, when no product or

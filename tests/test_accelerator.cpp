@@ -707,6 +707,54 @@ TEST(FastMode, FoldsOnTheControllersSecondThreadGiveTheCycleModelsCounts) {
   EXPECT_GE(cases, 5);
 }
 
+// Fully connected layers at batch 1 on arrays whose tiles the one-pass
+// kernel takes (R a multiple of 16, C of 8): decode and stream fused, the
+// register bits by bytes. Narrow accumulators make some folds' products
+// and sums overflow the 32-bit bound; those folds go back to the two-step
+// load and the 64-bit stream. Every count as the cycle model's.
+TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
+  std::mt19937_64 rng(2468);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int shapes[][2] = {{16, 16}, {16, 8}, {32, 24}, {16, 24}};
+  const int widths[][2] = {{8, 48}, {12, 26}, {8, 22}, {16, 40}};
+  uint64_t one_pass = 0, fallbacks = 0;
+  for (int t = 0; t < 8; ++t) {
+    LayerSpec s;
+    s.name = "fc1pass" + std::to_string(t);
+    s.fc = true;
+    s.in_c = pick(200, 700), s.out_m = pick(9, 40);
+    ArchConfig a;
+    a.rows = shapes[t % 4][0], a.cols = shapes[t % 4][1];
+    a.datapath.act_bits = widths[(t / 2) % 4][0], a.datapath.acc_bits = widths[(t / 2) % 4][1];
+    a.double_buffer_weights = t % 3 == 1;
+    WidthLayer wl;
+    ASSERT_TRUE(prepare_with_widths(s, a, 5100 + static_cast<uint64_t>(t), &wl)) << s.name;
+    const std::string what = s.name + " " + std::to_string(s.in_c) + "->" + std::to_string(s.out_m) + " on " +
+                             std::to_string(a.rows) + "x" + std::to_string(a.cols) + " A=" +
+                             std::to_string(a.datapath.act_bits) + " acc=" + std::to_string(a.datapath.acc_bits);
+    for (bool activity : {true, false})
+      for (int threads : {1, 2}) {
+        const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity);
+        const AccelRunResult fast = run_accelerator(
+            wl.prog, wl.qin, &wl.expected, nullptr, activity,
+            [&](Accelerator& acc_) {
+              acc_.array.set_fast(true);
+              acc_.array.set_threads(threads);
+            },
+            [&](Accelerator& acc_) {
+              one_pass += acc_.array.one_pass_folds();
+              fallbacks += acc_.array.one_pass_fallbacks();
+            });
+        ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << what;
+        EXPECT_EQ(fast.outputs, cyc.outputs) << what;
+        expect_same_stats(fast.layers[0].stats, cyc.layers[0].stats,
+                          what + (activity ? "" : ", activity off") + ", threads " + std::to_string(threads));
+      }
+  }
+  EXPECT_GT(one_pass, 500u);  // (828 and 168 when written)
+  EXPECT_GT(fallbacks, 50u);
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
