@@ -571,6 +571,21 @@ __attribute__((target("bmi2"))) void unpack_bmi2(const uint8_t* src, uint64_t si
     const uint64_t spread = _pdep_u64(w, byte_mask);
     std::memcpy(out + k, &spread, 8);
   }
+  // The last groups, fewer than 8 bytes before the end: the buffer's last
+  // 8 bytes shifted down to the group (a load of bytes just stored
+  // elsewhere would wait for them; these were not).
+  if (size >= 8 && b % 8 == 0) {
+    uint64_t last;
+    std::memcpy(&last, &src[size - 8], 8);
+    for (; k < n; k += 8, b += 8 * static_cast<uint64_t>(bits)) {
+      const uint64_t b0 = b / 8;  // the group starts on a byte (8 codes are `bits` bytes)
+      uint64_t w;
+      if (b0 + 8 <= size) std::memcpy(&w, &src[b0], 8);
+      else w = last >> (8 * (b0 + 8 - size));  // b0 < size: the group's first code is in the buffer
+      const uint64_t spread = _pdep_u64(w, byte_mask);
+      std::memcpy(out + k, &spread, std::min<uint64_t>(8, n - k));
+    }
+  }
   *i = k, *bit = b;
 }
 
