@@ -483,7 +483,7 @@ void Controller::flush_folds(bool wait) {
   // On the runner: folds of one pixel (fully connected layers at batch 1),
   // where the controller's share of the work is as large as the array's.
   // (Measured: larger folds gain little and lose the cache to the move.)
-  bool async = !wait && array_->threads() > 1;
+  bool async = !wait && array_threads_ > 1;
   for (const FoldJob& j : running_.jobs) async = async && j.p == 1;
   auto task = [this] { running_.ran = array_->run_folds_now(running_.jobs.data(), running_.jobs.size()); };
   if (async) {
@@ -503,6 +503,8 @@ void Controller::run() {
     const sc_time now = sc_core::sc_time_stamp();
     wait(period_ * static_cast<double>(static_cast<uint64_t>(now / period_) + 1) - now);
     const sc_time t0 = sc_core::sc_time_stamp();
+    decoupled_ = array_->fast() && tracer_ == nullptr;
+    array_threads_ = array_->threads();
     if (tracer_) tracer_->begin_layer(static_cast<int>(layers_started_), now_cycle());
     ++layers_started_;
     last_ = LayerStats{};

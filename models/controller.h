@@ -195,7 +195,12 @@ class Controller : public sc_core::sc_module {
   // and output-stage cycles add to local_ (the controller's time ahead of the
   // kernel's) instead of waiting; sync() waits it out at the end of a layer.
   // The timeline, and so every cycle count, is the synchronized one's.
-  bool decoupled() const { return array_->fast() && tracer_ == nullptr; }
+  // Fixed for a layer (set when it starts): the array's fields share cache
+  // lines with what its fold runner writes on every fold, so the controller
+  // does not read them per transfer.
+  bool decoupled() const { return decoupled_; }
+  bool decoupled_ = false;
+  int array_threads_ = 1;  // the array's host threads (PeArray::threads), for the layer
   void sync();
   sc_core::sc_time local_ = sc_core::SC_ZERO_TIME;
 };
