@@ -169,17 +169,15 @@ void Controller::set_state(int s) {
 
 void Controller::wait_cycles(uint64_t n) {
   if (n == 0) return;
-  if (decoupled()) local_ += sc_time::from_value(period_.value() * n);
+  if (decoupled()) local_ += n;
   else wait(period_ * static_cast<double>(n));
 }
 
 void Controller::sync() {
-  if (local_ == sc_core::SC_ZERO_TIME) return;
-  wait(local_);
-  local_ = sc_core::SC_ZERO_TIME;
+  if (local_ == 0) return;
+  wait(sc_time::from_value(period_.value() * local_));
+  local_ = 0;
 }
-
-uint64_t Controller::local_cycles() const { return static_cast<uint64_t>(local_.value() / period_.value()); }
 
 // The DMA's read and write channels (synchronized mode; as AXI's, they are
 // independent): each moves one transfer at a time in the order issued, a
@@ -232,7 +230,7 @@ uint64_t Controller::dma_issue(bool write, uint64_t addr, std::vector<uint8_t> d
   dma_reqs_.emplace_back();
   DmaRequest& r = dma_reqs_.back();
   r.write = write, r.addr = addr, r.data = std::move(data);
-  r.issue_cycle = now_cycle() + local_cycles();
+  r.issue_cycle = timeline_cycle();
   (write ? last_.dram_bytes_written : last_.dram_bytes_read) += r.data.size();
   if (decoupled()) {
     r.done_cycle = r.issue_cycle;
@@ -328,10 +326,10 @@ void Controller::dma_drain(bool report_errors) {
 
 // Decoupled: the local time moves on to `cycle` (a stall) if it is behind.
 void Controller::dma_await_cycle(uint64_t cycle) {
-  const uint64_t now = now_cycle() + local_cycles();
+  const uint64_t now = timeline_cycle();
   if (cycle > now) {
     last_.cycles.stall += cycle - now;
-    local_ += sc_time::from_value(period_.value() * (cycle - now));
+    local_ += cycle - now;
   }
 }
 
@@ -358,7 +356,7 @@ void Controller::run_fold(const FoldJob& job) {
     constexpr size_t kQueue = 64;  // folds; their codes stay in the cache
     const uint64_t edges = 2 * static_cast<uint64_t>(arch_.rows) + job.p + static_cast<uint64_t>(arch_.cols) - 1;
     const uint64_t n = job.rows * job.cols;
-    local_ += sc_time::from_value(period_.value() * edges);
+    local_ += edges;
     queued_.edges += edges;
     queued_.jobs.push_back(job);
     queued_.jobs.back().codes = nullptr;  // set from queued_.codes when run
@@ -373,7 +371,7 @@ void Controller::run_fold(const FoldJob& job) {
     return;
   }
   if (decoupled()) {
-    local_ += sc_time::from_value(period_.value() * array_->run_fold_now(job));
+    local_ += array_->run_fold_now(job);
     return;
   }
   array_->start(job);
@@ -504,6 +502,7 @@ void Controller::run() {
     wait(period_ * static_cast<double>(static_cast<uint64_t>(now / period_) + 1) - now);
     const sc_time t0 = sc_core::sc_time_stamp();
     decoupled_ = array_->fast() && tracer_ == nullptr;
+    base_cycle_ = now_cycle();
     array_threads_ = array_->threads();
     if (tracer_) tracer_->begin_layer(static_cast<int>(layers_started_), now_cycle());
     ++layers_started_;

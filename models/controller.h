@@ -113,7 +113,6 @@ class Controller : public sc_core::sc_module {
   void dma_read_serial(const std::vector<Chunk>& chunks, std::vector<uint8_t>* bytes);
   void dma_await_cycle(uint64_t cycle);
   void dma_drain(bool report_errors);
-  uint64_t local_cycles() const;
   void run_layer(const LayerDescriptor& d, int sqrt2_terms);
   void wait_cycles(uint64_t n);
   void run_fold(const FoldJob& job);
@@ -202,7 +201,9 @@ class Controller : public sc_core::sc_module {
   bool decoupled_ = false;
   int array_threads_ = 1;  // the array's host threads (PeArray::threads), for the layer
   void sync();
-  sc_core::sc_time local_ = sc_core::SC_ZERO_TIME;
+  uint64_t local_ = 0;       // cycles ahead of the kernel's time
+  uint64_t base_cycle_ = 0;  // decoupled: the kernel's cycle while the layer runs (it waits only in sync())
+  uint64_t timeline_cycle() const { return (decoupled_ ? base_cycle_ : now_cycle()) + local_; }
 };
 
 }  // namespace brsim
