@@ -169,14 +169,16 @@ __attribute__((target("avx2"))) inline uint64_t add_outputs_avx2(int64_t* o, con
 // registers up for the pixels after it).
 // kProducts: false leaves the product registers to product_toggles() (no
 // counts, pr untouched).
-template <bool kActivity, bool kMasked, bool kProducts = true>
+// kC8: c8 known at compile time (16: the default 16 columns), so every
+// register's offset is a constant (0: c8 from s).
+template <bool kActivity, bool kMasked, bool kProducts = true, size_t kC8 = 0>
 __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n,
                                                    bool out) {
   // Locals: the stores below could alias the fields of s.
   int32_t* const ps = s.ps;
   int32_t* const pr = s.pr;
   const int32_t* const w = s.w;
-  const size_t R = s.R, rows = s.rows, c8 = s.c8, n8 = c8 / 8;
+  const size_t R = s.R, rows = s.rows, c8 = kC8 ? kC8 : s.c8, n8 = c8 / 8;
   const __m256i zero = _mm256_setzero_si256();
   const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
   __m256i accp = zero, accs = zero;  // 64-bit lanes: popcounts
@@ -446,8 +448,9 @@ using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
 
 // stream32_avx2 for a fold: activity counted or not, masked (acc_bits < 32)
 // or sign-extended, products counted here or from the tables.
-StreamFn stream_fn(bool activity, bool masked, bool products) {
+StreamFn stream_fn(bool activity, bool masked, bool products, size_t c8) {
   if (!activity) return stream32_avx2<false, false>;
+  if (c8 == 16 && !masked) return products ? stream32_avx2<true, false, true, 16> : stream32_avx2<true, false, false, 16>;
   if (products) return masked ? stream32_avx2<true, true> : stream32_avx2<true, false>;
   return masked ? stream32_avx2<true, true, false> : stream32_avx2<true, false, false>;
 }
@@ -1016,7 +1019,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   Counts32 n;
   uint64_t table_tp = 0;
   const bool by_table = activity_ && product_toggles(acts, &table_tp);
-  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table);
+  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_);
   // Two threads: chunks of at least 32 pixels (each costs one pixel to set
   // its registers up), 2 to 8 of them; the caller's registers end up
   // holding pixel P - 1, as one thread's would.
@@ -1269,10 +1272,12 @@ __attribute__((target("avx2"))) void fold1_bits_avx2(const uint8_t* codes, size_
 // bottom row's sums, the products' and sums' pops and signs into n.
 // Returns the largest column sum of |w| (the caller has checked that max
 // |w| x R fits 32 bits).
-template <bool kActivity, bool kMasked>
+// (kC: C known at compile time, 0: from the argument; see stream32_avx2.)
+template <bool kActivity, bool kMasked, size_t kC = 0>
 __attribute__((target("avx2"))) uint32_t fold1_avx2(__m256i w0, __m256i w1, int half_mask, int code_bits,
-                                                    const uint8_t* codes, const int32_t* a, size_t R, size_t C,
+                                                    const uint8_t* codes, const int32_t* a, size_t R, size_t C_arg,
                                                     uint32_t m32, int32_t* w32, int32_t* bottom, Counts32* n) {
+  const size_t C = kC ? kC : C_arg;
   const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
   const __m256i m = _mm256_set1_epi32(static_cast<int>(m32)), half = _mm256_set1_epi32(half_mask);
   const __m128i sign_to_top = _mm_cvtsi32_si128(32 - code_bits);
@@ -1352,6 +1357,8 @@ __attribute__((target("avx2"))) bool PeArray::fast_fold1(uint64_t* edges) {
   uint32_t colmax;
   if (activity_ && m32_ != ~0u)
     colmax = fold1_avx2<true, true>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else if (activity_ && C == 16)
+    colmax = fold1_avx2<true, false, 16>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
   else if (activity_)
     colmax = fold1_avx2<true, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
   else
@@ -1475,7 +1482,7 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
   const Stream32 s{ps32_.data(), pr32_.data(), is_act32_.data(), is_w32_.data(), rows, rows, R, c8,
                    job_.out + job_.p0 * cols, std::min<uint64_t>(job_.p, C), acc_lo_, acc_hi_, acc_bits_, m32_, cols, 1};
   Counts32 n;
-  if (len > 0) stream_fn(activity_, acc_bits_ < 32, true)(s, 0, len, &n, true);
+  if (len > 0) stream_fn(activity_, acc_bits_ < 32, true, s.c8)(s, 0, len, &n, true);
   counters_.output_overflows += n.out_overflows;
   *tp += n.products(ext_);
   *ts += n.psums(ext_);
