@@ -171,14 +171,14 @@ __attribute__((target("avx2"))) inline uint64_t add_outputs_avx2(int64_t* o, con
 // counts, pr untouched).
 // kC8: c8 known at compile time (16: the default 16 columns), so every
 // register's offset is a constant (0: c8 from s).
-template <bool kActivity, bool kMasked, bool kProducts = true, size_t kC8 = 0>
+template <bool kActivity, bool kMasked, bool kProducts = true, size_t kC8 = 0, size_t kR = 0>
 __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p0, uint64_t p1, Counts32* n,
                                                    bool out) {
   // Locals: the stores below could alias the fields of s.
   int32_t* const ps = s.ps;
   int32_t* const pr = s.pr;
   const int32_t* const w = s.w;
-  const size_t R = s.R, rows = s.rows, c8 = kC8 ? kC8 : s.c8, n8 = c8 / 8;
+  const size_t R = kR ? kR : s.R, rows = s.rows, c8 = kC8 ? kC8 : s.c8, n8 = c8 / 8;
   const __m256i zero = _mm256_setzero_si256();
   const __m256i m = _mm256_set1_epi32(static_cast<int>(s.m32));
   __m256i accp = zero, accs = zero;  // 64-bit lanes: popcounts
@@ -448,8 +448,10 @@ using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
 
 // stream32_avx2 for a fold: activity counted or not, masked (acc_bits < 32)
 // or sign-extended, products counted here or from the tables.
-StreamFn stream_fn(bool activity, bool masked, bool products, size_t c8) {
+StreamFn stream_fn(bool activity, bool masked, bool products, size_t c8, size_t R) {
   if (!activity) return stream32_avx2<false, false>;
+  if (c8 == 16 && R == 16 && !masked)
+    return products ? stream32_avx2<true, false, true, 16, 16> : stream32_avx2<true, false, false, 16, 16>;
   if (c8 == 16 && !masked) return products ? stream32_avx2<true, false, true, 16> : stream32_avx2<true, false, false, 16>;
   if (products) return masked ? stream32_avx2<true, true> : stream32_avx2<true, false>;
   return masked ? stream32_avx2<true, true, false> : stream32_avx2<true, false, false>;
@@ -1019,7 +1021,7 @@ bool PeArray::fast_stream32(uint64_t* edges) {
   Counts32 n;
   uint64_t table_tp = 0;
   const bool by_table = activity_ && product_toggles(acts, &table_tp);
-  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_);
+  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_, R);
   // Two threads: chunks of at least 32 pixels (each costs one pixel to set
   // its registers up), 2 to 8 of them; the caller's registers end up
   // holding pixel P - 1, as one thread's would.
@@ -1482,7 +1484,7 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
   const Stream32 s{ps32_.data(), pr32_.data(), is_act32_.data(), is_w32_.data(), rows, rows, R, c8,
                    job_.out + job_.p0 * cols, std::min<uint64_t>(job_.p, C), acc_lo_, acc_hi_, acc_bits_, m32_, cols, 1};
   Counts32 n;
-  if (len > 0) stream_fn(activity_, acc_bits_ < 32, true, s.c8)(s, 0, len, &n, true);
+  if (len > 0) stream_fn(activity_, acc_bits_ < 32, true, s.c8, s.R)(s, 0, len, &n, true);
   counters_.output_overflows += n.out_overflows;
   *tp += n.products(ext_);
   *ts += n.psums(ext_);
