@@ -298,8 +298,8 @@ class PeArray : public sc_core::sc_module {
   void commit_weight_load(uint64_t toggles);     // wbits16_new_ becomes the registers' (toggles, counters)
   void begin_fast_stream(const uint64_t path_count[3]);
   // A one-pixel fold (fully connected layers at batch 1) decoded and
-  // streamed in one pass: a full tile of codes through one sign-symmetric
-  // vector table. False (nothing done) when it does not apply.
+  // streamed in one pass: a full tile of codes through one packed
+  // sign-symmetric table. False (nothing done) when it does not apply.
   bool fast_fold1(uint64_t* edges);
   void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop, uint64_t* edges);
   size_t c4_ = 0, c8_ = 0;  // C rounded up to 4 and to 8
