@@ -317,9 +317,11 @@ class PeArray : public sc_core::sc_module {
   std::vector<int32_t> is_act32_, is_w32_;
   uint64_t is_w32_load_ = 0;  // df_load_ that is_w32_ holds
   bool fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts);  // output stationary's stream
+  bool os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts);  // one os row in 64-bit lanes
   std::vector<int32_t> os_w32_;  // the os load's weights, rows of c8_ lanes
   uint64_t os_load_ = 0;         // df_load_ that os_w32_ holds
   uint64_t os_wmax_ = 0;         // max |w| of os_w32_
+  uint64_t os_overflow_load_ = 0;  // the last load (df_load_) whose 32-bit os stream overflowed
   // Product-register toggles per activation row and code (product_toggles):
   // the products a_p * w(code) of row k over a band's pixels toggle
   // t[k * 32 + code] bits. With the same activations for many m-tiles

@@ -20,7 +20,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <immintrin.h>
+
 #include "accel_tracer.h"
+#include "avx2_popcount.h"
 #include "datapath.h"
 #include "pe_array.h"
 
@@ -35,6 +38,42 @@ inline uint64_t skew_valid(uint64_t e, uint64_t n, uint64_t len) {
   if (n == 0 || len == 0) return 0;
   const uint64_t lo = e >= len ? e - len + 1 : 0, hi = std::min(e, n - 1);
   return hi >= lo ? hi - lo + 1 : 0;
+}
+
+// Words a skewed feed reads from `buf` over its edges: at edge e it takes
+// skew_valid(e, n, len) values of `bits` bits. The ramps edge by edge, the
+// plateau (min(n, len) values on |n - len| + 1 edges) at once.
+uint64_t skew_words(const Sram& buf, uint64_t n, uint64_t len, uint64_t bits) {
+  if (n == 0 || len == 0) return 0;
+  const uint64_t lo = std::min(n, len), hi = std::max(n, len);  // the plateau: edges lo - 1 .. hi - 1
+  uint64_t words = (hi - lo + 1) * buf.words(lo * bits);
+  for (uint64_t e = 0; e + 1 < lo; ++e) words += buf.words(skew_valid(e, n, len) * bits);
+  for (uint64_t e = hi; e + 1 < n + len; ++e) words += buf.words(skew_valid(e, n, len) * bits);
+  return words;
+}
+
+const bool kAvx2Df = __builtin_cpu_supports("avx2");
+
+// Toggles of a register that sees 0, x[0], .., x[n-1], 0 (its low bits,
+// `mask`): 8 steps per vector.
+__attribute__((target("avx2"))) uint64_t seq_toggles_avx2(const int32_t* x, uint64_t n, uint32_t mask) {
+  if (n == 0) return 0;
+  const __m256i m = _mm256_set1_epi32(static_cast<int>(mask)), zero = _mm256_setzero_si256();
+  uint64_t t = pop(static_cast<uint32_t>(x[0]) & mask) + pop(static_cast<uint32_t>(x[n - 1]) & mask);
+  __m256i acc = zero, cnt = zero;  // cnt: byte lanes, at most 8 per step, flushed every 31
+  uint64_t i = 1, steps = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i d = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)),
+                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i - 1)));
+    cnt = _mm256_add_epi8(cnt, popcount_bytes(_mm256_and_si256(d, m)));
+    if (++steps % 31 == 0) acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero)), cnt = zero;
+  }
+  acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero));
+  alignas(32) uint64_t l[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), acc);
+  t += l[0] + l[1] + l[2] + l[3];
+  for (; i < n; ++i) t += pop(static_cast<uint32_t>(x[i] ^ x[i - 1]) & mask);
+  return t;
 }
 
 // One is PE row for one streamed weight w (no partial sum can overflow):
@@ -97,14 +136,19 @@ void PeArray::begin_df() {
   if (job_.load_id == 0 || job_.load_id != df_load_) {
     df_load_ = 0;  // df_w_ is refilled by the fold (fast mode) when it needs it
     df_paths_[0] = df_paths_[1] = df_paths_[2] = 0;
-    if (pe_ == PeType::BrsLog)
-      for (uint64_t c = 0; c < job_.cols; ++c) {  // through the decoder tables (pe_array_fast.cpp)
-        const CodeEntry* t = code_table(job_.col_cfg[c]).e.data();
-        for (uint64_t r = 0; r < job_.rows; ++r) {
-          const DecodedWeight& d = t[job_.codes[r * job_.cols + c]].d;
-          ++df_paths_[d.zero ? 0 : d.flag ? 1 : 2];
-        }
+    if (pe_ == PeType::BrsLog) {  // through the decoder tables (pe_array_fast.cpp), a row at a time
+      fold_tables();
+      const CodeEntry* const* const table = col_table_.data();
+      const uint8_t* const codes = job_.codes;
+      const uint64_t rows = job_.rows, cols = job_.cols;
+      for (uint64_t i = 0, r = 0; r < rows; ++r) {
+        uint64_t paths = 0;  // three fields of kPathShift bits (a row has at most C weights)
+        for (uint64_t c = 0; c < cols; ++c, ++i) paths += table[c][codes[i]].path_one;
+        df_paths_[0] += (paths >> (kPathShift * kPathZero)) & kPathMask;
+        df_paths_[1] += (paths >> (kPathShift * kPathSqrt2)) & kPathMask;
+        df_paths_[2] += (paths >> (kPathShift * kPathPow2)) & kPathMask;
       }
+    }
   }
   const uint64_t zero = df_paths_[0], sqrt2 = df_paths_[1], pow2 = df_paths_[2];
   const uint64_t p = job_.p, tile = job_.rows * job_.cols;
@@ -301,14 +345,19 @@ uint64_t PeArray::fast_fold_df() {
       return;
     }
     if (pe_ == PeType::BrsLog) {  // through the decoder tables, as tile_weight would
-      for (uint64_t c = 0; c < job_.cols; ++c) {
-        const CodeEntry* t = code_table(job_.col_cfg[c]).e.data();
-        for (uint64_t k = 0; k < job_.rows; ++k) {
-          const CodeEntry& e = t[job_.codes[k * job_.cols + c]];
-          df_dec_[k * job_.cols + c] = e.d, df_w_[k * job_.cols + c] = e.w;
+      fold_tables();  // col_table_: each column's (kept while the columns' configurations stay)
+      // Raw pointers and locals: the stores cannot alias the job's fields then.
+      const CodeEntry* const* const table = col_table_.data();
+      const uint8_t* const codes = job_.codes;
+      const uint64_t rows = job_.rows, cols = job_.cols;
+      DecodedWeight* const dec = df_dec_.data();
+      int64_t* const w = df_w_.data();
+      for (uint64_t i = 0, k = 0; k < rows; ++k)
+        for (uint64_t c = 0; c < cols; ++c, ++i) {
+          const CodeEntry& e = table[c][codes[i]];
+          dec[i] = e.d, w[i] = e.w;
         }
-      }
-      counters_.decodes += job_.rows * job_.cols;
+      counters_.decodes += rows * cols;
     } else {
       for (uint64_t k = 0; k < job_.rows; ++k)
         for (uint64_t c = 0; c < job_.cols; ++c) tile_weight(k, c, &df_dec_[k * job_.cols + c], &df_w_[k * job_.cols + c]);
@@ -374,10 +423,7 @@ uint64_t PeArray::fast_fold_df() {
       }
     }
     // Weight buffer reads, edge by edge as the skewed feed takes them.
-    for (uint64_t e = 0; e < len + R - 1 || e < len + C - 1; ++e) {
-      const uint64_t w = os ? skew_valid(e, std::min<uint64_t>(job_.cols, C), len) : skew_valid(e, job_.rows, len);
-      if (w) lc.weight_words += wbuf_->words(w * static_cast<uint64_t>(wbits_));
-    }
+    lc.weight_words = skew_words(*wbuf_, os ? std::min<uint64_t>(job_.cols, C) : job_.rows, len, static_cast<uint64_t>(wbits_));
   }
   if (activity_ && !lc.have_toggles) {
     if (os) {
@@ -391,13 +437,15 @@ uint64_t PeArray::fast_fold_df() {
   if (activity_) {
     if (os)
       for (uint64_t r = 0; r < P; ++r)
-        counters_.toggles_act += C * stream_toggles([&](uint64_t k) { return act_of(r, k) & act_mask_; }, len);
+        counters_.toggles_act +=
+            C * (kAvx2Df && act_bits_ <= 32
+                     ? seq_toggles_avx2(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len, static_cast<uint32_t>(act_mask_))
+                     : stream_toggles([&](uint64_t k) { return act_of(r, k) & act_mask_; }, len));
     counters_.toggles_weight += lc.toggles;
   }
   wbuf_->read_words(lc.weight_words);
   if (os)  // input buffer reads, edge by edge as the skewed feed takes them
-    for (uint64_t e = 0; e < len + R - 1; ++e)
-      if (const uint64_t a = skew_valid(e, std::min<uint64_t>(P, R), len)) ibuf_->read_bits(a * static_cast<uint64_t>(act_bits_));
+    ibuf_->read_words(skew_words(*ibuf_, std::min<uint64_t>(P, R), len, static_cast<uint64_t>(act_bits_)));
   const size_t last = (R - 1) * C + (C - 1);
   uint64_t tp = 0, ts = 0;
   // No partial sum can leave the accumulator when |a| <= 2^(A-1) times the
@@ -414,7 +462,8 @@ uint64_t PeArray::fast_fold_df() {
       int64_t* pr = &prod_[r * C];
       int64_t* ac = &psum_[r * C];
       const int32_t* arow = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
-      for (uint64_t k = 0; k < len && !lanes32; ++k) {
+      const bool lanes64 = !lanes32 && !checked && os_row64(r, len, &tp, &ts);
+      for (uint64_t k = 0; k < len && !lanes32 && !lanes64; ++k) {
         const int64_t a = arow[k];
         const int64_t* w = &df_w_[k * job_.cols];
         for (uint64_t c = 0; c < job_.cols; ++c) {

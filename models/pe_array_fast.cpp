@@ -1501,15 +1501,82 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
 // *ts; prod_ and psum_ end as the registers (rows past the fold's pixels
 // untouched, as in the per-PE loop). False (nothing done, the registers
 // still zero) when a product or a partial sum would pass int32.
+// max |x[i]| over n values (|INT32_MIN| = 2^31).
+__attribute__((target("avx2"))) uint64_t max_abs_avx2(const int32_t* x, uint64_t n) {
+  __m256i mx = _mm256_setzero_si256();
+  uint64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    mx = _mm256_max_epu32(mx, _mm256_abs_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
+  alignas(32) uint32_t l[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), mx);
+  uint64_t m = *std::max_element(l, l + 8);
+  for (; i < n; ++i) m = std::max<uint64_t>(m, static_cast<uint64_t>(std::llabs(x[i])));
+  return m;
+}
+
+// One output-stationary PE row (one pixel) in 64-bit lanes, 4 PEs per
+// vector, as fast_fold_df's per-PE loop when no sum can leave the
+// accumulator: products a[k] w[k][c] (w within int32) added to the sums in
+// pr and ac (their values before the strip; their last values after it),
+// the toggles of both registers between steps (bits of `mask`) into *tp and
+// *ts. w: len rows of `cols` weights, cols a multiple of 4.
+template <bool kActivity>
+__attribute__((target("avx2"))) void os_row64_avx2(const int32_t* a, uint64_t len, const int64_t* w, size_t cols,
+                                                   uint64_t mask, int64_t* pr, int64_t* ac, uint64_t* tp,
+                                                   uint64_t* ts) {
+  const __m256i zero = _mm256_setzero_si256(), m = _mm256_set1_epi64x(static_cast<int64_t>(mask));
+  __m256i accp = zero, accs = zero;
+  for (size_t c0 = 0; c0 < cols; c0 += 4) {
+    __m256i p_reg = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pr + c0));
+    __m256i s_reg = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ac + c0));
+    __m256i cp = zero, cs = zero;  // byte lanes: at most 8 per step, flushed every 31 steps
+    for (uint64_t k = 0; k < len; ++k) {
+      const __m256i p = _mm256_mul_epi32(_mm256_set1_epi64x(a[k]),
+                                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k * cols + c0)));
+      const __m256i next = _mm256_add_epi64(s_reg, p);
+      if (kActivity) {
+        cp = _mm256_add_epi8(cp, popcount_bytes(_mm256_and_si256(_mm256_xor_si256(p, p_reg), m)));
+        cs = _mm256_add_epi8(cs, popcount_bytes(_mm256_and_si256(_mm256_xor_si256(next, s_reg), m)));
+        if (k % 31 == 30) {
+          accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+          accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
+          cp = cs = zero;
+        }
+      }
+      p_reg = p, s_reg = next;
+    }
+    if (kActivity) {
+      accp = _mm256_add_epi64(accp, _mm256_sad_epu8(cp, zero));
+      accs = _mm256_add_epi64(accs, _mm256_sad_epu8(cs, zero));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pr + c0), p_reg);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(ac + c0), s_reg);
+  }
+  if (kActivity) *tp += sum_u64_lanes(accp), *ts += sum_u64_lanes(accs);
+}
+
+// fast_fold_df's output-stationary row r of PEs in 64-bit lanes
+// (os_row64_avx2) when its weights fit int32 (fast_os32 measured them) and
+// the columns come in fours; the caller knows no sum can leave the
+// accumulator. False: the per-PE loop.
+bool PeArray::os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts) {
+  const uint64_t cols = job_.cols;
+  if (!kAvx2 || os_load_ != df_load_ || os_w32_.size() != len * c8_ || os_wmax_ > INT32_MAX || cols % 4 != 0)
+    return false;
+  const size_t C = static_cast<size_t>(C_);
+  const int32_t* a = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
+  if (activity_) os_row64_avx2<true>(a, len, df_w_.data(), cols, acc_mask_, &prod_[r * C], &psum_[r * C], tp, ts);
+  else os_row64_avx2<false>(a, len, df_w_.data(), cols, acc_mask_, &prod_[r * C], &psum_[r * C], tp, ts);
+  return true;
+}
+
 bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
   if (!kAvx2) return false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
   const uint64_t cols = job_.cols, P = job_.p, pr_rows = std::min<uint64_t>(R, P);
   uint64_t amax = 0;
-  for (uint64_t r = 0; r < pr_rows; ++r) {
-    const int32_t* arow = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
-    for (uint64_t k = 0; k < len; ++k) amax = std::max<uint64_t>(amax, static_cast<uint64_t>(std::llabs(arow[k])));
-  }
+  for (uint64_t r = 0; r < pr_rows; ++r)
+    amax = std::max(amax, max_abs_avx2(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len));
   if (os_load_ != df_load_ || df_load_ == 0 || os_w32_.size() != len * c8) {  // the load's weights, rows of c8 lanes
     os_w32_.assign(len * c8, 0);
     os_wmax_ = 0;
@@ -1523,6 +1590,9 @@ bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
   }
   // Products within int32 (and the accumulator: the caller's !checked).
   if (!fits_lanes32(static_cast<unsigned __int128>(os_wmax_) * amax)) return false;
+  // A sum of this load passed int32 in a fold before: its strips are long
+  // enough to do so again, so the fold goes to 64 bits without the attempt.
+  if (df_load_ != 0 && os_overflow_load_ == df_load_) return false;
   auto row = !activity_ ? os_row_avx2<false, false> : acc_bits_ < 32 ? os_row_avx2<true, true> : os_row_avx2<true, false>;
   Counts32 n;
   bool ok = true;
@@ -1534,6 +1604,7 @@ bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
   if (!ok) {  // a sum passed int32: the registers back to zero, the fold in 64 bits
+    os_overflow_load_ = df_load_;
     std::fill(prod_.begin(), prod_.end(), 0);
     std::fill(psum_.begin(), psum_.end(), 0);
     return false;

@@ -755,6 +755,43 @@ TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
   EXPECT_GT(fallbacks, 50u);
 }
 
+// Every weight serves every pixel once whatever the dataflow: the useful AE
+// operations by path (zero-gated, base-2, sqrt2) and the MACs of a layer are
+// the same in ws, os and is (each dataflow counts them its own way: ws per
+// fold from the decoded tile, os and is once per weight load).
+TEST(FastMode, UsefulAeOperationsAreTheSameInEveryDataflow) {
+  std::mt19937_64 rng(8642);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int t = 0; t < 6; ++t) {
+    LayerSpec s;
+    s.name = "ae" + std::to_string(t);
+    s.fc = t % 3 == 2;
+    s.in_c = s.fc ? pick(40, 300) : pick(2, 12);
+    s.out_m = pick(5, 40);
+    if (!s.fc) s.kh = s.kw = pick(1, 3), s.in_h = pick(s.kh, 12), s.in_w = pick(s.kw, 12), s.pad = pick(0, s.kh - 1);
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(4, 16)), a.cols = static_cast<int>(pick(4, 16));
+    WidthLayer wl;
+    ASSERT_TRUE(prepare_with_widths(s, a, 7300 + static_cast<uint64_t>(t), &wl)) << s.name;
+    LayerStats ws;
+    for (Dataflow flow : kDataflows) {
+      a.dataflow = flow;
+      const AccelRunResult r = run_accelerator(compile_network(wl.q, a), wl.qin, &wl.expected, nullptr, true, kFast);
+      ASSERT_TRUE(r.bit_exact) << s.name << " " << to_string(flow);
+      const LayerStats& st = r.layers[0].stats;
+      if (flow == Dataflow::WeightStationary) {
+        ws = st;
+        EXPECT_GT(st.ae_pow2 + st.ae_sqrt2, 0u) << s.name;
+        continue;
+      }
+      EXPECT_EQ(st.macs, ws.macs) << s.name << " " << to_string(flow);
+      EXPECT_EQ(st.ae_zero, ws.ae_zero) << s.name << " " << to_string(flow);
+      EXPECT_EQ(st.ae_pow2, ws.ae_pow2) << s.name << " " << to_string(flow);
+      EXPECT_EQ(st.ae_sqrt2, ws.ae_sqrt2) << s.name << " " << to_string(flow);
+    }
+  }
+}
+
 TEST(Sram, CountsWordsOfItsWidthAndRefusesOverCapacity) {
   Sram s("input_buffer", BufferConfig{1024, 64});
   s.read_bits(64);   // one word
