@@ -1251,10 +1251,16 @@ const PeArray::ProductToggles* PeArray::cached_rows() const {
 __attribute__((target("avx2"))) void fold1_bits_avx2(const uint8_t* codes, size_t n, __m256i lut, int half_mask,
                                                      int sign_bit, uint16_t* nb, uint64_t* zero_paths,
                                                      uint64_t* sqrt2_paths) {
-  const __m256i one = _mm256_set1_epi8(1), half = _mm256_set1_epi8(static_cast<char>(half_mask));
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi8(1);
+  const __m256i half = _mm256_set1_epi8(static_cast<char>(half_mask));
   const __m128i sh = _mm_cvtsi32_si128(sign_bit);
-  __m256i zeros = _mm256_setzero_si256(), sqrt2s = zeros;  // byte lanes: n / 32 <= 255 adds
+  __m256i zeros = zero, sqrt2s = zero;        // byte lanes, flushed every 255 vectors into
+  __m256i zero_sum = zero, sqrt2_sum = zero;  // 64-bit lanes
   for (size_t i = 0; i < n; i += 32) {
+    if (i % (255 * 32) == 0 && i > 0) {
+      zero_sum = _mm256_add_epi64(zero_sum, _mm256_sad_epu8(zeros, zero)), zeros = zero;
+      sqrt2_sum = _mm256_add_epi64(sqrt2_sum, _mm256_sad_epu8(sqrt2s, zero)), sqrt2s = zero;
+    }
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
     const __m256i sign = _mm256_and_si256(_mm256_srl_epi16(x, sh), one);
     const __m256i b = _mm256_or_si256(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, half)), _mm256_add_epi8(sign, sign));
@@ -1263,8 +1269,8 @@ __attribute__((target("avx2"))) void fold1_bits_avx2(const uint8_t* codes, size_
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(nb + i), _mm256_cvtepu8_epi16(_mm256_castsi256_si128(b)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(nb + i + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(b, 1)));
   }
-  *zero_paths = sum_u64_lanes(_mm256_sad_epu8(zeros, _mm256_setzero_si256()));
-  *sqrt2_paths = sum_u64_lanes(_mm256_sad_epu8(sqrt2s, _mm256_setzero_si256()));
+  *zero_paths = sum_u64_lanes(_mm256_add_epi64(zero_sum, _mm256_sad_epu8(zeros, zero)));
+  *sqrt2_paths = sum_u64_lanes(_mm256_add_epi64(sqrt2_sum, _mm256_sad_epu8(sqrt2s, zero)));
 }
 
 // fast_fold1()'s weight pass: a full tile of codes (R x C, R a multiple of

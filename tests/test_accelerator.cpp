@@ -755,6 +755,38 @@ TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
   EXPECT_GT(fallbacks, 50u);
 }
 
+// A tile of far more than 255 x 32 codes (256 x 256, 2048 vectors of
+// codes): the one-pass kernel's per-byte counts of zero and sqrt2 paths
+// must not wrap. Against the per-PE decode (set_vector_load(false), which
+// the other tests hold to the cycle model; the cycle model itself is slow
+// on an array this size).
+TEST(FastMode, OnePixelFoldsOnALargeArrayGiveThePerPeDecodesCounts) {
+  LayerSpec s;
+  s.name = "fc_large";
+  s.fc = true;
+  s.in_c = 600, s.out_m = 300;
+  ArchConfig a;
+  a.rows = a.cols = 256;
+  a.datapath.act_bits = 8;  // sums of 256 products within 32 bits
+  WidthLayer wl;
+  ASSERT_TRUE(prepare_with_widths(s, a, 5200, &wl)) << s.name;
+  uint64_t one_pass = 0, per_pe_one_pass = 0;
+  const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast,
+                                              [&](Accelerator& acc_) { one_pass = acc_.array.one_pass_folds(); });
+  const AccelRunResult per_pe = run_accelerator(
+      wl.prog, wl.qin, &wl.expected, nullptr, true,
+      [](Accelerator& acc_) {
+        acc_.array.set_fast(true);
+        acc_.array.set_vector_load(false);
+      },
+      [&](Accelerator& acc_) { per_pe_one_pass = acc_.array.one_pass_folds(); });
+  ASSERT_TRUE(fast.bit_exact && per_pe.bit_exact) << s.name;
+  EXPECT_GT(one_pass, 0u);
+  EXPECT_EQ(per_pe_one_pass, 0u);
+  EXPECT_EQ(fast.outputs, per_pe.outputs);
+  expect_same_stats(fast.layers[0].stats, per_pe.layers[0].stats, s.name + " on 256x256");
+}
+
 // Every weight serves every pixel once whatever the dataflow: the useful AE
 // operations by path (zero-gated, base-2, sqrt2) and the MACs of a layer are
 // the same in ws, os and is (each dataflow counts them its own way: ws per
