@@ -316,7 +316,8 @@ class PeArray : public sc_core::sc_module {
   bool fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts);  // input stationary's stream
   std::vector<int32_t> is_act32_, is_w32_;
   uint64_t is_w32_load_ = 0;  // df_load_ that is_w32_ holds
-  bool fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts);  // output stationary's stream
+  bool fast_os32(uint64_t len, uint64_t amax, uint64_t* tp, uint64_t* ts);  // output stationary's stream
+  uint64_t os_act_pass(uint64_t len, uint64_t* amax);  // an os fold's activation toggles and max |a|
   bool os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts);  // one os row in 64-bit lanes
   std::vector<int32_t> os_w32_;  // the os load's weights, rows of c8_ lanes
   uint64_t os_load_ = 0;         // df_load_ that os_w32_ holds

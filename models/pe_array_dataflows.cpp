@@ -20,10 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <immintrin.h>
-
 #include "accel_tracer.h"
-#include "avx2_popcount.h"
 #include "datapath.h"
 #include "pe_array.h"
 
@@ -50,30 +47,6 @@ uint64_t skew_words(const Sram& buf, uint64_t n, uint64_t len, uint64_t bits) {
   for (uint64_t e = 0; e + 1 < lo; ++e) words += buf.words(skew_valid(e, n, len) * bits);
   for (uint64_t e = hi; e + 1 < n + len; ++e) words += buf.words(skew_valid(e, n, len) * bits);
   return words;
-}
-
-const bool kAvx2Df = __builtin_cpu_supports("avx2");
-
-// Toggles of a register that sees 0, x[0], .., x[n-1], 0 (its low bits,
-// `mask`): 8 steps per vector.
-__attribute__((target("avx2"))) uint64_t seq_toggles_avx2(const int32_t* x, uint64_t n, uint32_t mask) {
-  if (n == 0) return 0;
-  const __m256i m = _mm256_set1_epi32(static_cast<int>(mask)), zero = _mm256_setzero_si256();
-  uint64_t t = pop(static_cast<uint32_t>(x[0]) & mask) + pop(static_cast<uint32_t>(x[n - 1]) & mask);
-  __m256i acc = zero, cnt = zero;  // cnt: byte lanes, at most 8 per step, flushed every 31
-  uint64_t i = 1, steps = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256i d = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)),
-                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i - 1)));
-    cnt = _mm256_add_epi8(cnt, popcount_bytes(_mm256_and_si256(d, m)));
-    if (++steps % 31 == 0) acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero)), cnt = zero;
-  }
-  acc = _mm256_add_epi64(acc, _mm256_sad_epu8(cnt, zero));
-  alignas(32) uint64_t l[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(l), acc);
-  t += l[0] + l[1] + l[2] + l[3];
-  for (; i < n; ++i) t += pop(static_cast<uint32_t>(x[i] ^ x[i - 1]) & mask);
-  return t;
 }
 
 // One is PE row for one streamed weight w (no partial sum can overflow):
@@ -433,14 +406,12 @@ uint64_t PeArray::fast_fold_df() {
     }
     lc.have_toggles = true;
   }
-  // Streamed registers: each lane's values pass through all of its registers.
+  // Streamed registers: each lane's values pass through all of its
+  // registers (os: the pass also finds max |a| for the 32-bit lanes).
+  uint64_t os_amax = 0;
+  const uint64_t os_act_toggles = os ? os_act_pass(len, &os_amax) : 0;
   if (activity_) {
-    if (os)
-      for (uint64_t r = 0; r < P; ++r)
-        counters_.toggles_act +=
-            C * (kAvx2Df && act_bits_ <= 32
-                     ? seq_toggles_avx2(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len, static_cast<uint32_t>(act_mask_))
-                     : stream_toggles([&](uint64_t k) { return act_of(r, k) & act_mask_; }, len));
+    counters_.toggles_act += C * os_act_toggles;
     counters_.toggles_weight += lc.toggles;
   }
   wbuf_->read_words(lc.weight_words);
@@ -457,7 +428,7 @@ uint64_t PeArray::fast_fold_df() {
   if (os) {
     // PE (r, c) sees the products of k = 0..len-1 and accumulates them; a row
     // of PEs at a time, k outer, so the weights are read along their rows.
-    const bool lanes32 = !checked && fast_os32(len, &tp, &ts);
+    const bool lanes32 = !checked && fast_os32(len, os_amax, &tp, &ts);
     for (size_t r = 0; r < R && r < P; ++r) {
       int64_t* pr = &prod_[r * C];
       int64_t* ac = &psum_[r * C];

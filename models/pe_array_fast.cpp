@@ -1501,25 +1501,6 @@ bool PeArray::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint
   return true;
 }
 
-// Output stationary in 32-bit lanes (fast_fold_df, when every product
-// fits int32: max |a| over the fold times max |w|): each PE row through
-// os_row_avx2. Adds the stream's product and partial-sum toggles to *tp and
-// *ts; prod_ and psum_ end as the registers (rows past the fold's pixels
-// untouched, as in the per-PE loop). False (nothing done, the registers
-// still zero) when a product or a partial sum would pass int32.
-// max |x[i]| over n values (|INT32_MIN| = 2^31).
-__attribute__((target("avx2"))) uint64_t max_abs_avx2(const int32_t* x, uint64_t n) {
-  __m256i mx = _mm256_setzero_si256();
-  uint64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    mx = _mm256_max_epu32(mx, _mm256_abs_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
-  alignas(32) uint32_t l[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(l), mx);
-  uint64_t m = *std::max_element(l, l + 8);
-  for (; i < n; ++i) m = std::max<uint64_t>(m, static_cast<uint64_t>(std::llabs(x[i])));
-  return m;
-}
-
 // One output-stationary PE row (one pixel) in 64-bit lanes, 4 PEs per
 // vector, as fast_fold_df's per-PE loop when no sum can leave the
 // accumulator: products a[k] w[k][c] (w within int32) added to the sums in
@@ -1576,13 +1557,42 @@ bool PeArray::os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts) {
   return true;
 }
 
-bool PeArray::fast_os32(uint64_t len, uint64_t* tp, uint64_t* ts) {
+// The activations of an output-stationary fold (its min(P, R) pixel rows
+// of len values, each streaming through a PE row's registers): the
+// toggles of one activation register per row, summed (row_act_pass), and
+// the largest |a| into *amax.
+uint64_t PeArray::os_act_pass(uint64_t len, uint64_t* amax) {
+  const uint64_t rows = std::min<uint64_t>(static_cast<uint64_t>(R_), job_.p);
+  uint64_t t = 0;
+  *amax = 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const int32_t* x = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
+    uint64_t mx = 0;
+    if (kAvx2 && act_bits_ <= 32) {
+      t += row_act_pass(x, len, static_cast<uint32_t>(act_mask_), &mx);
+    } else {  // 0, x[0], .., x[len - 1], 0
+      for (uint64_t k = 0; k <= len; ++k) {
+        const uint64_t cur = k < len ? static_cast<uint64_t>(int64_t{x[k]}) : 0;
+        const uint64_t prev = k > 0 ? static_cast<uint64_t>(int64_t{x[k - 1]}) : 0;
+        t += static_cast<uint64_t>(__builtin_popcountll((cur ^ prev) & act_mask_));
+        if (k < len) mx = std::max<uint64_t>(mx, static_cast<uint64_t>(std::llabs(x[k])));
+      }
+    }
+    *amax = std::max(*amax, mx);
+  }
+  return t;
+}
+
+// Output stationary in 32-bit lanes (fast_fold_df, when every product
+// fits int32: max |a| over the fold times max |w|): each PE row through
+// os_row_avx2. Adds the stream's product and partial-sum toggles to *tp and
+// *ts; prod_ and psum_ end as the registers (rows past the fold's pixels
+// untouched, as in the per-PE loop). False (nothing done, the registers
+// still zero) when a product or a partial sum would pass int32.
+bool PeArray::fast_os32(uint64_t len, uint64_t amax, uint64_t* tp, uint64_t* ts) {
   if (!kAvx2) return false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
   const uint64_t cols = job_.cols, P = job_.p, pr_rows = std::min<uint64_t>(R, P);
-  uint64_t amax = 0;
-  for (uint64_t r = 0; r < pr_rows; ++r)
-    amax = std::max(amax, max_abs_avx2(&job_.act[(job_.p0 + r) * job_.act_stride + job_.k0], len));
   if (os_load_ != df_load_ || df_load_ == 0 || os_w32_.size() != len * c8) {  // the load's weights, rows of c8 lanes
     os_w32_.assign(len * c8, 0);
     os_wmax_ = 0;
