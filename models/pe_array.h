@@ -275,6 +275,9 @@ class PeArray : public sc_core::sc_module {
     // lookup for both.
     bool packed = false;
     alignas(32) int32_t wb32[16] = {};
+    // Packed: the lower half's register bits as bytes, in both 16-byte
+    // lanes (a vpshufb lookup; fast_fold1).
+    alignas(32) int8_t bits8[32] = {};
   };
   std::deque<CodeTable> code_tables_;  // a deque: tables stay where they are
   std::vector<const CodeEntry*> col_table_;  // this fold's table per column

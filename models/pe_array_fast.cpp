@@ -608,6 +608,7 @@ const PeArray::CodeTable& PeArray::code_table(const SegmentConfig& cfg) {
   for (uint32_t c = 0; t.packed && c < half; ++c) {
     t.packed = t.w32[c] >= 0 && t.w32[c] < (1 << 24) && t.bits32[c] >= 0 && t.bits32[c] < (1 << 8);
     t.wb32[c] = t.w32[c] | (t.bits32[c] << 24);
+    t.bits8[c] = t.bits8[c + 16] = static_cast<int8_t>(t.bits32[c]);
   }
   code_tables_.push_back(std::move(t));
   return code_tables_.back();
@@ -1377,10 +1378,8 @@ __attribute__((target("avx2"))) bool PeArray::fast_fold1(uint64_t* edges) {
   }
   ++one_pass_folds_;
   // The load (fast_load_brslog's, vector decode) ...
-  alignas(32) int8_t lut[32] = {};
-  for (int k = 0; k < 16; ++k) lut[k] = lut[k + 16] = static_cast<int8_t>(t->bits32[k]);
   uint64_t path[3];
-  fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(lut)), half_mask, code_bits - 1,
+  fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(t->bits8)), half_mask, code_bits - 1,
                   wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
   path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
   commit_weight_load(old_weight_toggles());
