@@ -134,6 +134,34 @@ std::vector<LayerFast> fast_rounds(const std::vector<LayerSpec>& specs, const Ar
   return best;
 }
 
+
+// Prints the fast-mode rounds, per layer and in all, next to the golden
+// model timed in the same rounds. cycles: each layer's cycles from the
+// cycle-by-cycle run (empty: none ran), which fast mode must equal.
+// Returns whether every fast run was bit exact with the same counts.
+bool report_fast_rounds(const std::vector<LayerFast>& net, const std::vector<LayerSpec>& specs,
+                        const std::vector<uint64_t>& cycles) {
+  double fs = 0, fs1 = 0, fm = 0, fc = 0, gs = 0;
+  bool ok = true;
+  std::printf("AlexNet-shaped network, fast mode, best of %d rounds per layer (the golden model in the same rounds):\n",
+              kRounds);
+  for (size_t l = 0; l < net.size(); ++l) {
+    const FastTimes& t = net[l].fast;
+    const double lm = static_cast<double>(t.macs), g = net[l].golden_s;
+    ok &= t.exact && (cycles.empty() || t.cycles == cycles[l]);
+    fs += t.two, fs1 += t.one, fm += lm, fc += static_cast<double>(t.cycles), gs += g;
+    std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s; golden %8.1f M MAC/s)\n",
+                specs[l].name.c_str(), t.two, lm / t.two / 1e6, t.one, lm / t.one / 1e6, lm / g / 1e6);
+  }
+  std::printf("  total  fast %7.3f s %8.1f M MAC/s %7.3f M cycles/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), "
+              "bit exact%s: %s\n",
+              fs, fm / fs / 1e6, fc / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs,
+              cycles.empty() ? "" : ", cycles as cycle by cycle", ok ? "yes" : "NO");
+  std::printf("  golden model %.3f s %8.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", gs, fm / gs / 1e6,
+              100.0 * gs / fs);
+  return ok;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -176,22 +204,8 @@ int sc_main(int argc, char** argv) {
                 "MAC/s), bit exact: %s\n",
                 f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
                 m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
-    const std::vector<LayerFast> net = fast_rounds(alexnet, arch);
-    double fs = 0, fs1 = 0, fm = 0, gs = 0;
     bool ok = f.bit_exact && f1.bit_exact;
-    std::printf("AlexNet-shaped network, fast mode, best of %d rounds per layer:\n", kRounds);
-    for (size_t l = 0; l < net.size(); ++l) {
-      const FastTimes& t = net[l].fast;
-      const double lm = static_cast<double>(t.macs), g = net[l].golden_s;
-      ok &= t.exact;
-      fs += t.two, fs1 += t.one, fm += lm, gs += g;
-      std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s; golden %8.1f M MAC/s)\n",
-                  alexnet[l].name.c_str(), t.two, lm / t.two / 1e6, t.one, lm / t.one / 1e6, lm / g / 1e6);
-    }
-    std::printf("  total  fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), bit exact: %s\n", fs,
-                fm / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs, ok ? "yes" : "NO");
-    std::printf("  golden model %.3f s %8.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", gs, fm / gs / 1e6,
-                100.0 * gs / fs);
+    ok &= report_fast_rounds(fast_rounds(alexnet, arch), alexnet, {});
     return ok ? 0 : 1;
   }
   const AccelRunResult r = run_accelerator(c2.prog, c2.inputs, &c2.expected);
@@ -253,23 +267,6 @@ int sc_main(int argc, char** argv) {
               total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
   std::printf("peak memory (resident), layer by layer: %.1f MiB\n\n", peak_rss_mib());
 
-  const std::vector<LayerFast> net = fast_rounds(alexnet, arch);
-  double fast_s = 0, fast1_s = 0, golden_s = 0;
-  std::printf("the same in fast mode, best of %d rounds per layer (every layer held; golden model in the same rounds):\n",
-              kRounds);
-  for (size_t l = 0; l < net.size(); ++l) {
-    const FastTimes& t = net[l].fast;
-    exact &= t.exact && t.cycles == cycles_of[l];
-    fast_s += t.two, fast1_s += t.one, golden_s += net[l].golden_s;
-    const double lm = static_cast<double>(t.macs);
-    std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s; golden model %7.3f s)\n", alexnet[l].name.c_str(),
-                t.two, lm / t.two / 1e6, t.one, net[l].golden_s);
-  }
-  std::printf("  fast mode:             %.3f s, %.1f M MAC/s, %.3f M cycles/s (identical cycles: %s)\n", fast_s,
-              total_macs / fast_s / 1e6, total_cycles / fast_s / 1e6, exact ? "yes" : "NO");
-  std::printf("  fast mode, 1 thread:   %.3f s, %.1f M MAC/s (2 threads: %.2fx)\n", fast1_s, total_macs / fast1_s / 1e6,
-              fast1_s / fast_s);
-  std::printf("  golden model:          %.3f s, %.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", golden_s,
-              total_macs / golden_s / 1e6, 100.0 * golden_s / fast_s);
+  exact &= report_fast_rounds(fast_rounds(alexnet, arch), alexnet, cycles_of);
   return exact ? 0 : 1;
 }
