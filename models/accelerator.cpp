@@ -25,7 +25,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const ArchConfig& arch)
   dma.socket.bind(dram.dma_socket);
 }
 
-void Accelerator::attach_tracer(AccelTracer* t) {
+void Accelerator::attach_tracer(TraceHooks* t) {
   array.set_tracer(t);
   controller.set_tracer(t);
   if (t) t->initial_state(array);

@@ -8,7 +8,7 @@
 
 #include <memory>
 
-#include "accel_tracer.h"
+#include "trace_hooks.h"
 #include "arch.h"
 #include "controller.h"
 #include "dma.h"
@@ -35,7 +35,7 @@ class Accelerator : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Dram>& mem_socket() { return dram.host_socket; }
   const ArchConfig& arch() const { return arch_; }
   // Opt-in tracing (nullptr: off); records the registers' reset values.
-  void attach_tracer(AccelTracer* t);
+  void attach_tracer(TraceHooks* t);
 
  private:
   ArchConfig arch_;

@@ -175,7 +175,7 @@ void keep_freed_host_memory() {
 }
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
-                               const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer,
+                               const std::vector<std::vector<ActTensor>>* expected, TraceHooks* tracer,
                                bool activity, const std::function<void(Accelerator&)>& setup,
                                const std::function<void(Accelerator&)>& after) {
   quiet_systemc_banner();

@@ -13,6 +13,7 @@
 
 #include "accel_program.h"
 #include "controller.h"
+#include "trace_hooks.h"
 #include "golden.h"
 #include "qnet.h"
 
@@ -52,7 +53,7 @@ struct AccelRunResult {
 void keep_freed_host_memory();
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
-                               const std::vector<std::vector<ActTensor>>* expected, AccelTracer* tracer = nullptr,
+                               const std::vector<std::vector<ActTensor>>* expected, TraceHooks* tracer = nullptr,
                                bool activity = true, const std::function<void(Accelerator&)>& setup = nullptr,
                                const std::function<void(Accelerator&)>& after = nullptr);
 

@@ -25,7 +25,7 @@
 
 namespace brsim {
 
-class AccelTracer;
+class TraceHooks;
 
 // Register map (32-bit registers, byte offsets). README "Register map".
 namespace reg {
@@ -92,7 +92,7 @@ class Controller : public sc_core::sc_module {
   const int& state() const { return state_; }
   const uint64_t& fold_index() const { return fold_index_; }
   sc_core::sc_time clock_period() const { return period_; }
-  void set_tracer(AccelTracer* t) { tracer_ = t; }
+  void set_tracer(TraceHooks* t) { tracer_ = t; }
   // Batches of queued folds the second host thread ran so far (flush_folds).
   uint64_t runner_batches() const { return runner_batches_; }
 
@@ -185,7 +185,7 @@ class Controller : public sc_core::sc_module {
   std::deque<uint64_t> dma_queue_[2];       // read, write: waiting for (or on) the channel
   uint64_t dma_next_id_ = 0, channel_free_[2] = {0, 0};
   sc_core::sc_event dma_issued_[2], dma_done_;
-  AccelTracer* tracer_ = nullptr;
+  TraceHooks* tracer_ = nullptr;
   uint64_t now_cycle() const;
   void set_state(int s);
 

@@ -62,7 +62,7 @@ struct PeArrayCounters {
   uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
 };
 
-class AccelTracer;
+class TraceHooks;
 
 class PeArray : public sc_core::sc_module {
  public:
@@ -120,7 +120,7 @@ class PeArray : public sc_core::sc_module {
   uint64_t run_folds_now(const FoldJob* jobs, size_t n);
   // Traces every edge into `t` (nullptr: off). Tracing needs activity on
   // (the product registers are kept only then).
-  void set_tracer(AccelTracer* t) {
+  void set_tracer(TraceHooks* t) {
     tracer_ = t;
     if (t) activity_ = true;
   }
@@ -195,7 +195,7 @@ class PeArray : public sc_core::sc_module {
   sc_core::sc_time period_;
   FoldJob job_;
   Sqrt2Approx approx_;
-  AccelTracer* tracer_ = nullptr;
+  TraceHooks* tracer_ = nullptr;
   Phase phase_ = Phase::Idle;
   uint64_t edge_ = 0;                // edge index within the phase
   bool checked_ = true;              // partial sums may leave the accumulator range

@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "arch.h"
+#include "trace_hooks.h"
 #include "saif_writer.h"
 #include "trace_select.h"
 #include "vcd_writer.h"
 
 namespace brsim {
-
-class PeArray;
 
 struct TraceOptions {
   std::string vcd_path;   // empty: no VCD
@@ -29,25 +28,25 @@ struct TraceOptions {
   uint64_t expected_cycles = 0;  // the run's cycles (closed form), for the size estimate
 };
 
-class AccelTracer {
+class AccelTracer : public TraceHooks {
  public:
   // Opens the files and declares the signals. ConfigError for a selection
   // outside the array, an unknown layer, or a VCD over the size limit.
   AccelTracer(const TraceOptions& opt, const ArchConfig& arch, const std::vector<std::string>& layer_names);
-  ~AccelTracer();
+  ~AccelTracer() override;
 
   // The VCD's size estimate (0 without a VCD), stated before the run.
   uint64_t estimated_vcd_bytes() const { return estimate_; }
   std::string describe_estimate() const;
 
   // Hooks (cycle = simulated time / clock period).
-  void begin_layer(int started, uint64_t cycle);  // started: layers started so far
-  void controller(uint64_t cycle, int state, uint64_t fold);
-  void dma(uint64_t cycle, bool busy, bool write, uint64_t addr, uint64_t bytes);
-  void array_edge(uint64_t cycle, const PeArray& array, const int64_t* feed);
-  void initial_state(const PeArray& array);  // cycle 0: every register's reset value
+  void begin_layer(int started, uint64_t cycle) override;
+  void controller(uint64_t cycle, int state, uint64_t fold) override;
+  void dma(uint64_t cycle, bool busy, bool write, uint64_t addr, uint64_t bytes) override;
+  void array_edge(uint64_t cycle, const PeArray& array, const int64_t* feed) override;
+  void initial_state(const PeArray& array) override;
   // Closes the files and writes the .gtkw beside the VCD.
-  void finish(uint64_t end_cycle);
+  void finish(uint64_t end_cycle) override;
 
   uint64_t saif_toggles() const;  // TC summed over every SAIF net
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "accel_tracer.h"
+#include "trace_hooks.h"
 #include "avx2_popcount.h"
 #include "datapath.h"
 #include "sqrt2.h"

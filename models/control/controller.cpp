@@ -14,7 +14,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "accel_tracer.h"
+#include "trace_hooks.h"
 #include "errors.h"
 #include "pooling.h"
 #include "spin_wait.h"

@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "accel_tracer.h"
+#include "trace_hooks.h"
 #include "datapath.h"
 #include "pe_array.h"
 
