@@ -11,7 +11,7 @@
 // --fast: fast mode only: conv2, then the network as in 3; with a layer
 // name, that layer only, three times with one thread and three with two,
 // interleaved, for profiling). Fast mode runs with its default two threads
-// and, as the baseline, with one (PeArray::set_threads).
+// and, as the baseline, with one (FastEngine::set_threads).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -87,7 +87,7 @@ FastTimes fast_best(const Prepared& p, int reps) {
   const auto two = [](Accelerator& acc) { acc.array.set_fast(true); };
   const auto one = [](Accelerator& acc) {
     acc.array.set_fast(true);
-    acc.array.set_threads(1);
+    acc.array.fast_engine().set_threads(1);
   };
   FastTimes f;
   LayerStats first;
@@ -171,7 +171,7 @@ int sc_main(int argc, char** argv) {
   const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
   const auto fast_one_thread = [](Accelerator& acc) {
     acc.array.set_fast(true);
-    acc.array.set_threads(1);
+    acc.array.fast_engine().set_threads(1);
   };
   const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
   const std::vector<LayerSpec> alexnet = alexnet_layers();

@@ -44,7 +44,7 @@ std::function<void(Accelerator&)> mode_setup(const std::string& mode, int thread
   const bool fast = mode == "fast";
   return [fast, threads](Accelerator& acc) {
     acc.array.set_fast(fast);
-    acc.array.set_threads(threads);
+    acc.array.fast_engine().set_threads(threads);
   };
 }
 

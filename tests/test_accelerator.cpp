@@ -469,12 +469,14 @@ TEST(FastMode, RandomLayersAndArraysGiveIdenticalCountsAndOutputs) {
       });
       const auto fast_setup = [t](Accelerator& acc) {
         acc.array.set_fast(true);
-        acc.array.set_vector_load(t % 3 != 0);
-        acc.array.set_product_table_reuse(t % 2 ? 0 : PeArray::kDefaultTableReuse);
+        FastTuning tune;
+        tune.vector_load = t % 3 != 0;
+        tune.table_reuse = t % 2 ? 0 : FastTuning{}.table_reuse;
+        acc.array.fast_engine().set_tuning(tune);
       };
       const AccelRunResult fast = run_accelerator(p2, qin, &expected, nullptr, true, fast_setup, [&](Accelerator& acc) {
         w_fast = acc.array.weights(), d_fast = acc.array.decoded();
-        vector_loads += acc.array.vector_loads(), table_folds += acc.array.table_folds();
+        vector_loads += acc.array.fast_engine().stats().vector_loads, table_folds += acc.array.fast_engine().stats().table_folds;
       });
       ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << where << ": " << cyc.mismatch << fast.mismatch;
       EXPECT_EQ(fast.outputs, cyc.outputs) << where;
@@ -625,7 +627,7 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
       const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity);
       const AccelRunResult one = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity, [](Accelerator& acc_) {
         acc_.array.set_fast(true);
-        acc_.array.set_threads(1);
+        acc_.array.fast_engine().set_threads(1);
       });
       ASSERT_TRUE(cyc.bit_exact && one.bit_exact) << what;
       expect_same_stats(one.layers[0].stats, cyc.layers[0].stats, what + ", one thread");
@@ -637,13 +639,15 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
             wl.prog, wl.qin, &wl.expected, nullptr, activity,
             [&](Accelerator& acc_) {
               acc_.array.set_fast(true);
-              EXPECT_EQ(acc_.array.threads(), 2);  // the default
-              if (!big) acc_.array.set_split_work(0);
-              acc_.array.set_leave_first_chunk(run >= 2);
+              FastTuning tune = acc_.array.fast_engine().tuning();
+              EXPECT_EQ(tune.threads, 2);  // the default
+              if (!big) tune.split_work = 0;
+              tune.leave_first_chunk = run >= 2;
+              acc_.array.fast_engine().set_tuning(tune);
             },
             [&](Accelerator& acc_) {
-              split = acc_.array.split_folds();
-              worker_chunks = acc_.array.worker_chunks();
+              split = acc_.array.fast_engine().stats().split_folds;
+              worker_chunks = acc_.array.fast_engine().stats().worker_chunks;
             });
         const std::string w = what + (activity ? "" : ", activity off") + ", two threads, run " + std::to_string(run);
         ASSERT_TRUE(two.bit_exact) << w << ": " << two.mismatch;
@@ -692,7 +696,7 @@ TEST(FastMode, FoldsOnTheControllersSecondThreadGiveTheCycleModelsCounts) {
           wl.prog, wl.qin, &wl.expected, nullptr, activity,
           [](Accelerator& acc_) {
             acc_.array.set_fast(true);
-            acc_.array.set_threads(1);
+            acc_.array.fast_engine().set_threads(1);
           },
           [&](Accelerator& acc_) { batches_one = acc_.controller.runner_batches(); });
       ASSERT_TRUE(cyc.bit_exact && two.bit_exact && one.bit_exact) << what;
@@ -739,11 +743,11 @@ TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
             wl.prog, wl.qin, &wl.expected, nullptr, activity,
             [&](Accelerator& acc_) {
               acc_.array.set_fast(true);
-              acc_.array.set_threads(threads);
+              acc_.array.fast_engine().set_threads(threads);
             },
             [&](Accelerator& acc_) {
-              one_pass += acc_.array.one_pass_folds();
-              fallbacks += acc_.array.one_pass_fallbacks();
+              one_pass += acc_.array.fast_engine().stats().one_pass_folds;
+              fallbacks += acc_.array.fast_engine().stats().one_pass_fallbacks;
             });
         ASSERT_TRUE(cyc.bit_exact && fast.bit_exact) << what;
         EXPECT_EQ(fast.outputs, cyc.outputs) << what;
@@ -772,14 +776,16 @@ TEST(FastMode, OnePixelFoldsOnALargeArrayGiveThePerPeDecodesCounts) {
   ASSERT_TRUE(prepare_with_widths(s, a, 5200, &wl)) << s.name;
   uint64_t one_pass = 0, per_pe_one_pass = 0;
   const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast,
-                                              [&](Accelerator& acc_) { one_pass = acc_.array.one_pass_folds(); });
+                                              [&](Accelerator& acc_) { one_pass = acc_.array.fast_engine().stats().one_pass_folds; });
   const AccelRunResult per_pe = run_accelerator(
       wl.prog, wl.qin, &wl.expected, nullptr, true,
       [](Accelerator& acc_) {
         acc_.array.set_fast(true);
-        acc_.array.set_vector_load(false);
+        FastTuning tune;
+        tune.vector_load = false;
+        acc_.array.fast_engine().set_tuning(tune);
       },
-      [&](Accelerator& acc_) { per_pe_one_pass = acc_.array.one_pass_folds(); });
+      [&](Accelerator& acc_) { per_pe_one_pass = acc_.array.fast_engine().stats().one_pass_folds; });
   ASSERT_TRUE(fast.bit_exact && per_pe.bit_exact) << s.name;
   EXPECT_GT(one_pass, 0u);
   EXPECT_EQ(per_pe_one_pass, 0u);

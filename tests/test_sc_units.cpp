@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "avx2_popcount.h"
+#include "popcount.h"
 #include "brslog.h"
 #include "datapath.h"
 #include "errors.h"
@@ -627,7 +627,7 @@ TEST(ScUnitProtocol, OutOfRangeInputsAreReportedAndDropped) {
 
 }  // namespace
 
-// The fast mode's carry-save bit counter (avx2_popcount.h) against scalar
+// The fast mode's carry-save bit counter (popcount.h) against scalar
 // popcounts: random vectors, and runs of all-ones and sign-only vectors
 // that carry through every plane.
 namespace {

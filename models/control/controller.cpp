@@ -354,7 +354,9 @@ void Controller::run_fold(const FoldJob& job) {
   set_state(2);
   if (queues_folds() && job.codes) {
     constexpr size_t kQueue = 64;  // folds; their codes stay in the cache
-    const uint64_t edges = 2 * static_cast<uint64_t>(arch_.rows) + job.p + static_cast<uint64_t>(arch_.cols) - 1;
+    const uint64_t edges =
+        fold_timing(arch_.dataflow, static_cast<uint64_t>(arch_.rows), static_cast<uint64_t>(arch_.cols), job.rows, job.cols, job.p)
+            .edges();
     const uint64_t n = job.rows * job.cols;
     local_ += edges;
     queued_.edges += edges;
@@ -503,7 +505,7 @@ void Controller::run() {
     const sc_time t0 = sc_core::sc_time_stamp();
     decoupled_ = array_->fast() && tracer_ == nullptr;
     base_cycle_ = now_cycle();
-    array_threads_ = array_->threads();
+    array_threads_ = array_->fast_engine().tuning().threads;
     if (tracer_) tracer_->begin_layer(static_cast<int>(layers_started_), now_cycle());
     ++layers_started_;
     last_ = LayerStats{};
@@ -660,7 +662,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
     throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
   const Schedule s = make_schedule(d, a);
-  const PeArrayCounters before = array_->counters();
+  const FoldCounters before = array_->counters();
   const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
   const int ab = act_bytes(a), A = a.datapath.act_bits, acc_bits = a.datapath.acc_bits;
   const uint32_t oh = d.out_h(), ow = d.out_w();
@@ -892,7 +894,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
     }
   }
   dma_drain(true);  // the layer is done when its last write has landed
-  const PeArrayCounters& after = array_->counters();
+  const FoldCounters& after = array_->counters();
   last_.cycles.weight_load = after.load_cycles - before.load_cycles;
   last_.cycles.compute = after.stream_cycles - before.stream_cycles;
   last_.cycles.drain = after.drain_cycles - before.drain_cycles;

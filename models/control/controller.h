@@ -70,7 +70,7 @@ struct LayerStats {
   uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
   uint64_t weight_reads = 0, input_reads = 0, input_writes = 0, output_reads = 0, output_writes = 0;  // words
   uint64_t weight_writes = 0, decodes = 0;
-  // Actions and switching activity of the PE array (PeArrayCounters).
+  // Actions and switching activity of the PE array (FoldCounters).
   uint64_t ae_sqrt2 = 0, ae_pow2 = 0, ae_zero = 0, fixed16_muls = 0, acc_adds = 0, reg_write_bits = 0;
   uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
   void add(const LayerStats& o);  // sums every field

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "errors.h"
+#include "fold.h"
 
 namespace brsim {
 
@@ -95,13 +96,9 @@ uint64_t weight_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t mt, 
 }
 
 LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels) {
-  const uint64_t R = static_cast<uint64_t>(s.rows), C = static_cast<uint64_t>(s.cols);
+  const FoldTiming t = fold_timing(s.flow, static_cast<uint64_t>(s.rows), static_cast<uint64_t>(s.cols), rows_k, cols, pixels);
   LayerCycles c;
-  switch (s.flow) {
-    case Dataflow::WeightStationary: c.weight_load = R, c.compute = pixels, c.drain = R + C - 1; break;
-    case Dataflow::InputStationary: c.weight_load = R, c.compute = cols, c.drain = R + C - 1; break;
-    case Dataflow::OutputStationary: c.compute = rows_k, c.drain = R + C - 1 + R; break;
-  }
+  c.weight_load = t.load, c.compute = t.stream, c.drain = t.drain();
   return c;
 }
 

@@ -124,8 +124,8 @@ struct LayerCycles {
 };
 
 // The cycles of one fold by category (weight_load, compute, drain; the
-// others zero): rows_k = K rows of the fold's weights, cols = C' of the
-// m-tile, pixels = pixels of the fold.
+// others zero; fold_timing() in fold.h): rows_k = K rows of the fold's
+// weights, cols = C' of the m-tile, pixels = pixels of the fold.
 LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels);
 
 // Cycles of one DRAM transaction: latency + ceil(bytes / bytes_per_cycle).

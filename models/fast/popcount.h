@@ -1,4 +1,4 @@
-// AVX2 population counts shared by the PE array's fast paths: per byte by
+// AVX2 population counts shared by the PE array's kernels: per byte by
 // nibble lookup (vpshufb), and per 64-bit lane by summing the bytes
 // (vpsadbw). Callers compile these only inside target("avx2") functions.
 #pragma once

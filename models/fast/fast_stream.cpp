@@ -1,0 +1,528 @@
+// Fast mode's weight-stationary stream (FastEngine): a fold's pixels
+// through the array in 32-bit lanes (on two threads for large folds), one
+// pixel folds in one pass with their load, product toggles from per-row
+// tables, and the 64-bit fallback; the same outputs, counts and final
+// registers as the fold reference's P + R + C - 1 stream edges.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "fast_engine.h"
+#include "kernels.h"
+#include "worker.h"
+
+namespace brsim {
+
+namespace {
+
+// One pixel through every row of the array (fast mode): mac_row_activity_avx2 for
+// r = 0..R-1, the row's activation a[r] (0 for r >= rows).
+__attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* prod, const int64_t* zero_row,
+                                                     const int32_t* a, size_t rows, size_t R, const int32_t* w,
+                                                     size_t C, uint64_t mask, uint64_t* tp, uint64_t* ts) {
+  const int32_t none = 0;
+  for (size_t r = 0; r < R; ++r)
+    mac_row_activity_avx2<true>(&psum[r * C], &prod[r * C], r ? &psum[(r - 1) * C] : zero_row, r < rows ? &a[r] : &none,
+                                &w[r * C], C, mask, tp, ts);
+}
+
+}  // namespace
+
+// A weight-stationary fold: its load and stream in one pass (one pixel, a
+// full tile through one packed table), or one after the other.
+void FastEngine::ws_fold() {
+  if (fast_fold1()) return;
+  fast_load();
+  fast_stream();
+}
+
+// The fold's activations as P rows of R values (pixel p's row r at
+// [p * R + r], zero past job_.rows). In the im2col view a pixel's values are
+// K apart, so a fold streaming straight from it touches a new cache line (and
+// often a new page) per pixel; copied once per band and k-tile, the fold
+// reads one contiguous block. Kept by act_id while later m-tiles will reuse
+// the band (FoldJob::act_reuse), up to 256 MiB in all.
+const int32_t* FastEngine::fold_acts() {
+  constexpr uint64_t kMaxBytes = uint64_t{256} << 20;
+  const uint64_t P = job_.p, K = job_.act_stride, rows = job_.rows, R = static_cast<uint64_t>(R_);
+  auto copy = [&](int32_t* dst) {
+    const int32_t* src = job_.act + job_.p0 * K + job_.k0;
+    for (uint64_t p = 0; p < P; ++p, src += K, dst += R) {
+      std::memcpy(dst, src, rows * sizeof(int32_t));
+      std::fill(dst + rows, dst + R, 0);
+    }
+  };
+  auto scratch = [&] {  // this fold's alone
+    act_scratch_.resize(P * R);
+    copy(act_scratch_.data());
+    return act_scratch_.data();
+  };
+  const uint64_t tiles = (K + R - 1) / R;
+  if (job_.act_id == 0 || job_.k0 % R != 0) return scratch();
+  auto it = act_tiles_.find(job_.act_id);
+  if (it == act_tiles_.end() || it->second.p0 != job_.p0 || it->second.p != P || it->second.K != K) {
+    if (job_.act_reuse <= 1) return scratch();  // no later m-tile reads these
+    const uint64_t bytes = tiles * P * R * sizeof(int32_t);
+    if (it == act_tiles_.end()) {
+      if (act_tiles_bytes_ + bytes > kMaxBytes) act_tiles_.clear(), act_tiles_bytes_ = 0;
+      it = act_tiles_.emplace(job_.act_id, ActTiles{}).first;
+    }
+    ActTiles& t = it->second;
+    act_tiles_bytes_ += bytes - t.v.size() * sizeof(int32_t);  // (an entry of another shape: its size is replaced)
+    t.p0 = job_.p0, t.p = P, t.K = K;
+    t.v.resize(tiles * P * R);
+    t.have.assign(tiles, 0);
+  }
+  ActTiles& t = it->second;
+  const uint64_t kt = job_.k0 / R;
+  int32_t* const dst = &t.v[kt * P * R];
+  if (!t.have[kt]) {
+    copy(dst);
+    t.have[kt] = 1;
+  }
+  return dst;
+}
+
+// fast_stream() in 32-bit lanes when the fold allows it: every product and
+// partial sum is at most (max |a|) * (max column sum of |w|) in magnitude,
+// so when that fits int32 (and the accumulator) nothing wraps in the array.
+// False (nothing done) otherwise. Same counts and final state as fast_stream.
+bool FastEngine::fast_stream32() {
+  const uint64_t P = job_.p, rows = job_.rows;
+  if (!w32_ready_ || !kHasAvx2 || P == 0 || act_bits_ > 32) return false;
+  if (P == 1) return fast_stream1();
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint32_t amask = static_cast<uint32_t>(act_mask_);
+  const bool split = splits(job_);
+  const uint64_t min_back = tune_.leave_first_chunk ? 1 : 0;
+  const int32_t* const acts = fold_acts();
+  uint64_t amax = 0, act_toggles = 0;
+  if (const ProductToggles* pt = activity_ ? cached_rows() : nullptr) {  // the rows' pass, kept
+    for (uint64_t r = 0; r < rows; ++r) {
+      act_toggles += pt->act[job_.k0 + r];
+      amax = std::max<uint64_t>(amax, pt->act_max[job_.k0 + r]);
+    }
+    act_toggles *= static_cast<uint64_t>(C_);
+  } else if (split) {  // the activation pass in two halves
+    struct ActPass {
+      const int32_t* act;
+      uint64_t stride, P, rows;
+      uint32_t mask;
+      uint64_t toggles[2], amax[2];
+    } ap{acts, R, P, rows, amask, {0, 0}, {0, 0}};
+    auto half = [](void* c, uint64_t i, int) {
+      ActPass& a = *static_cast<ActPass*>(c);
+      const uint64_t mid = a.P / 2;
+      a.toggles[i] = act_pass_avx2(a.act, a.stride, i ? mid : 0, i ? a.P : mid, a.P, a.rows, a.mask, &a.amax[i]);
+    };
+    stats_.worker_chunks += worker().run_chunks(half, &ap, 2, min_back);
+    amax = std::max(ap.amax[0], ap.amax[1]);
+    act_toggles = (ap.toggles[0] + ap.toggles[1]) * static_cast<uint64_t>(C_);
+  } else {
+    act_toggles = act_pass_avx2(acts, R, 0, P, P, rows, amask, &amax) *
+                  static_cast<uint64_t>(C_);
+  }
+  if (!fits_lanes32(col_mag_max_ * amax)) return false;
+
+  const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), acts, R, rows, R, c8_,
+                   job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
+  Counts32 n;
+  uint64_t table_tp = 0;
+  const bool by_table = activity_ && product_toggles(acts, &table_tp);
+  const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_, R);
+  // Two threads: chunks of at least 32 pixels (each costs one pixel to set
+  // its registers up), 2 to 8 of them; the caller's registers end up
+  // holding pixel P - 1, as one thread's would.
+  if (split) {
+    // The worker's registers, a cache line clear of any other block (it
+    // writes them every pixel: a line shared with the caller's data would
+    // bounce between the cores).
+    constexpr size_t kPad = 64 / sizeof(int32_t);
+    ps32w_.resize(ps32_.size() + 2 * kPad);
+    pr32w_.resize(pr32_.size() + 2 * kPad);
+    struct Chunks {
+      StreamFn fn;
+      Stream32 s[2];  // the caller's registers, the worker's
+      uint64_t P, chunk, at[2];
+      Counts32 n[2];
+    } t{stream, {s, s}, P, 0, {~uint64_t{0}, ~uint64_t{0}}, {}};
+    t.s[1].ps = ps32w_.data() + kPad, t.s[1].pr = pr32w_.data() + kPad;
+    const uint64_t chunks = std::min<uint64_t>(8, std::max<uint64_t>(2, P / 32));
+    t.chunk = (P + chunks - 1) / chunks;
+    auto chunk = [](void* c, uint64_t i, int th) {
+      Chunks& k = *static_cast<Chunks*>(c);
+      stream_chunk(k.fn, k.s[th], i * k.chunk, std::min(k.P, (i + 1) * k.chunk), &k.at[th], &k.n[th]);
+    };
+    stats_.worker_chunks += worker().run_chunks(chunk, &t, (P + t.chunk - 1) / t.chunk, min_back);
+    n = t.n[0];
+    n.pop_p += t.n[1].pop_p, n.pop_s += t.n[1].pop_s, n.sign_p += t.n[1].sign_p, n.sign_s += t.n[1].sign_s;
+    n.out_overflows += t.n[1].out_overflows;
+    if (t.at[0] != P - 1) {  // the final registers: pixel P - 1's
+      Counts32 setup;
+      stream(s, P - 1, P, &setup, false);
+    }
+    ++stats_.split_folds;
+  } else {
+    stream(s, 0, P, &n, true);
+  }
+  c_.output_overflows += n.out_overflows;
+  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * P * job_.cols);
+  obuf_->write_words(acc_words_ * P * job_.cols);
+  // After the fold every register returns to zero but PE (R-1, C-1)'s
+  // product and sum (fast_stream): count those last toggles.
+  const size_t last32 = (R - 1) * c8_ + (C - 1);
+  if (activity_) {
+    // Every register but the last clears: count all, then take the last one back.
+    uint64_t negp = 0, negs = 0;
+    if (by_table) {  // PE (R-1, C-1)'s product: its last activation times its weight
+      pr32_[last32] = acts[(P - 1) * R + R - 1] * w32_[last32];  // zero past the rows
+      n.pop_p = table_tp;
+    } else {
+      clear_toggles_avx2(pr32_.data(), R * c8_, m32_, &n.pop_p, &negp);
+    }
+    clear_toggles_avx2(ps32_.data(), R * c8_, m32_, &n.pop_s, &negs);
+    n.pop_p -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(pr32_[last32]) & m32_));
+    n.pop_s -= static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(ps32_[last32]) & m32_));
+    negp -= pr32_[last32] < 0, negs -= ps32_[last32] < 0;
+    const uint64_t tp = n.products(ext_) + ext_ * negp, ts = n.psums(ext_) + ext_ * negs;
+    c_.toggles_act += act_toggles;
+    c_.toggles_product += tp;
+    c_.toggles_psum += ts;
+    s_.prod[R * C - 1] = pr32_[last32];
+  }
+  s_.psum[R * C - 1] = ps32_[last32];
+  std::fill(ps32_.begin(), ps32_.end(), 0);
+  std::fill(pr32_.begin(), pr32_.end(), 0);
+  // The band's last m-tile (act_reuse 1) ends with its last k-tile: nothing
+  // reads the band's tiles and tables after it.
+  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
+  return true;
+}
+
+void FastEngine::forget_band(uint64_t act_id) {
+  const auto t = act_tiles_.find(act_id);
+  if (t != act_tiles_.end()) {
+    act_tiles_bytes_ -= t->second.v.size() * sizeof(int32_t);
+    act_tiles_.erase(t);
+  }
+  const auto p = ptog_.find(act_id);
+  if (p != ptog_.end()) {
+    ptog_bytes_ -= ptog_row_bytes() * p->second.have.size();
+    ptog_.erase(p);
+  }
+}
+
+// The fold's product-register toggles from the per-row table (ProductToggles),
+// filling the rows it lacks: when every column decodes through one vector
+// table and the activations serve enough m-tiles (or their rows are in the
+// table already). Every PE counts from zero back to zero, PE (R-1, C-1)
+// too (fast_stream32 takes its last clear back). False: count them per PE.
+bool FastEngine::product_toggles(const int32_t* acts, uint64_t* toggles) {
+  constexpr uint64_t kMaxBytes = uint64_t{256} << 20;  // the tables of every band kept, up to this size
+  const CodeTable* const table = col_vec_table_;
+  if (!table || job_.act_id == 0 || !kHasAvx2 || job_.p >= (uint64_t{1} << 24)) return false;
+  const uint64_t K = job_.act_stride, rows = job_.rows, P = job_.p, k0 = job_.k0, cols = job_.cols;
+  // Worth it when the rows serve enough columns (m-tiles x C): a row costs 32 codes.
+  const bool worth = tune_.table_reuse != UINT64_MAX && job_.act_reuse * static_cast<uint64_t>(C_) >= tune_.table_reuse;
+  auto it = ptog_.find(job_.act_id);
+  if (it == ptog_.end() || it->second.table != table || it->second.p0 != job_.p0 || it->second.p != P ||
+      it->second.have.size() != K) {
+    if (!worth) return false;
+    if (it == ptog_.end()) {
+      if (ptog_bytes_ + K * ptog_row_bytes() > kMaxBytes) ptog_.clear(), ptog_bytes_ = 0;
+      it = ptog_.emplace(job_.act_id, ProductToggles{}).first;
+    }
+    ProductToggles& pt = it->second;
+    ptog_bytes_ += (K - pt.have.size()) * ptog_row_bytes();  // (an entry of another shape: its size is replaced)
+    pt.table = table, pt.p0 = job_.p0, pt.p = P;
+    pt.have.assign(K, 0);
+    pt.t.resize(K * 32);
+    pt.act.resize(K);
+    pt.act_max.resize(K);
+  }
+  ProductToggles& pt = it->second;
+  if (!has_rows(pt)) {
+    if (!worth) return false;
+    product_table_rows(&pt, acts, rows, P);
+  }
+  const uint32_t* t = &pt.t[k0 * 32];
+  // The next k-tile's rows (the m-tile's next fold), ahead of their use:
+  // the tables of a band are too big to stay in the cache between m-tiles.
+  if (k0 + 2 * static_cast<uint64_t>(R_) <= K)
+    for (uint64_t i = 0; i < static_cast<uint64_t>(R_) * 32; i += 16) __builtin_prefetch(&t[static_cast<uint64_t>(R_) * 32 + i]);
+  uint64_t sum = 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const uint8_t* codes = &job_.codes[r * cols];
+    const uint32_t* tr = &t[r * 32];
+    for (uint64_t c = 0; c < cols; ++c) sum += tr[codes[c]];
+  }
+  *toggles = sum;
+  ++stats_.table_folds;
+  return true;
+}
+
+// The rows of the fold the table lacks: each row's activations in a line
+// (fold_acts() is pixel-major), then row_product_toggles and row_act_pass.
+// Rows are independent: a fold that streams on two threads splits them too.
+void FastEngine::product_table_rows(ProductToggles* pt, const int32_t* act, uint64_t rows, uint64_t P) {
+  ptog_col_.resize(rows * P);
+  struct Rows {
+    ProductToggles* pt;
+    const int32_t* act;
+    int32_t* col;
+    uint64_t rows, P, R, k0;
+    uint32_t m32, amask;
+    uint64_t ext;
+  } job{pt, act, ptog_col_.data(), rows, P, static_cast<uint64_t>(R_), job_.k0, m32_,
+        static_cast<uint32_t>(act_mask_), ext_};
+  auto part = [](void* c, uint64_t i, int) __attribute__((target("avx2"))) {
+    const Rows& j = *static_cast<const Rows*>(c);
+    const uint64_t r0 = i * j.rows / 2, r1 = (i + 1) * j.rows / 2;
+    __m256i tw[4];
+    for (int v = 0; v < 4; ++v) tw[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(j.pt->table->w32 + 8 * v));
+    for (uint64_t r = r0; r < r1; ++r) {
+      const uint64_t k = j.k0 + r;
+      if (j.pt->have[k]) continue;
+      int32_t* x = &j.col[r * j.P];
+      for (uint64_t p = 0; p < j.P; ++p) x[p] = j.act[p * j.R + r];
+      row_product_toggles(x, j.P, tw, j.m32, j.ext, &j.pt->t[k * 32]);
+      uint64_t mx = 0;
+      j.pt->act[k] = row_act_pass(x, j.P, j.amask, &mx);
+      j.pt->act_max[k] = static_cast<uint32_t>(mx);
+      j.pt->have[k] = 1;
+    }
+  };
+  if (splits(job_) && rows >= 2) {
+    stats_.worker_chunks += worker().run_chunks(part, &job, 2, tune_.leave_first_chunk ? 1 : 0);
+  } else {
+    part(&job, 0, 0), part(&job, 1, 0);
+  }
+}
+
+bool FastEngine::has_rows(const ProductToggles& pt) const {
+  for (uint64_t r = 0; r < job_.rows; ++r)
+    if (!pt.have[job_.k0 + r]) return false;
+  return true;
+}
+
+const FastEngine::ProductToggles* FastEngine::cached_rows() const {
+  if (job_.act_id == 0) return nullptr;
+  const auto it = ptog_.find(job_.act_id);
+  if (it == ptog_.end()) return nullptr;
+  const ProductToggles& pt = it->second;
+  if (pt.p0 != job_.p0 || pt.p != job_.p || pt.have.size() != job_.act_stride || !has_rows(pt)) return nullptr;
+  return &pt;
+}
+
+// A one-pixel fold whose tile is full (C a multiple of 8, R of 16) and whose
+// columns share one packed sign-symmetric table (CodeTable::packed: the
+// lower half's weights and register bits small): fast_load_brslog() and
+// fast_stream1() in two passes over the codes, register bits by bytes
+// (fold1_bits_avx2) and weights with the stream (fold1_avx2), with the
+// same counts and final state. False, with nothing done, when it does not
+// apply or a product or sum could pass 32 bits (fast_load() then decodes
+// again).
+__attribute__((target("avx2"))) bool FastEngine::fast_fold1() {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  if (job_.p != 1 || !job_.codes || shape_.pe != PeType::BrsLog || !kHasAvx2 || !tune_.vector_load || act_bits_ > 32 ||
+      job_.rows != R || job_.cols != C || C % 8 != 0 || R % 16 != 0)
+    return false;
+  const CodeTable* const t = fold_tables();
+  if (!t || !t->packed || uint64_t{t->max_mag} * R > UINT32_MAX) return false;
+  // The activations: the largest |a| and the pops of their registers.
+  const int32_t* const a = job_.act + job_.k0;
+  const __m256i am = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(act_mask_)));
+  __m256i amax8 = _mm256_setzero_si256(), apop = amax8;
+  for (size_t r = 0; r < R; r += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + r));
+    amax8 = _mm256_max_epu32(amax8, _mm256_abs_epi32(x));  // |INT32_MIN| = 2^31 as unsigned
+    apop = _mm256_add_epi64(apop, popcount_lanes(_mm256_and_si256(x, am)));
+  }
+  alignas(32) uint32_t am8[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(am8), amax8);
+  const uint64_t amax = *std::max_element(am8, am8 + 8), act_pop = sum_u64_lanes(apop);
+  const int code_bits = t->cfg.bits, half_mask = (1 << (code_bits - 1)) - 1;
+  const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32));
+  const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32 + 8));
+  bottom32_.resize(c8_);
+  Counts32 n;
+  uint32_t colmax;
+  if (activity_ && m32_ != ~0u)
+    colmax = fold1_avx2<true, true>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else if (activity_ && C == 16)
+    colmax = fold1_avx2<true, false, 16>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else if (activity_)
+    colmax = fold1_avx2<true, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  else
+    colmax = fold1_avx2<false, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
+  if (!fits_lanes32(uint64_t{colmax} * amax)) {
+    ++stats_.one_pass_fallbacks;
+    return false;
+  }
+  ++stats_.one_pass_folds;
+  // The load (fast_load_brslog's, vector decode) ...
+  uint64_t path[3];
+  fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(t->bits8)), half_mask, code_bits - 1,
+                  wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
+  path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
+  commit_weight_load(old_weight_toggles());
+  ++stats_.vector_loads;
+  col_vec_table_ = t;
+  c_.decodes += R * C;
+  narrow_ = w32_ready_ = true;
+  col_mag_max_ = colmax;
+  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
+  s_.lazy_weights = this;
+  begin_fast_stream(path);
+  // ... and the pixel (fast_stream1's).
+  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
+  return true;
+}
+
+// fast_stream32() for a fold of one pixel (stream1_avx2): the activation
+// pass, the stream and the registers' clearing in one pass over the array.
+bool FastEngine::fast_stream1() {
+  const uint64_t rows = job_.rows;
+  const size_t R = static_cast<size_t>(R_);
+  const int32_t* const a = job_.act + job_.k0;
+  const uint32_t amask = static_cast<uint32_t>(act_mask_);
+  uint64_t amax = 0, act_pop = 0;
+  for (uint64_t r = 0; r < rows; ++r) {
+    const int64_t x = a[r];
+    amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
+    act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
+  }
+  if (!fits_lanes32(col_mag_max_ * amax)) return false;
+  bottom32_.resize(c8_);
+  Counts32 n;
+  if (activity_) stream1_avx2<true>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
+  else stream1_avx2<false>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
+  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
+  return true;
+}
+
+// A one-pixel fold's end (fast_stream1, fast_fold1), its bottom row's sums
+// in bottom32_: the outputs, the buffers' words, the registers' toggles
+// (toggles_p and toggles_s: every PE's value counted once), the cycles.
+void FastEngine::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop) {
+  const uint64_t rows = job_.rows;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  int64_t* const o = job_.out;
+  // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
+  uint64_t c = acc_bits_ <= 62 ? add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_) : 0;
+  for (; c < job_.cols; ++c)
+    o[c] = wrapping_add(o[c], bottom32_[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
+  ibuf_->read_words(ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * job_.cols);
+  obuf_->write_words(acc_words_ * job_.cols);
+  // PE (R-1, C-1) keeps its product and sum (fast_stream): its values.
+  const int32_t last_a = R - 1 < rows ? a[R - 1] : 0;
+  const int32_t last_p = last_a * w32_[(R - 1) * c8_ + (C - 1)];
+  const int32_t last_s = bottom32_[C - 1];
+  if (activity_) {
+    auto bits = [&](int32_t v) {
+      return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32_)) + ext_ * (v < 0);
+    };
+    // Every register 0 -> value -> 0, but the last PE's 0 -> value.
+    c_.toggles_product += 2 * toggles_p - bits(last_p);
+    c_.toggles_psum += 2 * toggles_s - bits(last_s);
+    c_.toggles_act += 2 * act_pop * static_cast<uint64_t>(C_);
+    s_.prod[R * C - 1] = last_p;
+  }
+  s_.psum[R * C - 1] = last_s;
+}
+
+// Fast mode's stream phase: the register values of every PE follow from the
+// WS timing (README "Cycle model"): PE (r, c) holds pixel p's activation
+// after edge p + r + c, its product after edge p + r + c + 1 and the partial
+// sum of rows 0..r for pixel p likewise. So the fold is computed pixel by
+// pixel, row by row, with the same adds (and wraps), the same toggles between
+// consecutive register values and the same final register state as the
+// edges of the fold reference.
+void FastEngine::fast_stream() {
+  if (fast_stream32()) return;
+  s_.sync_weights();
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t P = job_.p, rows = job_.rows;
+  // s_.psum and s_.prod hold, per PE, the last pixel's values ("the register").
+  std::fill(s_.psum.begin(), s_.psum.end(), 0);
+  std::fill(s_.prod.begin(), s_.prod.end(), 0);
+  uint64_t tp = 0, ts = 0;
+  const bool fast_path = !checked_ && narrow_ && activity_ && kHasAvx2;
+  if (fast_path)  // the BRSLog fast load leaves weff32_ to its users
+    for (size_t i = 0; i < R * C; ++i) weff32_[i] = static_cast<int32_t>(s_.weff[i]);
+  for (uint64_t p = 0; p < P; ++p) {
+    const int32_t* arow = &job_.act[p * job_.act_stride + job_.k0];
+    if (fast_path) {
+      fold_pixel_avx2(s_.psum.data(), s_.prod.data(), s_.zero_row.data(), arow, rows, R, weff32_.data(), C, acc_mask_, &tp,
+                      &ts);
+    } else {
+      for (size_t r = 0; r < R; ++r) {
+        int64_t* ps = &s_.psum[r * C];
+        int64_t* pr = &s_.prod[r * C];
+        const int64_t* above = r ? &s_.psum[(r - 1) * C] : s_.zero_row.data();
+        const int32_t a = r < rows ? arow[r] : 0;
+        for (size_t c = 0; c < C; ++c) {
+          const int64_t prod = static_cast<int64_t>(a) * s_.weff[r * C + c];
+          const int64_t next = checked_ ? acc_add(above[c], prod, &c_.array_overflows) : above[c] + prod;
+          if (activity_) {
+            tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(prod ^ pr[c]) & acc_mask_));
+            ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(next ^ ps[c]) & acc_mask_));
+          }
+          pr[c] = prod;
+          ps[c] = next;
+        }
+      }
+    }
+    // The bottom row's sums for pixel p go to the output buffer.
+    const int64_t* bottom = &s_.psum[(R - 1) * C];
+    int64_t* out = &job_.out[p * job_.cols];
+    for (uint64_t c = 0; c < job_.cols; ++c) {
+      out[c] = acc_add(out[c], bottom[c], &c_.output_overflows);
+    }
+  }
+  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * P * job_.cols);
+  obuf_->write_words(acc_words_ * P * job_.cols);
+  // After the fold every register returns to zero (the bubbles behind the
+  // last pixel) except PE (R-1, C-1), which still holds the last pixel's
+  // product and sum: count the other registers' last toggles, then clear them.
+  const size_t last = (R - 1) * C + (C - 1);
+  if (activity_) {
+    for (size_t i = 0; i < R * C; ++i) {
+      if (i == last) continue;
+      tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.prod[i]) & acc_mask_));
+      ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.psum[i]) & acc_mask_));
+    }
+    c_.toggles_act += fast_act_toggles();
+    c_.toggles_product += tp;
+    c_.toggles_psum += ts;
+  }
+  for (size_t i = 0; i < R * C; ++i)
+    if (i != last) s_.prod[i] = s_.psum[i] = 0;
+  std::fill(s_.act_ring.begin(), s_.act_ring.end(), 0);
+  std::fill(s_.feed.begin(), s_.feed.end(), 0);
+}
+
+// Activation registers over a fast fold: each row's stream (0, A[0], ..,
+// A[P-1], 0) passes through all C registers of the row and leaves them at zero.
+uint64_t FastEngine::fast_act_toggles() const {
+  const uint64_t P = job_.p;
+  uint64_t ta = 0;
+  for (uint64_t r = 0; r < job_.rows; ++r) {
+    uint64_t d = 0;
+    int64_t prev = 0;
+    for (uint64_t p = 0; p <= P; ++p) {
+      const int64_t x = p < P ? job_.act[p * job_.act_stride + job_.k0 + r] : 0;
+      d += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(x ^ prev) & act_mask_));
+      prev = x;
+    }
+    ta += d * static_cast<uint64_t>(C_);
+  }
+  return ta;
+}
+
+}  // namespace brsim

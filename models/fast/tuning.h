@@ -1,0 +1,29 @@
+// Fast mode's tuning knobs (FastEngine). None changes a result or a count:
+// each picks between paths that tests hold equal. The defaults were measured
+// with brsim_bench (docs/performance.md).
+#pragma once
+
+#include <cstdint>
+
+namespace brsim {
+
+struct FastTuning {
+  // Host threads of a weight-stationary fold: 2 lets a fold with at least
+  // split_work PE-pixel steps (P x R x C) run its activation pass, its
+  // missing table rows and its stream in chunks on a worker thread and the
+  // caller (the controller's fold queue also runs batches of one-pixel folds
+  // on a worker then); 1 is the calling thread only.
+  int threads = 2;
+  uint64_t split_work = 16384;
+  // Decode a tile in vectors when every column goes through one table of at
+  // most 32 codes whose weights fit int32 (else per PE).
+  bool vector_load = true;
+  // Count product toggles from per-row tables when a band's rows serve at
+  // least this many columns (m-tiles left x C); 0: always, UINT64_MAX: never.
+  uint64_t table_reuse = 48;
+  // Tests: the caller leaves each split fold's first chunk to the worker
+  // (and waits for it), so the worker streams on every split fold.
+  bool leave_first_chunk = false;
+};
+
+}  // namespace brsim

@@ -1,0 +1,71 @@
+// A host thread beside the simulation's own (fast mode): it works either
+// on chunks of a task together with its caller (run_chunks: a fold's pixels,
+// its activation pass, its table rows) or on a whole task while the caller
+// goes on (post, then wait: the controller's queued folds). Results never
+// depend on which thread ran what: chunks write disjoint data and count
+// into their thread's own counts, added up afterwards.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace brsim {
+
+class Worker {
+ public:
+  // `spin`: how long either side spins before it sleeps (waking a sleeping
+  // thread costs tens of microseconds on the machines this runs on).
+  explicit Worker(std::chrono::microseconds spin);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // chunk(ctx, i, thread) runs chunk i on thread 0 (the caller) or 1 (the
+  // worker). run_chunks runs chunks [0, n) on both threads: the worker
+  // claims them from the front, the caller from the back (one atomic word),
+  // so the caller never waits for a worker that has not started; it returns
+  // when all are done, with the number the worker ran. min_back 1: the caller
+  // leaves chunk 0 to the worker (tests).
+  using ChunkFn = void (*)(void* ctx, uint64_t i, int thread);
+  uint64_t run_chunks(ChunkFn chunk, void* ctx, uint64_t n, uint64_t min_back = 0);
+
+  // Hands a task over; wait() returns when it is done, rethrowing what it
+  // threw. One task at a time.
+  void post(std::function<void()> task);
+  void wait();
+
+ private:
+  static constexpr int kSide = 20;  // bits of front and back; the generation above
+  static constexpr uint64_t kSideMask = (uint64_t{1} << kSide) - 1;
+  static uint64_t pack(uint64_t gen, uint64_t front, uint64_t back) { return gen << (2 * kSide) | front << kSide | back; }
+  static uint64_t gen_of(uint64_t s) { return s >> (2 * kSide); }
+  static uint64_t front_of(uint64_t s) { return (s >> kSide) & kSideMask; }
+  static uint64_t back_of(uint64_t s) { return s & kSideMask; }
+  void loop();
+  void run_task();
+
+  std::chrono::microseconds spin_;
+  std::mutex m_;
+  std::condition_variable work_cv_, done_cv_;
+  bool quit_ = false;  // under m_
+  // Chunks: the current generation (0: none yet), pack(generation, front,
+  // back), and the chunks the worker finished this generation. The chunk
+  // function is set before its generation is posted; the worker reads it
+  // only after claiming a chunk of that generation.
+  std::atomic<uint64_t> posted_{0}, state_{0}, completed_{0};
+  ChunkFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  // A posted task (under m_) and whether it is pending or running.
+  std::atomic<bool> busy_{false};
+  std::function<void()> task_;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace brsim
