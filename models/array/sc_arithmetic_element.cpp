@@ -7,17 +7,7 @@
 namespace brsim {
 
 namespace {
-
-// The largest shift in [0, 2^shift_bits - 1] whose largest product fits the
-// accumulator (section 6 datapath limits); -1 when not even shift 0 fits.
-int largest_fitting_shift(const DatapathConfig& dp) {
-  int s = -1;
-  while (s + 1 <= (1 << dp.shift_bits) - 1 && min_acc_bits(s + 1, dp) <= dp.acc_bits) ++s;
-  return s;
-}
-
 bool fits_bits(int64_t v, int bits) { return wrap_to_bits(v, bits) == v; }
-
 }  // namespace
 
 ArithmeticElement::ArithmeticElement(sc_core::sc_module_name name, const DatapathConfig& dp, bool fixed16)
@@ -55,31 +45,13 @@ void ArithmeticElement::protocol_error(const std::string& what) {
 }
 
 void ArithmeticElement::configure(const DatapathConfig& dp, bool fixed16) {
-  validate(dp);
-  const Sqrt2Approx approx = sqrt2_approx(dp.sqrt2_terms);
-  int limit = 0;
-  if (fixed16) {
-    if (dp.acc_bits < dp.act_bits + 16)
-      throw ConfigError("invalid acc_bits " + std::to_string(dp.acc_bits) + " for the fixed16 AE with " +
-                        std::to_string(dp.act_bits) + "-bit activations: acc_bits >= " +
-                        std::to_string(dp.act_bits + 16) + " would hold its largest product");
-  } else {
-    limit = largest_fitting_shift(dp);
-    if (limit < 0)
-      throw ConfigError("datapath limit: a " + std::to_string(dp.acc_bits) +
-                        "-bit accumulator cannot hold even a shift-0 product of " + std::to_string(dp.act_bits) +
-                        "-bit activations (K = " + std::to_string(dp.sqrt2_terms) + "); acc_bits >= " +
-                        std::to_string(min_acc_bits(0, dp)) + " would work");
-  }
+  AeUnit(dp, fixed16);  // a value the register cannot hold: ConfigError, before the protocol check
   if (!idle()) {
     protocol_error("configuration register written while an op is in flight (in_valid high); "
                    "write it between layers, after the stream has drained");
     return;  // when the report does not throw, the write is dropped (and reported)
   }
-  dp_ = dp;
-  fixed16_ = fixed16;
-  approx_ = approx;
-  shift_limit_ = limit;
+  unit_.configure(dp, fixed16);
   acc_ = Accumulator(dp.acc_bits);
   ++counters_.reconfigurations;
 }
@@ -91,21 +63,21 @@ void ArithmeticElement::on_clock() {
 
   const int64_t a = act.read().to_int64();
   const int64_t psum = psum_in.read().to_int64();
-  if (!fits_bits(a, dp_.act_bits)) {
-    protocol_error("activation " + std::to_string(a) + " does not fit " + std::to_string(dp_.act_bits) + " bits");
+  if (!fits_bits(a, datapath().act_bits)) {
+    protocol_error("activation " + std::to_string(a) + " does not fit " + std::to_string(datapath().act_bits) + " bits");
     out_valid.write(false);
     return;
   }
-  if (!fits_bits(psum, dp_.acc_bits)) {
-    protocol_error("psum_in " + std::to_string(psum) + " does not fit the " + std::to_string(dp_.acc_bits) +
+  if (!fits_bits(psum, datapath().acc_bits)) {
+    protocol_error("psum_in " + std::to_string(psum) + " does not fit the " + std::to_string(datapath().acc_bits) +
                    "-bit accumulator");
     out_valid.write(false);
     return;
   }
 
   int64_t p = 0;
-  if (fixed16_) {
-    p = fixed16_product(a, static_cast<int16_t>(w_fixed.read().to_int()));
+  if (unit_.fixed16()) {
+    p = AeUnit::product(a, static_cast<int16_t>(w_fixed.read().to_int()));
     ++counters_.fixed16_mults;
   } else {
     DecodedWeight d;
@@ -113,15 +85,15 @@ void ArithmeticElement::on_clock() {
     d.sign = w_sign.read();
     d.flag = w_flag.read() ? 1 : 0;
     d.shift = static_cast<uint8_t>(w_shift.read().to_uint());
-    if (!d.zero && d.shift > shift_limit_) {
-      protocol_error("shift " + std::to_string(d.shift) + " exceeds " + std::to_string(shift_limit_) +
-                     ", the largest this datapath realizes (shift_bits " + std::to_string(dp_.shift_bits) +
-                     ", acc_bits " + std::to_string(dp_.acc_bits) + "): the decoder's segment configuration "
+    if (!d.zero && d.shift > unit_.shift_limit()) {
+      protocol_error("shift " + std::to_string(d.shift) + " exceeds " + std::to_string(unit_.shift_limit()) +
+                     ", the largest this datapath realizes (shift_bits " + std::to_string(datapath().shift_bits) +
+                     ", acc_bits " + std::to_string(datapath().acc_bits) + "): the decoder's segment configuration "
                      "is not realizable here");
       out_valid.write(false);
       return;
     }
-    p = ae_product(a, d, approx_);
+    p = AeUnit::product(a, unit_.weight(d));
     if (d.zero) ++counters_.ops_zero;
     else if (d.flag) ++counters_.ops_sqrt2;
     else ++counters_.ops_base2;

@@ -1,5 +1,7 @@
 // The arithmetic element (AE) as a clocked SystemC block (BRSLOG.md section 6;
 // the fixed16 baseline of section 8): one MAC per cycle, psum_out = wrap(psum_in + P).
+// Its product and configuration register are AeUnit's, the unit every PE of
+// the array multiplies with (array_datapath.h).
 #pragma once
 
 #include <systemc>
@@ -7,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "array_datapath.h"
 #include "datapath.h"
 #include "sqrt2.h"
 
@@ -64,11 +67,11 @@ class ArithmeticElement : public sc_core::sc_module {
   // kArithmeticElementMsgId when not idle.
   void configure(const DatapathConfig& dp, bool fixed16);
 
-  const DatapathConfig& datapath() const { return dp_; }
-  bool fixed16() const { return fixed16_; }
-  const Sqrt2Approx& approx() const { return approx_; }
+  const DatapathConfig& datapath() const { return unit_.datapath(); }
+  bool fixed16() const { return unit_.fixed16(); }
+  const Sqrt2Approx& approx() const { return unit_.approx(); }
   // Largest shift whose products the accumulator holds (BRSLog mode).
-  int shift_limit() const { return shift_limit_; }
+  int shift_limit() const { return unit_.shift_limit(); }
   const AeCounters& counters() const { return counters_; }
 
  private:
@@ -76,10 +79,7 @@ class ArithmeticElement : public sc_core::sc_module {
   bool idle() const;
   void protocol_error(const std::string& what);
 
-  DatapathConfig dp_;
-  bool fixed16_ = false;
-  Sqrt2Approx approx_;
-  int shift_limit_ = 0;
+  AeUnit unit_;
   Accumulator acc_{48};  // the wrap-and-count adder: reset to psum_in, add P
   AeCounters counters_;
 };

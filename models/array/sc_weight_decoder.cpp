@@ -13,10 +13,8 @@ WeightDecoder::WeightDecoder(sc_core::sc_module_name name, const SegmentConfig& 
       out_zero("out_zero"),
       out_sign("out_sign"),
       out_flag("out_flag"),
-      out_shift("out_shift") {
-  check_realizable(seg, dp);  // the reset value of the register must be legal too
-  seg_ = seg;
-  dp_ = dp;
+      out_shift("out_shift"),
+      unit_(seg, dp) {  // the reset value of the register must be legal too
   SC_METHOD(on_clock);
   sensitive << clk.pos();
   dont_initialize();
@@ -39,9 +37,7 @@ void WeightDecoder::configure(const SegmentConfig& seg, const DatapathConfig& dp
     SC_REPORT_ERROR(kWeightDecoderMsgId, msg.c_str());
     return;  // when the report does not throw, the write is dropped (and reported)
   }
-  seg_ = seg;
-  dp_ = dp;
-  ++reconfigurations_;
+  unit_.configure(seg, dp);
 }
 
 void WeightDecoder::on_clock() {
@@ -49,19 +45,18 @@ void WeightDecoder::on_clock() {
   out_valid.write(valid);
   if (!valid) return;  // data registers hold
   const uint32_t code = static_cast<uint32_t>(in_code.read().to_uint());
-  if (code >> seg_.bits) {
+  if (!unit_.fits(code)) {
     const std::string msg = std::string(name()) + ": code word " + std::to_string(code) + " does not fit the " +
-                            std::to_string(seg_.bits) + "-bit configuration (" + to_string(seg_) + ")";
+                            std::to_string(segment().bits) + "-bit configuration (" + to_string(segment()) + ")";
     SC_REPORT_ERROR(kWeightDecoderMsgId, msg.c_str());
     out_valid.write(false);  // when the report does not throw, the word is dropped
     return;
   }
-  const DecodedWeight d = decode(code, seg_);
+  const DecodedWeight d = unit_.decode(code);
   out_zero.write(d.zero);
   out_sign.write(d.sign);
   out_flag.write(d.flag != 0);
   out_shift.write(d.shift);
-  ++decodes_;
 }
 
 }  // namespace brsim

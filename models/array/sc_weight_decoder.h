@@ -1,11 +1,14 @@
 // The weight decoder as a clocked SystemC block (BRSLOG.md section 3): one
-// code word in per cycle, its {zero, sign, shift, flag} registered out.
+// code word in per cycle, its {zero, sign, shift, flag} registered out. Its
+// logic and reconfiguration register are WeightDecoderUnit's, the unit the
+// PE array's column decoders are (array_datapath.h).
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
 
+#include "array_datapath.h"
 #include "brslog.h"
 #include "datapath.h"
 
@@ -45,20 +48,17 @@ class WeightDecoder : public sc_core::sc_module {
   // (check_realizable). An SC_ERROR with kWeightDecoderMsgId when not idle.
   void configure(const SegmentConfig& seg, const DatapathConfig& dp);
 
-  const SegmentConfig& segment() const { return seg_; }
-  const DatapathConfig& datapath() const { return dp_; }
+  const SegmentConfig& segment() const { return unit_.segment(); }
+  const DatapathConfig& datapath() const { return unit_.datapath(); }
 
-  uint64_t decodes() const { return decodes_; }                  // valid input cycles
-  uint64_t reconfigurations() const { return reconfigurations_; }  // accepted configure() calls
+  uint64_t decodes() const { return unit_.decodes(); }                    // valid input cycles
+  uint64_t reconfigurations() const { return unit_.reconfigurations(); }  // accepted configure() calls
 
  private:
   void on_clock();
   bool idle() const;
 
-  SegmentConfig seg_;
-  DatapathConfig dp_;
-  uint64_t decodes_ = 0;
-  uint64_t reconfigurations_ = 0;
+  WeightDecoderUnit unit_;
 };
 
 }  // namespace brsim
