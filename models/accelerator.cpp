@@ -18,7 +18,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const ArchConfig& arch)
       output_buffer("output_buffer", arch.output_buffer),
       array("array", arch, period, &weight_buffer, &input_buffer, &output_buffer),
       dram("dram", arch.dram, period),
-      dma("dma", period),
+      dma("dma", period, arch.dram.bytes_per_cycle),
       controller("controller", arch, period, &array, &dma, &weight_buffer, &input_buffer, &output_buffer),
       arch_(arch) {
   controller.irq(irq);
@@ -28,6 +28,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const ArchConfig& arch)
 void Accelerator::attach_tracer(TraceHooks* t) {
   array.set_tracer(t);
   controller.set_tracer(t);
+  dma.set_tracer(t);
   if (t) t->initial_state(array);
 }
 

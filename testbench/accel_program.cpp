@@ -13,73 +13,24 @@ uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
 
-// Tile after tile (m-tiles, then k-tiles), each R' x C' row-major, its codes
-// LSB first in one bit stream padded to a byte.
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
-  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
-  const uint64_t K = static_cast<uint64_t>(w.k), M = static_cast<uint64_t>(w.m);
-  const int bits = stored_weight_bits(a);
-  const uint64_t mask = (uint64_t{1} << bits) - 1;
-  uint64_t total = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
-    for (uint64_t k0 = 0; k0 < K; k0 += R) total += weight_tile_bytes(std::min(R, K - k0), std::min(C, M - m0), a);
-  std::vector<uint8_t> out(total, 0);
-  uint64_t pos = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
-    for (uint64_t k0 = 0; k0 < K; k0 += R) {
-      const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
-      const uint64_t end = pos + weight_tile_bytes(rows, cols, a);
-      uint64_t acc = 0;  // bits not yet stored, LSB first
-      int have = 0;
-      for (uint64_t r = 0; r < rows; ++r)
-        for (uint64_t c = 0; c < cols; ++c) {
-          const size_t i = static_cast<size_t>((k0 + r) * M + m0 + c);
-          const uint64_t v = w.fixed16 ? static_cast<uint16_t>(w.fixed[i]) : w.codes[i];
-          acc |= (v & mask) << have;
-          for (have += bits; have >= 8; have -= 8, acc >>= 8) out[pos++] = static_cast<uint8_t>(acc);
-        }
-      if (have > 0) out[pos++] = static_cast<uint8_t>(acc);
-      if (pos != end) throw ConfigError("pack_weights: tile of " + std::to_string(rows) + "x" + std::to_string(cols) +
-                                        " codes does not fill its " + std::to_string(end - pos) + " bytes");
-    }
-  return out;
+  return pack_weights(w.fixed16 ? nullptr : w.codes.data(), w.fixed16 ? w.fixed.data() : nullptr,
+                      static_cast<uint64_t>(w.k), static_cast<uint64_t>(w.m), a);
 }
 
 std::vector<uint8_t> pack_params(const QLayer& q, const ArchConfig&) {
   const size_t m = q.bias_q.size();
   std::vector<uint8_t> out(m * kParamBytes, 0);
   for (size_t c = 0; c < m; ++c) {
-    uint8_t* e = &out[c * kParamBytes];
-    const int64_t b = q.bias_q[c];
-    const int32_t s = q.shift[c];
-    std::memcpy(e, &b, 8);
-    std::memcpy(e + 8, &s, 4);
+    ChannelParams p;
+    p.bias = q.bias_q[c];
+    p.shift = q.shift[c];
     if (!q.iw.fixed16) {
       const SegmentConfig& cfg = q.iw.config_of_column(static_cast<int64_t>(c));
-      e[12] = static_cast<uint8_t>(cfg.n2);
-      e[13] = static_cast<uint8_t>(cfg.p);
+      p.n2 = static_cast<uint8_t>(cfg.n2);
+      p.p = static_cast<uint8_t>(cfg.p);
     }
-  }
-  return out;
-}
-
-std::vector<uint8_t> encode_activations(const std::vector<int32_t>& v, const ArchConfig& a) {
-  const int ab = act_bytes(a);
-  std::vector<uint8_t> out(v.size() * static_cast<size_t>(ab));
-  for (size_t i = 0; i < v.size(); ++i)
-    for (int b = 0; b < ab; ++b) out[i * static_cast<size_t>(ab) + static_cast<size_t>(b)] =
-        static_cast<uint8_t>(static_cast<uint32_t>(v[i]) >> (8 * b));
-  return out;
-}
-
-std::vector<int32_t> decode_activations(const std::vector<uint8_t>& bytes, const ArchConfig& a) {
-  const int ab = act_bytes(a);
-  std::vector<int32_t> out(bytes.size() / static_cast<size_t>(ab));
-  const int shift = 32 - 8 * ab;
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint32_t u = 0;
-    for (int b = 0; b < ab; ++b) u |= uint32_t{bytes[i * static_cast<size_t>(ab) + static_cast<size_t>(b)]} << (8 * b);
-    out[i] = static_cast<int32_t>(u << shift) >> shift;
+    store_params(&out[c * kParamBytes], p);
   }
   return out;
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "arch.h"
-#include "layer_schedule.h"
+#include "layer_plan.h"
 #include "qnet.h"
 
 namespace brsim {
@@ -39,13 +39,9 @@ struct AccelProgram {
 // pooling that does not follow a Conv/FC, DRAM too small, buffers too small.
 AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch);
 
-// Weight tiles of W[K x M] in fold order, bit-packed (layer_schedule.h).
+// A layer's weights and parameter table as the accelerator reads them
+// (dram_layout.h, which also converts activation tensors).
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& arch);
-// The per-channel parameter table: bias, shift, n2, p (16 bytes each).
 std::vector<uint8_t> pack_params(const QLayer& q, const ArchConfig& arch);
-
-// Activation tensor <-> DRAM bytes (act_bytes per value, little endian).
-std::vector<uint8_t> encode_activations(const std::vector<int32_t>& v, const ArchConfig& arch);
-std::vector<int32_t> decode_activations(const std::vector<uint8_t>& b, const ArchConfig& arch);
 
 }  // namespace brsim

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arch.h"
+#include "dram_layout.h"
 
 namespace brsim {
 
@@ -45,19 +46,6 @@ struct LayerDescriptor {
 
 // Throws ConfigError naming the field for impossible shapes.
 void validate(const LayerDescriptor& d, const ArchConfig& a);
-
-// Parameter table entry per output channel, 16 bytes in DRAM:
-// bias (int64, accumulator units), shift r (int32), n2 (u8), p (u8), 2 pad.
-constexpr uint64_t kParamBytes = 16;
-
-// Bits of one stored weight: the code width (BRSLog) or 16 (fixed16).
-int stored_weight_bits(const ArchConfig& a);
-// Bytes of the weight tile (k-tile kt, m-tile mt) in DRAM and its offset
-// from w_addr. Tiles are stored fold by fold (m-tile major, then k-tile),
-// each R' x C' codes row-major, bit-packed LSB first, padded to a byte.
-uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a);
-uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt);
-uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a);
 
 // The schedule (README "Cycle model"): m-tiles (C output channels) ->
 // bands of output rows -> weight loads -> folds. A weight load brings
@@ -131,7 +119,5 @@ LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint6
 // Cycles of one DRAM transaction: latency + ceil(bytes / bytes_per_cycle).
 uint64_t dram_cycles(uint64_t bytes, const DramConfig& d);
 
-// The closed form of the cycle count (README "Cycle model"), every dataflow.
-LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a);
 
 }  // namespace brsim

@@ -1,18 +1,25 @@
 // DMA engine: moves bytes between DRAM (over a TLM-2.0 initiator socket) and
-// the on-chip buffers. Called from the controller's thread; each call is one
-// transaction whose annotated delay the DMA waits out, so the controller's
-// time advances by exactly the DRAM's transfer cycles. A temporally decoupled
-// caller (TLM-2.0 loosely timed) passes its local time offset instead: the
-// delay is added to it and nothing waits.
+// the on-chip buffers, through a read and a write channel (independent, as
+// AXI's). The controller queues transfers on them (issue) and waits for the
+// ones it needs (done, done_event, take). Each transfer is one TLM
+// transaction whose annotated delay its channel's thread waits out; the
+// channels are pipelined (dma_timeline.h). A temporally decoupled controller
+// (TLM-2.0 loosely timed) has each transaction run when it is issued and its
+// completion follow from the channel's timeline, with no kernel event.
 #pragma once
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "dma_timeline.h"
 
 namespace brsim {
 
@@ -26,12 +33,37 @@ struct DmaCounters {
   uint64_t bytes_in = 0, bytes_out = 0, transfers = 0, cycles = 0;
 };
 
+class TraceHooks;
+
 class Dma : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Dma> socket;
+  SC_HAS_PROCESS(Dma);
 
-  // ConfigError if clock_period is zero.
-  Dma(sc_core::sc_module_name name, sc_core::sc_time clock_period);
+  // ConfigError if clock_period is zero. bytes_per_cycle: the DRAM's
+  // bandwidth, which splits a transfer's cycles into latency and data.
+  Dma(sc_core::sc_module_name name, sc_core::sc_time clock_period, int bytes_per_cycle = 16);
+
+  // ---- The channels ----
+  // Queues a transfer issued at cycle `issue_cycle` on the read or write
+  // channel; returns its id. Synchronized, the channel's thread moves it
+  // (done_event() fires when it is done); decoupled, it runs now and
+  // done_cycle() says when it is done on the channel's timeline.
+  uint64_t issue(bool write, uint64_t addr, std::vector<uint8_t> data, uint64_t issue_cycle, bool decoupled);
+  bool done(uint64_t id);
+  bool is_write(uint64_t id) { return request(id).write; }
+  uint64_t done_cycle(uint64_t id);
+  const sc_core::sc_event& done_event() const { return done_; }
+  // A done transfer leaves: its bytes (a read's data) into *data (if given),
+  // and its error ("" when it succeeded).
+  std::string take(uint64_t id, std::vector<uint8_t>* data);
+  // A zeroed buffer for a read of `bytes`, reusing the ones taken before.
+  std::vector<uint8_t> buffer(uint64_t bytes);
+  std::vector<uint64_t> outstanding() const;  // ids not taken yet, in order
+  uint64_t channels_free() const { return std::max(timeline_[0].free, timeline_[1].free); }
+  void set_tracer(TraceHooks* t) { tracer_ = t; }
+
+  // ---- One transaction ----
 
   // Blocking: one TLM read/write of `bytes` at DRAM address `addr`, then
   // wait() for the annotated delay. Returns the cycles it took. Must be
@@ -50,6 +82,28 @@ class Dma : public sc_core::sc_module {
 
  private:
   uint64_t transfer(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t bytes, sc_core::sc_time* local_offset);
+  struct Request {
+    bool write = false, done = false, taken = false;
+    uint64_t addr = 0, issue_cycle = 0, done_cycle = 0;  // done_cycle: decoupled
+    std::vector<uint8_t> data;
+    std::string error;
+  };
+  Request& request(uint64_t id);  // an id not taken yet (a logic_error otherwise)
+  uint64_t run(Request& r);       // its transaction; returns the cycle it is done on its channel
+  void channel(int ch);           // a channel's thread: 0 read, 1 write
+  void read_channel() { channel(0); }
+  void write_channel() { channel(1); }
+  uint64_t now_cycle() const;
+  // Requests base_id_, base_id_ + 1, ..., from the oldest not yet taken
+  // (ids are issued in order; taken ones leave from the front).
+  std::deque<Request> reqs_;
+  uint64_t base_id_ = 0, next_id_ = 0;
+  std::deque<uint64_t> queue_[2];  // read, write: waiting for (or on) the channel
+  DmaTimeline timeline_[2];
+  sc_core::sc_event issued_[2], done_;
+  std::vector<std::vector<uint8_t>> spare_;  // read buffers to reuse
+  TraceHooks* tracer_ = nullptr;
+  uint64_t bytes_per_cycle_;
   sc_core::sc_time period_;
   DmaCounters counters_;
   // The last transfer, formatted only when asked (a transfer must stay cheap).

@@ -1,0 +1,63 @@
+#include "layer_plan.h"
+
+#include "dma_timeline.h"
+
+namespace brsim {
+
+namespace {
+
+// The plan on a timeline in cycles from the layer's start: t advances by the
+// folds' and output stages' cycles and by stalls; a transfer's ticket is the
+// cycle it is done on its channel.
+struct Timeline {
+  using Ticket = uint64_t;
+  const LayerPlan& plan;
+  LayerCycles cy;
+  uint64_t t = 0;
+  DmaTimeline channel[2];  // read, write
+  Ticket issue(uint64_t bytes, bool write) {
+    const DramConfig& m = plan.a.dram;
+    const uint64_t latency = static_cast<uint64_t>(m.latency_cycles);
+    return channel[write].complete(t, latency, dram_cycles(bytes, m) - latency);
+  }
+  Ticket read(const Chunk& c) { return issue(c.bytes, false); }
+  Ticket write(const Chunk& c, uint64_t) { return issue(c.bytes, true); }
+  void await(Ticket done) {
+    if (done > t) {
+      cy.stall += done - t;
+      t = done;
+    }
+  }
+  void params(uint64_t, Ticket) {}
+  void input(uint32_t, const std::vector<Ticket>&) {}
+  void band(uint64_t, uint32_t) {}
+  void weights(uint64_t, uint32_t, uint64_t, Ticket, uint64_t) {}
+  void fold(const PlanFold& f) {
+    const Schedule& s = plan.s;
+    const FoldTiming ft = fold_timing(s.flow, static_cast<uint64_t>(s.rows), static_cast<uint64_t>(s.cols),
+                                      s.load_rows(f.j), s.tile_cols(f.mt), f.p);
+    cy.weight_load += ft.load;
+    cy.compute += ft.stream;
+    cy.drain += ft.drain();
+    t += ft.edges();
+  }
+  void band_done(uint64_t, uint32_t) {}
+  void output_stage(uint64_t, uint32_t b) { stage(output_stage_cycles(plan.band_pixels(b))); }
+  void pool_stage(uint64_t) { stage(pool_stage_cycles(plan.d)); }
+  void stage(uint64_t n) {
+    cy.output += n;
+    t += n;
+  }
+  void done() { await(std::max(channel[0].free, channel[1].free)); }
+};
+
+}  // namespace
+
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
+  const LayerPlan plan(d, a);
+  Timeline x{plan, {}, 0, {}};
+  plan.walk(x);
+  return x.cy;
+}
+
+}  // namespace brsim

@@ -1,0 +1,189 @@
+// A layer's plan (docs/cycle-model.md "Cycle model" and "Memory"): the order
+// in which the controller fetches, computes and writes back, written once.
+// The controller executes it in SystemC time (Controller::run_layer, with
+// real DMA transfers, folds and the output stage), and closed_form() executes
+// it on a counter timeline; so the prefetch order and the DMA pipelining
+// formula (dma_timeline.h) hold for both by construction.
+//
+// The walk: m-tiles (C output channels each), then bands of output rows,
+// then weight loads, then folds (layer_schedule.h). The parameter table of
+// an m-tile and the input rows of a band are fetched before they are used;
+// serially every transfer is issued and waited for at once, while double
+// buffering issues transfers ahead (weights: load l + 1 when load l's first
+// fold starts; activations: the next band's input and the next m-tile's
+// parameters when a band's first fold starts) and writes outputs behind (the
+// next output stage waits for the previous write). The layer ends when its
+// last write has landed.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "arch.h"
+#include "fold.h"
+#include "layer_schedule.h"
+
+namespace brsim {
+
+// One fold of the plan: load j of (m-tile mt, band b), pixels [p0, p0 + p) of the band.
+struct PlanFold {
+  uint64_t mt = 0, j = 0, p0 = 0, p = 0;
+  uint32_t band = 0;
+};
+
+// The output stage's cycles: one output pixel (C' lanes) per cycle, and with
+// pooling one window element per cycle over the staged m-tile.
+inline uint64_t output_stage_cycles(uint64_t band_pixels) { return band_pixels; }
+inline uint64_t pool_stage_cycles(const LayerDescriptor& d) {
+  return uint64_t{d.pooled_h()} * d.pooled_w() * d.pool_kh * d.pool_kw;
+}
+
+struct LayerPlan {
+  LayerPlan(const LayerDescriptor& d, const ArchConfig& a) : d(d), a(a), s(make_schedule(d, a)) {}
+  const LayerDescriptor& d;
+  const ArchConfig& a;
+  const Schedule s;
+
+  // Output rows [oy0, oy1) of band b and the input rows [y0, y1) it reads.
+  uint32_t band_oy0(uint32_t b) const { return b * s.band_rows; }
+  uint32_t band_oy1(uint32_t b) const { return std::min(d.out_h(), (b + 1) * s.band_rows); }
+  uint64_t band_pixels(uint32_t b) const { return uint64_t{band_oy1(b) - band_oy0(b)} * d.out_w(); }
+  std::vector<Chunk> params_chunks(uint64_t mt) const {
+    return {{d.param_addr + mt * static_cast<uint64_t>(a.cols) * kParamBytes, s.tile_cols(mt) * kParamBytes}};
+  }
+  std::vector<Chunk> input_chunks(uint32_t b) const {
+    uint32_t y0, y1;
+    band_input_rows(d, band_oy0(b), band_oy1(b), &y0, &y1);
+    return input_band_chunks(d, a, y0, y1);
+  }
+  Chunk weight_chunk(uint64_t mt, uint64_t j) const {
+    return {d.w_addr + weight_tile_offset(d, a, mt, s.load_kt0(j)), weight_load_bytes(s, a, mt, j)};
+  }
+  std::vector<Chunk> output_band_chunks(uint64_t mt, uint32_t b) const {
+    const uint32_t C = static_cast<uint32_t>(a.cols);
+    return output_chunks(d.out_addr, d.out_h(), d.out_w(), static_cast<uint32_t>(mt) * C,
+                         static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b), band_oy1(b), a);
+  }
+  std::vector<Chunk> output_pooled_chunks(uint64_t mt) const {
+    const uint32_t C = static_cast<uint32_t>(a.cols);
+    return output_chunks(d.out_addr, d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(mt) * C,
+                         static_cast<uint32_t>(s.tile_cols(mt)), 0, d.pooled_h(), a);
+  }
+
+  // Walks the layer through executor x, which provides (Ticket: a transfer
+  // in flight):
+  //   Ticket read(const Chunk&), write(const Chunk&, uint64_t offset)
+  //                  issue a transfer (a write's bytes: the executor's last
+  //                  output stage's, from `offset`)
+  //   void await(const Ticket&)   stall until the transfer is done
+  //   void params(mt, Ticket), input(b, tickets)   their data arrived
+  //   void band(mt, b)            a band's folds begin
+  //   void weights(mt, b, j, Ticket, prefetch)     load j arrived; prefetch:
+  //                  the bytes of the next load now requested behind it (0: none)
+  //   void fold(const PlanFold&)  one fold of the load
+  //   void band_done(mt, b)       the band's partial sums are complete
+  //   void output_stage(mt, b), pool_stage(mt)     the output stage's work
+  //   void done()                 every transfer has landed
+  template <class X>
+  void walk(X& x) const;
+};
+
+// The closed form of the cycle count (docs/cycle-model.md), every dataflow:
+// the plan on a counter timeline.
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a);
+
+template <class X>
+void LayerPlan::walk(X& x) const {
+  using Ticket = typename X::Ticket;
+  const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
+  const bool pooled = d.pool != PoolKind::None;
+  auto read_all = [&](const std::vector<Chunk>& chunks) {  // issued together
+    std::vector<Ticket> t;
+    for (const Chunk& c : chunks) t.push_back(x.read(c));
+    return t;
+  };
+  auto read_serial = [&](const std::vector<Chunk>& chunks) {  // each waited for before the next
+    std::vector<Ticket> t;
+    for (const Chunk& c : chunks) {
+      t.push_back(x.read(c));
+      x.await(t.back());
+    }
+    return t;
+  };
+  auto await_all = [&](std::vector<Ticket>* t) {
+    for (const Ticket& k : *t) x.await(k);
+    t->clear();
+  };
+  // Output chunks: written behind (double-buffered activations) or serially.
+  auto write_out = [&](const std::vector<Chunk>& chunks) {
+    std::vector<Ticket> t;
+    uint64_t off = 0;
+    for (const Chunk& c : chunks) {
+      t.push_back(x.write(c, off));
+      off += c.bytes;
+      if (!dba) x.await(t.back());
+    }
+    if (!dba) t.clear();
+    return t;
+  };
+  const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer, in order
+  Ticket params{}, weights{};
+  std::vector<Ticket> input, writes;
+  if (dba) {
+    params = x.read(params_chunks(0)[0]);
+    input = read_all(input_chunks(0));
+  }
+  uint64_t l = 0;
+  for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
+    if (!dba) params = x.read(params_chunks(mt)[0]);
+    x.await(params);
+    x.params(mt, params);
+    for (uint32_t b = 0; b < s.bands; ++b) {
+      if (dba) {
+        for (const Ticket& t : input) x.await(t);
+      } else {
+        input = read_serial(input_chunks(b));
+      }
+      x.input(b, input);
+      x.band(mt, b);
+      const uint64_t pb = band_pixels(b);
+      for (uint64_t j = 0; j < s.loads; ++j, ++l) {
+        if (!dbw || l == 0) weights = x.read(weight_chunk(mt, j));
+        x.await(weights);
+        const Ticket arrived = weights;
+        // This load's first fold starts now: issue what loads behind it.
+        uint64_t prefetch = 0;
+        if (dbw && l + 1 < loads) {
+          // The next load: the next strip or k-tile, or the first of the next band or m-tile.
+          const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
+          const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
+          const Chunk next = weight_chunk(nmt, nj);
+          weights = x.read(next);
+          prefetch = next.bytes;
+        }
+        if (dba && j == 0 && (b + 1 < s.bands || mt + 1 < s.m_tiles)) {
+          // The next band's input rows (and the next m-tile's parameters).
+          const uint32_t nb = b + 1 < s.bands ? b + 1 : 0;
+          if (nb == 0) params = x.read(params_chunks(mt + 1)[0]);
+          input = read_all(input_chunks(nb));
+        }
+        x.weights(mt, b, j, arrived, prefetch);
+        // The load's folds: the whole band (ws), or tiles of C (is) or R (os) pixels.
+        const uint64_t pt = s.pixel_tile(pb);
+        for (uint64_t p0 = 0; p0 < pb; p0 += pt) x.fold(PlanFold{mt, j, p0, std::min(pt, pb - p0), b});
+      }
+      x.band_done(mt, b);
+      if (!pooled) await_all(&writes);  // the staging area of the previous band's write is free again
+      x.output_stage(mt, b);
+      if (!pooled) writes = write_out(output_band_chunks(mt, b));
+    }
+    if (pooled) {
+      await_all(&writes);
+      x.pool_stage(mt);
+      writes = write_out(output_pooled_chunks(mt));
+    }
+  }
+  x.done();  // the layer is done when its last write has landed
+}
+
+}  // namespace brsim
