@@ -22,6 +22,7 @@
 // weights are those of the layer's segment configuration as `brsim
 // quantize --format json` reports it (or, without it, of the first
 // configuration that explains every decoded weight).
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -111,12 +112,10 @@ Trace read_trace(const std::string& path, bool fixed) {
   auto weight = [&](const VcdState& s, const int* w) {
     return fixed ? s.value(w[0]) : s.value(w[0]) | s.value(w[1]) << 1 | s.value(w[2]) << 2 | s.value(w[3]) << 3;
   };
+  // Each PE's registers at every cycle one of them changes (they hold in between).
   VcdState s(v);
-  size_t fi = 0;
   for (uint64_t c = s.next_cycle(); c != UINT64_MAX; c = s.next_cycle()) {
-    // Fold events between the last change and this one (the registers hold).
     s.advance_to(c);
-    while (fi < t.folds.size() && t.folds[fi].end < c) ++fi;
     for (size_t i = 0; i < sig.size(); ++i) {
       const Sig& g = sig[i];
       bool known = s.known(g.act);
