@@ -12,5 +12,6 @@ void add_accuracy_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_layer_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
+void add_hw_report_command(CLI::App& app);
 
 }  // namespace brsim

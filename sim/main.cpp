@@ -21,6 +21,7 @@ int sc_main(int argc, char** argv) {
   brsim::add_run_command(app);
   brsim::add_layer_command(app);
   brsim::add_sweep_command(app);
+  brsim::add_hw_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
