@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "errors.h"
+#include "shape_limits.h"
 
 namespace brsim {
 
@@ -66,7 +67,8 @@ ImageSet parse_idx(const std::vector<uint8_t>& ib, const std::vector<uint8_t>& l
   s.rows = be32(ib, 8);
   s.cols = be32(ib, 12);
   if (n == 0) throw ConfigError(ipath + ": field 'number of images' is 0: expected at least 1 image");
-  if (s.rows < 1 || s.cols < 1 || s.rows * s.cols > (int64_t{1} << 24))
+  // rows and cols are each below 2^32: their product is checked, never formed unchecked.
+  if (s.rows < 1 || s.cols < 1 || checked_product({s.rows, s.cols}, int64_t{1} << 24) < 0)
     throw ConfigError(ipath + ": fields 'rows' x 'columns' = " + std::to_string(s.rows) + " x " +
                       std::to_string(s.cols) + ": expected 1 to 16777216 (2^24) pixels per image");
   if (static_cast<int64_t>(be32(lb, 4)) != n)

@@ -449,6 +449,11 @@ void make_idx_fixtures(const std::string& d) {
   Idx wide;
   wide.rows = 1 << 13, wide.cols = 1 << 13, wide.pixel_bytes = 0;
   dataset(x + "wide", wide);
+  // Found by fuzz_idx: rows x cols overflowed 64 bits and wrapped below the
+  // pixel limit before the size check.
+  Idx wrap;
+  wrap.rows = 0xFFFFFFFF, wrap.cols = 0xFFFFFFFF, wrap.pixel_bytes = 0;
+  dataset(x + "wrap", wrap);
   Idx small;
   small.rows = 10, small.cols = 10;
   dataset(x + "small", small);
