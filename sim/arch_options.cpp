@@ -1,9 +1,24 @@
 #include "arch_options.h"
 
+#include <cmath>
+#include <filesystem>
+
 #include "arch_yaml.h"
 #include "errors.h"
 
 namespace brsim {
+
+namespace {
+
+// A given integer override within [lo, hi], else ConfigError naming the option.
+int option_in_range(long long v, const char* option, long long lo, long long hi, const char* unit) {
+  if (v < lo || v > hi)
+    throw ConfigError(std::string("invalid ") + option + " " + std::to_string(v) + ": expected an integer in [" +
+                      std::to_string(lo) + ", " + std::to_string(hi) + "]" + unit);
+  return static_cast<int>(v);
+}
+
+}  // namespace
 
 void add_arch_options(CLI::App* cmd, ArchArgs& a) {
   cmd->add_option("--arch", a.file, "Architecture YAML file (default: data/presets/default.yaml)");
@@ -37,18 +52,31 @@ ArchConfig resolve_arch(ArchArgs& a) {
     }
     if (x == std::string::npos || u1 != x || u2 != a.array.size() - x - 1)
       throw ConfigError("invalid --array '" + a.array + "': expected ROWSxCOLS, e.g. 32x16");
-    c.rows = static_cast<int>(std::max(-1LL, std::min(r, 1LL << 20)));
-    c.cols = static_cast<int>(std::max(-1LL, std::min(k, 1LL << 20)));
+    for (const auto& [v, what] : {std::pair<long long, const char*>{r, "rows"}, {k, "cols"}})
+      if (v < 1 || v > 512)
+        throw ConfigError("invalid --array '" + a.array + "': array " + what + " " + std::to_string(v) +
+                          " outside [1, 512]");
+    c.rows = static_cast<int>(r);
+    c.cols = static_cast<int>(k);
   }
-  if (a.bits) c.weight_bits = a.bits;
-  if (a.sqrt2_terms) c.datapath.sqrt2_terms = a.sqrt2_terms;
+  // The ranges of ArchConfig's validate() (models/arch.cpp, datapath.h), checked
+  // here so that the message names the option rather than the field.
+  if (a.bits != kUnsetOption) c.weight_bits = option_in_range(a.bits, "--bits", 3, 8, " (weight code width)");
+  if (a.sqrt2_terms != kUnsetOption)
+    c.datapath.sqrt2_terms = option_in_range(a.sqrt2_terms, "--sqrt2-terms", 1, 7, " (terms of the sqrt2 expansion)");
   if (!a.pe.empty()) c.pe = parse_pe_type(a.pe);
   if (!a.dataflow.empty()) c.dataflow = parse_dataflow(a.dataflow);
-  if (a.act_bits) c.datapath.act_bits = a.act_bits;
-  if (a.acc_bits) c.datapath.acc_bits = a.acc_bits;
-  if (a.clock_mhz != 0) c.clock_mhz = a.clock_mhz;
-  if (a.dram_latency >= 0) c.dram.latency_cycles = a.dram_latency;
-  if (a.dram_bytes_per_cycle) c.dram.bytes_per_cycle = a.dram_bytes_per_cycle;
+  if (a.act_bits != kUnsetOption) c.datapath.act_bits = option_in_range(a.act_bits, "--act-bits", 2, 32, " bits");
+  if (a.acc_bits != kUnsetOption) c.datapath.acc_bits = option_in_range(a.acc_bits, "--acc-bits", 8, 64, " bits");
+  if (!std::isnan(a.clock_mhz)) {
+    if (!(a.clock_mhz > 0 && a.clock_mhz <= 10000))
+      throw ConfigError("invalid --clock-mhz " + std::to_string(a.clock_mhz) + ": expected a frequency in (0, 10000] MHz");
+    c.clock_mhz = a.clock_mhz;
+  }
+  if (a.dram_latency != kUnsetOption)
+    c.dram.latency_cycles = option_in_range(a.dram_latency, "--dram-latency", 0, 100000, " cycles");
+  if (a.dram_bytes_per_cycle != kUnsetOption)
+    c.dram.bytes_per_cycle = option_in_range(a.dram_bytes_per_cycle, "--dram-bandwidth", 1, 4096, " bytes per cycle");
   if (a.double_buffer) c.double_buffer_weights = true;
   if (a.double_buffer_acts) c.double_buffer_activations = true;
   validate(c);

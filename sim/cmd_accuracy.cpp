@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "errors.h"
+#include "image_options.h"
+#include "memory_limit.h"
 #include "float_infer.h"
 #include "onnx_import.h"
 #include "paths.h"
@@ -63,11 +65,16 @@ std::vector<NetQuantOptions> variants(const AccuracyArgs& a) {
             o.exact_sqrt2 = true;
             if (o.weights.codebook == CodebookKind::Hardware) continue;  // no hardware codebook for the real sqrt2
           } else {
+            size_t used = 0;
+            int v = 0;
             try {
-              o.weights.datapath.sqrt2_terms = std::stoi(k);
+              v = std::stoi(k, &used);
             } catch (const std::exception&) {
-              throw ConfigError("invalid --sqrt2-terms '" + k + "': expected an integer in [1, 7] or 'exact'");
+              used = 0;
             }
+            if (used == 0 || used != k.size() || v < 1 || v > 7)
+              throw ConfigError("invalid --sqrt2-terms '" + k + "': expected an integer in [1, 7] or 'exact'");
+            o.weights.datapath.sqrt2_terms = v;
           }
           o.weights.datapath.act_bits = a.act_bits;
           validate(o.weights);
@@ -106,12 +113,22 @@ void parallel_images(int64_t n, int jobs, const std::string& label, F per_image)
 
 void run_accuracy(AccuracyArgs a) {
   if (a.model.empty()) a.model = default_model_path();
-  if (a.images < 1) throw ConfigError("invalid --images " + std::to_string(a.images) + ": expected >= 1");
+  check_image_counts(a.images, a.calib_images);
+  if (a.jobs < 0 || a.jobs > 256)
+    throw ConfigError("invalid --jobs " + std::to_string(a.jobs) + ": expected an integer in [0, 256] (0 = one per core)");
+  if (a.act_bits < 2 || a.act_bits > 32)
+    throw ConfigError("invalid --act-bits " + std::to_string(a.act_bits) + ": expected an integer in [2, 32]");
+  if (!(a.calib_percentile > 0 && a.calib_percentile <= 100))
+    throw ConfigError("invalid --calib-percentile " + std::to_string(a.calib_percentile) + ": expected a number in (0, 100]");
   const int jobs = job_count(a.jobs);
   auto net = std::make_shared<const Network>(import_onnx(a.model));
+  // The test images and each worker's float and integer inference of one image.
+  check_memory(network_memory_estimate(*net, static_cast<uint64_t>(jobs) * 4) +
+                   static_cast<uint64_t>(a.images) * static_cast<uint64_t>(net->input.numel()),
+               "brsim accuracy of " + a.model + " on " + std::to_string(a.images) + " images");
   const std::vector<NetQuantOptions> vars = variants(a);
-  const ImageSet test = load_idx(a.dataset, "t10k", a.images);
   if (net->output().numel() < 10) throw ConfigError(a.model + ": the network has fewer than 10 outputs");
+  const ImageSet test = load_test_images(a.dataset, a.images, *net);
   CalibOptions co;
   co.act_bits = a.act_bits;
   co.images = a.calib_images;
@@ -229,6 +246,7 @@ void add_accuracy_command(CLI::App& app) {
   cmd->add_option("--calib-percentile", args->calib_percentile, "Calibration bound: 100 = max |x|, or a percentile")
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->jobs, "Worker threads (0 = one per core)")->capture_default_str();
+  add_max_memory_option(cmd);
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -14,6 +14,8 @@
 #include "energy_report.h"
 #include "layer_report.h"
 #include "trace_options.h"
+#include "memory_limit.h"
+#include "shape_limits.h"
 #include "synthetic_layer.h"
 #include "text_table.h"
 
@@ -66,18 +68,53 @@ std::vector<LayerSpec> specs_of(const LayerArgs& a) {
   s.fc = a.fc;
   pair_of(a.ifmap, "--ifmap", &s.in_h, &s.in_w);
   pair_of(a.kernel, "--kernel", &s.kh, &s.kw);
-  if (a.channels < 1) throw ConfigError("invalid --channels " + std::to_string(a.channels) + ": expected >= 1");
-  if (a.filters < 1) throw ConfigError("invalid --filters " + std::to_string(a.filters) + ": expected >= 1");
-  if (a.stride < 1) throw ConfigError("invalid --stride " + std::to_string(a.stride) + ": expected >= 1");
-  if (a.padding < 0) throw ConfigError("invalid --padding " + std::to_string(a.padding) + ": expected >= 0");
+  auto range = [](int64_t v, const char* option, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi)
+      throw ConfigError(std::string("invalid ") + option + " " + std::to_string(v) + ": expected an integer in [" +
+                        std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  };
+  for (const auto& [v, option] : {std::pair<int64_t, const char*>{s.in_h, "--ifmap height"}, {s.in_w, "--ifmap width"},
+                                  {s.kh, "--kernel height"}, {s.kw, "--kernel width"}})
+    range(v, option, 1, kMaxSpatial);
+  range(a.channels, "--channels", 1, kMaxChannels);
+  range(a.filters, "--filters", 1, 65535);
+  range(a.stride, "--stride", 1, kMaxSpatial);
+  range(a.padding, "--padding", 0, kMaxPad);
   s.in_c = a.channels, s.out_m = a.filters, s.stride = a.stride, s.pad = a.padding;
   if (s.fc) s.kh = s.kw = 1;
+  check_layer_spec(s, "layer '" + s.name + "' (--ifmap, --kernel, --channels, --filters, --stride, --padding)");
   return {s};
+}
+
+// Bytes one synthetic layer holds at once: the input (float, int32 and the
+// DRAM image), the weights (the Laplace draw in double, float, the
+// quantizer's copy and codes), the outputs (float, golden and simulated
+// int32, accumulators) and the golden model's lowered input (int32, P x K).
+uint64_t layer_memory_estimate(const LayerSpec& s) {
+  const uint64_t in = static_cast<uint64_t>(s.in_c * s.in_h * s.in_w);
+  const uint64_t oh = static_cast<uint64_t>(s.fc ? 1 : (s.in_h + 2 * s.pad - s.kh) / s.stride + 1);
+  const uint64_t ow = static_cast<uint64_t>(s.fc ? 1 : (s.in_w + 2 * s.pad - s.kw) / s.stride + 1);
+  const uint64_t k = s.fc ? in : static_cast<uint64_t>(s.in_c * s.kh * s.kw);
+  const uint64_t m = static_cast<uint64_t>(s.out_m);
+  uint64_t b = saturating_mul(in, 16);
+  b = saturating_add(b, saturating_mul(saturating_mul(k, m), 40));
+  b = saturating_add(b, saturating_mul(saturating_mul(saturating_mul(oh, ow), m), 24));
+  return saturating_add(b, saturating_mul(saturating_mul(oh, ow), saturating_mul(k, 4)));
 }
 
 void run_layer_cmd(LayerArgs a) {
   const ArchConfig arch = resolve_arch(a.arch);
+  if (!(a.scale > 0 && a.scale <= 1e6))
+    throw ConfigError("invalid --scale " + std::to_string(a.scale) +
+                      ": expected a positive Laplace scale of the weights in (0, 1e6]");
   const std::vector<LayerSpec> specs = specs_of(a);
+  uint64_t largest = 0;
+  size_t largest_at = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const uint64_t e = layer_memory_estimate(specs[i]);
+    if (e > largest) largest = e, largest_at = i;
+  }
+  check_memory(largest, "brsim layer '" + specs[largest_at].name + "'");
   NetQuantOptions o;
   o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
   o.weights.bits = arch.weight_bits;
@@ -89,7 +126,7 @@ void run_layer_cmd(LayerArgs a) {
   check_trace_mode(a.trace, fast);
   const auto setup = mode_setup(a.mode, a.threads);
   for (size_t i = 0; i < specs.size(); ++i) {
-    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale);
+    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
     const AccelProgram prog = compile_network(q, arch);
     const auto g0 = std::chrono::steady_clock::now();
@@ -168,6 +205,7 @@ void add_layer_command(CLI::App& app) {
   add_mode_option(cmd, args->mode);
   add_threads_option(cmd, args->threads);
   add_quant_cache_option(cmd);
+  add_max_memory_option(cmd);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([args] { run_layer_cmd(*args); });

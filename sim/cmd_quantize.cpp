@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "errors.h"
+#include "memory_limit.h"
 #include "onnx_import.h"
 #include "quant_report.h"
 #include "random_weights.h"
@@ -70,6 +71,7 @@ QuantOptions options_for(const QuantizeArgs& a, const std::string& policy) {
 // Every Conv/Dense layer of an imported model, under each policy.
 void run_model(const QuantizeArgs& a) {
   const Network net = import_onnx(a.model);
+  check_memory(network_memory_estimate(net, 0), "brsim quantize of " + a.model);
   const std::vector<std::string> policies = a.policies.empty() ? std::vector<std::string>{"brslog"} : a.policies;
   std::vector<QuantReportRow> rows;
   for (const std::string& p : policies) {
@@ -107,10 +109,13 @@ void run_model(const QuantizeArgs& a) {
 
 void run_quantize(const QuantizeArgs& a) {
   if (!a.model.empty()) return run_model(a);
-  if (!(a.scale > 0.0)) throw ConfigError("invalid --scale " + std::to_string(a.scale) + ": expected > 0");
+  if (!(a.scale > 0.0 && a.scale <= 1e6))
+    throw ConfigError("invalid --scale " + std::to_string(a.scale) + ": expected a Laplace scale in (0, 1e6]");
   const std::vector<int64_t> shape = parse_shape(a.shape);
   size_t n = 1;
   for (int64_t d : shape) n *= static_cast<size_t>(d);
+  // The draw (double), each policy's levels, codes and report (about 40 bytes a weight).
+  check_memory(static_cast<uint64_t>(n) * 40, "brsim quantize of a " + a.shape + " demo tensor");
   const std::vector<double> w = laplace_tensor(n, a.scale, a.seed);
   const std::vector<std::string> policies =
       a.policies.empty() ? std::vector<std::string>{"brslog", "seglog:n2=8", "log2", "logsqrt2", "fixed16"}
@@ -163,6 +168,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  add_max_memory_option(cmd);
   cmd->add_flag("--histogram", args->histogram, "Also print the histogram of code words");
   cmd->callback([args] { run_quantize(*args); });
 }

@@ -19,6 +19,8 @@
 #include "layer_report.h"
 #include "trace_options.h"
 #include "onnx_import.h"
+#include "image_options.h"
+#include "memory_limit.h"
 #include "paths.h"
 #include "text_table.h"
 
@@ -50,9 +52,11 @@ size_t argmax_int(const std::vector<int32_t>& v) {
 
 void run_run(RunArgs a) {
   if (a.model.empty()) a.model = default_model_path();
-  if (a.images < 1) throw ConfigError("invalid --images " + std::to_string(a.images) + ": expected >= 1");
+  check_image_counts(a.images, a.calib_images);
   const ArchConfig arch = resolve_arch(a.arch);
   auto net = std::make_shared<const Network>(import_onnx(a.model));
+  check_memory(network_memory_estimate(*net, static_cast<uint64_t>(a.images) * (a.compare.empty() ? 1 : 2)),
+               "brsim run of " + a.model + " on " + std::to_string(a.images) + " images");
   NetQuantOptions o;
   o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
   o.weights.bits = arch.weight_bits;
@@ -63,6 +67,7 @@ void run_run(RunArgs a) {
   co.act_bits = arch.datapath.act_bits;
   co.images = a.calib_images;
   const ActivationFormats formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
+  const ImageSet test = load_test_images(a.dataset, a.images, *net);
   if (!a.compare.empty() && a.compare != "fixed16")
     throw ConfigError("invalid --compare '" + a.compare + "': expected fixed16");
   if (!a.compare.empty() && arch.pe == PeType::Fixed16)
@@ -70,7 +75,6 @@ void run_run(RunArgs a) {
   const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
   const QuantizedNetwork q = quantize_network(net, formats, o);
   const AccelProgram prog = compile_network(q, arch);
-  const ImageSet test = load_idx(a.dataset, "t10k", a.images);
   const size_t px = static_cast<size_t>(test.rows * test.cols);
 
   // Golden model (timed on its own) and the float reference.
@@ -166,7 +170,9 @@ void run_run(RunArgs a) {
                          {"hardware_top1", hw_ok / n},
                          {"bit_exact", r.bit_exact},
                          {"tensors_compared", r.tensors_compared}};
-  if (!r.bit_exact) summary["accuracy"]["first_mismatch"] = r.mismatch;
+  // A run that disagrees with the golden model fails before it writes a
+  // results folder, so no folder with a summary.json stands for it.
+  if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
   const nlohmann::json timing = timing_json(r, golden_s);
   write_results(a.out, arch, summary, r, energy, timing);
 
@@ -217,7 +223,6 @@ void run_run(RunArgs a) {
       t.print(std::cout);
     }
   }
-  if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
 }
 
 }  // namespace
@@ -240,6 +245,7 @@ void add_run_command(CLI::App& app) {
   add_mode_option(cmd, args->mode);
   add_threads_option(cmd, args->threads);
   add_quant_cache_option(cmd);
+  add_max_memory_option(cmd);
   cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
   cmd->add_option("--format", args->format, "Terminal output format")

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "errors.h"
+#include "memory_limit.h"
 #include "sweep.h"
 #include "text_table.h"
 
@@ -169,6 +170,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Results folder (default: results/sweep/NAME)");
   cmd->add_option("--shard", args->shard, "Run only shard i of N, i/N with 0 <= i < N: the points with point % N == i");
   cmd->add_flag("--list", args->list, "Print the expanded points and exit");
+  add_max_memory_option(cmd);
   CLI::App* merge = cmd->add_subcommand("merge", "Join shard folders into one sweep (CSV with global Pareto flags, plots)");
   merge->add_option("--out", args->merge_out, "Merged results folder")->required();
   merge->add_option("shards", args->merge_dirs, "Shard folders (from brsim sweep --shard i/N --out DIR)")->required();

@@ -7,6 +7,7 @@
 #include "arch_yaml.h"
 #include "energy_report.h"
 #include "errors.h"
+#include "results_dir.h"
 #include "text_table.h"
 
 namespace brsim {
@@ -164,14 +165,8 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
 
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r,
                    const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw ConfigError("--out " + dir + ": cannot create the results folder (" + ec.message() + ")");
-  auto write = [&](const std::string& name, const std::string& text) {
-    std::ofstream f(dir + "/" + name);
-    f << text;
-    if (!f) throw ConfigError(dir + "/" + name + ": cannot write");
-  };
+  ResultsDir out(dir);  // atomic: a temporary folder renamed into place at the end
+  auto write = [&](const std::string& name, const std::string& text) { out.write(name, text); };
   write("config.yaml", "# resolved architecture of this run\n" + arch_to_yaml(a));
   write("summary.json", summary.dump(2) + "\n");
   write("timing.json", timing.dump(2) + "\n");
@@ -179,6 +174,7 @@ void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::
   std::vector<std::pair<std::string, EnergyBreakdown>> named;
   for (size_t i = 0; i < r.layers.size(); ++i) named.emplace_back(r.layers[i].name, energy[i]);
   write("energy.csv", energy_csv(named));
+  out.commit();
 }
 
 }  // namespace brsim

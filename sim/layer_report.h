@@ -26,7 +26,7 @@ nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a);
 nlohmann::json timing_json(const AccelRunResult& r, double golden_seconds);
 std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy);
 // Writes config.yaml, summary.json, layers.csv, energy.csv (the same inputs
-// give the same bytes) and timing.json into `dir` (created).
+// give the same bytes) and timing.json into `dir`, atomically (results_dir.h).
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary,
                    const AccelRunResult& r, const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing);
 

@@ -1,5 +1,6 @@
 // brsim: the command-line program. Subcommands live in cmd_*.cpp.
 #include <iostream>
+#include <new>
 #include <systemc>
 
 #include "accel_host.h"
@@ -28,6 +29,10 @@ int sc_main(int argc, char** argv) {
     return app.exit(e);
   } catch (const brsim::ConfigError& e) {
     std::cerr << "brsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "brsim: error: out of memory: the inputs need more memory than the machine gave (see --max-memory "
+                 "and docs/reliability.md)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "brsim: internal error: " << e.what() << "\n";

@@ -25,6 +25,8 @@
 #include "quantizer.h"
 #include "svg_plot.h"
 #include "text_table.h"
+#include "memory_limit.h"
+#include "shape_limits.h"
 #include "yaml_reader.h"
 
 extern char** environ;
@@ -38,6 +40,10 @@ namespace {
 // ---------------------------------------------------------------- the file
 
 using Reader = YamlReader;
+
+// Memory of one expanded point: its architecture, parameter cells, dedupe
+// entry, command line and result row (measured: about 2 KiB; twice that).
+constexpr uint64_t kSweepBytesPerPoint = 4096;
 
 bool parse_pair(const std::string& t, long long* a, long long* b) {
   const size_t x = t.find('x');
@@ -372,6 +378,15 @@ SweepSpec load_sweep(const std::string& path) {
       for (size_t i = 0; i < v.size(); ++i) axes[k].push_back(ps[k].parse(r, v[i], f + "[" + std::to_string(i) + "]"));
     }
   }
+  // Count the points before expanding them (a grid of a few long lists
+  // multiplies quickly): each costs a few KiB here and in the results.
+  uint64_t count = grid ? 1 : 0;
+  for (const auto& axis : axes)
+    if (!axis.empty()) count = saturating_mul(count, axis.size());
+  if (pts && pts.IsSequence()) count = saturating_add(count, pts.size());
+  check_memory(saturating_mul(count, kSweepBytesPerPoint),
+               path + ": the sweep's " + (count == UINT64_MAX ? std::string("more than 2^64") : std::to_string(count)) +
+                   " points");
   std::vector<Draft> drafts;
   auto finish = [&](Draft d, bool explicit_point, const std::string& where) -> bool {
     if (d.arch.pe == PeType::Fixed16) {

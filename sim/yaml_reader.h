@@ -16,8 +16,12 @@
 
 namespace brsim {
 
-// Loads `path`; ConfigError "PATH: cannot open the WHAT" or "PATH: not valid YAML: ...".
+// Loads `path`; ConfigError "PATH: cannot open the WHAT" or "PATH: not valid
+// YAML: ...". Refuses folders, files over 4 MiB, duplicate or non-scalar
+// keys, and aliases that expand past a million nodes (docs/reliability.md).
 YAML::Node load_yaml_file(const std::string& path, const std::string& what);
+// The same checks on text already read; `path` names it in messages.
+YAML::Node parse_yaml_text(const std::string& text, const std::string& path);
 
 class YamlReader {
  public:

@@ -1,4 +1,5 @@
 #include "accel_host.h"
+#include "asan_main_stack.h"
 
 #include <malloc.h>
 
@@ -192,6 +193,7 @@ AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTe
     if (setup) setup(acc);
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
+    asan_restore_main_stack();  // back on sc_main's stack (asan_main_stack.h)
     result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (tracer) tracer->finish(static_cast<uint64_t>(sc_core::sc_time_stamp() / acc.period + 0.5));
     if (after) after(acc);

@@ -4,12 +4,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "errors.h"
+#include "shape_limits.h"
 
 namespace brsim {
 
@@ -25,17 +27,32 @@ struct Constant {
   std::vector<float> f;
   std::vector<int64_t> i;
   bool is_float = false;
-  int64_t numel() const {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    return n;
-  }
+  int64_t count = 0;  // values: the product of dims, checked when read (no overflow)
+  int64_t numel() const { return count; }
 };
+
+// The ONNX versions the importer knows: IR versions up to 10 (ONNX 1.16) and
+// default-domain opsets 1..22. The operators it accepts mean the same in all
+// of them; a later opset may not, so it is refused rather than guessed.
+constexpr int64_t kMaxIrVersion = 10;
+constexpr int64_t kMaxOpset = 22;
+constexpr int kMaxTensorRank = 8;
+constexpr size_t kMaxModelBytes = size_t{2} << 30;  // protobuf's own limit is 2 GiB
+
+int64_t checked_product_of(const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    n = checked_product({n, d});
+    if (n < 0) return -1;
+  }
+  return n;
+}
 
 class Importer {
  public:
   explicit Importer(std::string path) : path_(std::move(path)) {}
   Network run();
+  Network run_bytes(const std::string& bytes);
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw ConfigError(path_ + ": " + what); }
@@ -46,6 +63,10 @@ class Importer {
   Constant to_constant(const TensorProto& t, const std::string& who) const;
   const Constant& constant(const NodeProto& n, int input, const char* role) const;
   const AttributeProto* attr(const NodeProto& n, const char* name) const;
+  void attr_type(const NodeProto& n, const AttributeProto& a, int type, const char* expected) const;
+  void check_versions(const ONNX_NAMESPACE::ModelProto& m) const;
+  void check_unique_outputs(const ONNX_NAMESPACE::GraphProto& g) const;
+  void check_out_shape(const NodeProto& n, const TensorShape& s) const;
   int64_t attr_int(const NodeProto& n, const char* name, int64_t dflt) const;
   float attr_float(const NodeProto& n, const char* name, float dflt) const;
   std::vector<int64_t> attr_ints(const NodeProto& n, const char* name, std::vector<int64_t> dflt) const;
@@ -74,10 +95,16 @@ std::string Importer::name_of(const NodeProto& n) const {
 
 Constant Importer::to_constant(const TensorProto& t, const std::string& who) const {
   Constant c;
+  if (t.dims_size() > kMaxTensorRank)
+    fail(who + ": field 'dims': " + std::to_string(t.dims_size()) + " dimensions, expected at most " +
+         std::to_string(kMaxTensorRank));
   for (int64_t d : t.dims()) {
     if (d < 0) fail(who + ": negative dimension");
     c.dims.push_back(d);
   }
+  c.count = checked_product_of(c.dims);
+  if (c.count < 0)
+    fail(who + ": field 'dims': more than " + std::to_string(kMaxTensorValues) + " (2^31) values");
   const int64_t n = c.numel();
   if (t.data_location() == TensorProto::EXTERNAL) fail(who + ": external tensor data is not supported");
   if (t.data_type() == TensorProto::FLOAT) {
@@ -87,7 +114,7 @@ Constant Importer::to_constant(const TensorProto& t, const std::string& who) con
         fail(who + ": raw_data holds " + std::to_string(t.raw_data().size()) + " bytes, expected " +
              std::to_string(n * 4) + " for a float tensor of " + std::to_string(n) + " values");
       c.f.resize(static_cast<size_t>(n));
-      std::memcpy(c.f.data(), t.raw_data().data(), t.raw_data().size());  // little-endian host
+      if (n > 0) std::memcpy(c.f.data(), t.raw_data().data(), t.raw_data().size());  // little-endian host
     } else {
       if (t.float_data_size() != n)
         fail(who + ": holds " + std::to_string(t.float_data_size()) + " floats, expected " + std::to_string(n));
@@ -99,7 +126,7 @@ Constant Importer::to_constant(const TensorProto& t, const std::string& who) con
     if (t.has_raw_data()) {
       if (static_cast<int64_t>(t.raw_data().size()) != n * 8) fail(who + ": raw_data size does not match its dims");
       c.i.resize(static_cast<size_t>(n));
-      std::memcpy(c.i.data(), t.raw_data().data(), t.raw_data().size());
+      if (n > 0) std::memcpy(c.i.data(), t.raw_data().data(), t.raw_data().size());
     } else {
       if (t.int64_data_size() != n) fail(who + ": int64_data size does not match its dims");
       c.i.assign(t.int64_data().begin(), t.int64_data().end());
@@ -124,16 +151,25 @@ const AttributeProto* Importer::attr(const NodeProto& n, const char* name) const
     if (a.name() == name) return &a;
   return nullptr;
 }
+// An attribute of the wrong type (e.g. a float `group`) is refused, not read as 0.
+void Importer::attr_type(const NodeProto& n, const AttributeProto& a, int type, const char* expected) const {
+  if (a.type() != type && a.type() != AttributeProto::UNDEFINED)
+    fail_node(n, "attribute '" + a.name() + "': expected " + expected);
+}
 int64_t Importer::attr_int(const NodeProto& n, const char* name, int64_t dflt) const {
   const AttributeProto* a = attr(n, name);
+  if (a) attr_type(n, *a, AttributeProto::INT, "an integer (INT)");
   return a ? a->i() : dflt;
 }
 float Importer::attr_float(const NodeProto& n, const char* name, float dflt) const {
   const AttributeProto* a = attr(n, name);
+  if (a) attr_type(n, *a, AttributeProto::FLOAT, "a number (FLOAT)");
+  if (a && !std::isfinite(a->f())) fail_node(n, std::string("attribute '") + name + "': expected a finite number");
   return a ? a->f() : dflt;
 }
 std::vector<int64_t> Importer::attr_ints(const NodeProto& n, const char* name, std::vector<int64_t> dflt) const {
   const AttributeProto* a = attr(n, name);
+  if (a) attr_type(n, *a, AttributeProto::INTS, "a list of integers (INTS)");
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : dflt;
 }
 
@@ -150,8 +186,12 @@ void Importer::read_input(const ONNX_NAMESPACE::GraphProto& g) {
       if (!d.has_dim_value() || d.dim_value() < 1)
         fail("graph input '" + in.name() + "' has a dynamic shape (dimension '" + d.dim_param() +
              "'): export with static dimensions, batch 1");
+      if (d.dim_value() > kMaxTensorValues)
+        fail("graph input '" + in.name() + "': dimension " + std::to_string(d.dim_value()) + " passes 2^31");
       dims.push_back(d.dim_value());
     }
+    if (checked_product_of(dims) < 0)
+      fail("graph input '" + in.name() + "': more than " + std::to_string(kMaxTensorValues) + " (2^31) values");
     if (dims.size() == 4 && dims[0] == 1) {
       cur_ = {dims[1], dims[2], dims[3]};
     } else if (dims.size() == 2 && dims[0] == 1) {
@@ -168,14 +208,20 @@ void Importer::read_input(const ONNX_NAMESPACE::GraphProto& g) {
 void Importer::window_attrs(const NodeProto& n, Window& w, bool pooling) {
   const std::vector<int64_t> k = attr_ints(n, "kernel_shape", {});
   if (pooling && k.size() != 2) fail_node(n, "kernel_shape must have 2 values");
+  for (int64_t v : k)
+    if (v < 1 || v > kMaxSpatial)
+      fail_node(n, "kernel_shape " + std::to_string(v) + ": expected values in [1, " + std::to_string(kMaxSpatial) + "]");
   if (k.size() == 2) w.kh = k[0], w.kw = k[1];
   const std::vector<int64_t> s = attr_ints(n, "strides", {1, 1});
   if (s.size() != 2 || s[0] < 1 || s[1] < 1) fail_node(n, "strides must be 2 positive values");
+  if (s[0] > kMaxSpatial || s[1] > kMaxSpatial)
+    fail_node(n, "strides: expected values in [1, " + std::to_string(kMaxSpatial) + "]");
   w.stride_h = s[0], w.stride_w = s[1];
   const std::vector<int64_t> p = attr_ints(n, "pads", {0, 0, 0, 0});
   if (p.size() != 4) fail_node(n, "pads must have 4 values");
   for (int64_t v : p)
-    if (v < 0) fail_node(n, "pads must be non-negative");
+    if (v < 0 || v > kMaxPad)
+      fail_node(n, "pads " + std::to_string(v) + ": expected values in [0, " + std::to_string(kMaxPad) + "]");
   w.pad_top = p[0], w.pad_left = p[1], w.pad_bottom = p[2], w.pad_right = p[3];
   const AttributeProto* ap = attr(n, "auto_pad");
   if (ap && ap->s() != "NOTSET" && ap->s() != "VALID")
@@ -198,6 +244,10 @@ void Importer::conv(const NodeProto& n) {
                                                      " is not supported (only groups = 1)");
   const Constant& w = constant(n, 1, "W");
   if (w.dims.size() != 4 || !w.is_float) fail_node(n, "weights must be a float tensor [M, C, kh, kw]");
+  if (w.numel() == 0) fail_node(n, "weights W have a zero dimension: expected M, C, kh, kw >= 1");
+  if (w.dims[0] > 65535 || w.dims[2] > kMaxSpatial || w.dims[3] > kMaxSpatial)
+    fail_node(n, "weights W: expected at most 65535 output channels and kernel sides of at most " +
+                     std::to_string(kMaxSpatial));
   if (w.dims[1] != cur_.c)
     fail_node(n, "weights expect " + std::to_string(w.dims[1]) + " input channels, the input has " +
                      std::to_string(cur_.c));
@@ -214,6 +264,7 @@ void Importer::conv(const NodeProto& n) {
     fail_node(n, "kernel larger than the padded input " + cur_.str());
   l.out = {w.dims[0], out_dim(cur_.h, win.kh, win.stride_h, win.pad_top, win.pad_bottom),
            out_dim(cur_.w, win.kw, win.stride_w, win.pad_left, win.pad_right)};
+  check_out_shape(n, l.out);
   l.weights = w.f;
   l.bias.assign(static_cast<size_t>(l.out.c), 0.0f);
   if (n.input_size() > 2 && !n.input(2).empty()) {
@@ -237,7 +288,9 @@ void Importer::dense(const NodeProto& n, bool matmul) {
     alpha = attr_float(n, "alpha", 1.0f);
     beta = attr_float(n, "beta", 1.0f);
   }
+  if (b.numel() == 0) fail_node(n, "weights B have a zero dimension: expected both >= 1");
   const int64_t k = trans_b ? b.dims[1] : b.dims[0], m = trans_b ? b.dims[0] : b.dims[1];
+  if (m > 65535) fail_node(n, "weights B: " + std::to_string(m) + " outputs, expected at most 65535");
   if (k != cur_.numel())
     fail_node(n, "weights expect " + std::to_string(k) + " inputs, the input has " + std::to_string(cur_.numel()));
   Layer l;
@@ -285,6 +338,9 @@ void Importer::batchnorm(const NodeProto& n) {
   for (const Constant* c : {&scale, &bias, &mean, &var})
     if (!c->is_float || c->numel() != m) fail_node(n, "parameters must have " + std::to_string(m) + " floats");
   const double eps = attr_float(n, "epsilon", 1e-5f);
+  if (eps < 0) fail_node(n, "attribute 'epsilon': expected a non-negative number");
+  for (float v : var.f)
+    if (!(v + eps > 0)) fail_node(n, "input var: expected variances with var + epsilon > 0");
   const size_t per = l.weights.size() / static_cast<size_t>(m);
   for (int64_t o = 0; o < m; ++o) {
     const size_t oi = static_cast<size_t>(o);
@@ -315,6 +371,7 @@ void Importer::pool(const NodeProto& n, LayerKind kind) {
       fail_node(n, "window larger than the padded input " + cur_.str());
     l.out = {cur_.c, out_dim(cur_.h, w.kh, w.stride_h, w.pad_top, w.pad_bottom),
              out_dim(cur_.w, w.kw, w.stride_w, w.pad_left, w.pad_right)};
+    check_out_shape(n, l.out);
   }
   cur_ = l.out;
   net_.layers.push_back(std::move(l));
@@ -327,6 +384,7 @@ void Importer::flatten(const NodeProto& n, bool reshape) {
     const int64_t a = s.i[0], b = s.i[1];
     const bool ok = (a == 1 || a == -1 || a == 0) && (b == cur_.numel() || b == -1);
     if (!ok) fail_node(n, "only a reshape to 2-D [1, " + std::to_string(cur_.numel()) + "] is supported");
+    if (attr_int(n, "allowzero", 0) != 0) fail_node(n, "allowzero = 1 is not supported");
   } else if (attr_int(n, "axis", 1) != 1) {
     fail_node(n, "only axis = 1 is supported");
   }
@@ -341,19 +399,66 @@ void Importer::flatten(const NodeProto& n, bool reshape) {
   net_.layers.push_back(std::move(l));
 }
 
+void Importer::check_versions(const ONNX_NAMESPACE::ModelProto& m) const {
+  if (m.ir_version() > kMaxIrVersion)
+    fail("field 'ir_version' is " + std::to_string(m.ir_version()) + ": expected 1 to " +
+         std::to_string(kMaxIrVersion) + " (a later ONNX IR is not known to this importer)");
+  for (const auto& op : m.opset_import()) {
+    if (!op.domain().empty() && op.domain() != "ai.onnx") continue;  // other domains: refused per node
+    if (op.version() < 1 || op.version() > kMaxOpset)
+      fail("field 'opset_import' version " + std::to_string(op.version()) + " of the default domain: expected 1 to " +
+           std::to_string(kMaxOpset) + " (a later opset is not known to this importer)");
+  }
+}
+
+// Each tensor name is produced once: by the graph input, an initializer or
+// one node output (a second producer would make the chain ambiguous).
+void Importer::check_unique_outputs(const ONNX_NAMESPACE::GraphProto& g) const {
+  std::map<std::string, std::string> producer;
+  for (const auto& in : g.input()) producer.emplace(in.name(), "the graph input");
+  for (const TensorProto& t : g.initializer()) producer.emplace(t.name(), "an initializer");
+  for (int i = 0; i < g.node_size(); ++i) {
+    const NodeProto& n = g.node(i);
+    const std::string who = "node '" + (n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name()) + "'";
+    for (const std::string& out : n.output()) {
+      if (out.empty()) continue;
+      const auto [it, fresh] = producer.emplace(out, who);
+      if (!fresh)
+        fail(who + " (" + n.op_type() + "): field 'output' '" + out + "' is already produced by " + it->second +
+             ": expected each tensor name once");
+    }
+  }
+}
+
+// A layer's output shape stays within the tensor limit (shape_limits.h).
+void Importer::check_out_shape(const NodeProto& n, const TensorShape& s) const {
+  if (s.c < 1 || s.h < 1 || s.w < 1 || checked_product({s.c, s.h, s.w}) < 0)
+    fail_node(n, "output shape " + s.str() + ": expected 1 to " + std::to_string(kMaxTensorValues) + " (2^31) values");
+}
+
 Network Importer::run() {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) fail("cannot open the model file: it is a folder, expected an ONNX file");
   std::ifstream f(path_, std::ios::binary);
   if (!f) fail("cannot open the model file (" + std::string(std::strerror(errno)) + ")");
+  const auto size = std::filesystem::file_size(path_, ec);
+  if (!ec && size >= kMaxModelBytes)
+    fail("the model file is " + std::to_string(size) + " bytes, expected less than 2 GiB (protobuf's limit)");
   std::ostringstream buf;
   buf << f.rdbuf();
-  const std::string bytes = buf.str();
+  return run_bytes(buf.str());
+}
+
+Network Importer::run_bytes(const std::string& bytes) {
   ONNX_NAMESPACE::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
     fail("not a valid ONNX model: the protobuf could not be parsed (truncated or not an ONNX file)");
   if (model.ir_version() <= 0 || !model.has_graph() || model.graph().node_size() == 0)
     fail("not a valid ONNX model: no ir_version or an empty graph (truncated or not an ONNX file)");
   net_.source = path_;
+  check_versions(model);
   const auto& g = model.graph();
+  check_unique_outputs(g);
   for (const TensorProto& t : g.initializer()) constants_[t.name()] = to_constant(t, "initializer '" + t.name() + "'");
   read_input(g);
   std::string current = net_.input_name;
@@ -417,6 +522,8 @@ const char* supported_onnx_ops() {
 }
 
 Network import_onnx(const std::string& path) { return Importer(path).run(); }
+
+Network import_onnx_bytes(const std::string& bytes, const std::string& name) { return Importer(name).run_bytes(bytes); }
 
 std::string TensorShape::str() const {
   return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);

@@ -13,6 +13,9 @@
 namespace brsim {
 
 Network import_onnx(const std::string& path);
+// The same on a serialized model already in memory; `name` stands for the
+// file in messages (the fuzz harness and tests).
+Network import_onnx_bytes(const std::string& bytes, const std::string& name);
 
 // The op types import_onnx accepts, comma-separated (for messages and docs).
 const char* supported_onnx_ops();

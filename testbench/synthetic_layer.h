@@ -28,8 +28,15 @@ struct SyntheticLayer {
   ActivationFormats formats; // from this input's own range
 };
 
-// ConfigError naming the field for impossible shapes.
-SyntheticLayer make_synthetic_layer(const LayerSpec& spec, uint64_t seed, double weight_scale = 0.05);
+// ConfigError naming the field for impossible shapes or shapes past the
+// limits of shape_limits.h. The activation formats have `act_bits` bits.
+SyntheticLayer make_synthetic_layer(const LayerSpec& spec, uint64_t seed, double weight_scale = 0.05,
+                                    int act_bits = 16);
+
+// ConfigError naming `where` (e.g. "layer 'conv1'" or "FILE:3") and the field
+// when the shape is impossible or past the limits; called by
+// make_synthetic_layer and where shapes enter (options, topology rows).
+void check_layer_spec(const LayerSpec& s, const std::string& where);
 
 // The five conv and three FC layer shapes of AlexNet at 227x227 (single
 // tower: conv2, conv4, conv5 use all input channels).
@@ -39,7 +46,8 @@ std::vector<LayerSpec> alexnet_layers();
 // Height, Filter Width, Channels, Num Filter, Strides" (header row first;
 // an optional trailing column and blank lines are ignored). SCALE-Sim
 // feeds the IFMAP as given (no padding). ConfigError naming file, line and
-// column on bad input.
+// column on bad input; at most kMaxTopologyLayers layers.
+constexpr size_t kMaxTopologyLayers = 4096;
 std::vector<LayerSpec> read_topology_csv(const std::string& path);
 
 }  // namespace brsim

@@ -6,11 +6,15 @@
 
 #include <fstream>
 #include <string>
+#include <memory>
 #include <vector>
+
+#include "temp_dir.h"
 
 struct OnnxBuilder {
   ONNX_NAMESPACE::ModelProto model;
   ONNX_NAMESPACE::GraphProto* g;
+  mutable std::shared_ptr<brsim_test::TempDir> dir;
 
   explicit OnnxBuilder(std::vector<int64_t> input_dims, const std::string& dim_param = "") {
     model.set_ir_version(7);
@@ -69,8 +73,11 @@ struct OnnxBuilder {
     a->set_f(v);
   }
   void output(const std::string& name) { g->add_output()->set_name(name); }
+  // Writes the model into the test's own temporary folder (made on first use,
+  // removed with the builder) and returns its path.
   std::string save(const std::string& file) const {
-    const std::string path = std::string(::testing::TempDir()) + file;
+    if (!dir) dir = std::make_shared<brsim_test::TempDir>("onnx");
+    const std::string path = dir->file(file);
     std::ofstream f(path, std::ios::binary);
     model.SerializeToOstream(&f);
     return path;

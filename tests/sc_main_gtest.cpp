@@ -5,10 +5,20 @@
 
 #include <systemc>
 
+#include "asan_main_stack.h"
 #include "sc_kernel.h"
+
+namespace {
+// Each test starts with ASan's true main-stack bounds, whatever the previous
+// test simulated (asan_main_stack.h).
+struct AsanMainStack : testing::EmptyTestEventListener {
+  void OnTestStart(const testing::TestInfo&) override { brsim::asan_restore_main_stack(); }
+};
+}  // namespace
 
 int sc_main(int argc, char** argv) {
   brsim::quiet_systemc_banner();
   testing::InitGoogleTest(&argc, argv);
+  testing::UnitTest::GetInstance()->listeners().Append(new AsanMainStack);
   return RUN_ALL_TESTS();
 }

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "accel_host.h"
+#include "asan_main_stack.h"
 #include "accelerator.h"
 #include "errors.h"
 #include "float_infer.h"
@@ -237,6 +238,7 @@ TEST(RegisterMap, ReadsBackWhatWasWrittenAndRejectsOutsideAccesses) {
       sc_core::sc_stop();
     };
     sc_core::sc_start();
+    brsim::asan_restore_main_stack();  // back on sc_main's stack (asan_main_stack.h)
     EXPECT_TRUE(done);
   }
   reset_systemc_kernel();

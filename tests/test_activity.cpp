@@ -5,6 +5,8 @@
 // to the partial sum coming from PE (r - 1, c).
 #include <gtest/gtest.h>
 
+#include "temp_dir.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -210,7 +212,8 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
   const ArchConfig arch = small_arch();
   const Case c = single_fold_case(arch);
   const Expected e = expect_single_fold(c.A, c.P, c.K, c.w, c.wbits, c.M, arch);
-  const std::string dir = ::testing::TempDir();
+  const brsim_test::TempDir tmp;
+  const std::string dir = tmp.path() + "/";
   TraceOptions o;
   o.vcd_path = dir + "act.vcd";
   o.saif_path = dir + "act.saif";
@@ -269,7 +272,8 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
 TEST(Traces, SelectionAndWindowLimitTheFile) {
   const ArchConfig arch = small_arch();
   const Case c = single_fold_case(arch);
-  const std::string dir = ::testing::TempDir();
+  const brsim_test::TempDir tmp;
+  const std::string dir = tmp.path() + "/";
   TraceOptions o;
   o.vcd_path = dir + "sel.vcd";
   o.select = TraceSelection::parse("controller", "r1,c2", "150-200", "");
@@ -322,7 +326,8 @@ TEST(Traces, SaifTogglesMatchTheModelInEveryDataflow) {
     const QuantizedNetwork q = quantize_network(sl.net, sl.formats, qo);
     const AccelProgram prog = compile_network(q, arch);
     const GoldenRun g = golden_run(q, prog, {sl.input});
-    const std::string dir = ::testing::TempDir() + to_string(flow);
+    const brsim_test::TempDir tmp(to_string(flow));
+    const std::string dir = tmp.file(to_string(flow));
     TraceOptions o;
     o.vcd_path = dir + ".vcd";
     o.saif_path = dir + ".saif";

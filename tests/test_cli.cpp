@@ -11,11 +11,13 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
 #include "cli_runner.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -132,16 +134,6 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"quantize --sqrt2-terms 9", "expected an integer in [1, 7]"},
                       BadInput{"quantize no_such_model.onnx", "no_such_model.onnx: cannot open the model file"}));
 
-namespace {
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-}  // namespace
-
 TEST(CliLayer, ShapeOptionsGiveTheClosedFormAndTheMacs) {
   const CliResult r = run_brsim("layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --array 4x4 --format json");
   ASSERT_EQ(r.status, 0) << r.out;
@@ -163,8 +155,8 @@ TEST(CliLayer, ShapeOptionsGiveTheClosedFormAndTheMacs) {
 // second run gives the same report from it; a folder that cannot be written
 // is named in one warning and the run goes on.
 TEST(CliLayer, QuantCacheKeepsTheSearchAndWarnsWhenItCannot) {
-  const std::string dir = ::testing::TempDir() + "brsim_cli_qc_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
+  const brsim_test::TempDir tmp;
+  const std::string dir = tmp.file("qc");
   const std::string layer = "layer --ifmap 6x6 --kernel 3x3 --channels 128 --filters 64 --mode fast --format json";
   const CliResult a = run_brsim(layer + " --quant-cache " + dir);
   ASSERT_EQ(a.status, 0) << a.out;
@@ -213,7 +205,8 @@ TEST(CliLayer, DataflowOptionIsNamedAndMeetsItsClosedForm) {
 }
 
 TEST(CliLayer, TopologyCsvRunsEveryLayer) {
-  const std::string csv = write_temp("topo.csv",
+  const brsim_test::TempDir tmp;
+  const std::string csv = tmp.write("topo.csv",
                                      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
                                      "Num Filter, Strides,\nConv1, 12, 12, 3, 3, 4, 8, 1,\nConv2, 10, 10, 3, 3, 8, 5, 2,\n");
   const CliResult r = run_brsim("layer --topology " + csv + " --format json");
@@ -225,7 +218,8 @@ TEST(CliLayer, TopologyCsvRunsEveryLayer) {
 }
 
 TEST(CliRun, WritesTheResultsFolder) {
-  const std::string out = ::testing::TempDir() + "run_out";
+  const brsim_test::TempDir tmp;
+  const std::string out = tmp.file("run_out");
   const CliResult r = run_brsim("run --images 3 --out " + out + " --format json");
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
@@ -258,32 +252,33 @@ TEST(CliRun, WritesTheResultsFolder) {
 }
 
 TEST(CliRun, BadArchitectureInputs) {
-  const std::string unknown = write_temp("unknown.yaml", "array: {rows: 8, colz: 8}\n");
+  const brsim_test::TempDir tmp;
+  const std::string unknown = tmp.write("unknown.yaml", "array: {rows: 8, colz: 8}\n");
   CliResult r = run_brsim("run --images 1 --arch " + unknown);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find(unknown + ": field 'array.colz': unknown key"), std::string::npos) << r.out;
-  const std::string type = write_temp("type.yaml", "clock_mhz: fast\n");
+  const std::string type = tmp.write("type.yaml", "clock_mhz: fast\n");
   r = run_brsim("run --images 1 --arch " + type);
   EXPECT_NE(r.out.find("field 'clock_mhz': expected a number, got 'fast'"), std::string::npos) << r.out;
-  const std::string tiny = write_temp("tiny.yaml", "buffers:\n  input: {capacity_bytes: 512}\n");
+  const std::string tiny = tmp.write("tiny.yaml", "buffers:\n  input: {capacity_bytes: 512}\n");
   r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + tiny);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
   r = run_brsim("run --images 1 --arch /no/such.yaml");
   EXPECT_NE(r.out.find("/no/such.yaml: cannot open the architecture file"), std::string::npos) << r.out;
-  const std::string flow = write_temp("flow.yaml", "dataflow: rs\n");
+  const std::string flow = tmp.write("flow.yaml", "dataflow: rs\n");
   r = run_brsim("run --images 1 --arch " + flow);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find(flow + ": field 'dataflow': unknown dataflow 'rs': expected ws (weight stationary), os (output "
                               "stationary) or is (input stationary)"),
             std::string::npos)
       << r.out;
-  const std::string dba = write_temp("dba.yaml", "double_buffer_activations: maybe\n");
+  const std::string dba = tmp.write("dba.yaml", "double_buffer_activations: maybe\n");
   r = run_brsim("run --images 1 --arch " + dba);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("field 'double_buffer_activations'"), std::string::npos) << r.out;
   // Two input bands must fit when activations are double buffered.
-  const std::string two = write_temp("two.yaml", "double_buffer_activations: true\nbuffers:\n  input: {capacity_bytes: 4096}\n");
+  const std::string two = tmp.write("two.yaml", "double_buffer_activations: true\nbuffers:\n  input: {capacity_bytes: 4096}\n");
   r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + two);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
@@ -292,7 +287,7 @@ TEST(CliRun, BadArchitectureInputs) {
 
 INSTANTIATE_TEST_SUITE_P(
     RunAndLayer, CliBadInput,
-    ::testing::Values(BadInput{"run --array 0x16", "invalid array rows 0"},
+    ::testing::Values(BadInput{"run --array 0x16", "invalid --array '0x16': array rows 0 outside [1, 512]"},
                       BadInput{"run --array 16", "invalid --array '16': expected ROWSxCOLS"},
                       BadInput{"run --pe int8", "unknown PE type 'int8': expected brslog or fixed16"},
                       BadInput{"run --dataflow xs", "unknown dataflow 'xs': expected ws"},
@@ -300,13 +295,14 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"run --images 0", "invalid --images 0"},
                       BadInput{"run --pe fixed16 --policy brslog", "does not run on the fixed16 PE array"},
                       BadInput{"layer --ifmap 4x4 --kernel 5x5 --channels 1 --filters 1", "larger than the padded input"},
-                      BadInput{"layer --ifmap 4x4 --channels 0 --filters 1", "invalid --channels 0"},
+                      BadInput{"layer --ifmap 4x4 --channels 0 --filters 1", "invalid --channels 0: expected an integer in [1, 1048576]"},
                       BadInput{"layer --network vgg", "unknown --network 'vgg'"},
                       BadInput{"layer", "needs exactly one of"},
                       BadInput{"layer --topology /no/topo.csv", "/no/topo.csv: cannot open the topology file"}));
 
 TEST(CliEnergy, RunReportsEnergyAndTheFixed16Comparison) {
-  const std::string out = ::testing::TempDir() + "energy_out";
+  const brsim_test::TempDir tmp;
+  const std::string out = tmp.file("energy_out");
   const CliResult r = run_brsim("run --images 2 --compare fixed16 --out " + out + " --format json");
   ASSERT_EQ(r.status, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
@@ -349,7 +345,8 @@ TEST(CliEnergy, DoublingTheTableDoublesTheEnergy) {
     }
     doubled += line + "\n";
   }
-  const std::string path = write_temp("doubled.yaml", doubled);
+  const brsim_test::TempDir tmp;
+  const std::string path = tmp.write("doubled.yaml", doubled);
   const std::string shape = "layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --format json";
   const nlohmann::json a = nlohmann::json::parse(run_brsim(shape).out);
   const CliResult r2 = run_brsim(shape + " --energy " + path);
@@ -361,7 +358,8 @@ TEST(CliEnergy, DoublingTheTableDoublesTheEnergy) {
 }
 
 TEST(CliTrace, VcdSizeIsStatedAndLimited) {
-  const std::string vcd = ::testing::TempDir() + "cli.vcd";
+  const brsim_test::TempDir tmp;
+  const std::string vcd = tmp.file("cli.vcd");
   const std::string shape = "layer --ifmap 8x8 --kernel 3x3 --channels 4 --filters 6 --array 4x4 --vcd " + vcd;
   CliResult r = run_brsim(shape + " --vcd-pes all --vcd-limit-mb 0.01");
   EXPECT_EQ(r.status, 2);
@@ -370,7 +368,7 @@ TEST(CliTrace, VcdSizeIsStatedAndLimited) {
   r = run_brsim(shape + " --vcd-pes all --vcd-limit-mb 0.01 --vcd-force");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("the VCD will be about"), std::string::npos);
-  std::ifstream gtkw(::testing::TempDir() + "cli.gtkw");
+  std::ifstream gtkw(tmp.file("cli.gtkw"));
   EXPECT_TRUE(gtkw.good());
   r = run_brsim(shape + " --vcd-pes r9,c0");
   EXPECT_EQ(r.status, 2);
@@ -382,7 +380,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --energy /no/table.yaml", "/no/table.yaml"},
                       BadInput{"run --compare int8", "invalid --compare 'int8': expected fixed16"},
                       BadInput{"run --pe fixed16 --compare fixed16", "already fixed16"},
-                      BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --vcd /tmp/x.vcd --vcd-cycles 9-3", "--vcd-cycles"}));
+                      BadInput{"layer --ifmap 4x4 --channels 1 --filters 1 --vcd /nonexistent-brsim-dir/x.vcd --vcd-cycles 9-3", "--vcd-cycles"}));
 
 TEST(CliFastMode, LayerReportEqualsTheCycleModeReport) {
   const std::string shape = "layer --ifmap 10x9 --kernel 3x3 --channels 5 --filters 7 --array 4x6 --format json";
@@ -399,7 +397,43 @@ TEST(CliFastMode, LayerReportEqualsTheCycleModeReport) {
       (*x)["totals"].erase(k);
   }
   EXPECT_EQ(a.dump(), b.dump());
-  const CliResult t = run_brsim(shape + " --mode fast --vcd /tmp/fast.vcd");
+  const brsim_test::TempDir tmp;
+  const CliResult t = run_brsim(shape + " --mode fast --vcd " + tmp.file("fast.vcd"));
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("fast.vcd")));
   EXPECT_EQ(t.status, 2);
   EXPECT_NE(t.out.find("need --mode cycle"), std::string::npos) << t.out;
+}
+
+// Synthetic layers take the architecture's activation width (they were fixed
+// at 16 bits, so every other --act-bits failed): each runs bit exact.
+TEST(CliLayer, EveryActivationWidthRunsBitExact) {
+  for (const char* a : {"8", "12", "24"}) {
+    const CliResult r = run_brsim(std::string("layer --ifmap 6x6 --kernel 3x3 --channels 3 --filters 5 --array 4x4 "
+                                              "--format json --act-bits ") + a);
+    ASSERT_EQ(r.status, 0) << a << ": " << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["bit_exact"], true) << a;
+  }
+}
+
+// Results folders are written atomically: a run that fails leaves no folder;
+// a run into an existing folder keeps its other files and leaves no
+// temporary folder behind.
+TEST(CliLayer, ResultsFolderAppearsOnlyForACompleteRun) {
+  const brsim_test::TempDir tmp;
+  const std::string shape = "layer --ifmap 6x6 --kernel 3x3 --channels 3 --filters 5 --array 4x4 --out ";
+  CliResult r = run_brsim(shape + tmp.file("failed") + " --energy " + tmp.file("no_table.yaml"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("failed")));
+  const std::string point = tmp.file("point");
+  std::filesystem::create_directories(point);
+  tmp.write("point/arch.yaml", "array: {rows: 4, cols: 4}\n");
+  tmp.write("point/summary.json", "stale\n");
+  r = run_brsim(shape + point);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(point)) names.insert(e.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{"arch.yaml", "config.yaml", "energy.csv", "layers.csv", "summary.json",
+                                          "timing.json"}));
+  std::ifstream s(point + "/summary.json");
+  EXPECT_EQ(nlohmann::json::parse(s)["command"], "layer");
 }

@@ -2,6 +2,10 @@
 // leakage, power and area against hand-computed values, and the shipped
 // default table against the published AE vs 16-bit multiplier figures.
 #include <gtest/gtest.h>
+
+#include <memory>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <charconv>
@@ -71,11 +75,10 @@ std::string tiny_table(double k = 1.0) {
 class EnergyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("brsim_energy_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::create_directories(dir_);
+    tmp_ = std::make_unique<brsim_test::TempDir>();
+    dir_ = tmp_->path();
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { tmp_.reset(); }
 
   std::string write(const std::string& name, const std::string& text) const {
     const std::string p = (dir_ / name).string();
@@ -96,6 +99,7 @@ class EnergyTest : public ::testing::Test {
     }
   }
 
+  std::unique_ptr<brsim_test::TempDir> tmp_;  // a fresh folder per test (tests/temp_dir.h)
   fs::path dir_;
 };
 

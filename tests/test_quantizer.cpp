@@ -5,6 +5,8 @@
 // and statistics computed by hand.
 #include <gtest/gtest.h>
 
+#include "temp_dir.h"
+
 #include <unistd.h>
 
 #include <cfloat>
@@ -650,8 +652,8 @@ TEST(QuantizerTensor, PerChannelSearchEqualsTheSearchOnEachChannelAlone) {
 // file whose key does not match, or that does not parse, is searched again.
 TEST(QuantizerSearch, CacheFolderAnswersRepeatedSearchesWithTheSameResult) {
   namespace fs = std::filesystem;
-  const std::string dir = ::testing::TempDir() + "brsim_search_cache_" + std::to_string(::getpid());
-  fs::remove_all(dir);
+  const brsim_test::TempDir tmp;
+  const std::string dir = tmp.file("search_cache");
   std::mt19937_64 rng(11);
   const std::vector<double> w = random_weights(rng, kSearchCacheMin, 0.05, true);
   std::vector<double> w2 = w;

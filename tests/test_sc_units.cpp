@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "popcount.h"
+#include "asan_main_stack.h"
 #include "brslog.h"
 #include "datapath.h"
 #include "errors.h"
@@ -40,6 +41,7 @@ struct Mismatches {
 template <class Bench>
 void run(Bench& tb, uint64_t max_cycles) {
   sc_core::sc_start(sc_time(2.0 * static_cast<double>(max_cycles + 16), SC_NS));
+  brsim::asan_restore_main_stack();  // back on sc_main's stack (asan_main_stack.h)
   EXPECT_TRUE(tb.finished) << "the driver did not finish within " << max_cycles << " cycles";
 }
 
@@ -613,6 +615,7 @@ TEST(ScUnitProtocol, OutOfRangeInputsAreReportedAndDropped) {
     ae_dropped.push_back(atb.dut.datapath().sqrt2_terms == 4);
   };
   sc_core::sc_start(sc_time(40, SC_NS));
+  brsim::asan_restore_main_stack();
   sc_report_handler::set_actions(kWeightDecoderMsgId, sc_core::SC_ERROR, sc_core::SC_UNSPECIFIED);
   sc_report_handler::set_actions(kArithmeticElementMsgId, sc_core::SC_ERROR, sc_core::SC_UNSPECIFIED);
   EXPECT_TRUE(dtb.finished && atb.finished);

@@ -3,6 +3,8 @@
 // and, through the binary, a small grid's rows, failing points, determinism,
 // and shard + merge giving the unsharded CSV byte for byte.
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,19 +20,8 @@ using namespace brsim;
 
 namespace {
 
-// A fresh folder per test and process, removed when the test passed.
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& name)
-      : path((fs::path(testing::TempDir()) / ("brsim_sweep_" + name + "_" + std::to_string(getpid()))).string()) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    if (!testing::Test::HasFailure()) fs::remove_all(path);
-  }
-  operator const std::string&() const { return path; }
-};
+// A fresh folder per test (tests/temp_dir.h).
+using brsim_test::TempDir;
 
 std::string write(const std::string& dir, const std::string& name, const std::string& text) {
   const std::string p = dir + "/" + name;
@@ -87,7 +78,7 @@ std::string load_error(const std::string& dir, const std::string& yaml) {
 
 TEST(SweepExpand, GridOrderFixed16CollapseAndDedupe) {
   const TempDir tmp("expand");
-  const std::string& d = tmp.path;
+  const std::string& d = tmp.path();
   const SweepSpec s = load_sweep(write(d, "s.yaml", std::string("name: e\n") + kTinyLayer + R"(
 grid:
   dram_bytes_per_cycle: [8, 16]      # order in the file does not matter
@@ -122,7 +113,7 @@ points:
 
 TEST(SweepExpand, RowsAndColsMakeAProduct) {
   const TempDir tmp("rowscols");
-  const SweepSpec s = load_sweep(write(tmp.path, "s.yaml", std::string(kTinyLayer) + "grid: {cols: [4, 8], rows: [2, 3]}\n"));
+  const SweepSpec s = load_sweep(write(tmp.path(), "s.yaml", std::string(kTinyLayer) + "grid: {cols: [4, 8], rows: [2, 3]}\n"));
   std::vector<std::string> got;
   for (const SweepPoint& p : s.points) got.push_back(std::to_string(p.arch.rows) + "x" + std::to_string(p.arch.cols));
   EXPECT_EQ(got, (std::vector<std::string>{"2x4", "2x8", "3x4", "3x8"}));
@@ -148,7 +139,7 @@ TEST(SweepPareto, HandMadeSetWithTiesAndDuplicates) {
 
 TEST(SweepFile, MalformedFilesNameTheField) {
   const TempDir tmp("bad");
-  const std::string& d = tmp.path;
+  const std::string& d = tmp.path();
   const std::string w = kTinyLayer;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {w + "grid: {array: [8x8]}\nthreads: 4\n", "field 'threads': unknown key"},
@@ -192,7 +183,7 @@ TEST(SweepFile, ShardSpecIsValidated) {
 
 TEST(SweepRun, SmallGridGivesOneOkRowPerPointWithTheRequestedParameters) {
   const TempDir tmp("grid");
-  const std::string& d = tmp.path;
+  const std::string& d = tmp.path();
   const std::string f = write(d, "grid.yaml", std::string("name: grid\n") + kTinyLayer + R"(
 grid:
   array: [4x4, 8x4]
@@ -244,7 +235,7 @@ grid:
 
 TEST(SweepRun, FailingPointsGetTheirReasonAndTheSweepGoesOn) {
   const TempDir tmp("fail");
-  const std::string& d = tmp.path;
+  const std::string& d = tmp.path();
   const std::string f = write(d, "fail.yaml", std::string("name: fail\n") + kTinyLayer + R"(
 grid:
   array: [4x4]
@@ -270,7 +261,7 @@ points:
 
 TEST(SweepRun, ShardsMergeIntoTheUnshardedCsvAndSameInputsGiveTheSameCsv) {
   const TempDir tmp("shard");
-  const std::string& d = tmp.path;
+  const std::string& d = tmp.path();
   const std::string body = std::string(kTinyLayer) + R"(
 grid:
   array: [4x4, 8x8, 8x4]

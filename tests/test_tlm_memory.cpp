@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dma.h"
+#include "asan_main_stack.h"
 #include "dram.h"
 #include "errors.h"
 #include "sc_kernel.h"
@@ -121,6 +122,7 @@ struct Bench {
   void run(std::function<void()> body) {
     drv.body = std::move(body);
     sc_core::sc_start();
+    brsim::asan_restore_main_stack();  // back on sc_main's stack (asan_main_stack.h)
     EXPECT_TRUE(drv.finished) << "the scenario thread did not run to its end";
   }
 };

@@ -3,6 +3,8 @@
 // the size estimate and limit, SAIF activity against independently counted
 // toggles, and the GTKWave save file.
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <cstdint>
@@ -29,24 +31,7 @@ namespace {
 
 // ---------------------------------------------------------------- helpers
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("brsim_traces_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using brsim_test::TempDir;  // a fresh folder per test (tests/temp_dir.h)
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
