@@ -108,7 +108,33 @@ double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, con
 // weights give e_base = 0, p = 0 and the policy's largest n2 that the
 // datapath realizes: every code is zero anyway. NaN or infinite weights:
 // ConfigError naming the element index. fixed16: ConfigError.
+// The squared error that decides is quantization_sse's (summed in index
+// order), so ties are exact. search_segment runs search_segment_fast
+// (through the cache folder below); search_segment_brute_force is the
+// direct search, kept as its reference (tests, benchmarks).
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt);
+
+// Direct search: every candidate's squared error summed over the weights,
+// O(N x candidates).
+SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantOptions& opt);
+
+// The same choice in O(N) plus O(candidates x bins): one pass sorts the
+// magnitudes into bins between the rounding boundaries of all candidates
+// (count, and sums of the offsets from each bin's lower edge and of their
+// squares); each candidate's error follows from the bins with a rigorous
+// bound on its rounding error. Candidates whose bound overlaps the best
+// one's are summed again directly (candidates with identical levels and
+// boundaries share one sum) and the tie order decides, so the result is
+// always search_segment_brute_force's. Falls back to the direct search when
+// the bins' sums are not finite (weights near the double range's ends).
+SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions& opt);
+
+// Host threads of the quantizer: per-channel searches, the fast search's
+// pass over a large tensor and the quantized network's layers run on up to
+// this many threads (std::thread); results are the same for every count.
+// Default: the CPUs this process may run on (its affinity mask).
+void set_quantizer_threads(int n);  // n >= 1 (ConfigError otherwise)
+int quantizer_threads();
 
 // A folder of search results (set_search_cache; "" = off, the default):
 // search_segment() of at least kSearchCacheMin weights first looks for a
