@@ -4,16 +4,13 @@
 #include "quantizer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "errors.h"
+#include "host_threads.h"
 #include "quantizer_detail.h"
 
 namespace brsim {
@@ -44,70 +41,6 @@ const std::vector<double>& bounds_of(const Codebook& cb, Rounding r) {
     throw ConfigError("codebook for " + to_string(cb.cfg) + " was not built by make_codebook");
   }
   return b;
-}
-
-double checked_max_abs(const double* w, size_t n, size_t index_offset) {
-  double m = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(w[i])) {
-      throw ConfigError("weight [" + std::to_string(i + index_offset) + "] is " + fmt(w[i]) +
-                        ": weights must be finite");
-    }
-    m = std::max(m, std::fabs(w[i]));
-  }
-  return m;
-}
-
-double codebook_sse(const double* w, size_t n, const Codebook& cb, Rounding r) {
-  const double* bounds = bounds_of(cb, r).data();
-  const double* lev = cb.levels.data();
-  const int size = static_cast<int>(cb.levels.size());
-  double sse = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    const double a = std::fabs(w[i]);
-    const double d = a - lev[level_index(a, bounds, size)];
-    sse += d * d;
-  }
-  return sse;
-}
-
-namespace {
-thread_local bool t_in_parallel = false;  // inside a parallel_for's f: nested calls run serially
-}  // namespace
-
-void parallel_for(size_t count, const std::function<void(size_t)>& f) {
-  const size_t threads = std::min(count, static_cast<size_t>(quantizer_threads()));
-  if (threads <= 1 || t_in_parallel) {
-    for (size_t i = 0; i < count; ++i) f(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  size_t err_index = count;
-  std::exception_ptr err;
-  auto work = [&] {
-    const bool outer = t_in_parallel;
-    t_in_parallel = true;
-    // Indices are claimed in ascending order and claiming stops after a
-    // failure, so every index below a failed one has run: the smallest
-    // failing index is the one a serial loop would have stopped at.
-    for (size_t i; !failed.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < count;) {
-      try {
-        f(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (i < err_index) err_index = i, err = std::current_exception();
-        failed = true;
-      }
-    }
-    t_in_parallel = outer;
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
 }
 
 }  // namespace detail
@@ -162,23 +95,28 @@ double log_bound(double a, double b, int e_base) {
   return std::ldexp(std::sqrt(sa * sb), e_base);
 }
 
-QuantStats group_stats(const double* w, const double* wq, const uint32_t* codes, size_t n, int bits) {
+// One group's sums, each in index order: squared error, signal, zeros and
+// the code histogram.
+struct GroupSums {
+  double se = 0, sig = 0;
+  size_t zeros = 0;
+  std::vector<uint64_t> histogram;
+  void add(double w, double wq) {
+    const double d = w - wq;
+    se += d * d;
+    sig += w * w;
+    if (wq == 0.0) ++zeros;
+  }
+};
+
+QuantStats stats_of(const GroupSums& g, size_t n) {
   QuantStats s;
   s.count = n;
-  if (codes) s.histogram.assign(size_t{1} << bits, 0);
-  double se = 0.0, sig = 0.0;
-  size_t zeros = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double d = w[i] - wq[i];
-    se += d * d;
-    sig += w[i] * w[i];
-    if (wq[i] == 0.0) ++zeros;
-    if (codes) ++s.histogram[codes[i]];
-  }
+  s.histogram = g.histogram;
   if (n > 0) {
-    s.mse = se / static_cast<double>(n);
-    s.signal_power = sig / static_cast<double>(n);
-    s.zero_fraction = static_cast<double>(zeros) / static_cast<double>(n);
+    s.mse = g.se / static_cast<double>(n);
+    s.signal_power = g.sig / static_cast<double>(n);
+    s.zero_fraction = static_cast<double>(g.zeros) / static_cast<double>(n);
   }
   if (s.mse > 0.0) s.sqnr_db = 10.0 * std::log10(s.signal_power / s.mse);
   else s.sqnr_db = s.signal_power > 0.0 ? kInf : 0.0;
@@ -306,61 +244,109 @@ uint64_t QuantizedWeights::storage_bytes() const {
   return (static_cast<uint64_t>(options.bits) * codes.size() + 7) / 8;
 }
 
-QuantizedWeights quantize_tensor(const std::vector<double>& w, const std::vector<int64_t>& shape,
-                                 const QuantOptions& opt) {
+namespace {
+
+// T: double or float (converted to double exactly where it is read).
+template <typename T>
+QuantizedWeights quantize_tensor_t(const T* w, size_t size, const std::vector<int64_t>& shape, const QuantOptions& opt) {
   validate(opt);
   if (shape.empty()) throw ConfigError("weight tensor shape is empty: expected at least the channel axis");
   size_t numel = 1;
-  bool fits = true;  // numel <= w.size() so far (the product cannot overflow)
+  bool fits = true;  // numel <= size so far (the product cannot overflow)
   for (int64_t d : shape) {
     if (d < 1) throw ConfigError("invalid weight tensor dimension " + std::to_string(d) + ": expected >= 1");
-    if (!fits || static_cast<uint64_t>(d) > w.size() / numel) fits = false;
+    if (!fits || static_cast<uint64_t>(d) > size / numel) fits = false;
     else numel *= static_cast<size_t>(d);
   }
-  if (!fits || numel != w.size()) {
+  if (!fits || numel != size) {
     std::string dims;
     for (int64_t d : shape) dims += (dims.empty() ? "" : "x") + std::to_string(d);
-    throw ConfigError("weight tensor shape " + dims + " does not hold the " + std::to_string(w.size()) +
+    throw ConfigError("weight tensor shape " + dims + " does not hold the " + std::to_string(size) +
                       " weights given");
   }
-  const double max_abs = checked_max_abs(w.data(), w.size());
+  const double max_abs = checked_max_abs(w, size);
 
   QuantizedWeights q;
   q.shape = shape;
   q.options = opt;
   const size_t channels = static_cast<size_t>(shape[0]);
   const size_t block = numel / channels;
-  std::vector<double> wq(numel);
-  if (opt.policy.kind == PolicyKind::Fixed16) {
+  const bool fixed = opt.policy.kind == PolicyKind::Fixed16;
+  // Channel by channel, in parallel: codes and the channel's sums. Then the
+  // tensor's sums over every weight in index order (as one group).
+  std::vector<GroupSums> sums(channels);
+  std::vector<std::vector<double>> value;  // BRSLog: the signed level of each code, per channel
+  if (fixed) {
     q.f_w = fixed16_format(max_abs);
     q.fixed.resize(numel);
-    for (size_t i = 0; i < numel; ++i) {
-      q.fixed[i] = fixed16_quantize(w[i], q.f_w);
-      wq[i] = std::ldexp(static_cast<double>(q.fixed[i]), -q.f_w);
-    }
+    parallel_for(channels, [&](size_t c) {
+      for (size_t i = c * block; i < (c + 1) * block; ++i) {
+        const double x = w[i];
+        q.fixed[i] = fixed16_quantize(x, q.f_w);
+        sums[c].add(x, std::ldexp(static_cast<double>(q.fixed[i]), -q.f_w));
+      }
+    });
   } else {
     if (opt.granularity == Granularity::Layer) {
-      q.configs.push_back(search_segment(w.data(), numel, opt));
+      q.configs.push_back(search_segment(w, numel, opt));
     } else {
-      for (size_t c = 0; c < channels; ++c) q.configs.push_back(search_segment(w.data() + c * block, block, opt));
+      q.configs.resize(channels);
+      parallel_for(channels, [&](size_t c) { q.configs[c] = search_segment(w + c * block, block, opt); });
     }
     const Sqrt2Approx& approx = cached_approx(opt.datapath.sqrt2_terms);
-    q.codes.resize(numel);
-    for (size_t c = 0; c < channels; ++c) {
-      const Codebook cb = make_codebook(q.config_of_channel(c), opt.codebook, approx);
-      for (size_t i = c * block; i < (c + 1) * block; ++i) {
-        q.codes[i] = quantize_value(w[i], cb, opt.rounding);
-        wq[i] = dequantize(q.codes[i], cb);
-      }
+    std::vector<Codebook> cbs;
+    for (const SegmentConfig& cfg : q.configs) cbs.push_back(make_codebook(cfg, opt.codebook, approx));
+    const uint32_t ncodes = 1u << opt.bits;
+    for (const Codebook& cb : cbs) {
+      value.emplace_back(ncodes);
+      for (uint32_t code = 0; code < ncodes; ++code) value.back()[code] = dequantize(code, cb);
     }
+    q.codes.resize(numel);
+    parallel_for(channels, [&](size_t c) {
+      const size_t g = cbs.size() == 1 ? 0 : c;
+      const std::vector<double>& b = bounds_of(cbs[g], opt.rounding);
+      const double* val = value[g].data();
+      const int nb = static_cast<int>(b.size());
+      GroupSums& s = sums[c];
+      s.histogram.assign(ncodes, 0);
+      for (size_t i = c * block; i < (c + 1) * block; ++i) {
+        // quantize_value(w[i], cbs[g], opt.rounding), inlined (w is finite).
+        const double x = w[i];
+        const int j = level_index(std::fabs(x), b.data(), nb);
+        const uint32_t code = j == 0 ? 0 : make_code(std::signbit(x) ? 1 : 0, j, opt.bits);
+        q.codes[i] = static_cast<uint8_t>(code);
+        ++s.histogram[code];
+        s.add(x, val[code]);
+      }
+    });
   }
-  const uint32_t* codes = q.codes.empty() ? nullptr : q.codes.data();
-  q.stats = group_stats(w.data(), wq.data(), codes, numel, opt.bits);
+  GroupSums all;
+  if (!fixed) all.histogram.assign(size_t{1} << opt.bits, 0);
   for (size_t c = 0; c < channels; ++c) {
-    q.channel_stats.push_back(group_stats(w.data() + c * block, wq.data() + c * block,
-                                          codes ? codes + c * block : nullptr, block, opt.bits));
+    const double* val = fixed ? nullptr : value[value.size() == 1 ? 0 : c].data();
+    for (size_t i = c * block; i < (c + 1) * block; ++i) {
+      const double x = w[i];
+      const double d = x - (fixed ? std::ldexp(static_cast<double>(q.fixed[i]), -q.f_w) : val[q.codes[i]]);
+      all.se += d * d;
+      all.sig += x * x;
+    }
+    all.zeros += sums[c].zeros;
+    for (size_t k = 0; k < all.histogram.size(); ++k) all.histogram[k] += sums[c].histogram[k];
   }
+  q.stats = stats_of(all, numel);
+  for (size_t c = 0; c < channels; ++c) q.channel_stats.push_back(stats_of(sums[c], block));
   return q;
+}
+
+}  // namespace
+
+QuantizedWeights quantize_tensor(const std::vector<double>& w, const std::vector<int64_t>& shape,
+                                 const QuantOptions& opt) {
+  return quantize_tensor_t(w.data(), w.size(), shape, opt);
+}
+
+QuantizedWeights quantize_tensor(const float* w, size_t n, const std::vector<int64_t>& shape, const QuantOptions& opt) {
+  return quantize_tensor_t(w, n, shape, opt);
 }
 
 }  // namespace brsim

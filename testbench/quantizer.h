@@ -113,10 +113,14 @@ double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, con
 // (through the cache folder below); search_segment_brute_force is the
 // direct search, kept as its reference (tests, benchmarks).
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt);
+// Float weights: the same as their values converted to double (exactly),
+// without a double copy of the tensor; likewise below.
+SegmentConfig search_segment(const float* w, size_t n, const QuantOptions& opt);
 
 // Direct search: every candidate's squared error summed over the weights,
 // O(N x candidates).
 SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantOptions& opt);
+SegmentConfig search_segment_brute_force(const float* w, size_t n, const QuantOptions& opt);
 
 // The same choice in O(N) plus O(candidates x bins): one pass sorts the
 // magnitudes into bins between the rounding boundaries of all candidates
@@ -128,13 +132,8 @@ SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantO
 // always search_segment_brute_force's. Falls back to the direct search when
 // the bins' sums are not finite (weights near the double range's ends).
 SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions& opt);
+SegmentConfig search_segment_fast(const float* w, size_t n, const QuantOptions& opt);
 
-// Host threads of the quantizer: per-channel searches, the fast search's
-// pass over a large tensor and the quantized network's layers run on up to
-// this many threads (std::thread); results are the same for every count.
-// Default: the CPUs this process may run on (its affinity mask).
-void set_quantizer_threads(int n);  // n >= 1 (ConfigError otherwise)
-int quantizer_threads();
 
 // A folder of search results (set_search_cache; "" = off, the default):
 // search_segment() of at least kSearchCacheMin weights first looks for a
@@ -173,7 +172,7 @@ struct QuantizedWeights {
   std::vector<int64_t> shape;
   QuantOptions options;
   // BRSLog policies:
-  std::vector<uint32_t> codes;
+  std::vector<uint8_t> codes;  // code words (at most 8 bits)
   std::vector<SegmentConfig> configs;  // size 1 (layer) or shape[0] (channel)
   // fixed16 policy:
   std::vector<int16_t> fixed;
@@ -197,5 +196,7 @@ struct QuantizedWeights {
 // w.size() / shape[0] weights.
 QuantizedWeights quantize_tensor(const std::vector<double>& w, const std::vector<int64_t>& shape,
                                  const QuantOptions& opt);
+// Float weights w[0..n): the same as their double values, without a double copy.
+QuantizedWeights quantize_tensor(const float* w, size_t n, const std::vector<int64_t>& shape, const QuantOptions& opt);
 
 }  // namespace brsim

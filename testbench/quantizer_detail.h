@@ -3,11 +3,13 @@
 // BRSLOG.md section 5). Not part of the quantizer's interface.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "quantizer.h"
 #include "sqrt2.h"
 
@@ -20,7 +22,19 @@ std::string fmt(double v);  // 17 significant digits
 const Sqrt2Approx& cached_approx(int k);
 
 // Throws ConfigError naming the first non-finite element; returns max|w|.
-double checked_max_abs(const double* w, size_t n, size_t index_offset = 0);
+// T is double or float (the weights as given; float converts exactly).
+template <typename T>
+double checked_max_abs(const T* w, size_t n, size_t index_offset = 0) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = w[i];
+    if (!std::isfinite(x)) {
+      throw ConfigError("weight [" + std::to_string(i + index_offset) + "] is " + fmt(x) + ": weights must be finite");
+    }
+    m = std::max(m, std::fabs(x));
+  }
+  return m;
+}
 
 // The rounding boundaries of cb for rule r (ConfigError if cb was not built
 // by make_codebook).
@@ -36,14 +50,19 @@ inline int level_index(double a, const double* bounds, int size) {
 
 // Sum of (|w| - level)^2 in index order; equals sum (w - w_q)^2 bit for bit
 // since the sign of w_q follows w (or w_q = 0). The search's reference sum.
-double codebook_sse(const double* w, size_t n, const Codebook& cb, Rounding r);
-
-// Runs f(0) .. f(count - 1) on up to quantizer_threads() threads (the
-// caller's among them), each index once, claimed in ascending order. Nested
-// calls (from inside f) run serially on their thread. If some f(i) throw, the
-// exception of the smallest such i is rethrown after every thread is done,
-// so the outcome does not depend on the thread count.
-void parallel_for(size_t count, const std::function<void(size_t)>& f);
+template <typename T>
+double codebook_sse(const T* w, size_t n, const Codebook& cb, Rounding r) {
+  const double* bounds = bounds_of(cb, r).data();
+  const double* lev = cb.levels.data();
+  const int size = static_cast<int>(cb.levels.size());
+  double sse = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double a = std::fabs(static_cast<double>(w[i]));
+    const double d = a - lev[level_index(a, bounds, size)];
+    sse += d * d;
+  }
+  return sse;
+}
 
 }  // namespace detail
 }  // namespace brsim

@@ -1,7 +1,6 @@
 // The parameter search of BRSLOG.md section 5: the candidates, the direct
 // (brute-force) search, the fast search over binned magnitudes that makes
 // the same choice, and the folder of search results (--quant-cache).
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "host_threads.h"
 #include "quantizer.h"
 #include "quantizer_detail.h"
 
@@ -89,26 +89,7 @@ bool better(double sse_a, const SegmentConfig& a, double sse_b, const SegmentCon
   return a.e_base < b.e_base;
 }
 
-int usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
-
-std::atomic<int> g_threads{0};  // 0: not set, usable_cpus()
-
 }  // namespace
-
-void set_quantizer_threads(int n) {
-  if (n < 1) throw ConfigError("quantizer threads: " + std::to_string(n) + ": expected >= 1");
-  g_threads = n;
-}
-
-int quantizer_threads() {
-  const int n = g_threads.load();
-  return n > 0 ? n : usable_cpus();
-}
 
 void validate(const QuantOptions& opt) {
   validate_bits(opt.bits);
@@ -181,11 +162,14 @@ std::atomic<uint64_t> g_search_cache_hits{0};
 
 // Two 64-bit hashes of the weights' bit patterns (multiply-rotate over each
 // word, different constants and seeds): the cache file's name and key.
-void hash_weights(const double* w, size_t n, uint64_t* h1, uint64_t* h2) {
+// Float weights hash as the doubles they convert to (the same key).
+template <typename T>
+void hash_weights(const T* w, size_t n, uint64_t* h1, uint64_t* h2) {
   uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0xC2B2AE3D27D4EB4Full + n;
   for (size_t i = 0; i < n; ++i) {
+    const double v = w[i];
     uint64_t x;
-    std::memcpy(&x, &w[i], 8);
+    std::memcpy(&x, &v, 8);
     a = ((a ^ x) * 0xFF51AFD7ED558CCDull);
     a = (a << 29) | (a >> 35);
     b = ((b + x) * 0xC4CEB9FE1A85EC53ull);
@@ -195,7 +179,8 @@ void hash_weights(const double* w, size_t n, uint64_t* h1, uint64_t* h2) {
 }
 
 // Everything search_segment() reads besides the weights, with their hashes.
-std::string search_key(const double* w, size_t n, const QuantOptions& opt) {
+template <typename T>
+std::string search_key(const T* w, size_t n, const QuantOptions& opt) {
   uint64_t h1 = 0, h2 = 0;
   hash_weights(w, n, &h1, &h2);
   char buf[320];
@@ -259,25 +244,12 @@ void set_search_cache(const std::string& dir) { g_search_cache = dir; }
 const std::string& search_cache() { return g_search_cache; }
 uint64_t search_cache_hits() { return g_search_cache_hits.load(); }
 
-SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt) {
-  if (g_search_cache.empty() || n < kSearchCacheMin) return search_segment_fast(w, n, opt);
-  validate(opt);
-  checked_max_abs(w, n);  // bad weights are reported, never looked up
-  const std::string key = search_key(w, n, opt);
-  const std::string path = cache_file(key);
-  SegmentConfig cfg;
-  if (read_cached(path, key, opt, &cfg)) {
-    ++g_search_cache_hits;
-    return cfg;
-  }
-  cfg = search_segment_fast(w, n, opt);
-  write_cached(path, key, cfg);
-  return cfg;
-}
-
 // ---- the direct search -------------------------------------------------------
 
-SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantOptions& opt) {
+namespace {
+
+template <typename T>
+SegmentConfig brute_force_search(const T* w, size_t n, const QuantOptions& opt) {
   validate(opt);
   policy_n2(opt);  // fixed16 has no segment configuration
   const double max_abs = checked_max_abs(w, n);
@@ -311,8 +283,6 @@ SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantO
 }
 
 // ---- the fast search -----------------------------------------------------------
-
-namespace {
 
 constexpr double kU = 0x1p-53;       // unit roundoff of double
 constexpr double kTiny = 0x1p-1070;  // 32x the error of an operation whose result underflows (2^-1075)
@@ -399,15 +369,16 @@ class BinLocator {
 
 // Bins 0..m of the weights. A large tensor is cut into one chunk per
 // thread; the chunks' bins are added in chunk order.
-std::vector<Bin> bin_weights(const double* w, size_t n, const std::vector<double>& edges, const BinLocator& loc) {
+template <typename T>
+std::vector<Bin> bin_weights(const T* w, size_t n, const std::vector<double>& edges, const BinLocator& loc) {
   const size_t nb = edges.size() + 1;
-  const size_t chunks = n >= (size_t{1} << 17) ? static_cast<size_t>(quantizer_threads()) : 1;
+  const size_t chunks = n >= (size_t{1} << 17) ? static_cast<size_t>(host_threads()) : 1;
   std::vector<std::vector<Bin>> part(chunks, std::vector<Bin>(nb));
-  detail::parallel_for(chunks, [&](size_t c) {
+  parallel_for(chunks, [&](size_t c) {
     Bin* bins = part[c].data();
     const double* lower = edges.data() - 1;  // lower[b] = bin b's lower edge, b >= 1
     for (size_t i = n / chunks * c, end = c + 1 == chunks ? n : n / chunks * (c + 1); i < end; ++i) {
-      const double a = std::fabs(w[i]);
+      const double a = std::fabs(static_cast<double>(w[i]));
       const size_t b = loc(a);
       const double d = b == 0 ? a : a - lower[b];
       Bin& x = bins[b];
@@ -474,9 +445,8 @@ bool same_codebook(const Codebook& a, const Codebook& b, Rounding r) {
   return a.levels == b.levels && bounds_of(a, r) == bounds_of(b, r);
 }
 
-}  // namespace
-
-SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions& opt) {
+template <typename T>
+SegmentConfig fast_search(const T* w, size_t n, const QuantOptions& opt) {
   validate(opt);
   policy_n2(opt);  // fixed16 has no segment configuration
   const double max_abs = checked_max_abs(w, n);
@@ -492,7 +462,7 @@ SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions&
   std::vector<Interval> iv(cands.size());
   double best_hi = kInf;
   for (size_t i = 0; i < cands.size(); ++i) {
-    if (!estimate(cbs[i], opt.rounding, edges, bins, n, &iv[i])) return search_segment_brute_force(w, n, opt);
+    if (!estimate(cbs[i], opt.rounding, edges, bins, n, &iv[i])) return brute_force_search(w, n, opt);
     best_hi = std::min(best_hi, iv[i].hi);
   }
   // Every candidate whose interval reaches below the lowest upper end may
@@ -508,11 +478,43 @@ SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions&
   }
   if (reps.size() == 1) return cands[reps[0]];
   std::vector<double> sse(reps.size());
-  detail::parallel_for(reps.size(), [&](size_t g) { sse[g] = codebook_sse(w, n, cbs[reps[g]], opt.rounding); });
+  parallel_for(reps.size(), [&](size_t g) { sse[g] = codebook_sse(w, n, cbs[reps[g]], opt.rounding); });
   size_t best = 0;
   for (size_t g = 1; g < reps.size(); ++g)
     if (better(sse[g], cands[reps[g]], sse[best], cands[reps[best]])) best = g;
   return cands[reps[best]];
+}
+
+// ---- the folder of search results ---------------------------------------------
+
+template <typename T>
+SegmentConfig cached_search(const T* w, size_t n, const QuantOptions& opt) {
+  if (g_search_cache.empty() || n < kSearchCacheMin) return fast_search(w, n, opt);
+  validate(opt);
+  checked_max_abs(w, n);  // bad weights are reported, never looked up
+  const std::string key = search_key(w, n, opt);
+  const std::string path = cache_file(key);
+  SegmentConfig cfg;
+  if (read_cached(path, key, opt, &cfg)) {
+    ++g_search_cache_hits;
+    return cfg;
+  }
+  cfg = fast_search(w, n, opt);
+  write_cached(path, key, cfg);
+  return cfg;
+}
+
+}  // namespace
+
+SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt) { return cached_search(w, n, opt); }
+SegmentConfig search_segment(const float* w, size_t n, const QuantOptions& opt) { return cached_search(w, n, opt); }
+SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions& opt) { return fast_search(w, n, opt); }
+SegmentConfig search_segment_fast(const float* w, size_t n, const QuantOptions& opt) { return fast_search(w, n, opt); }
+SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantOptions& opt) {
+  return brute_force_search(w, n, opt);
+}
+SegmentConfig search_segment_brute_force(const float* w, size_t n, const QuantOptions& opt) {
+  return brute_force_search(w, n, opt);
 }
 
 }  // namespace brsim

@@ -6,7 +6,10 @@
 // threads; and the same error where there is nothing to choose.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <string>
@@ -14,7 +17,9 @@
 
 #include "datapath.h"
 #include "errors.h"
+#include "host_threads.h"
 #include "quantizer.h"
+#include "random_weights.h"
 #include "sqrt2.h"
 
 using namespace brsim;
@@ -215,12 +220,79 @@ TEST(QuantizerFastSearch, PerChannelAndLargeTensorsOnAnyNumberOfThreads) {
       for (int64_t c = 0; c < channels; ++c) want.push_back(search_segment_brute_force(&w[c * block], block, o));
       const SegmentConfig want_big = search_segment_brute_force(big.data(), big.size(), o);
       for (int threads : {1, 2, 3}) {
-        set_quantizer_threads(threads);
+        set_host_threads(threads);
         EXPECT_EQ(quantize_tensor(w, {channels, block}, o).configs, want) << threads << " threads";
         EXPECT_EQ(search_segment_fast(big.data(), big.size(), o), want_big) << threads << " threads";
       }
     }
-  set_quantizer_threads(2);
-  EXPECT_THROW(set_quantizer_threads(0), ConfigError);
-  EXPECT_EQ(quantizer_threads(), 2);
+  set_host_threads(2);
+  EXPECT_THROW(set_host_threads(0), ConfigError);
+  EXPECT_EQ(host_threads(), 2);
+}
+
+// Float weights (`brsim layer`'s Laplace draws, a network's layers) go
+// through the quantizer without a double copy: the same configurations,
+// codes and statistics as their double values, and the same cache key.
+TEST(QuantizerFastSearch, FloatWeightsGiveTheResultsOfTheirDoubleValues) {
+  std::vector<float> f(size_t{1} << 17);
+  laplace_fill(f.data(), f.size(), 0.05, 3);
+  f[100] = 0.0f, f[101] = -0.0f;
+  const std::vector<double> d(f.begin(), f.end());
+  for (Granularity g : {Granularity::Layer, Granularity::Channel})
+    for (const char* pol : {"brslog", "fixed16"}) {
+      QuantOptions o = options(5, pol, CodebookKind::Hardware, Rounding::Log);
+      o.granularity = g;
+      const std::vector<int64_t> shape = {64, static_cast<int64_t>(f.size() / 64)};
+      const QuantizedWeights a = quantize_tensor(d, shape, o), b = quantize_tensor(f.data(), f.size(), shape, o);
+      EXPECT_EQ(a.configs, b.configs);
+      EXPECT_EQ(a.codes, b.codes);
+      EXPECT_EQ(a.fixed, b.fixed);
+      EXPECT_EQ(a.f_w, b.f_w);
+      ASSERT_EQ(a.channel_stats.size(), b.channel_stats.size());
+      for (size_t c = 0; c <= a.channel_stats.size(); ++c) {
+        const QuantStats& x = c == a.channel_stats.size() ? a.stats : a.channel_stats[c];
+        const QuantStats& y = c == a.channel_stats.size() ? b.stats : b.channel_stats[c];
+        EXPECT_EQ(x.mse, y.mse);
+        EXPECT_EQ(x.signal_power, y.signal_power);
+        EXPECT_EQ(x.zero_fraction, y.zero_fraction);
+        EXPECT_EQ(x.histogram, y.histogram);
+      }
+    }
+  const QuantOptions o = options(5, "brslog", CodebookKind::Ideal, Rounding::Linear);
+  EXPECT_EQ(search_segment_brute_force(f.data(), f.size(), o), search_segment_brute_force(d.data(), d.size(), o));
+  EXPECT_EQ(search_segment_fast(f.data(), f.size(), o), search_segment_brute_force(d.data(), d.size(), o));
+  // A search of the doubles is found in the cache by the floats.
+  const std::string dir = ::testing::TempDir() + "brsim_float_cache_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  set_search_cache(dir);
+  const SegmentConfig want = search_segment(d.data(), d.size(), o);
+  const uint64_t hits = search_cache_hits();
+  EXPECT_EQ(search_segment(f.data(), f.size(), o), want);
+  EXPECT_EQ(search_cache_hits(), hits + 1);
+  set_search_cache("");
+  std::filesystem::remove_all(dir);
+}
+
+// The Laplace draws, drawn in chunks on several threads (each from its point
+// of the one sequence): the same values on any number of threads, as
+// doubles and as floats.
+TEST(QuantizerFastSearch, LaplaceDrawsAreTheSameOnAnyNumberOfThreads) {
+  const size_t n = (size_t{1} << 16) * 3 + 7;
+  set_host_threads(1);
+  const std::vector<double> one = laplace_tensor(n, 0.05, 42);
+  // The first values of the sequence, by hand (laplace_tensor's formula).
+  std::mt19937_64 rng(42);
+  for (size_t i = 0; i < 3; ++i) {
+    const double u = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+    EXPECT_EQ(one[i], u < 0.5 ? 0.05 * std::log(2.0 * u) : -0.05 * std::log(2.0 * (1.0 - u)));
+  }
+  for (int threads : {1, 2, 3, 5}) {
+    set_host_threads(threads);
+    EXPECT_EQ(laplace_tensor(n, 0.05, 42), one) << threads << " threads";
+    std::vector<float> f(n);
+    laplace_fill(f.data(), n, 0.05, 42);
+    size_t same = 0;
+    for (size_t i = 0; i < n; ++i) same += f[i] == static_cast<float>(one[i]);
+    EXPECT_EQ(same, n) << threads << " threads";
+  }
 }
