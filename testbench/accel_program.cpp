@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "host_threads.h"
 
 namespace brsim {
 
@@ -14,18 +15,23 @@ uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 }  // namespace
 
 // Tile after tile (m-tiles, then k-tiles), each R' x C' row-major, its codes
-// LSB first in one bit stream padded to a byte.
+// LSB first in one bit stream padded to a byte. The m-tiles' byte ranges are
+// known up front: they are packed in parallel (host_threads()).
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
   const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
   const uint64_t K = static_cast<uint64_t>(w.k), M = static_cast<uint64_t>(w.m);
   const int bits = stored_weight_bits(a);
   const uint64_t mask = (uint64_t{1} << bits) - 1;
+  std::vector<uint64_t> start;  // first byte of each m-tile
   uint64_t total = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
+  for (uint64_t m0 = 0; m0 < M; m0 += C) {
+    start.push_back(total);
     for (uint64_t k0 = 0; k0 < K; k0 += R) total += weight_tile_bytes(std::min(R, K - k0), std::min(C, M - m0), a);
+  }
   std::vector<uint8_t> out(total, 0);
-  uint64_t pos = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
+  parallel_for(start.size(), [&](size_t t) {
+    const uint64_t m0 = t * C;
+    uint64_t pos = start[t];
     for (uint64_t k0 = 0; k0 < K; k0 += R) {
       const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
       const uint64_t end = pos + weight_tile_bytes(rows, cols, a);
@@ -42,6 +48,7 @@ std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
       if (pos != end) throw ConfigError("pack_weights: tile of " + std::to_string(rows) + "x" + std::to_string(cols) +
                                         " codes does not fill its " + std::to_string(end - pos) + " bytes");
     }
+  });
   return out;
 }
 
