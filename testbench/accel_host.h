@@ -47,9 +47,11 @@ struct AccelRunResult {
 // closed) when the run ends. `activity` off skips switching-activity counting.
 // `setup` and `after` (optional) see the accelerator before and after the
 // simulation (what-if knobs and their counters, e.g. DRAM back-pressure).
-// The host process keeps the memory it frees below 64 MiB blocks (glibc
+// The host process keeps the memory it frees in blocks below 192 MiB (glibc
 // would return each large block to the kernel and fault it in again, zeroed,
-// on the next layer or run: a fifth of a fast run's time). Call once, first.
+// on the next layer or run: a fifth of a fast run's time; with 64 MiB, the
+// AlexNet-shaped network's FC layers took 25 % more page faults and a fifth
+// more simulation time). Call once, first.
 void keep_freed_host_memory();
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
