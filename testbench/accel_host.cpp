@@ -1,11 +1,14 @@
 #include "accel_host.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "accelerator.h"
 #include "errors.h"
@@ -176,6 +179,15 @@ void keep_freed_host_memory() {
   // it touches cost anything.
   mallopt(M_MMAP_THRESHOLD, 192 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+void use_transparent_huge_pages(char** argv) {
+  const char* set = std::getenv("GLIBC_TUNABLES");
+  std::string tunables = set ? set : "";
+  if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  tunables += (tunables.empty() ? "" : ":") + std::string("glibc.malloc.hugetlb=1");
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
 }
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,

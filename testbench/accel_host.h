@@ -54,6 +54,18 @@ struct AccelRunResult {
 // more simulation time). Call once, first.
 void keep_freed_host_memory();
 
+// Large host buffers (a layer's weights, codes and decoded copies: hundreds
+// of MB for the AlexNet-shaped network's FC layers) are touched for the first
+// time once per run; with transparent huge pages that is one page fault per
+// 2 MiB instead of one per 4 KiB (on the 2-core VM of docs/performance.md,
+// `brsim layer --network alexnet --mode fast --threads 1`: 104 k page faults
+// -> 3 k, 7.3 s -> 6.4 s). glibc reads its malloc tunables only at process
+// start, so this re-executes the program once (/proc/self/exe, same
+// arguments) with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless that
+// tunable is already set (by the user, or by this call before the exec).
+// If the exec fails the program goes on as it is. Call first, with main's argv.
+void use_transparent_huge_pages(char** argv);
+
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
                                const std::vector<std::vector<ActTensor>>* expected, TraceHooks* tracer = nullptr,
                                bool activity = true, const std::function<void(Accelerator&)>& setup = nullptr,
