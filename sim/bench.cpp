@@ -7,21 +7,39 @@
 //  3. The network again in fast mode (--mode fast), in five rounds over its
 //     layers (fast_rounds), each layer's best time kept, the golden model
 //     timed in the same rounds.
-// Usage: brsim_bench [--quick | --fast [layer]]  (--quick: conv2 only;
+//  4. The whole process of `brsim layer --network alexnet --mode fast`: the
+//     weight quantizer's search over the network's weights with the direct
+//     (brute-force) search and the fast one, in the same process, as a
+//     ratio; the command's phases as it runs them (weights, quantizer,
+//     program, golden model, simulation), with two threads and with one;
+//     and the command itself, run as a subprocess (fast mode with --threads
+//     2 and 1, interleaved, and cycle by cycle), in wall time and simulated
+//     MACs per host second, as ratios to the golden model's time on the same
+//     layers measured here.
+// Usage: brsim_bench [--quick | --fast [layer] | --process | --phases]  (--quick: conv2 only;
 // --fast: fast mode only: conv2, then the network as in 3; with a layer
 // name, that layer only, three times with one thread and three with two,
-// interleaved, for profiling). Fast mode runs with its default two threads
+// interleaved, for profiling; --process: part 4 only; --phases: part 4
+// without the direct search). Fast mode runs with its default two threads
 // and, as the baseline, with one (FastEngine::set_threads).
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "accel_host.h"
 #include "accel_tracer.h"
 #include "accelerator.h"
 #include "qnet.h"
+#include "host_threads.h"
+#include "quantizer.h"
 #include "synthetic_layer.h"
 
 using namespace brsim;
@@ -162,12 +180,178 @@ bool report_fast_rounds(const std::vector<LayerFast>& net, const std::vector<Lay
   return ok;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The weight quantizer's search over every layer of the network, as `brsim
+// layer` gives it its weights (float Laplace draws, as doubles), with the
+// direct search and the fast one; each layer's configurations must agree.
+// Returns the fast search's total time (0 if any layer disagreed).
+double report_search(const std::vector<LayerSpec>& specs, const ArchConfig& arch) {
+  QuantOptions o;
+  o.datapath = arch.datapath;
+  o.bits = arch.weight_bits;
+  double brute_s = 0, fast_s = 0, n_all = 0;
+  bool same = true;
+  std::printf("Weight quantizer, segment search per layer (direct search = the baseline, same weights, same process):\n");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::vector<double> w;
+    {
+      const SyntheticLayer sl = make_synthetic_layer(specs[i], 1 + i);
+      const std::vector<float>& f = sl.net->layers[0].weights;
+      w.assign(f.begin(), f.end());
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    const SegmentConfig a = search_segment_brute_force(w.data(), w.size(), o);
+    const double tb = seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const SegmentConfig b = search_segment_fast(w.data(), w.size(), o);
+    const double tf = seconds_since(t0);
+    same &= a == b;
+    brute_s += tb, fast_s += tf, n_all += static_cast<double>(w.size());
+    std::printf("  %-6s %9zu weights: direct %7.3f s, fast %7.4f s (%6.1fx), %s%s\n", specs[i].name.c_str(), w.size(), tb,
+                tf, tb / tf, to_string(b).c_str(), a == b ? "" : " DIFFERENT");
+  }
+  std::printf("  total  %9.0f weights: direct %7.3f s (%.1f M weights/s), fast %7.4f s (%.1f M weights/s): %.1fx faster, "
+              "same configurations: %s (%d host threads)\n\n",
+              n_all, brute_s, n_all / brute_s / 1e6, fast_s, n_all / fast_s / 1e6, brute_s / fast_s, same ? "yes" : "NO",
+              host_threads());
+  return same ? fast_s : 0;
+}
+
+// `brsim layer --network alexnet --mode fast`, phase by phase as cmd_layer
+// runs it (one layer after the other), wall seconds per phase.
+struct Phases {
+  double weights = 0, quantize = 0, program = 0, golden = 0, simulation = 0;
+  double total() const { return weights + quantize + program + golden + simulation; }
+};
+
+Phases host_phases(const std::vector<LayerSpec>& specs, const ArchConfig& arch, int threads, bool* exact) {
+  Phases ph;
+  set_host_threads(threads);
+  NetQuantOptions o;
+  o.weights.bits = arch.weight_bits;
+  o.weights.datapath = arch.datapath;
+  const auto fast_mode = [threads](Accelerator& acc) {
+    acc.array.set_fast(true);
+    acc.array.fast_engine().set_threads(threads);
+  };
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    const SyntheticLayer sl = make_synthetic_layer(specs[i], 1 + i);
+    ph.weights += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+    ph.quantize += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const AccelProgram prog = compile_network(q, arch);
+    ph.program += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const GoldenRun golden = golden_run(q, prog, {sl.input});
+    ph.golden += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const AccelRunResult r = run_accelerator(prog, golden.inputs, &golden.expected, nullptr, true, fast_mode);
+    ph.simulation += seconds_since(t0);
+    *exact &= r.bit_exact;
+  }
+  return ph;
+}
+
+// Runs `brsim ARGS...` (the binary beside this one), its output to
+// /dev/null; wall seconds, or -1 if it failed.
+double run_brsim(const std::vector<std::string>& args) {
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return -1;
+  std::string exe(self, static_cast<size_t>(len));
+  exe = exe.substr(0, exe.rfind('/') + 1) + "brsim";
+  std::vector<std::string> all = {exe};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  if (rc != 0 || waitpid(pid, &status, 0) != pid) return -1;
+  const double s = seconds_since(t0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? s : -1;
+}
+
+// Part 4: the whole process (with_search: also the direct search's
+// baseline). Returns whether everything agreed and ran.
+bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch, bool with_search) {
+  bool ok = !with_search || report_search(specs, arch) > 0;
+  double macs = 0;
+  for (const LayerSpec& s : specs) macs += static_cast<double>(s.macs());
+  // The golden model on the same layers, this process: the best of three.
+  double golden_s = 0;
+  for (const LayerSpec& s : specs) golden_s += prepare(s, arch).golden_s;
+  bool exact = true;
+  const Phases two = host_phases(specs, arch, 2, &exact), one = host_phases(specs, arch, 1, &exact);
+  ok &= exact;
+  std::printf("`brsim layer --network alexnet --mode fast`, its phases in this process as the command runs them (wall "
+              "time, summed over the layers; host threads and fast mode's threads 2 | 1):\n");
+  const char* names[] = {"weights and input (make_synthetic_layer)", "quantizer (quantize_network)",
+                         "program (compile_network)", "golden model (golden_run)",
+                         "simulation, fast mode (run_accelerator)"};
+  const double a[] = {two.weights, two.quantize, two.program, two.golden, two.simulation};
+  const double b[] = {one.weights, one.quantize, one.program, one.golden, one.simulation};
+  for (int r = 0; r < 5; ++r)
+    std::printf("  %-42s %7.3f s %5.1f %% | %7.3f s %5.1f %%\n", names[r], a[r], 100.0 * a[r] / two.total(), b[r],
+                100.0 * b[r] / one.total());
+  std::printf("  %-42s %7.3f s         | %7.3f s        = %.2fx | %.2fx the golden model's time on the network "
+              "(%.3f s, best of three), bit exact: %s\n",
+              "total", two.total(), one.total(), two.total() / golden_s, one.total() / golden_s, golden_s,
+              exact ? "yes" : "NO");
+  set_host_threads(2);
+  // The command as a user runs it: three runs with each thread count,
+  // interleaved, the best and the slowest; then once cycle by cycle.
+  struct Way {
+    const char* what;
+    std::vector<std::string> args;
+    int runs;
+    double best = 0, worst = 0;
+  };
+  Way ways[] = {{"--mode fast (--threads 2, the default)", {"layer", "--network", "alexnet", "--mode", "fast"}, 3},
+                {"--mode fast --threads 1", {"layer", "--network", "alexnet", "--mode", "fast", "--threads", "1"}, 3},
+                {"--mode cycle", {"layer", "--network", "alexnet"}, 1}};
+  for (int round = 0; round < 3; ++round)
+    for (Way& w : ways) {
+      if (round >= w.runs) continue;
+      const double t = run_brsim(w.args);
+      if (t < 0) {
+        ok = false;
+        std::printf("  brsim %s failed\n", w.what);
+        continue;
+      }
+      w.best = round == 0 ? t : std::min(w.best, t);
+      w.worst = std::max(w.worst, t);
+    }
+  std::printf("  the command as a user runs it (`brsim layer --network alexnet ...`, whole process, wall time):\n");
+  for (const Way& w : ways)
+    std::printf("    %-40s %6.2f-%6.2f s (%d run%s) = %5.0f-%5.0f M simulated MAC per host second, %5.2f-%5.2fx the golden "
+                "model's time\n",
+                w.what, w.best, w.worst, w.runs, w.runs > 1 ? "s" : "", macs / w.worst / 1e6, macs / w.best / 1e6,
+                w.best / golden_s, w.worst / golden_s);
+  std::printf("\n");
+  return ok;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
   keep_freed_host_memory();
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;
+  const bool process_only = argc > 1 && std::strcmp(argv[1], "--process") == 0;
+  const bool phases_only = argc > 1 && std::strcmp(argv[1], "--phases") == 0;
   const auto fast_mode = [](Accelerator& acc) { acc.array.set_fast(true); };
   const auto fast_one_thread = [](Accelerator& acc) {
     acc.array.set_fast(true);
@@ -176,6 +360,7 @@ int sc_main(int argc, char** argv) {
   const ArchConfig arch;  // 16x16, 5-bit BRSLog, K = 4
   const std::vector<LayerSpec> alexnet = alexnet_layers();
 
+  if (process_only || phases_only) return report_process(alexnet, arch, process_only) ? 0 : 1;
   std::printf("brsim_bench: cycle-by-cycle simulation on a %dx%d BRSLog array, no tracing\n\n", arch.rows, arch.cols);
   const Prepared c2 = prepare(alexnet[1], arch);
   if (fast_only && argc > 2) {
@@ -268,5 +453,7 @@ int sc_main(int argc, char** argv) {
   std::printf("peak memory (resident), layer by layer: %.1f MiB\n\n", peak_rss_mib());
 
   exact &= report_fast_rounds(fast_rounds(alexnet, arch), alexnet, cycles_of);
+  std::printf("\n");
+  exact &= report_process(alexnet, arch, true);
   return exact ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
+#include "host_threads.h"
 #include "energy_report.h"
 #include "layer_report.h"
 #include "trace_options.h"
@@ -103,6 +104,7 @@ uint64_t layer_memory_estimate(const LayerSpec& s) {
 }
 
 void run_layer_cmd(LayerArgs a) {
+  set_host_threads(a.threads);  // the weights, quantizer and golden model's preparation too
   const ArchConfig arch = resolve_arch(a.arch);
   if (!(a.scale > 0 && a.scale <= 1e6))
     throw ConfigError("invalid --scale " + std::to_string(a.scale) +
@@ -126,12 +128,16 @@ void run_layer_cmd(LayerArgs a) {
   check_trace_mode(a.trace, fast);
   const auto setup = mode_setup(a.mode, a.threads);
   for (size_t i = 0; i < specs.size(); ++i) {
-    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
-    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
-    const AccelProgram prog = compile_network(q, arch);
-    const auto g0 = std::chrono::steady_clock::now();
-    const GoldenRun golden = golden_run(q, prog, {sl.input});
-    golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    AccelProgram prog;
+    GoldenRun golden;
+    {
+      const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
+      const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+      prog = compile_network(q, arch);
+      const auto g0 = std::chrono::steady_clock::now();
+      golden = golden_run(q, prog, {sl.input});
+      golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    }  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
       tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, closed_form(prog.layers[0].desc, arch).total());

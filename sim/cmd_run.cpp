@@ -14,6 +14,7 @@
 #include "arch_options.h"
 #include "commands.h"
 #include "errors.h"
+#include "host_threads.h"
 #include "float_infer.h"
 #include "energy_report.h"
 #include "layer_report.h"
@@ -51,6 +52,7 @@ size_t argmax_int(const std::vector<int32_t>& v) {
 }
 
 void run_run(RunArgs a) {
+  set_host_threads(a.threads);  // the weights, quantizer and golden model's preparation too
   if (a.model.empty()) a.model = default_model_path();
   check_image_counts(a.images, a.calib_images);
   const ArchConfig arch = resolve_arch(a.arch);

@@ -9,6 +9,7 @@
 #include "sc_kernel.h"
 
 int sc_main(int argc, char** argv) {
+  brsim::use_transparent_huge_pages(argv);
   brsim::quiet_systemc_banner();
   brsim::keep_freed_host_memory();
   CLI::App app{

@@ -29,7 +29,8 @@ void add_mode_option(CLI::App* cmd, std::string& mode) {
 }
 
 void add_threads_option(CLI::App* cmd, int& threads) {
-  cmd->add_option("--threads", threads, "Host threads of fast mode (1 or 2): large folds stream their pixels on two")
+  cmd->add_option("--threads", threads, "Host threads (1 or 2): fast mode's large folds stream their pixels on two; weight generation, "
+                                   "the quantizer and the golden model's preparation use as many")
       ->check(CLI::Range(1, 2))
       ->capture_default_str();
 }

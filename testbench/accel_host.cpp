@@ -2,11 +2,14 @@
 #include "asan_main_stack.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "accelerator.h"
 #include "errors.h"
@@ -168,11 +171,24 @@ class Host : public sc_core::sc_module {
 }  // namespace
 
 void keep_freed_host_memory() {
-  // Blocks up to 64 MiB from the heap (not mmap), and the heap's top not
-  // trimmed below 512 MiB: freed buffers are reused as they are. The DRAM
-  // model (larger) still maps fresh zero pages.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // Blocks below 192 MiB from the heap (not mmap), and the heap's top not
+  // trimmed below 1 GiB: freed buffers (a layer's weights, codes, decoded
+  // copies, the array's activation blocks) are reused as they are, without
+  // faulting fresh zero pages in again; on a virtual machine the first touch
+  // of a page can cost more than the work done in it. The DRAM model
+  // (256 MiB by default, calloc'd) still maps fresh zero pages: only those
+  // it touches cost anything.
+  mallopt(M_MMAP_THRESHOLD, 192 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+void use_transparent_huge_pages(char** argv) {
+  const char* set = std::getenv("GLIBC_TUNABLES");
+  std::string tunables = set ? set : "";
+  if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  tunables += (tunables.empty() ? "" : ":") + std::string("glibc.malloc.hugetlb=1");
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
 }
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,

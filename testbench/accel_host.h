@@ -47,10 +47,24 @@ struct AccelRunResult {
 // closed) when the run ends. `activity` off skips switching-activity counting.
 // `setup` and `after` (optional) see the accelerator before and after the
 // simulation (what-if knobs and their counters, e.g. DRAM back-pressure).
-// The host process keeps the memory it frees below 64 MiB blocks (glibc
+// The host process keeps the memory it frees in blocks below 192 MiB (glibc
 // would return each large block to the kernel and fault it in again, zeroed,
-// on the next layer or run: a fifth of a fast run's time). Call once, first.
+// on the next layer or run: a fifth of a fast run's time; with 64 MiB, the
+// AlexNet-shaped network's FC layers took 25 % more page faults and a fifth
+// more simulation time). Call once, first.
 void keep_freed_host_memory();
+
+// Large host buffers (a layer's weights, codes and decoded copies: hundreds
+// of MB for the AlexNet-shaped network's FC layers) are touched for the first
+// time once per run; with transparent huge pages that is one page fault per
+// 2 MiB instead of one per 4 KiB (on the 2-core VM of docs/performance.md,
+// `brsim layer --network alexnet --mode fast --threads 1`: 104 k page faults
+// -> 3 k, 7.3 s -> 6.4 s). glibc reads its malloc tunables only at process
+// start, so this re-executes the program once (/proc/self/exe, same
+// arguments) with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless that
+// tunable is already set (by the user, or by this call before the exec).
+// If the exec fails the program goes on as it is. Call first, with main's argv.
+void use_transparent_huge_pages(char** argv);
 
 AccelRunResult run_accelerator(const AccelProgram& prog, const std::vector<ActTensor>& inputs,
                                const std::vector<std::vector<ActTensor>>* expected, TraceHooks* tracer = nullptr,

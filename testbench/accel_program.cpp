@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "host_threads.h"
 
 namespace brsim {
 
@@ -13,9 +14,21 @@ uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
 
+// The m-tiles' byte ranges are known up front: they are packed in parallel
+// (host_threads()), each by the layout's packer.
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
-  return pack_weights(w.fixed16 ? nullptr : w.codes.data(), w.fixed16 ? w.fixed.data() : nullptr,
-                      static_cast<uint64_t>(w.k), static_cast<uint64_t>(w.m), a);
+  const uint64_t C = static_cast<uint64_t>(a.cols), K = static_cast<uint64_t>(w.k), M = static_cast<uint64_t>(w.m);
+  const uint8_t* codes = w.fixed16 ? nullptr : w.codes.data();
+  const int16_t* fixed = w.fixed16 ? w.fixed.data() : nullptr;
+  std::vector<uint64_t> start;  // first byte of each m-tile
+  uint64_t total = 0;
+  for (uint64_t m0 = 0; m0 < M; m0 += C) {
+    start.push_back(total);
+    total += m_tile_weight_bytes(K, std::min(C, M - m0), a);
+  }
+  std::vector<uint8_t> out(total, 0);
+  parallel_for(start.size(), [&](size_t t) { pack_m_tile(codes, fixed, K, M, t, a, &out[start[t]]); });
+  return out;
 }
 
 std::vector<uint8_t> pack_params(const QLayer& q, const ArchConfig&) {

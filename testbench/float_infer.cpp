@@ -3,17 +3,23 @@
 #include <algorithm>
 #include <limits>
 
+#include "host_threads.h"
+
 namespace brsim {
 
 namespace {
 
 using Vec = std::vector<float>;
 
+// Layers of at least this many MACs spread their output channels over
+// host_threads() (each channel's sums are the same on any thread).
+constexpr int64_t kParallelMacs = int64_t{1} << 22;
+
 Vec conv(const Layer& l, const Vec& in) {
   const TensorShape &is = l.in, &os = l.out;
   const Window& w = l.window;
   Vec out(static_cast<size_t>(os.numel()));
-  for (int64_t m = 0; m < os.c; ++m) {
+  auto channel = [&](int64_t m) {
     float* o = &out[static_cast<size_t>(m * os.h * os.w)];
     std::fill(o, o + os.h * os.w, l.bias[static_cast<size_t>(m)]);
     for (int64_t c = 0; c < is.c; ++c)
@@ -35,6 +41,11 @@ Vec conv(const Layer& l, const Vec& in) {
               for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wt * row[ox * s + off];
           }
         }
+  };
+  if (os.numel() * is.c * w.kh * w.kw >= kParallelMacs) {
+    parallel_for(static_cast<size_t>(os.c), [&](size_t m) { channel(static_cast<int64_t>(m)); });
+  } else {
+    for (int64_t m = 0; m < os.c; ++m) channel(m);
   }
   return out;
 }
@@ -42,11 +53,19 @@ Vec conv(const Layer& l, const Vec& in) {
 Vec dense(const Layer& l, const Vec& in) {
   const int64_t k = l.in.numel(), m = l.out.c;
   Vec out(static_cast<size_t>(m));
-  for (int64_t o = 0; o < m; ++o) {
+  auto row = [&](int64_t o) {
     const float* wr = &l.weights[static_cast<size_t>(o * k)];
     float s = 0;
     for (int64_t i = 0; i < k; ++i) s += wr[i] * in[static_cast<size_t>(i)];
     out[static_cast<size_t>(o)] = s + l.bias[static_cast<size_t>(o)];
+  };
+  if (m * k >= kParallelMacs) {
+    // Blocks of 64 rows per index: the rows are short next to a thread's start.
+    parallel_for(static_cast<size_t>((m + 63) / 64), [&](size_t b) {
+      for (int64_t o = static_cast<int64_t>(b) * 64; o < std::min<int64_t>(m, static_cast<int64_t>(b) * 64 + 64); ++o) row(o);
+    });
+  } else {
+    for (int64_t o = 0; o < m; ++o) row(o);
   }
   return out;
 }

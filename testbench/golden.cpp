@@ -6,10 +6,12 @@
 #include "golden.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <string>
 
 #include "errors.h"
+#include "host_threads.h"
 
 namespace brsim {
 
@@ -71,26 +73,37 @@ int64_t pool_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_a, int64
 // range when acc and a * w share a sign that the sum does not.
 // target_clones builds an AVX2 copy beside the baseline one and picks it at
 // load time where the CPU has AVX2 (about 2.5x here); results are identical.
-__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int64_t* w, int64_t a,
-                                                                   int64_t m, int acc_bits) {
+template <typename W>
+inline __attribute__((always_inline)) uint64_t mac_row_body(int64_t* acc, const W* w, int64_t a, int64_t m,
+                                                         int acc_bits) {
   uint64_t overflows = 0;
   const uint64_t ua = static_cast<uint64_t>(a);
   if (acc_bits < 64) {
     const uint64_t half = uint64_t{1} << (acc_bits - 1), mask = (half << 1) - 1;
     for (int64_t j = 0; j < m; ++j) {
-      const uint64_t s = static_cast<uint64_t>(acc[j]) + ua * static_cast<uint64_t>(w[j]);
+      const uint64_t s = static_cast<uint64_t>(acc[j]) + ua * static_cast<uint64_t>(static_cast<int64_t>(w[j]));
       const uint64_t t = ((s + half) & mask) - half;
       overflows += (t != s);
       acc[j] = static_cast<int64_t>(t);
     }
   } else {
     for (int64_t j = 0; j < m; ++j) {
-      const uint64_t x = static_cast<uint64_t>(acc[j]), y = ua * static_cast<uint64_t>(w[j]), s = x + y;
+      const uint64_t x = static_cast<uint64_t>(acc[j]), y = ua * static_cast<uint64_t>(static_cast<int64_t>(w[j])), s = x + y;
       overflows += ((x ^ s) & (y ^ s)) >> 63;
       acc[j] = static_cast<int64_t>(s);
     }
   }
   return overflows;
+}
+
+// Weights stored as int64 or int32 (sign-extended: the same products).
+__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int64_t* w, int64_t a,
+                                                                   int64_t m, int acc_bits) {
+  return mac_row_body(acc, w, a, m, acc_bits);
+}
+__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int32_t* w, int64_t a,
+                                                                   int64_t m, int acc_bits) {
+  return mac_row_body(acc, w, a, m, acc_bits);
 }
 
 }  // namespace
@@ -103,14 +116,22 @@ std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const
   if (m < 1 || k < 1 || v.size() != static_cast<size_t>(m * k))
     throw ConfigError(who + ": " + str(static_cast<int64_t>(v.size())) + " " + what +
                       " do not form an [M x K] = [" + str(m) + " x " + str(k) + "] matrix");
+  // In 64 x 64 blocks (both sides stay in the cache), row blocks in parallel.
+  constexpr int64_t B = 64;
   std::vector<T> out(v.size());
-  for (int64_t mi = 0; mi < m; ++mi)
-    for (int64_t ki = 0; ki < k; ++ki) out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
+  parallel_for(static_cast<size_t>((k + B - 1) / B), [&](size_t kb) {
+    const int64_t k0 = static_cast<int64_t>(kb) * B, k1 = std::min(k, k0 + B);
+    for (int64_t m0 = 0; m0 < m; m0 += B) {
+      const int64_t m1 = std::min(m, m0 + B);
+      for (int64_t ki = k0; ki < k1; ++ki)  // each output row's run written in order (12x faster than by columns)
+        for (int64_t mi = m0; mi < m1; ++mi) out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
+    }
+  });
   return out;
 }
 }  // namespace
 
-IntWeights IntWeights::from_brslog_mk(const std::vector<uint32_t>& codes_mk, int64_t m, int64_t k,
+IntWeights IntWeights::from_brslog_mk(const std::vector<uint8_t>& codes_mk, int64_t m, int64_t k,
                                       const std::vector<SegmentConfig>& configs) {
   IntWeights w;
   w.codes = transpose_mk(codes_mk, m, k, "from_brslog_mk", "codes");
@@ -119,6 +140,7 @@ IntWeights IntWeights::from_brslog_mk(const std::vector<uint32_t>& codes_mk, int
   w.configs = configs;
   return w;
 }
+
 
 IntWeights IntWeights::from_fixed16_mk(const std::vector<int16_t>& w_mk, int64_t m, int64_t k) {
   IntWeights w;
@@ -177,7 +199,7 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
   e.k = w.k;
   e.m = w.m;
   e.dp = dp;
-  e.w_eff.resize(static_cast<size_t>(w.k * w.m));
+
   // BRSLog: w_eff of every code word of every configuration, decoded once
   // (tables[c][code]); ae_product(a, decode(code)) == a * w_eff.
   std::vector<std::vector<int64_t>> tables;
@@ -189,14 +211,27 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
         tables.back()[code] = ae_effective_weight(decode(code, cfg), approx);
     }
   }
-  for (int64_t ki = 0; ki < w.k; ++ki)
-    for (int64_t mi = 0; mi < w.m; ++mi) {
-      const size_t i = static_cast<size_t>(ki * w.m + mi);
-      // fixed16_product(a, w_q) == a * w_q.
-      const int64_t v = w.fixed16 ? int64_t{w.fixed[i]} : tables[w.configs.size() == 1 ? 0 : mi][w.codes[i]];
-      e.w_eff[i] = v;
-      e.zero_weights += (v == 0);
-    }
+  bool fits32 = true;
+  for (const std::vector<int64_t>& t : tables)
+    for (int64_t v : t) fits32 &= v >= INT32_MIN && v <= INT32_MAX;
+  const size_t n = static_cast<size_t>(w.k * w.m);
+  if (fits32) e.w_eff32.resize(n);
+  else e.w_eff.resize(n);
+  // Rows in blocks of 64, in parallel; the zero counts added in block order.
+  constexpr int64_t B = 64;
+  std::vector<uint64_t> zeros(static_cast<size_t>((w.k + B - 1) / B), 0);
+  parallel_for(zeros.size(), [&](size_t kb) {
+    for (int64_t ki = static_cast<int64_t>(kb) * B; ki < std::min(w.k, static_cast<int64_t>(kb) * B + B); ++ki)
+      for (int64_t mi = 0; mi < w.m; ++mi) {
+        const size_t i = static_cast<size_t>(ki * w.m + mi);
+        // fixed16_product(a, w_q) == a * w_q.
+        const int64_t v = w.fixed16 ? int64_t{w.fixed[i]} : tables[w.configs.size() == 1 ? 0 : mi][w.codes[i]];
+        if (fits32) e.w_eff32[i] = static_cast<int32_t>(v);
+        else e.w_eff[i] = v;
+        zeros[kb] += (v == 0);
+      }
+  });
+  for (uint64_t z : zeros) e.zero_weights += z;
   return e;
 }
 
@@ -204,8 +239,10 @@ std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWei
   if (p < 0) throw ConfigError("golden_gemm: invalid number of rows P = " + str(p) + ": expected >= 0");
   if (p > 0 && a == nullptr) throw ConfigError("golden_gemm: activation matrix A is null");
   validate(w.dp);
-  if (w.w_eff.size() != static_cast<size_t>(w.k * w.m))
-    throw ConfigError("golden_gemm: EffectiveWeights hold " + str(static_cast<int64_t>(w.w_eff.size())) +
+  const bool w32 = !w.w_eff32.empty();
+  const size_t held = w.w_eff.size() + w.w_eff32.size();
+  if (held != static_cast<size_t>(w.k * w.m) || (w32 && !w.w_eff.empty()))
+    throw ConfigError("golden_gemm: EffectiveWeights hold " + str(static_cast<int64_t>(held)) +
                       " values, expected k * m = " + str(w.k * w.m) + " (build them with effective_weights)");
   const int64_t amin = act_min(w.dp.act_bits), amax = act_max(w.dp.act_bits);
   std::vector<int64_t> out(static_cast<size_t>(p * w.m), 0);
@@ -221,7 +258,8 @@ std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWei
                           str(amax) + "]");
       // A zero activation adds 0 to every column: nothing changes, nothing overflows.
       if (av == 0) continue;
-      overflows += mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+      overflows += w32 ? mac_row(acc, w.w_eff32.data() + ki * w.m, av, w.m, w.dp.acc_bits)
+                       : mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
     }
   }
   if (stats) {

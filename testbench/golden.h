@@ -19,14 +19,14 @@ namespace brsim {
 struct IntWeights {
   int64_t k = 0, m = 0;
   bool fixed16 = false;
-  std::vector<uint32_t> codes;         // BRSLog: K x M row-major code words
+  std::vector<uint8_t> codes;          // BRSLog: K x M row-major code words (at most 8 bits)
   std::vector<SegmentConfig> configs;  // BRSLog: 1 (per layer) or M (per column)
   std::vector<int16_t> fixed;          // fixed16: K x M row-major w_q
   const SegmentConfig& config_of_column(int64_t col) const {
     return configs.size() == 1 ? configs[0] : configs[static_cast<size_t>(col)];
   }
   // Builds W[K x M] from row-major [M x K] data (OIHW conv or [out x in] FC).
-  static IntWeights from_brslog_mk(const std::vector<uint32_t>& codes_mk, int64_t m, int64_t k,
+  static IntWeights from_brslog_mk(const std::vector<uint8_t>& codes_mk, int64_t m, int64_t k,
                                    const std::vector<SegmentConfig>& configs);
   static IntWeights from_fixed16_mk(const std::vector<int16_t>& w_mk, int64_t m, int64_t k);
 };
@@ -48,7 +48,11 @@ void validate(const IntWeights& w, const DatapathConfig& dp);
 struct EffectiveWeights {
   int64_t k = 0, m = 0;
   DatapathConfig dp;           // the datapath the weights were validated for
-  std::vector<int64_t> w_eff;  // K x M row-major
+  // K x M row-major, in w_eff32 when every value fits int32 (fixed16, and
+  // BRSLog whenever the largest product's weight does, e.g. every 5-bit
+  // configuration: half the memory), else in w_eff; the other stays empty.
+  std::vector<int64_t> w_eff;
+  std::vector<int32_t> w_eff32;
   uint64_t zero_weights = 0;   // weights that gate the AE (code j = 0 or w_q = 0)
 };
 // Validates (as above) and decodes.

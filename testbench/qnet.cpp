@@ -23,12 +23,7 @@ QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions
   const int64_t m = l.gemm_m(), k = l.gemm_k();
   std::vector<int64_t> shape{m, k};
   if (l.kind == LayerKind::Conv) shape = {m, l.in.c, l.window.kh, l.window.kw};
-  {
-    // A double copy for the quantizer, freed before the decoded copies exist
-    // (AlexNet's fc6 has 38 M weights).
-    const std::vector<double> w(l.weights.begin(), l.weights.end());
-    q.qw = quantize_tensor(w, shape, opt.weights);
-  }
+  q.qw = quantize_tensor(l.weights.data(), l.weights.size(), shape, opt.weights);  // the float weights as they are (no double copy)
   const DatapathConfig& dp = opt.weights.datapath;
   const bool fixed = opt.weights.policy.kind == PolicyKind::Fixed16;
   q.iw = fixed ? IntWeights::from_fixed16_mk(q.qw.fixed, m, k) : IntWeights::from_brslog_mk(q.qw.codes, m, k, q.qw.configs);

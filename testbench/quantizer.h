@@ -108,7 +108,32 @@ double quantization_sse(const double* w, size_t n, const SegmentConfig& cfg, con
 // weights give e_base = 0, p = 0 and the policy's largest n2 that the
 // datapath realizes: every code is zero anyway. NaN or infinite weights:
 // ConfigError naming the element index. fixed16: ConfigError.
+// The squared error that decides is quantization_sse's (summed in index
+// order), so ties are exact. search_segment runs search_segment_fast
+// (through the cache folder below); search_segment_brute_force is the
+// direct search, kept as its reference (tests, benchmarks).
 SegmentConfig search_segment(const double* w, size_t n, const QuantOptions& opt);
+// Float weights: the same as their values converted to double (exactly),
+// without a double copy of the tensor; likewise below.
+SegmentConfig search_segment(const float* w, size_t n, const QuantOptions& opt);
+
+// Direct search: every candidate's squared error summed over the weights,
+// O(N x candidates).
+SegmentConfig search_segment_brute_force(const double* w, size_t n, const QuantOptions& opt);
+SegmentConfig search_segment_brute_force(const float* w, size_t n, const QuantOptions& opt);
+
+// The same choice in O(N) plus O(candidates x bins): one pass sorts the
+// magnitudes into bins between the rounding boundaries of all candidates
+// (count, and sums of the offsets from each bin's lower edge and of their
+// squares); each candidate's error follows from the bins with a rigorous
+// bound on its rounding error. Candidates whose bound overlaps the best
+// one's are summed again directly (candidates with identical levels and
+// boundaries share one sum) and the tie order decides, so the result is
+// always search_segment_brute_force's. Falls back to the direct search when
+// the bins' sums are not finite (weights near the double range's ends).
+SegmentConfig search_segment_fast(const double* w, size_t n, const QuantOptions& opt);
+SegmentConfig search_segment_fast(const float* w, size_t n, const QuantOptions& opt);
+
 
 // A folder of search results (set_search_cache; "" = off, the default):
 // search_segment() of at least kSearchCacheMin weights first looks for a
@@ -147,7 +172,7 @@ struct QuantizedWeights {
   std::vector<int64_t> shape;
   QuantOptions options;
   // BRSLog policies:
-  std::vector<uint32_t> codes;
+  std::vector<uint8_t> codes;  // code words (at most 8 bits)
   std::vector<SegmentConfig> configs;  // size 1 (layer) or shape[0] (channel)
   // fixed16 policy:
   std::vector<int16_t> fixed;
@@ -171,5 +196,7 @@ struct QuantizedWeights {
 // w.size() / shape[0] weights.
 QuantizedWeights quantize_tensor(const std::vector<double>& w, const std::vector<int64_t>& shape,
                                  const QuantOptions& opt);
+// Float weights w[0..n): the same as their double values, without a double copy.
+QuantizedWeights quantize_tensor(const float* w, size_t n, const std::vector<int64_t>& shape, const QuantOptions& opt);
 
 }  // namespace brsim

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "errors.h"
 #include "float_infer.h"
@@ -77,10 +78,10 @@ SyntheticLayer make_synthetic_layer(const LayerSpec& s, uint64_t seed, double we
     l.window = {s.kh, s.kw, s.stride, s.stride, s.pad, s.pad, s.pad, s.pad};
     l.out = {s.out_m, (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, (s.in_w + 2 * s.pad - s.kw) / s.stride + 1};
   }
-  const std::vector<double> w = laplace_tensor(static_cast<size_t>(s.out_m * l.gemm_k()), weight_scale, seed);
-  l.weights.assign(w.begin(), w.end());
+  l.weights.resize(static_cast<size_t>(s.out_m * l.gemm_k()));
+  laplace_fill(l.weights.data(), l.weights.size(), weight_scale, seed);  // laplace_tensor's draws, as floats
   l.bias.assign(static_cast<size_t>(s.out_m), 0.0f);
-  net->layers.push_back(l);
+  net->layers.push_back(std::move(l));
   SyntheticLayer out;
   std::mt19937_64 rng(seed ^ 0x9E3779B97F4A7C15ull);
   out.input.resize(static_cast<size_t>(net->input.numel()));

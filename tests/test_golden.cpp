@@ -10,6 +10,8 @@
 
 #include "errors.h"
 #include "golden.h"
+#include "host_threads.h"
+#include "sqrt2.h"
 
 using namespace brsim;
 
@@ -228,7 +230,7 @@ TEST(GoldenGemm, HandComputedTinyExample) {
   w.k = 3;
   w.m = 2;
   w.configs = {cfg};
-  w.codes = {make_code(0, 1, 5), make_code(1, 7, 5), 0, make_code(0, 3, 5), make_code(1, 2, 5), make_code(0, 9, 5)};
+  w.codes = {1, 0x10 | 7, 0, 3, 0x10 | 2, 9};  // make_code(sign, j, 5)
   const std::vector<int32_t> a = {3, -5, 2, -1, 0, 7};
   GoldenStats st;
   EXPECT_EQ(golden_gemm(a.data(), 2, w, DatapathConfig{}, &st), (std::vector<int64_t>{-64, 1632, -960, 43680}));
@@ -289,11 +291,57 @@ TEST(GoldenGemm, TransposesMkWeights) {
   const IntWeights w = IntWeights::from_brslog_mk({1, 2, 3, 4, 5, 6}, 2, 3, {{5, 6, 0, -10}});
   EXPECT_EQ(w.k, 3);
   EXPECT_EQ(w.m, 2);
-  EXPECT_EQ(w.codes, (std::vector<uint32_t>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(w.codes, (std::vector<uint8_t>{1, 4, 2, 5, 3, 6}));
   EXPECT_FALSE(w.fixed16);
   const IntWeights f = IntWeights::from_fixed16_mk({-1, 2, 3, 4, 5, -32768}, 3, 2);
   EXPECT_EQ(f.fixed, (std::vector<int16_t>{-1, 3, 5, 2, 4, -32768}));
   EXPECT_TRUE(f.fixed16);
+}
+
+// The transpose (64 x 64 blocks, row blocks on host threads) and the
+// decode of large matrices: the element-by-element result on any number of
+// threads, also for sizes that are no multiple of the block.
+TEST(GoldenGemm, LargeTransposesAndDecodesAreTheSameOnAnyNumberOfThreads) {
+  std::mt19937_64 rng(9);
+  const int64_t m = 131, k = 200;
+  std::vector<uint8_t> codes(static_cast<size_t>(m * k));
+  std::vector<int16_t> fixed(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<uint8_t>(rng() % 32), fixed[i] = static_cast<int16_t>(rng());
+  std::vector<SegmentConfig> cfgs;
+  for (int64_t c = 0; c < m; ++c) cfgs.push_back({5, static_cast<int>(c % 16), 0, -8});
+  DatapathConfig dp;
+  for (int threads : {1, 2, 3}) {
+    set_host_threads(threads);
+    const IntWeights w = IntWeights::from_brslog_mk(codes, m, k, cfgs);
+    const IntWeights f = IntWeights::from_fixed16_mk(fixed, m, k);
+    const EffectiveWeights ew = effective_weights(w, dp);
+    uint64_t zeros = 0;
+    for (int64_t mi = 0; mi < m; ++mi)
+      for (int64_t ki = 0; ki < k; ++ki) {
+        const size_t t = static_cast<size_t>(ki * m + mi), s = static_cast<size_t>(mi * k + ki);
+        ASSERT_EQ(w.codes[t], codes[s]) << threads << " threads";
+        ASSERT_EQ(f.fixed[t], fixed[s]) << threads << " threads";
+        const int64_t want = ae_effective_weight(decode(codes[s], cfgs[static_cast<size_t>(mi)]), sqrt2_approx(dp.sqrt2_terms));
+        ASSERT_EQ(ew.w_eff32.at(t), want) << threads << " threads";  // 5-bit weights fit int32
+        zeros += want == 0;
+      }
+    EXPECT_EQ(ew.zero_weights, zeros);
+    EXPECT_GT(zeros, 0u);
+    EXPECT_TRUE(ew.w_eff.empty());
+  }
+  // Weights beyond int32 (7-bit codes, shifts up to 62) stay in int64, and
+  // both forms give the GEMM the same sums.
+  IntWeights wide;
+  wide.k = 2, wide.m = 2;
+  wide.configs = {{7, 0, 0, 0}};
+  wide.codes = {63, 0x40 | 40, 1, 0};  // make_code(sign, j, 7)
+  DatapathConfig wdp;
+  wdp.shift_bits = 6, wdp.act_bits = 2, wdp.acc_bits = 64;
+  const EffectiveWeights ew64 = effective_weights(wide, wdp);
+  EXPECT_TRUE(ew64.w_eff32.empty());
+  EXPECT_EQ(ew64.w_eff.size(), 4u);
+  const int32_t a[2] = {1, -1};
+  EXPECT_EQ(golden_gemm(a, 1, ew64), (std::vector<int64_t>{ew64.w_eff[0] - ew64.w_eff[2], ew64.w_eff[1]}));
 }
 
 TEST(GoldenFc, MatchesNaive) {
@@ -302,7 +350,7 @@ TEST(GoldenFc, MatchesNaive) {
     const int64_t k = uniform(rng, 1, 300), m = uniform(rng, 1, 40);
     DatapathConfig dp;
     const bool fixed = iter % 3 == 0;
-    std::vector<uint32_t> codes;
+    std::vector<uint8_t> codes;
     std::vector<int16_t> fixed_w;
     const SegmentConfig cfg = random_config(rng, dp);
     for (int64_t i = 0; i < m * k; ++i) {
@@ -380,7 +428,7 @@ TEST(GoldenConv2d, MatchesDirectConvolution) {
       for (const SegmentConfig& cfg : cfgs) needed = std::max(needed, min_acc_bits(max_shift(cfg), dp));
     dp.acc_bits = std::min(64, needed + static_cast<int>(uniform(rng, 0, 2)));  // tight: overflows happen
     // OIHW weights, as a conv layer stores them.
-    std::vector<uint32_t> codes;
+    std::vector<uint8_t> codes;
     std::vector<int16_t> fixed_w;
     for (int64_t o = 0; o < m; ++o)
       for (int64_t i = 0; i < k; ++i) {
@@ -586,7 +634,7 @@ TEST(GoldenErrors, RejectsBadShapes) {
   EXPECT_EQ(conv_out_dim(3, 5, 1, 1, 1), 1);
   EXPECT_EQ(conv_out_dim(7, 3, 3, 1, 0), 2);  // (7 + 1 - 3) / 3 + 1
   const DatapathConfig dp;
-  const IntWeights w = IntWeights::from_brslog_mk(std::vector<uint32_t>(2 * 18, 1), 2, 18, {{5, 6, 0, -10}});
+  const IntWeights w = IntWeights::from_brslog_mk(std::vector<uint8_t>(2 * 18, 1), 2, 18, {{5, 6, 0, -10}});
   ActTensor in{2, 4, 4, 0, std::vector<int32_t>(32, 1)};
   Conv2dShape s;
   s.kh = s.kw = 3;

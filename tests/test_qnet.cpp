@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "calibration.h"
 #include "errors.h"
 #include "float_infer.h"
+#include "host_threads.h"
 #include "idx_dataset.h"
 #include "onnx_import.h"
 #include "qnet.h"
@@ -146,4 +148,41 @@ TEST(QuantizedInference, ExactSqrt2ReferenceIsCloseToK6) {
 TEST(QuantizedInference, RejectsExactWithTheHardwareCodebook) {
   const Shipped& s = shipped();
   EXPECT_THROW(quantize_network(s.net, s.formats, variant("brslog", 4, CodebookKind::Hardware, true)), ConfigError);
+}
+
+// The float reference spreads the output channels of large layers over host
+// threads: the same floats on any number of them.
+TEST(FloatInference, LargeLayersGiveTheSameFloatsOnAnyNumberOfThreads) {
+  Network net;
+  net.input = {32, 30, 30};
+  Layer conv;
+  conv.kind = LayerKind::Conv;
+  conv.in = net.input;
+  conv.window = {3, 3, 1, 1, 1, 1, 1, 1};
+  conv.out = {64, 30, 30};  // 16.6 M MACs
+  Layer dense;
+  dense.kind = LayerKind::Dense;
+  dense.in = {64 * 30 * 30, 1, 1};
+  dense.out = {100, 1, 1};  // 5.8 M MACs
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (Layer* l : {&conv, &dense}) {
+    l->weights.resize(static_cast<size_t>(l->out.c * l->gemm_k()));
+    for (float& x : l->weights) x = u(rng);
+    l->bias.assign(static_cast<size_t>(l->out.c), 0.25f);
+    l->relu = true;
+  }
+  net.layers = {conv, dense};
+  std::vector<float> in(static_cast<size_t>(net.input.numel()));
+  for (float& x : in) x = u(rng);
+  set_host_threads(1);
+  std::vector<std::vector<float>> one, many;
+  run_float(net, in, &one);
+  for (int threads : {2, 3}) {
+    set_host_threads(threads);
+    many.clear();
+    run_float(net, in, &many);
+    EXPECT_EQ(many, one) << threads << " threads";
+  }
+  EXPECT_GT(one.back()[0] + one.back()[99], 0.0f);
 }

@@ -611,7 +611,7 @@ TEST(QuantizerSearch, AllZeroWeightsTakeTheLargestRealizableSplit) {
   EXPECT_EQ(search_segment(w.data(), w.size(), options(6, "brslog")), (SegmentConfig{6, 2, 0, 0}));
   EXPECT_THROW(search_segment(w.data(), w.size(), options(6, "log2")), ConfigError);
   const QuantizedWeights q = quantize_tensor(w, {2, 5}, options(5, "brslog"));
-  EXPECT_EQ(q.codes, std::vector<uint32_t>(10, 0));
+  EXPECT_EQ(q.codes, std::vector<uint8_t>(10, 0));
   EXPECT_EQ(q.stats.mse, 0.0);
   EXPECT_EQ(q.stats.sqnr_db, 0.0);
   EXPECT_EQ(q.stats.zero_fraction, 1.0);
@@ -713,7 +713,7 @@ TEST(QuantizerTensor, StatsMatchAHandComputedTensor) {
   o.granularity = Granularity::Channel;
   const QuantizedWeights q = quantize_tensor(w, {2, 4}, o);
   EXPECT_EQ(q.configs, (std::vector<SegmentConfig>{{3, 3, 0, 0}, {3, 3, 0, -3}}));
-  EXPECT_EQ(q.codes, (std::vector<uint32_t>{3, 6, 1, 0, 3, 3, 5, 0}));
+  EXPECT_EQ(q.codes, (std::vector<uint8_t>{3, 6, 1, 0, 3, 3, 5, 0}));
   const double se0 = 0.3 * 0.3, se1 = 0.125 * 0.125 + 0.025 * 0.025;
   const double sig0 = 16 + 4 + 1 + 0.09, sig1 = 0.25 + 0.140625 + 0.01;
   auto near = [](double a, double b) { EXPECT_NEAR(a, b, 1e-12 * std::fabs(b)); };

@@ -16,6 +16,14 @@
 #   sbatch --dependency=afterok:$jid --wrap \
 #     "build/brsim sweep merge --out results/sweep/example results/sweep/example.shards/shard_*"
 #
+# The #SBATCH lines below are defaults for a cluster node; sbatch options on
+# the command line override them, e.g. three shards on a small machine:
+#
+#   sbatch --array=0-2 --cpus-per-task=1 --mem=1G data/sweeps/slurm_sweep.sh SWEEP.yaml
+#
+# (tests/slurm/slurm_roundtrip.sh submits it so to a one-node Slurm it starts,
+# and checks the merged sweep.csv against the unsharded one; docs/slurm.md).
+#
 #SBATCH --job-name=brsim-sweep
 #SBATCH --array=0-7
 #SBATCH --cpus-per-task=4

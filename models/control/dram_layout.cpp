@@ -44,35 +44,49 @@ uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a) {
   return total;
 }
 
-// Tile after tile (m-tiles, then k-tiles), each R' x C' row-major, its codes
-// LSB first in one bit stream padded to a byte.
-std::vector<uint8_t> pack_weights(const uint32_t* codes, const int16_t* fixed, uint64_t K, uint64_t M,
-                                  const ArchConfig& a) {
-  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols);
+uint64_t m_tile_weight_bytes(uint64_t K, uint64_t cols, const ArchConfig& a) {
+  const uint64_t R = static_cast<uint64_t>(a.rows);
+  uint64_t bytes = 0;
+  for (uint64_t k0 = 0; k0 < K; k0 += R) bytes += weight_tile_bytes(std::min(R, K - k0), cols, a);
+  return bytes;
+}
+
+// The m-tile's k-tiles in order, each R' x C' row-major, its codes LSB first
+// in one bit stream padded to a byte.
+void pack_m_tile(const uint8_t* codes, const int16_t* fixed, uint64_t K, uint64_t M, uint64_t mt, const ArchConfig& a,
+                 uint8_t* dst) {
+  const uint64_t R = static_cast<uint64_t>(a.rows), C = static_cast<uint64_t>(a.cols), m0 = mt * C;
   const int bits = stored_weight_bits(a);
   const uint64_t mask = (uint64_t{1} << bits) - 1;
-  uint64_t total = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
-    for (uint64_t k0 = 0; k0 < K; k0 += R) total += weight_tile_bytes(std::min(R, K - k0), std::min(C, M - m0), a);
-  std::vector<uint8_t> out(total, 0);
   uint64_t pos = 0;
-  for (uint64_t m0 = 0; m0 < M; m0 += C)
-    for (uint64_t k0 = 0; k0 < K; k0 += R) {
-      const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
-      const uint64_t end = pos + weight_tile_bytes(rows, cols, a);
-      uint64_t acc = 0;  // bits not yet stored, LSB first
-      int have = 0;
-      for (uint64_t r = 0; r < rows; ++r)
-        for (uint64_t c = 0; c < cols; ++c) {
-          const size_t i = static_cast<size_t>((k0 + r) * M + m0 + c);
-          const uint64_t v = fixed ? static_cast<uint16_t>(fixed[i]) : codes[i];
-          acc |= (v & mask) << have;
-          for (have += bits; have >= 8; have -= 8, acc >>= 8) out[pos++] = static_cast<uint8_t>(acc);
-        }
-      if (have > 0) out[pos++] = static_cast<uint8_t>(acc);
-      if (pos != end) throw ConfigError("pack_weights: tile of " + std::to_string(rows) + "x" + std::to_string(cols) +
-                                        " codes does not fill its " + std::to_string(end - pos) + " bytes");
-    }
+  for (uint64_t k0 = 0; k0 < K; k0 += R) {
+    const uint64_t rows = std::min(R, K - k0), cols = std::min(C, M - m0);
+    const uint64_t end = pos + weight_tile_bytes(rows, cols, a);
+    uint64_t acc = 0;  // bits not yet stored, LSB first
+    int have = 0;
+    for (uint64_t r = 0; r < rows; ++r)
+      for (uint64_t c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>((k0 + r) * M + m0 + c);
+        const uint64_t v = fixed ? static_cast<uint16_t>(fixed[i]) : codes[i];
+        acc |= (v & mask) << have;
+        for (have += bits; have >= 8; have -= 8, acc >>= 8) dst[pos++] = static_cast<uint8_t>(acc);
+      }
+    if (have > 0) dst[pos++] = static_cast<uint8_t>(acc);
+    if (pos != end) throw ConfigError("pack_weights: tile of " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                      " codes does not fill its " + std::to_string(end - pos) + " bytes");
+  }
+}
+
+// Tile after tile: m-tiles, then k-tiles.
+std::vector<uint8_t> pack_weights(const uint8_t* codes, const int16_t* fixed, uint64_t K, uint64_t M,
+                                  const ArchConfig& a) {
+  const uint64_t C = static_cast<uint64_t>(a.cols);
+  std::vector<uint8_t> out;
+  for (uint64_t mt = 0; mt * C < M; ++mt) {
+    const uint64_t at = out.size();
+    out.resize(at + m_tile_weight_bytes(K, std::min(C, M - mt * C), a));
+    pack_m_tile(codes, fixed, K, M, mt, a, out.data() + at);
+  }
   return out;
 }
 

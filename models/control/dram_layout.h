@@ -25,9 +25,14 @@ uint64_t weight_tile_bytes(uint64_t rows, uint64_t cols, const ArchConfig& a);
 // Offset from w_addr of tile (m-tile mt, k-tile kt), and all of a layer's tiles.
 uint64_t weight_tile_offset(const LayerDescriptor& d, const ArchConfig& a, uint64_t mt, uint64_t kt);
 uint64_t weight_bytes(const LayerDescriptor& d, const ArchConfig& a);
+// Bytes of one m-tile's weights: its k-tiles of `cols` columns.
+uint64_t m_tile_weight_bytes(uint64_t K, uint64_t cols, const ArchConfig& a);
 // A K x M weight matrix (row-major: w(k, m) at [k * M + m]) as stored: BRSLog
-// codes, or fixed16 w_q (exactly one of the two is given).
-std::vector<uint8_t> pack_weights(const uint32_t* codes, const int16_t* fixed, uint64_t K, uint64_t M,
+// codes, or fixed16 w_q (exactly one of the two is given); m-tile mt's
+// tiles alone at dst (m_tile_weight_bytes of them), or the whole matrix.
+void pack_m_tile(const uint8_t* codes, const int16_t* fixed, uint64_t K, uint64_t M, uint64_t mt, const ArchConfig& a,
+                 uint8_t* dst);
+std::vector<uint8_t> pack_weights(const uint8_t* codes, const int16_t* fixed, uint64_t K, uint64_t M,
                                   const ArchConfig& a);
 // The first n fields of `bits` bits, LSB first, of `size` bytes that hold
 // them all: BRSLog codes (<= 8 bits) into bytes, fixed16 w_q into int16_t.

@@ -1,0 +1,68 @@
+// Helpers shared by the quantizer's files (quantizer.cpp: codebooks,
+// rounding, tensors; quantizer_search.cpp: the parameter search of
+// BRSLOG.md section 5). Not part of the quantizer's interface.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+#include "quantizer.h"
+#include "sqrt2.h"
+
+namespace brsim {
+namespace detail {
+
+std::string fmt(double v);  // 17 significant digits
+
+// A_K for every K, built once.
+const Sqrt2Approx& cached_approx(int k);
+
+// Throws ConfigError naming the first non-finite element; returns max|w|.
+// T is double or float (the weights as given; float converts exactly).
+template <typename T>
+double checked_max_abs(const T* w, size_t n, size_t index_offset = 0) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = w[i];
+    if (!std::isfinite(x)) {
+      throw ConfigError("weight [" + std::to_string(i + index_offset) + "] is " + fmt(x) + ": weights must be finite");
+    }
+    m = std::max(m, std::fabs(x));
+  }
+  return m;
+}
+
+// The rounding boundaries of cb for rule r (ConfigError if cb was not built
+// by make_codebook).
+const std::vector<double>& bounds_of(const Codebook& cb, Rounding r);
+
+// Number of bounds <= a, i.e. the level index of magnitude a. `size` is
+// L + 1, a power of two; bounds[L] = +inf keeps the result <= L.
+inline int level_index(double a, const double* bounds, int size) {
+  int pos = 0;
+  for (int step = size >> 1; step > 0; step >>= 1) pos += (bounds[pos + step - 1] <= a) ? step : 0;
+  return pos;
+}
+
+// Sum of (|w| - level)^2 in index order; equals sum (w - w_q)^2 bit for bit
+// since the sign of w_q follows w (or w_q = 0). The search's reference sum.
+template <typename T>
+double codebook_sse(const T* w, size_t n, const Codebook& cb, Rounding r) {
+  const double* bounds = bounds_of(cb, r).data();
+  const double* lev = cb.levels.data();
+  const int size = static_cast<int>(cb.levels.size());
+  double sse = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double a = std::fabs(static_cast<double>(w[i]));
+    const double d = a - lev[level_index(a, bounds, size)];
+    sse += d * d;
+  }
+  return sse;
+}
+
+}  // namespace detail
+}  // namespace brsim
