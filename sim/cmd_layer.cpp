@@ -184,7 +184,7 @@ void run_layer_cmd(LayerArgs a) {
             << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
             << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4) << " M cycles/s; golden model "
             << fmt_fixed(golden_s, 2) << " s\n";
-  if (!a.out.empty()) std::cout << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv, timing.json}\n";
+  if (!a.out.empty()) std::cout << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv, stats.txt, timing.json}\n";
 }
 
 }  // namespace

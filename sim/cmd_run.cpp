@@ -204,7 +204,7 @@ void run_run(RunArgs a) {
               << fmt_general(t["simulated_macs_per_host_second"].get<double>() / 1e6, 4) << " M MAC/s, "
               << fmt_general(t["simulated_cycles_per_host_second"].get<double>() / 1e6, 4)
               << " M cycles/s; golden model " << fmt_fixed(golden_s, 2) << " s\n"
-              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv, timing.json}\n";
+              << "results: " << a.out << "/{config.yaml, summary.json, layers.csv, energy.csv, stats.txt, timing.json}\n";
     if (!a.trace.vcd.empty()) std::cout << "trace: " << a.trace.vcd << " (open with: gtkwave -a " << a.trace.vcd.substr(0, a.trace.vcd.rfind('.')) << ".gtkw)\n";
     if (!a.trace.saif.empty()) std::cout << "activity: " << a.trace.saif << " (SAIF 2.0)\n";
     if (r16) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 
 #include "arch_yaml.h"
@@ -163,6 +164,37 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
   return o.str();
 }
 
+std::string stats_txt(const AccelRunResult& r) {
+  const StatSet<LayerStats>& set = layer_stats();
+  struct Block {
+    std::string name;
+    const LayerStats* stats;
+    uint64_t images;
+  };
+  std::vector<Block> blocks;
+  LayerStats all;
+  for (const LayerRunStats& l : r.layers) {
+    blocks.push_back({l.name, &l.stats, l.images});
+    all.add(l.stats);
+  }
+  blocks.push_back({"total", &all, 0});
+  size_t width = 0;
+  for (const Block& b : blocks)
+    for (const StatDef<LayerStats>& d : set) width = std::max(width, b.name.size() + 1 + std::string(d.name).size());
+  std::ostringstream o;
+  auto line = [&](const std::string& key, uint64_t v, const char* unit, const char* desc) {
+    o << key << std::string(width + 2 - std::min(width, key.size()), ' ') << std::setw(20) << v << ' ' << unit
+      << " # " << desc << '\n';
+  };
+  o << "# brsim stats: counter, value (a total over the images run), unit # description\n";
+  for (const Block& b : blocks) {
+    o << '\n';
+    if (b.images) line(b.name + ".images", b.images, "images", "images run through the layer");
+    for (const StatDef<LayerStats>& d : set) line(b.name + "." + d.name, d.get(*b.stats), d.unit, d.desc);
+  }
+  return o.str();
+}
+
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary, const AccelRunResult& r,
                    const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing) {
   ResultsDir out(dir);  // atomic: a temporary folder renamed into place at the end
@@ -174,6 +206,7 @@ void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::
   std::vector<std::pair<std::string, EnergyBreakdown>> named;
   for (size_t i = 0; i < r.layers.size(); ++i) named.emplace_back(r.layers[i].name, energy[i]);
   write("energy.csv", energy_csv(named));
+  write("stats.txt", stats_txt(r));
   out.commit();
 }
 

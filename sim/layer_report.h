@@ -25,7 +25,11 @@ nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a);
 // Host time and simulation speed (timing.json; varies from run to run).
 nlohmann::json timing_json(const AccelRunResult& r, double golden_seconds);
 std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy);
-// Writes config.yaml, summary.json, layers.csv, energy.csv (the same inputs
+// stats.txt: every counter of the layer registry (layer_stats.h), per layer
+// and for the run, totals over the images run, each with its unit and
+// description (gem5's stats.txt, in small).
+std::string stats_txt(const AccelRunResult& r);
+// Writes config.yaml, summary.json, layers.csv, energy.csv, stats.txt (the same inputs
 // give the same bytes) and timing.json into `dir`, atomically (results_dir.h).
 void write_results(const std::string& dir, const ArchConfig& a, const nlohmann::json& summary,
                    const AccelRunResult& r, const std::vector<EnergyBreakdown>& energy, const nlohmann::json& timing);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "temp_dir.h"
+#include "vcd_reader.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -132,59 +133,9 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), {});
 }
 
-// Minimal VCD reader: signal full names -> id code, and per id the value
-// changes (time, value) in order.
-struct Vcd {
-  std::map<std::string, std::string> ids;
-  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> changes;
-  uint64_t ticks_per_cycle = 2;
-  uint64_t value_at(const std::string& name, uint64_t time) const {
-    uint64_t v = 0;
-    for (const auto& [t, x] : changes.at(ids.at(name)))
-      if (t <= time) v = x;
-    return v;
-  }
-};
-
-Vcd read_vcd(const std::string& path) {
-  Vcd v;
-  std::istringstream in(slurp(path));
-  std::vector<std::string> scope;
-  std::string tok;
-  uint64_t now = 0;
-  while (in >> tok) {
-    if (tok == "$date" || tok == "$version" || tok == "$comment" || tok == "$timescale") {
-      while (in >> tok && tok != "$end") {
-      }
-    } else if (tok == "$scope") {
-      std::string kind, name;
-      in >> kind >> name;
-      scope.push_back(name);
-    } else if (tok == "$upscope") {
-      scope.pop_back();
-    } else if (tok == "$var") {
-      std::string type, width, id, name;
-      in >> type >> width >> id >> name;
-      std::string full;
-      for (const auto& s : scope) full += s + ".";
-      v.ids[full + name] = id;
-    } else if (tok[0] == '#') {
-      now = std::stoull(tok.substr(1));
-    } else if (tok[0] == 'b') {
-      std::string id;
-      in >> id;
-      v.changes[id].push_back({now, tok.find_first_of("xz") == std::string::npos ? std::stoull(tok.substr(1), nullptr, 2) : 0});
-    } else if ((tok[0] == '0' || tok[0] == '1') && tok.size() > 1) {
-      v.changes[tok.substr(1)].push_back({now, static_cast<uint64_t>(tok[0] - '0')});
-    }
-  }
-  return v;
-}
-
-int64_t sign_extend(uint64_t v, int bits) {
-  const int sh = 64 - bits;
-  return static_cast<int64_t>(v << sh) >> sh;
-}
+using brsim_test::read_vcd;
+using brsim_test::sign_extend;
+using brsim_test::VcdFile;
 
 }  // namespace
 
@@ -225,17 +176,13 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
     r = run_accelerator(c.prog, {c.input}, nullptr, &tracer);
   }
   const LayerStats& s = r.layers[0].stats;
-  const Vcd v = read_vcd(o.vcd_path);
+  const VcdFile v = read_vcd(o.vcd_path);
   // The fold starts when the controller enters state 2; the array's first
   // load edge is the next cycle, its first stream edge R cycles later.
   const std::string key = "accelerator.controller.state";
-  ASSERT_TRUE(v.ids.count(key)) << "no controller.state in the VCD";
+  ASSERT_TRUE(v.has(key)) << "no controller.state in the VCD";
   uint64_t t_fold = 0;
-  for (const auto& [t, x] : v.changes.at(v.ids.at(key)))
-    if (x == 2) {
-      t_fold = t;
-      break;
-    }
+  v.first_time(key, 2, &t_fold);
   ASSERT_GT(t_fold, 0u);
   const uint64_t tpc = 2;  // 500 MHz in 1 ns ticks
   for (int pr = 0; pr < arch.rows; ++pr)
@@ -243,10 +190,10 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
       for (uint64_t edge = 0; edge < e.edges; edge += 3) {
         const uint64_t cycle = t_fold / tpc + 1 + static_cast<uint64_t>(arch.rows) + edge;
         const std::string pe = "accelerator.array.pe_r" + std::to_string(pr) + "_c" + std::to_string(pc);
-        EXPECT_EQ(sign_extend(v.value_at(pe + ".psum", cycle * tpc), 48),
+        EXPECT_EQ(sign_extend(v.at(pe + ".psum", cycle * tpc), 48),
                   e.psum[edge][static_cast<size_t>(pr * arch.cols + pc)])
             << pe << " stream edge " << edge;
-        EXPECT_EQ(sign_extend(v.value_at(pe + ".act", cycle * tpc), 16), e.act[edge][static_cast<size_t>(pr * arch.cols + pc)]);
+        EXPECT_EQ(sign_extend(v.at(pe + ".act", cycle * tpc), 16), e.act[edge][static_cast<size_t>(pr * arch.cols + pc)]);
       }
   // SAIF: parentheses balance, and the nets' TC add up to the activity report.
   const std::string saif = slurp(o.saif_path);
@@ -282,18 +229,16 @@ TEST(Traces, SelectionAndWindowLimitTheFile) {
     AccelTracer tracer(o, arch, {c.prog.layers[0].name});
     run_accelerator(c.prog, {c.input}, nullptr, &tracer);
   }
-  const Vcd v = read_vcd(o.vcd_path);
-  for (const auto& [name, id] : v.ids) {
+  const VcdFile v = read_vcd(o.vcd_path);
+  for (const auto& [name, var] : v.vars) {
     const bool ok = name.rfind("accelerator.controller.", 0) == 0 || name.rfind("accelerator.array.pe_r1_c2.", 0) == 0;
     EXPECT_TRUE(ok) << name;
-    const auto it = v.changes.find(id);
-    if (it == v.changes.end()) continue;  // never left x in the window
-    for (const auto& [t, x] : it->second) {
-      EXPECT_GE(t, 150u * 2) << name;
-      EXPECT_LT(t, 200u * 2) << name;
+    for (const brsim_test::VcdChange& c : var.changes) {
+      EXPECT_GE(c.time, 150u * 2) << name;
+      EXPECT_LT(c.time, 200u * 2) << name;
     }
   }
-  EXPECT_TRUE(v.ids.count("accelerator.array.pe_r1_c2.psum"));
+  EXPECT_TRUE(v.has("accelerator.array.pe_r1_c2.psum"));
   // The size limit refuses a large trace unless forced.
   o.vcd_path = dir + "big.vcd";
   o.select = TraceSelection::parse("all", "all", "all", "");
@@ -359,13 +304,9 @@ TEST(Traces, SaifTogglesMatchTheModelInEveryDataflow) {
     const std::vector<int32_t> A = im2col(g.inputs[0], cs, &oh, &ow);
     const IntWeights& iw = q.layers[0].iw;
     const Sqrt2Approx approx = sqrt2_approx(arch.datapath.sqrt2_terms);
-    const Vcd v = read_vcd(o.vcd_path);
+    const VcdFile v = read_vcd(o.vcd_path);
     uint64_t t_fold = 0;
-    for (const auto& [t, x] : v.changes.at(v.ids.at("accelerator.controller.state")))
-      if (x == 2) {
-        t_fold = t;
-        break;
-      }
+    v.first_time("accelerator.controller.state", 2, &t_fold);
     const uint64_t tpc = 2, K = 12;
     const uint64_t last_edge_cycle = t_fold / tpc + 1 + K + 4 + 4 - 2;
     for (int r = 0; r < 4; ++r)
@@ -375,7 +316,7 @@ TEST(Traces, SaifTogglesMatchTheModelInEveryDataflow) {
           dot += int64_t{A[static_cast<size_t>(r) * K + k]} *
                  ae_effective_weight(decode(iw.codes[k * 6 + static_cast<uint64_t>(c)], iw.config_of_column(c)), approx);
         const std::string pe = "accelerator.array.pe_r" + std::to_string(r) + "_c" + std::to_string(c);
-        EXPECT_EQ(sign_extend(v.value_at(pe + ".psum", last_edge_cycle * tpc), 48), dot) << pe;
+        EXPECT_EQ(sign_extend(v.at(pe + ".psum", last_edge_cycle * tpc), 48), dot) << pe;
       }
   }
 }

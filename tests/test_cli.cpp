@@ -432,8 +432,27 @@ TEST(CliLayer, ResultsFolderAppearsOnlyForACompleteRun) {
   ASSERT_EQ(r.status, 0) << r.out;
   std::set<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(point)) names.insert(e.path().filename().string());
-  EXPECT_EQ(names, (std::set<std::string>{"arch.yaml", "config.yaml", "energy.csv", "layers.csv", "summary.json",
-                                          "timing.json"}));
+  EXPECT_EQ(names, (std::set<std::string>{"arch.yaml", "config.yaml", "energy.csv", "layers.csv", "stats.txt",
+                                          "summary.json", "timing.json"}));
   std::ifstream s(point + "/summary.json");
-  EXPECT_EQ(nlohmann::json::parse(s)["command"], "layer");
+  const nlohmann::json summary = nlohmann::json::parse(s);
+  EXPECT_EQ(summary["command"], "layer");
+  // stats.txt: "name value unit # description"; its totals are the summary's.
+  std::ifstream st(point + "/stats.txt");
+  std::map<std::string, uint64_t> stats;
+  std::map<std::string, std::string> units;
+  for (std::string line; std::getline(st, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    std::string name, unit;
+    uint64_t v = 0;
+    ASSERT_TRUE(in >> name >> v >> unit) << line;
+    stats[name] = v;
+    units[name] = unit;
+  }
+  EXPECT_EQ(stats.at("total.macs"), summary["totals"]["simulated_macs"].get<uint64_t>());
+  EXPECT_EQ(stats.at("total.cycles.weight_load") + stats.at("total.cycles.compute") + stats.at("total.cycles.drain") +
+                stats.at("total.cycles.stall") + stats.at("total.cycles.output"),
+            summary["totals"]["simulated_cycles"].get<uint64_t>());
+  EXPECT_EQ(units.at("total.dram.bytes_read"), "bytes");
 }

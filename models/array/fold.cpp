@@ -12,28 +12,33 @@ ArrayShape::ArrayShape(const ArchConfig& a)
       weight_bits(a.pe == PeType::Fixed16 ? 16 : static_cast<uint64_t>(a.weight_bits)),
       weight_reg_bits(a.pe == PeType::Fixed16 ? 16 : 3 + static_cast<uint64_t>(a.datapath.shift_bits)) {}
 
-FoldCounters operator-(const FoldCounters& a, const FoldCounters& b) {
-  FoldCounters d;
-  d.folds = a.folds - b.folds;
-  d.load_cycles = a.load_cycles - b.load_cycles;
-  d.stream_cycles = a.stream_cycles - b.stream_cycles;
-  d.drain_cycles = a.drain_cycles - b.drain_cycles;
-  d.macs = a.macs - b.macs;
-  d.decodes = a.decodes - b.decodes;
-  d.array_overflows = a.array_overflows - b.array_overflows;
-  d.output_overflows = a.output_overflows - b.output_overflows;
-  d.ae_sqrt2 = a.ae_sqrt2 - b.ae_sqrt2;
-  d.ae_pow2 = a.ae_pow2 - b.ae_pow2;
-  d.ae_zero = a.ae_zero - b.ae_zero;
-  d.fixed16_muls = a.fixed16_muls - b.fixed16_muls;
-  d.acc_adds = a.acc_adds - b.acc_adds;
-  d.reg_writes = a.reg_writes - b.reg_writes;
-  d.toggles_weight = a.toggles_weight - b.toggles_weight;
-  d.toggles_act = a.toggles_act - b.toggles_act;
-  d.toggles_product = a.toggles_product - b.toggles_product;
-  d.toggles_psum = a.toggles_psum - b.toggles_psum;
-  return d;
+const StatSet<FoldCounters>& fold_stats() {
+  using F = FoldCounters;
+  static const StatSet<F> set = {
+      BRSIM_STAT(F, folds, "folds", "folds", "folds run on the array"),
+      BRSIM_STAT(F, load_cycles, "cycles.weight_load", "cycles", "edges shifting the stationary tile in"),
+      BRSIM_STAT(F, stream_cycles, "cycles.compute", "cycles", "edges streaming operands"),
+      BRSIM_STAT(F, drain_cycles, "cycles.drain", "cycles", "skew fill and drain edges (os: and shift-out)"),
+      BRSIM_STAT(F, macs, "macs", "MACs", "useful multiply-accumulates (P x R' x C' per fold)"),
+      BRSIM_STAT(F, decodes, "array.decodes", "decodes", "weight decodes in the column decoders"),
+      BRSIM_STAT(F, array_overflows, "array.acc_overflows", "partial sums", "partial sums that wrapped in the PEs"),
+      BRSIM_STAT(F, output_overflows, "output_buffer.acc_overflows", "accumulations",
+                 "accumulations that wrapped in the output buffer"),
+      BRSIM_STAT(F, ae_sqrt2, "array.ae_sqrt2", "AE ops", "AE operations on the sqrt2 (shift-add) path"),
+      BRSIM_STAT(F, ae_pow2, "array.ae_pow2", "AE ops", "AE operations on the power-of-two (shift) path"),
+      BRSIM_STAT(F, ae_zero, "array.ae_zero", "AE ops", "AE operations gated by a zero weight"),
+      BRSIM_STAT(F, fixed16_muls, "array.fixed16_muls", "multiplies", "fixed16 PE multiplies"),
+      BRSIM_STAT(F, acc_adds, "array.acc_adds", "adds", "PE accumulator adds and output-buffer accumulations"),
+      BRSIM_STAT(F, reg_writes, "array.reg_write_bits", "bits", "PE register bits written"),
+      BRSIM_STAT(F, toggles_weight, "array.toggles_weight", "bit toggles", "weight register toggles"),
+      BRSIM_STAT(F, toggles_act, "array.toggles_act", "bit toggles", "activation register toggles"),
+      BRSIM_STAT(F, toggles_product, "array.toggles_product", "bit toggles", "product register toggles"),
+      BRSIM_STAT(F, toggles_psum, "array.toggles_psum", "bit toggles", "partial-sum register toggles"),
+  };
+  return set;
 }
+
+FoldCounters operator-(const FoldCounters& a, const FoldCounters& b) { return diff_stats(fold_stats(), a, b); }
 
 FoldTiming fold_timing(Dataflow flow, uint64_t R, uint64_t C, uint64_t rows, uint64_t cols, uint64_t pixels) {
   FoldTiming t;

@@ -12,6 +12,7 @@
 
 #include "arch.h"
 #include "brslog.h"
+#include "stats.h"
 
 namespace brsim {
 
@@ -54,7 +55,11 @@ struct FoldCounters {
   // acc_bits, weight register: the decoded fields or the 16-bit w_q).
   uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
 };
-// Field by field: what a stretch of folds counted (after - before).
+// The registry of the array's counters (stats.h): names, units and
+// descriptions, shared with the layer's registry (layer_stats.h) for the
+// counters a layer takes from its folds.
+const StatSet<FoldCounters>& fold_stats();
+// Counter by counter: what a stretch of folds counted (after - before).
 FoldCounters operator-(const FoldCounters& after, const FoldCounters& before);
 
 // The array's fixed shape and widths, as a fold's rules need them.

@@ -14,38 +14,6 @@ namespace brsim {
 
 using sc_core::sc_time;
 
-void LayerStats::add(const LayerStats& s) {
-  cycles.weight_load += s.cycles.weight_load;
-  cycles.compute += s.cycles.compute;
-  cycles.drain += s.cycles.drain;
-  cycles.stall += s.cycles.stall;
-  cycles.output += s.cycles.output;
-  macs += s.macs;
-  folds += s.folds;
-  array_overflows += s.array_overflows;
-  output_overflows += s.output_overflows;
-  requant.merge(s.requant);
-  dram_bytes_read += s.dram_bytes_read;
-  dram_bytes_written += s.dram_bytes_written;
-  weight_reads += s.weight_reads;
-  weight_writes += s.weight_writes;
-  input_reads += s.input_reads;
-  input_writes += s.input_writes;
-  output_reads += s.output_reads;
-  output_writes += s.output_writes;
-  decodes += s.decodes;
-  ae_sqrt2 += s.ae_sqrt2;
-  ae_pow2 += s.ae_pow2;
-  ae_zero += s.ae_zero;
-  fixed16_muls += s.fixed16_muls;
-  acc_adds += s.acc_adds;
-  reg_write_bits += s.reg_write_bits;
-  toggles_weight += s.toggles_weight;
-  toggles_act += s.toggles_act;
-  toggles_product += s.toggles_product;
-  toggles_psum += s.toggles_psum;
-}
-
 Controller::Controller(sc_core::sc_module_name name, const ArchConfig& arch, sc_time period, PeArray* array, Dma* dma,
                        Sram* wbuf, Sram* ibuf, Sram* obuf)
     : sc_module(name),
@@ -405,24 +373,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   LayerRun x(*this, plan, sqrt2_terms);
   plan.walk(x);
   const FoldCounters f = array_->counters() - before;
-  last_.cycles.weight_load = f.load_cycles;
-  last_.cycles.compute = f.stream_cycles;
-  last_.cycles.drain = f.drain_cycles;
-  last_.macs = f.macs;
-  last_.folds = f.folds;
-  last_.decodes = f.decodes;
-  last_.array_overflows = f.array_overflows;
-  last_.output_overflows = f.output_overflows;
-  last_.ae_sqrt2 = f.ae_sqrt2;
-  last_.ae_pow2 = f.ae_pow2;
-  last_.ae_zero = f.ae_zero;
-  last_.fixed16_muls = f.fixed16_muls;
-  last_.acc_adds = f.acc_adds;
-  last_.reg_write_bits = f.reg_writes;
-  last_.toggles_weight = f.toggles_weight;
-  last_.toggles_act = f.toggles_act;
-  last_.toggles_product = f.toggles_product;
-  last_.toggles_psum = f.toggles_psum;
+  last_.take_fold_counters(f);
   last_.weight_reads = wbuf_->counters().reads - wb0.reads;
   last_.weight_writes = wbuf_->counters().writes - wb0.writes;
   last_.input_reads = ibuf_->counters().reads - ib0.reads;

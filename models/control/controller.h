@@ -21,6 +21,7 @@
 #include "dma.h"
 #include "fold_queue.h"
 #include "layer_plan.h"
+#include "layer_stats.h"
 #include "pe_array.h"
 #include "registers.h"
 #include "requant.h"
@@ -29,22 +30,6 @@
 namespace brsim {
 
 class TraceHooks;
-
-// Per-layer statistics the controller keeps (the last layer's and totals).
-struct LayerStats {
-  LayerCycles cycles;
-  uint64_t macs = 0;
-  uint64_t folds = 0;
-  uint64_t array_overflows = 0, output_overflows = 0;
-  RequantStats requant;
-  uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
-  uint64_t weight_reads = 0, input_reads = 0, input_writes = 0, output_reads = 0, output_writes = 0;  // words
-  uint64_t weight_writes = 0, decodes = 0;
-  // Actions and switching activity of the PE array (FoldCounters).
-  uint64_t ae_sqrt2 = 0, ae_pow2 = 0, ae_zero = 0, fixed16_muls = 0, acc_adds = 0, reg_write_bits = 0;
-  uint64_t toggles_weight = 0, toggles_act = 0, toggles_product = 0, toggles_psum = 0;
-  void add(const LayerStats& o);  // sums every field
-};
 
 class Controller : public sc_core::sc_module {
  public:
