@@ -11,7 +11,7 @@
 namespace brsim {
 
 enum class PeType { BrsLog, Fixed16 };
-// What stays in the PEs during a fold (README "Cycle model"): the weight
+// What stays in the PEs during a fold (docs/cycle-model.md "Cycle model"): the weight
 // tile (ws), each PE's output (os) or the input-activation tile (is).
 enum class Dataflow { WeightStationary, OutputStationary, InputStationary };
 

@@ -1,5 +1,5 @@
 // `brsim sweep SWEEP.yaml` and `brsim sweep merge`: architecture sweeps run
-// as brsim subprocesses in parallel (README "Sweeps"), a progress bar on a
+// as brsim subprocesses in parallel (docs/sweeps.md), a progress bar on a
 // terminal, and a summary of the Pareto-optimal and failed points.
 #include <sched.h>
 #include <unistd.h>
@@ -119,7 +119,7 @@ void print_summary(const SweepTable& t, const std::string& out, double seconds, 
 }
 
 void run_sweep_cmd(const SweepArgs& a) {
-  if (a.file.empty()) throw ConfigError("brsim sweep needs a sweep file: brsim sweep SWEEP.yaml (see README \"Sweeps\")");
+  if (a.file.empty()) throw ConfigError("brsim sweep needs a sweep file: brsim sweep SWEEP.yaml (see docs/sweeps.md)");
   const SweepSpec s = load_sweep(a.file);
   if (a.list) {
     std::vector<std::string> head = {"point"};
@@ -165,7 +165,7 @@ void add_sweep_command(CLI::App& app) {
   auto args = std::make_shared<SweepArgs>();
   CLI::App* cmd = app.add_subcommand(
       "sweep", "Run a grid of architectures (SWEEP.yaml) in parallel: CSV, Pareto front, plots; 'sweep merge' joins shards");
-  cmd->add_option("file", args->file, "Sweep file (YAML, README \"Sweeps\")");
+  cmd->add_option("file", args->file, "Sweep file (YAML, docs/sweeps.md)");
   cmd->add_option("-j,--jobs", args->jobs, "Points run at once (subprocesses; default: one per usable core)");
   cmd->add_option("--out", args->out, "Results folder (default: results/sweep/NAME)");
   cmd->add_option("--shard", args->shard, "Run only shard i of N, i/N with 0 <= i < N: the points with point % N == i");

@@ -1,6 +1,6 @@
 // Per-layer accelerator reports shared by `brsim run` and `brsim layer`: the
 // terminal table, the JSON layer objects and the fixed-header layers.csv
-// (README "Results folder"). Cycles, MACs, DRAM bytes and buffer accesses
+// (docs/outputs.md "Results folder"). Cycles, MACs, DRAM bytes and buffer accesses
 // are per image (the timing is data independent); overflow and saturation
 // counts are totals over the images run.
 #pragma once

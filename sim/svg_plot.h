@@ -1,4 +1,4 @@
-// Small, dependency-free SVG charts for the sweep reports (README "Sweeps"):
+// Small, dependency-free SVG charts for the sweep reports (docs/sweeps.md):
 // a scatter plot with highlighted points, a front line, a legend and a table
 // underneath, and a grouped bar chart; linear or log10 axes with round ticks.
 #pragma once

@@ -1,4 +1,4 @@
-// Architecture sweeps (`brsim sweep`, README "Sweeps"): a YAML grid or list
+// Architecture sweeps (`brsim sweep`, docs/sweeps.md): a YAML grid or list
 // of architecture points expanded in a fixed order, each point run as a brsim
 // subprocess, one CSV row per point with the Pareto front over (latency,
 // energy, area), plots, and shards whose merge equals the unsharded sweep.

@@ -25,9 +25,9 @@ struct TraceArgs {
 };
 
 void add_trace_options(CLI::App* cmd, TraceArgs& t);
-// --mode cycle|fast (README "brsim run").
+// --mode cycle|fast (docs/commands.md "brsim run").
 void add_mode_option(CLI::App* cmd, std::string& mode);
-// --threads 1|2: host threads of fast mode (README "Simulation speed").
+// --threads 1|2: host threads of fast mode (docs/fast-mode.md "Two threads").
 void add_threads_option(CLI::App* cmd, int& threads);
 // --quant-cache DIR: the weight quantizer's search results (set_search_cache).
 void add_quant_cache_option(CLI::App* cmd);

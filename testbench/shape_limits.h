@@ -1,7 +1,7 @@
 // Overflow-safe size arithmetic and the shape limits every input is held to
 // (docs/reliability.md "Limits"): checked where a shape enters (CLI, ONNX,
 // topology CSV), before anything is allocated. The register limits come from
-// the register map (README "Register map"): KERNEL and STRIDE hold 16 bits
+// the register map (docs/cycle-model.md "Register map"): KERNEL and STRIDE hold 16 bits
 // per axis, PAD one byte per side.
 #pragma once
 

@@ -1025,7 +1025,7 @@ TEST(MemoryStalls, SmallerBuffersMeanMoreBandsTrafficAndStalls) {
   }
 }
 
-// The README's example in every dataflow, by the fold table: 10x10x20 -> 24,
+// docs/cycle-model.md's example in every dataflow, by the fold table: 10x10x20 -> 24,
 // 3x3 (P = 64, K = 180, M = 24) on 16x16: 2 m-tiles, 12 k-tiles, one band.
 // Also what each dataflow reads and decodes: every weight comes from DRAM
 // once per band; ws decodes each weight once, os once per R pixels, is once

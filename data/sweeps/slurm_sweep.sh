@@ -1,5 +1,5 @@
 #!/bin/bash
-# A brsim sweep as a Slurm job array (README "Sweeps"): task i of N runs
+# A brsim sweep as a Slurm job array (docs/sweeps.md): task i of N runs
 # shard i/N (0-based, the points with point % N == i) into its own folder.
 #
 #   sbatch data/sweeps/slurm_sweep.sh data/sweeps/example.yaml

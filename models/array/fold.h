@@ -74,7 +74,7 @@ struct ArrayShape {
   ArrayShape() = default;
 };
 
-// The edges of one fold, by phase (README "Cycle model"):
+// The edges of one fold, by phase (docs/cycle-model.md "Cycle model"):
 //   load       the stationary tile shifts in from the top: R edges (ws:
 //              weights, is: activations); none for os
 //   stream     one edge per streamed operand: the fold's pixels (ws), the

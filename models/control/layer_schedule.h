@@ -2,7 +2,7 @@
 // (shapes, DRAM addresses, segment configuration, requantization, ReLU and
 // pooling), the weight-stationary schedule (m-tile -> output-row band ->
 // k-tile folds), the DRAM transfers it makes, and the closed form of its
-// cycle count (README "Cycle model"), which the cycle-by-cycle model must meet.
+// cycle count (docs/cycle-model.md "Cycle model"), which the cycle-by-cycle model must meet.
 #pragma once
 
 #include <algorithm>
@@ -47,7 +47,7 @@ struct LayerDescriptor {
 // Throws ConfigError naming the field for impossible shapes.
 void validate(const LayerDescriptor& d, const ArchConfig& a);
 
-// The schedule (README "Cycle model"): m-tiles (C output channels) ->
+// The schedule (docs/cycle-model.md "Cycle model"): m-tiles (C output channels) ->
 // bands of output rows -> weight loads -> folds. A weight load brings
 // k_chunk consecutive k-tiles of the m-tile (one contiguous DRAM transfer)
 // into the weight buffer; ws and is load one k-tile (R rows), os a strip of

@@ -436,7 +436,7 @@ void FastEngine::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t t
 }
 
 // Fast mode's stream phase: the register values of every PE follow from the
-// WS timing (README "Cycle model"): PE (r, c) holds pixel p's activation
+// WS timing (docs/cycle-model.md "Cycle model"): PE (r, c) holds pixel p's activation
 // after edge p + r + c, its product after edge p + r + c + 1 and the partial
 // sum of rows 0..r for pixel p likewise. So the fold is computed pixel by
 // pixel, row by row, with the same adds (and wraps), the same toggles between

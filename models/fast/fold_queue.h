@@ -1,4 +1,4 @@
-// Fast mode's fold queue (docs/performance.md "Fold queue"): a temporally
+// Fast mode's fold queue (docs/fast-mode.md "Fold queue"): a temporally
 // decoupled controller queues its weight-stationary folds here, their codes
 // unpacked straight into the queue, and the engine runs them in batches of
 // 64 (their codes stay in the cache). A batch of one-pixel folds (fully

@@ -1,5 +1,5 @@
 // Integer pooling semantics shared by the output stage and documented for
-// the golden model (README "Golden reference"): padded positions are not
+// the golden model (docs/numerics.md "Golden reference"): padded positions are not
 // part of a window; the average is the integer mean of the valid elements
 // rounded half up, floor((2 sum + n) / (2 n)).
 #pragma once

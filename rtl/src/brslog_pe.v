@@ -1,5 +1,5 @@
 // A weight-stationary BRSLog PE (ARCHITECTURE.md "The PE array and its
-// timing"; README "Cycle model"): the decoded weight register, the
+// timing"; docs/cycle-model.md "Cycle model"): the decoded weight register, the
 // activation register, the AE and the accumulator (partial-sum register,
 // ACC bits, wrapping). One clock; every register updates on its rising edge:
 //   w_load:  the weight register takes the one above (or the column decoder's)

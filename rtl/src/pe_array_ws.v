@@ -1,5 +1,5 @@
 // An R x C weight-stationary PE array with its column weight decoders
-// (ARCHITECTURE.md "The PE array and its timing"; README "Cycle model"), the
+// (ARCHITECTURE.md "The PE array and its timing"; docs/cycle-model.md "Cycle model"), the
 // RTL twin of the simulator's PeArray in the ws dataflow. One clock; the
 // control inputs say what each rising edge does (a fold is R load edges, the
 // last with clr, then P + R + C - 1 stream edges):

@@ -12,7 +12,7 @@
 namespace rtlcheck {
 
 // One fold of the weight-stationary array: its clock edges are the cycles
-// (start, end]: R load edges, then the stream (README "Cycle model").
+// (start, end]: R load edges, then the stream (docs/cycle-model.md "Cycle model").
 struct TraceFold {
   uint64_t start = 0, end = 0;
   uint64_t edges() const { return end - start; }

@@ -1,4 +1,4 @@
-// A reader for the VCD files brsim writes (README "Traces"): the signal
+// A reader for the VCD files brsim writes (docs/traces.md): the signal
 // declarations and every value change, for the RTL testbenches that replay
 // the simulator's per-cycle registers. Values are up to 64 bits; x and z
 // read as unknown. Plain C++, no Verilator or SystemC.

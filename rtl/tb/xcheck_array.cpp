@@ -9,7 +9,7 @@
 // changes (state 2) and its array edges are the cycles after it up to the
 // next change of state or fold: R load edges (the last clears the
 // activation, product and partial-sum registers), then the stream edges
-// (README "Cycle model"). On a load edge the code entering column c is the
+// (docs/cycle-model.md "Cycle model"). On a load edge the code entering column c is the
 // one whose decode is the VCD's decoder_c<c> output: the testbench inverts
 // the decoder under the first segment configuration (n2, p) that explains
 // every weight of that column's fold, and loads that configuration into the
