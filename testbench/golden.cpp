@@ -97,11 +97,16 @@ inline __attribute__((always_inline)) uint64_t mac_row_body(int64_t* acc, const 
 }
 
 // Weights stored as int64 or int32 (sign-extended: the same products).
-__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int64_t* w, int64_t a,
+#if defined(__x86_64__)
+#define BRSIM_GOLDEN_CLONES __attribute__((target_clones("avx2", "default")))
+#else  // (aarch64: the baseline, NEON)
+#define BRSIM_GOLDEN_CLONES
+#endif
+BRSIM_GOLDEN_CLONES uint64_t mac_row(int64_t* acc, const int64_t* w, int64_t a,
                                                                    int64_t m, int acc_bits) {
   return mac_row_body(acc, w, a, m, acc_bits);
 }
-__attribute__((target_clones("avx2", "default"))) uint64_t mac_row(int64_t* acc, const int32_t* w, int64_t a,
+BRSIM_GOLDEN_CLONES uint64_t mac_row(int64_t* acc, const int32_t* w, int64_t a,
                                                                    int64_t m, int acc_bits) {
   return mac_row_body(acc, w, a, m, acc_bits);
 }

@@ -107,8 +107,13 @@ double ref_sse(const std::vector<double>& w, const std::vector<double>& lev, Rou
 // top^2 = 2^(2 e_base + h(L)); max^2 has 106 bits, quad precision holds it.
 bool ref_in_window(const SegmentConfig& c, double max_abs) {
   const int L = num_levels(c.bits);
-  const __float128 top2 = std::ldexp(1.0, 2 * c.e_base + ref_h(L, c.n2, c.p));
-  const __float128 m2 = static_cast<__float128>(max_abs) * static_cast<__float128>(max_abs);
+#if defined(__x86_64__) || defined(__i386__)
+  using quad = __float128;
+#else
+  using quad = long double;  // IEEE binary128 on aarch64 Linux
+#endif
+  const quad top2 = std::ldexp(1.0, 2 * c.e_base + ref_h(L, c.n2, c.p));
+  const quad m2 = static_cast<quad>(max_abs) * static_cast<quad>(max_abs);
   return 16 * top2 >= m2 && top2 <= 4 * m2;
 }
 

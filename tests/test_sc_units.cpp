@@ -630,6 +630,7 @@ TEST(ScUnitProtocol, OutOfRangeInputsAreReportedAndDropped) {
 
 }  // namespace
 
+#if BRSIM_X86
 // The fast mode's carry-save bit counter (popcount.h) against scalar
 // popcounts: random vectors, and runs of all-ones and sign-only vectors
 // that carry through every plane.
@@ -665,3 +666,4 @@ TEST(Avx2Popcount, CarrySaveCounterMatchesScalarPopcounts) {
       EXPECT_EQ(sign, want.sign + 3) << "pattern " << pattern << ", " << blocks << " blocks";
     }
 }
+#endif  // BRSIM_X86

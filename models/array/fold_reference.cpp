@@ -24,6 +24,14 @@
 #include <type_traits>
 
 #include "row_kernels.h"
+#include "simd.h"
+
+// mac_row in an AVX2 and a default version, chosen at load time (x86 only).
+#if BRSIM_X86
+#define BRSIM_CLONES_AVX2 __attribute__((target_clones("avx2", "default")))
+#else
+#define BRSIM_CLONES_AVX2
+#endif
 
 namespace brsim {
 
@@ -33,7 +41,7 @@ inline uint64_t pop(uint64_t x) { return static_cast<uint64_t>(__builtin_popcoun
 
 // ps = above + a * w, C lanes (no toggles, no range check).
 template <typename W>
-__attribute__((target_clones("avx2", "default"))) void mac_row(int64_t* ps, const int64_t* above, const int32_t* a,
+BRSIM_CLONES_AVX2 void mac_row(int64_t* ps, const int64_t* above, const int32_t* a,
                                                                const W* w, size_t n) {
   for (size_t c = 0; c < n; ++c)
     ps[c] = above[c] + AeUnit::product(static_cast<int64_t>(a[c]), static_cast<int64_t>(w[c]));
@@ -41,6 +49,7 @@ __attribute__((target_clones("avx2", "default"))) void mac_row(int64_t* ps, cons
 
 // Bit toggles of a row of activation registers shifting right by one:
 // sum of popcount((a[c-1] ^ a[c]) & mask) for c in [1, n).
+#if BRSIM_X86
 __attribute__((target("avx2"))) uint64_t shift_toggles_avx2(const int32_t* a, size_t n, uint32_t mask) {
   const __m256i m = _mm256_set1_epi32(static_cast<int>(mask));
   __m256i acc = _mm256_setzero_si256();
@@ -56,6 +65,7 @@ __attribute__((target("avx2"))) uint64_t shift_toggles_avx2(const int32_t* a, si
   for (; c < n; ++c) t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[c - 1] ^ a[c]) & mask));
   return t;
 }
+#endif  // BRSIM_X86
 
 uint64_t shift_toggles(const int32_t* a, size_t n, uint32_t mask) {
   uint64_t t = 0;
@@ -224,10 +234,12 @@ void FoldReference::mac_rows(const W* weights) {
       continue;
     }
     if constexpr (!kChecked && kActivity && std::is_same<W, int32_t>::value) {
+#if BRSIM_X86
       if (kHasAvx2) {
         mac_row_activity_avx2<false>(ps, pr, above, a, w, C, acc_mask_, &tp, &ts);
         continue;
       }
+#endif
     }
     for (size_t c = 0; c < C; ++c) {
       const int64_t prod = AeUnit::product(static_cast<int64_t>(a[c]), static_cast<int64_t>(w[c]));
@@ -262,7 +274,11 @@ void FoldReference::shift_activations() {
       const int32_t* a = &s_.act_ring[static_cast<size_t>(r) * L + s_.base];
       t += pop((static_cast<uint64_t>(s_.feed[static_cast<size_t>(r)]) ^ static_cast<uint64_t>(static_cast<int64_t>(a[0]))) &
                act_mask_);
+#if BRSIM_X86
       t += kHasAvx2 ? shift_toggles_avx2(a, C, m32) : shift_toggles(a, C, m32);
+#else
+      t += shift_toggles(a, C, m32);
+#endif
     }
     c_.toggles_act += t;
   }

@@ -1,6 +1,8 @@
 #include "dram_layout.h"
 
-#include <immintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>  // _pdep_u64 (BMI2)
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -92,6 +94,7 @@ std::vector<uint8_t> pack_weights(const uint8_t* codes, const int16_t* fixed, ui
 
 namespace {
 
+#if defined(__x86_64__)
 // unpack() for codes of at most 8 bits while whole windows remain: eight
 // codes (`bits` whole bytes) per 64-bit load, spread to one byte each by a
 // bit deposit. Advances *i and *bit.
@@ -124,6 +127,7 @@ __attribute__((target("bmi2"))) void unpack_bmi2(const uint8_t* src, uint64_t si
 }
 
 const bool kBmi2 = __builtin_cpu_supports("bmi2");
+#endif
 
 // Unpacks `n` fields of `bits` bits, LSB first, from `size` bytes (which
 // hold them all): BRSLog codes (<= 8 bits) into bytes, 16-bit fixed-point
@@ -134,8 +138,10 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out) {
   static_assert(std::is_same_v<T, uint8_t> || std::is_same_v<T, int16_t>, "codes or 16-bit weights");
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
+#if defined(__x86_64__)
   if constexpr (std::is_same_v<T, uint8_t>)
     if (kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
+#endif
   // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
   if (bits <= 8)
     for (; i + 8 <= n && bit / 8 + 8 <= size; i += 8, bit += 8 * static_cast<uint64_t>(bits)) {

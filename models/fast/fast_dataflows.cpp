@@ -305,6 +305,7 @@ void FastEngine::df_fold() {
 // leaves s_.prod and s_.psum as the registers end. False (nothing done) when
 // the bound does not hold.
 bool FastEngine::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, uint64_t* ts) {
+#if BRSIM_X86
   if (!kHasAvx2) return false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
   const uint64_t rows = job_.rows, cols = job_.cols;
@@ -338,6 +339,10 @@ bool FastEngine::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, u
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
   return true;
+#else
+  (void)len, (void)wsum, (void)tp, (void)ts;
+  return false;  // no vector kernels: the per-PE loop
+#endif
 }
 
 // fast_fold_df's output-stationary row r of PEs in 64-bit lanes
@@ -345,6 +350,7 @@ bool FastEngine::fast_is32(uint64_t len, unsigned __int128 wsum, uint64_t* tp, u
 // the columns come in fours; the caller knows no sum can leave the
 // accumulator. False: the per-PE loop.
 bool FastEngine::os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts) {
+#if BRSIM_X86
   const uint64_t cols = job_.cols;
   if (!kHasAvx2 || os_load_ != df_load_ || os_w32_.size() != len * c8_ || os_wmax_ > INT32_MAX || cols % 4 != 0)
     return false;
@@ -353,6 +359,10 @@ bool FastEngine::os_row64(size_t r, uint64_t len, uint64_t* tp, uint64_t* ts) {
   if (activity_) os_row64_avx2<true>(a, len, df_w_.data(), cols, acc_mask_, &s_.prod[r * C], &s_.psum[r * C], tp, ts);
   else os_row64_avx2<false>(a, len, df_w_.data(), cols, acc_mask_, &s_.prod[r * C], &s_.psum[r * C], tp, ts);
   return true;
+#else
+  (void)r, (void)len, (void)tp, (void)ts;
+  return false;
+#endif
 }
 
 // The activations of an output-stationary fold (its min(P, R) pixel rows
@@ -366,9 +376,12 @@ uint64_t FastEngine::os_act_pass(uint64_t len, uint64_t* amax) {
   for (uint64_t r = 0; r < rows; ++r) {
     const int32_t* x = &job_.act[(job_.p0 + r) * job_.act_stride + job_.k0];
     uint64_t mx = 0;
+#if BRSIM_X86
     if (kHasAvx2 && act_bits_ <= 32) {
       t += row_act_pass(x, len, static_cast<uint32_t>(act_mask_), &mx);
-    } else {  // 0, x[0], .., x[len - 1], 0
+    } else
+#endif
+    {  // 0, x[0], .., x[len - 1], 0
       for (uint64_t k = 0; k <= len; ++k) {
         const uint64_t cur = k < len ? static_cast<uint64_t>(int64_t{x[k]}) : 0;
         const uint64_t prev = k > 0 ? static_cast<uint64_t>(int64_t{x[k - 1]}) : 0;
@@ -388,6 +401,7 @@ uint64_t FastEngine::os_act_pass(uint64_t len, uint64_t* amax) {
 // untouched, as in the per-PE loop). False (nothing done, the registers
 // still zero) when a product or a partial sum would pass int32.
 bool FastEngine::fast_os32(uint64_t len, uint64_t amax, uint64_t* tp, uint64_t* ts) {
+#if BRSIM_X86
   if (!kHasAvx2) return false;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c8 = c8_;
   const uint64_t cols = job_.cols, P = job_.p, pr_rows = std::min<uint64_t>(R, P);
@@ -426,6 +440,10 @@ bool FastEngine::fast_os32(uint64_t len, uint64_t amax, uint64_t* tp, uint64_t* 
   *tp += n.products(ext_);
   *ts += n.psums(ext_);
   return true;
+#else
+  (void)len, (void)amax, (void)tp, (void)ts;
+  return false;
+#endif
 }
 
 }  // namespace brsim

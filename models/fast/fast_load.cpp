@@ -2,8 +2,6 @@
 // tile decoded through them (8 PEs per vector when every column shares
 // one), the weight register's toggles over the R load edges from per-row bit
 // differences, and the fixed16 load.
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -69,7 +67,8 @@ void FastEngine::materialize(const ArrayState& s) const {
 // bits, col_sum_ and the AE paths (zero, pow2, sqrt2); s_.weff and s_.dec
 // follow on demand (sync_weights). False (nothing done) when a column sum
 // of |w| could pass 32 bits.
-__attribute__((target("avx2"))) bool FastEngine::fast_load_vec(const CodeTable& t, uint64_t path[3]) {
+BRSIM_TARGET_AVX2 bool FastEngine::fast_load_vec(const CodeTable& t, uint64_t path[3]) {
+#if BRSIM_X86
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c4 = c4_, c8 = c8_;
   if (uint64_t{t.max_mag} * R > UINT32_MAX) return false;
   const uint64_t rows = job_.rows, cols = job_.cols;
@@ -169,6 +168,10 @@ __attribute__((target("avx2"))) bool FastEngine::fast_load_vec(const CodeTable& 
   col_mag_max_ = *std::max_element(m8, m8 + 8);
   s_.lazy_weights = this;  // until s_.sync_weights(), from w32_ and (after the swap) wbits16_
   return true;
+#else
+  (void)t, (void)path;
+  return false;  // no vector kernels: the per-PE decode
+#endif
 }
 
 // The columns' tables (col_table_): as the fold before's when the

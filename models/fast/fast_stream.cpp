@@ -3,14 +3,13 @@
 // pixel folds in one pass with their load, product toggles from per-row
 // tables, and the 64-bit fallback; the same outputs, counts and final
 // registers as the fold reference's P + R + C - 1 stream edges.
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "fast_engine.h"
 #include "kernels.h"
+#include "simd.h"
 #include "worker.h"
 
 namespace brsim {
@@ -19,6 +18,7 @@ namespace {
 
 // One pixel through every row of the array (fast mode): mac_row_activity_avx2 for
 // r = 0..R-1, the row's activation a[r] (0 for r >= rows).
+#if BRSIM_X86
 __attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* prod, const int64_t* zero_row,
                                                      const int32_t* a, size_t rows, size_t R, const int32_t* w,
                                                      size_t C, uint64_t mask, uint64_t* tp, uint64_t* ts) {
@@ -27,6 +27,7 @@ __attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* pro
     mac_row_activity_avx2<true>(&psum[r * C], &prod[r * C], r ? &psum[(r - 1) * C] : zero_row, r < rows ? &a[r] : &none,
                                 &w[r * C], C, mask, tp, ts);
 }
+#endif  // BRSIM_X86
 
 }  // namespace
 
@@ -90,6 +91,7 @@ const int32_t* FastEngine::fold_acts() {
 // so when that fits int32 (and the accumulator) nothing wraps in the array.
 // False (nothing done) otherwise. Same counts and final state as fast_stream.
 bool FastEngine::fast_stream32() {
+#if BRSIM_X86
   const uint64_t P = job_.p, rows = job_.rows;
   if (!w32_ready_ || !kHasAvx2 || P == 0 || act_bits_ > 32) return false;
   if (P == 1) return fast_stream1();
@@ -200,6 +202,9 @@ bool FastEngine::fast_stream32() {
   // reads the band's tiles and tables after it.
   if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
   return true;
+#else
+  return false;  // no vector kernels: fast_stream()
+#endif
 }
 
 void FastEngine::forget_band(uint64_t act_id) {
@@ -268,6 +273,7 @@ bool FastEngine::product_toggles(const int32_t* acts, uint64_t* toggles) {
 // (fold_acts() is pixel-major), then row_product_toggles and row_act_pass.
 // Rows are independent: a fold that streams on two threads splits them too.
 void FastEngine::product_table_rows(ProductToggles* pt, const int32_t* act, uint64_t rows, uint64_t P) {
+#if BRSIM_X86
   ptog_col_.resize(rows * P);
   struct Rows {
     ProductToggles* pt;
@@ -300,6 +306,9 @@ void FastEngine::product_table_rows(ProductToggles* pt, const int32_t* act, uint
   } else {
     part(&job, 0, 0), part(&job, 1, 0);
   }
+#else
+  (void)pt, (void)act, (void)rows, (void)P;  // product_toggles() never calls it
+#endif
 }
 
 bool FastEngine::has_rows(const ProductToggles& pt) const {
@@ -325,7 +334,8 @@ const FastEngine::ProductToggles* FastEngine::cached_rows() const {
 // same counts and final state. False, with nothing done, when it does not
 // apply or a product or sum could pass 32 bits (fast_load() then decodes
 // again).
-__attribute__((target("avx2"))) bool FastEngine::fast_fold1() {
+BRSIM_TARGET_AVX2 bool FastEngine::fast_fold1() {
+#if BRSIM_X86
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   if (job_.p != 1 || !job_.codes || shape_.pe != PeType::BrsLog || !kHasAvx2 || !tune_.vector_load || act_bits_ > 32 ||
       job_.rows != R || job_.cols != C || C % 8 != 0 || R % 16 != 0)
@@ -380,11 +390,15 @@ __attribute__((target("avx2"))) bool FastEngine::fast_fold1() {
   // ... and the pixel (fast_stream1's).
   finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
   return true;
+#else
+  return false;  // no vector kernels: fast_load() and fast_stream()
+#endif
 }
 
 // fast_stream32() for a fold of one pixel (stream1_avx2): the activation
 // pass, the stream and the registers' clearing in one pass over the array.
 bool FastEngine::fast_stream1() {
+#if BRSIM_X86
   const uint64_t rows = job_.rows;
   const size_t R = static_cast<size_t>(R_);
   const int32_t* const a = job_.act + job_.k0;
@@ -402,6 +416,9 @@ bool FastEngine::fast_stream1() {
   else stream1_avx2<false>(a, w32_.data(), rows, R, c8_, m32_, &n, bottom32_.data());
   finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
   return true;
+#else
+  return false;
+#endif
 }
 
 // A one-pixel fold's end (fast_stream1, fast_fold1), its bottom row's sums
@@ -412,7 +429,10 @@ void FastEngine::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t t
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   int64_t* const o = job_.out;
   // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
-  uint64_t c = acc_bits_ <= 62 ? add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_) : 0;
+  uint64_t c = 0;
+#if BRSIM_X86
+  if (acc_bits_ <= 62) c = add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_);
+#endif
   for (; c < job_.cols; ++c)
     o[c] = wrapping_add(o[c], bottom32_[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
   ibuf_->read_words(ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
@@ -456,10 +476,13 @@ void FastEngine::fast_stream() {
     for (size_t i = 0; i < R * C; ++i) weff32_[i] = static_cast<int32_t>(s_.weff[i]);
   for (uint64_t p = 0; p < P; ++p) {
     const int32_t* arow = &job_.act[p * job_.act_stride + job_.k0];
+#if BRSIM_X86
     if (fast_path) {
       fold_pixel_avx2(s_.psum.data(), s_.prod.data(), s_.zero_row.data(), arow, rows, R, weff32_.data(), C, acc_mask_, &tp,
                       &ts);
-    } else {
+    } else
+#endif
+    {
       for (size_t r = 0; r < R; ++r) {
         int64_t* ps = &s_.psum[r * C];
         int64_t* pr = &s_.prod[r * C];

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -38,6 +39,9 @@ class FoldQueue {
   // checks that the engine ran the edges expected.
   void flush(bool wait);
   uint64_t worker_batches() const { return worker_batches_; }  // batches run on the worker thread so far
+  // Times the batches went back to the caller's thread for a while because
+  // the worker was not running when waited for (an overloaded host).
+  uint64_t stalls() const { return stalls_; }
 
  private:
   // Until run, only the worker touches the engine; of the buffers' counters
@@ -49,7 +53,8 @@ class FoldQueue {
     std::vector<uint8_t> codes;   // (grown, never shrunk: `used` of them hold codes)
     size_t used = 0;
     uint64_t edges = 0, ran = 0;  // edges expected, and as the engine ran them
-    void clear() { jobs.clear(), offsets.clear(), used = 0, edges = ran = 0; }
+    double cpu_seconds = 0;       // the running thread's CPU time for the batch
+    void clear() { jobs.clear(), offsets.clear(), used = 0, edges = ran = 0, cpu_seconds = 0; }
     uint8_t* append(size_t n) {
       if (used + n > codes.size()) codes.resize(std::max(2 * codes.size(), used + n));
       used += n;
@@ -64,6 +69,13 @@ class FoldQueue {
   std::unique_ptr<Worker> worker_;
   int threads_ = 1;
   uint64_t worker_batches_ = 0;
+  static constexpr std::chrono::microseconds kSpin{1000};  // both sides spin this long before they sleep
+  static constexpr int kSlowWaits = 4;                     // handoffs in a row that slept
+  static constexpr int kInlineBatches = 256;               // batches on the caller's thread then
+  bool running_async_ = false;                             // running_ is on the worker, posted then:
+  std::chrono::steady_clock::time_point posted_at_;
+  int slow_waits_ = 0, inline_left_ = 0;
+  uint64_t stalls_ = 0;
 };
 
 }  // namespace brsim

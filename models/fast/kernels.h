@@ -1,9 +1,7 @@
-// Fast mode's AVX2 kernels (FastEngine): each computes what the fold
+// Fast mode's AVX2 kernels (FastEngine, x86 only: simd.h): each computes what the fold
 // reference's edges would over a whole fold or a row of it (register values,
 // toggles, outputs) in vectors. Internal to models/fast/.
 #pragma once
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -14,9 +12,11 @@
 #include "datapath.h"
 #include "popcount.h"
 #include "row_kernels.h"
+#include "simd.h"
 
 namespace brsim {
 
+#if BRSIM_X86
 // row_diff_sums() 16 lanes per vector (c4 a multiple of 16, R <= 64: the
 // 16-bit sums below stay under 16 x 64 x 63 / 2): rows from the bottom up,
 // the running sum of d_j added once per row gives sum_j j d_j.
@@ -43,12 +43,15 @@ __attribute__((target("avx2"))) inline void row_diff_sums_avx2(const uint16_t* w
   for (int i = 0; i < 8; ++i) S += a[i], T += b[i];
   *sum = S, *weighted = T;
 }
+#endif  // BRSIM_X86
 
 // Rows of c4 16-bit lanes (four PEs per 64-bit word; padding lanes zero):
 // d_j = popcount(row j ^ row j-1) for j in [1, R); *sum = sum of d_j,
 // *weighted = sum of j * d_j (see fast_load: how often each is seen).
 inline void row_diff_sums(const uint16_t* w, size_t R, size_t c4, uint64_t* sum, uint64_t* weighted) {
+#if BRSIM_X86
   if (kHasAvx2 && c4 % 16 == 0 && R >= 2 && R <= 64) return row_diff_sums_avx2(w, R, c4, sum, weighted);
+#endif
   uint64_t s = 0, t = 0;
   for (size_t j = 1; j < R; ++j) {
     uint64_t d = 0;
@@ -99,6 +102,7 @@ struct Counts32 {
   uint64_t psums(uint64_t ext) const { return pop_s + ext * sign_s; }
 };
 
+#if BRSIM_X86
 __attribute__((target("avx2"))) inline uint64_t sum_u64_lanes(__m256i v) {
   alignas(32) uint64_t l[4];
   _mm256_store_si256(reinterpret_cast<__m256i*>(l), v);
@@ -659,5 +663,7 @@ __attribute__((target("avx2"))) void os_row64_avx2(const int32_t* a, uint64_t le
   }
   if (kActivity) *tp += sum_u64_lanes(accp), *ts += sum_u64_lanes(accs);
 }
+
+#endif  // BRSIM_X86
 
 }  // namespace brsim

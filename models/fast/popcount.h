@@ -3,10 +3,11 @@
 // (vpsadbw). Callers compile these only inside target("avx2") functions.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdint>
 
+#include "simd.h"
+
+#if BRSIM_X86
 namespace brsim {
 
 // Per-byte popcounts of v (0..8 each).
@@ -81,3 +82,4 @@ struct CsaCounter {
 };
 
 }  // namespace brsim
+#endif  // BRSIM_X86

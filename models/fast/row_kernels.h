@@ -5,13 +5,13 @@
 // reference they are tested against.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 
 #include "popcount.h"
+#include "simd.h"
 
+#if BRSIM_X86
 namespace brsim {
 
 // ps = above + a * w over n lanes (the AE product: AeUnit::product), with
@@ -55,6 +55,5 @@ __attribute__((target("avx2"))) void mac_row_activity_avx2(int64_t* ps, int64_t*
   *ts += tss;
 }
 
-inline const bool kHasAvx2 = __builtin_cpu_supports("avx2");
-
 }  // namespace brsim
+#endif  // BRSIM_X86

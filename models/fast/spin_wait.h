@@ -4,11 +4,20 @@
 // machines this runs on.
 #pragma once
 
-#include <immintrin.h>
-
 #include <chrono>
 
+#include "simd.h"
+
 namespace brsim {
+
+// A hint to the core that this thread is spinning (x86 pause, Arm yield).
+inline void spin_pause() {
+#if BRSIM_X86
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
 
 // Spins until done() holds or `limit` has passed; returns done().
 template <typename Done>
@@ -17,7 +26,7 @@ bool spin_until(Done done, std::chrono::microseconds limit) {
   do {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
-      _mm_pause();
+      spin_pause();
     }
   } while (std::chrono::steady_clock::now() - t0 < limit);
   return done();
