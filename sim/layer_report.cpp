@@ -8,6 +8,7 @@
 #include "arch_yaml.h"
 #include "energy_report.h"
 #include "errors.h"
+#include "layer_schedule.h"
 #include "results_dir.h"
 #include "text_table.h"
 
@@ -58,6 +59,16 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
   os << "cycles, MACs and energy per image; power averaged over the layer; overflows (accumulator wraps) and "
         "saturated (requantization clips) over all images\n";
   t.print(os);
+  // Input stationary splits a layer's filters into m-ranges only where the buffers cannot hold them all.
+  for (const LayerRunStats& l : r.layers) {
+    if (a.dataflow != Dataflow::InputStationary) break;
+    const Schedule sc = make_schedule(l.desc, a);
+    if (!sc.m_split()) continue;
+    os << "note: " << l.name << ": input stationary m-range split: the weight buffer (" << a.rows << " x m weights) "
+       << "and the output buffer (an output row of m partial sums) hold m = " << sc.m_cols << " of its "
+       << l.desc.gemm_m() << " filters, so it runs as " << sc.m_tiles
+       << " m-ranges, each loading every activation tile and reading the input again\n";
+  }
 }
 
 nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const EnergyBreakdown& e) {
@@ -78,6 +89,10 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
   j["closed_form_cycles"] = l.closed_form.total();
   j["utilization"] = utilization(l, a);
   j["folds"] = per_image(l.stats.folds, n);
+  if (a.dataflow == Dataflow::InputStationary) {  // the filters streamed per activation tile (docs/dataflows.md)
+    const Schedule sc = make_schedule(d, a);
+    j["m_ranges"] = {{"count", sc.m_tiles}, {"filters", sc.m_cols}, {"split", sc.m_split()}};
+  }
   j["dram_bytes"] = {{"read", per_image(l.stats.dram_bytes_read, n)}, {"written", per_image(l.stats.dram_bytes_written, n)}};
   j["buffer_words"] = {{"weight_reads", per_image(l.stats.weight_reads, n)},
                        {"weight_writes", per_image(l.stats.weight_writes, n)},

@@ -204,6 +204,29 @@ TEST(CliLayer, DataflowOptionIsNamedAndMeetsItsClosedForm) {
   }
 }
 
+// Input stationary streams all of a layer's filters through each activation
+// tile; where the output buffer holds an output row of only 24 of 40
+// filters' partial sums (7 x 24 x 6 bytes), the report says the m-range is split.
+TEST(CliLayer, InputStationaryReportsAnMRangeSplit) {
+  const brsim_test::TempDir tmp;
+  const std::string arch = tmp.write("a.yaml", "array: {rows: 8, cols: 8}\nbuffers:\n  output: {capacity_bytes: 1008}\n");
+  const std::string args = "layer --arch " + arch + " --ifmap 9x9 --kernel 3x3 --channels 10 --filters 40 --dataflow ";
+  const CliResult text = run_brsim(args + "is");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("note: layer: input stationary m-range split"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("hold m = 24 of its 40 filters, so it runs as 2 m-ranges"), std::string::npos) << text.out;
+  const CliResult js = run_brsim(args + "is --format json");
+  ASSERT_EQ(js.status, 0) << js.out;
+  const nlohmann::json l = nlohmann::json::parse(js.out)["layers"][0];
+  EXPECT_EQ(l["m_ranges"]["count"], 2);
+  EXPECT_EQ(l["m_ranges"]["filters"], 24);
+  EXPECT_EQ(l["m_ranges"]["split"], true);
+  EXPECT_EQ(l["cycles"]["total"], l["closed_form_cycles"]);
+  const CliResult ws = run_brsim(args + "ws --format json");  // ws and os: C-wide m-tiles, no m-ranges
+  ASSERT_EQ(ws.status, 0) << ws.out;
+  EXPECT_FALSE(nlohmann::json::parse(ws.out)["layers"][0].contains("m_ranges"));
+}
+
 TEST(CliLayer, TopologyCsvRunsEveryLayer) {
   const brsim_test::TempDir tmp;
   const std::string csv = tmp.write("topo.csv",

@@ -235,18 +235,24 @@ class Controller::LayerRun {
 
   // A band's folds begin: its partial sums clear in the output buffer.
   void band(uint64_t mt, uint32_t b) {
-    const uint64_t pb = p_.band_pixels(b), C = static_cast<uint64_t>(a_.cols);
+    const uint64_t pb = p_.band_pixels(b);
     const uint64_t ab = static_cast<uint64_t>(act_bytes(a_));
     psums_.assign(pb * s_.tile_cols(mt), 0);
     const uint64_t write_staging = !a_.double_buffer_activations ? 0
-                                   : (pooled_ ? uint64_t{d_.pooled_h()} * d_.pooled_w() : pb) * C * ab;
-    c_.obuf_->occupy(pb * C * static_cast<uint64_t>(acc_bytes(a_)) + (pooled_ ? staging_.size() * ab : 0) + write_staging);
+                                   : (pooled_ ? uint64_t{d_.pooled_h()} * d_.pooled_w() : pb) * s_.psum_width() * ab;
+    c_.obuf_->occupy(pb * s_.psum_width() * static_cast<uint64_t>(acc_bytes(a_)) + (pooled_ ? staging_.size() * ab : 0) +
+                     write_staging);
   }
 
-  // Weight load j of the m-tile: K' x C' weights from its tiles into the
-  // weight buffer; `prefetch`: the next load's bytes, requested behind it.
-  void weights(uint64_t mt, uint32_t, uint64_t j, Ticket id, uint64_t prefetch) {
-    c_.dma_take(id, &wbytes_);
+  // Weight load j of the m-tile: K' x C' weights from its tiles (one
+  // transfer per array m-tile) into the weight buffer; `prefetch`: the next
+  // load's bytes, requested behind it.
+  void weights(uint64_t mt, uint32_t, uint64_t j, const std::vector<Ticket>& ids, uint64_t prefetch) {
+    wbytes_.clear();
+    for (Ticket id : ids) {
+      c_.dma_take(id, &part_);
+      wbytes_.insert(wbytes_.end(), part_.begin(), part_.end());
+    }
     if (prefetch) {
       c_.wbuf_->occupy(wbytes_.size() + prefetch);
       c_.wbuf_->write_bits(prefetch * 8);
@@ -268,12 +274,31 @@ class Controller::LayerRun {
       codes_.resize(krows * cols);
       codes = codes_.data();
     }
-    uint64_t boff = 0, coff = 0;
-    for (uint64_t kt = kt0; kt < s_.load_kt1(j); ++kt) {
-      const uint64_t n = s_.tile_rows(kt) * cols;
-      if (f16) unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, fixed_.data() + coff);
-      else unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, codes + coff);
-      boff += weight_tile_bytes(s_.tile_rows(kt), cols, a_), coff += n;
+    const uint64_t C = static_cast<uint64_t>(a_.cols);
+    uint64_t boff = 0;
+    if (cols <= C) {  // one array m-tile: its tiles, row-major, one after the other
+      uint64_t coff = 0;
+      for (uint64_t kt = kt0; kt < s_.load_kt1(j); ++kt) {
+        const uint64_t n = s_.tile_rows(kt) * cols;
+        if (f16) unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, fixed_.data() + coff);
+        else unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, codes + coff);
+        boff += weight_tile_bytes(s_.tile_rows(kt), cols, a_), coff += n;
+      }
+    } else {  // an is m-range (one k-tile): each array m-tile's tile into its C columns
+      const uint64_t rows = s_.tile_rows(kt0);
+      for (uint64_t c0 = 0; c0 < cols; c0 += C) {
+        const uint64_t w = std::min(C, cols - c0), n = rows * w;
+        if (f16) {
+          tile16_.resize(n);
+          unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, tile16_.data());
+          for (uint64_t r = 0; r < rows; ++r) std::copy_n(&tile16_[r * w], w, &fixed_[r * cols + c0]);
+        } else {
+          tile8_.resize(n);
+          unpack_weights(wbytes_.data() + boff, wbytes_.size() - boff, n, wb, tile8_.data());
+          for (uint64_t r = 0; r < rows; ++r) std::copy_n(&tile8_[r * w], w, &codes[r * cols + c0]);
+        }
+        boff += weight_tile_bytes(rows, w, a_);
+      }
     }
     job_.rows = krows, job_.cols = cols;
     if (f16) {
@@ -310,7 +335,7 @@ class Controller::LayerRun {
       stage_.requantize(psums_.data(), pb, outv_.data(), pb, &c_.last_.requant);
     }
     c_.obuf_->read_bits(pb * cols * static_cast<uint64_t>(a_.datapath.acc_bits));
-    const uint64_t cyc = output_stage_cycles(pb);
+    const uint64_t cyc = output_stage_cycles(pb, s_.lane_groups(mt));
     c_.advance(cyc);
     c_.last_.cycles.output += cyc;
     if (pooled_) c_.obuf_->write_bits(pb * cols * static_cast<uint64_t>(A));
@@ -323,8 +348,8 @@ class Controller::LayerRun {
     const uint64_t cols = s_.tile_cols(mt);
     outv_.assign(cols * d_.pooled_h() * d_.pooled_w(), 0);
     pool_tile(d_, staging_.data(), cols, outv_.data());
-    const uint64_t cyc = pool_stage_cycles(d_);
-    c_.obuf_->read_bits(cyc * cols * static_cast<uint64_t>(a_.datapath.act_bits));
+    const uint64_t cyc = pool_stage_cycles(d_, s_.lane_groups(mt));
+    c_.obuf_->read_bits(pool_stage_cycles(d_) * cols * static_cast<uint64_t>(a_.datapath.act_bits));
     c_.advance(cyc);
     c_.last_.cycles.output += cyc;
     encode_outputs();
@@ -355,8 +380,8 @@ class Controller::LayerRun {
   const BandView* view_ = nullptr;
   std::vector<SegmentConfig> col_cfg_, realizable_;  // the m-tile's columns; configurations checked
   OutputStage stage_;
-  std::vector<uint8_t> bytes_, part_, wbytes_, out_bytes_, codes_;
-  std::vector<int16_t> fixed_;
+  std::vector<uint8_t> bytes_, part_, wbytes_, out_bytes_, codes_, tile8_;
+  std::vector<int16_t> fixed_, tile16_;
   std::vector<int32_t> band_, staging_, outv_;
   std::vector<int64_t> psums_;
   uint64_t load_ = 0;

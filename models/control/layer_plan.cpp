@@ -31,7 +31,7 @@ struct Timeline {
   void params(uint64_t, Ticket) {}
   void input(uint32_t, const std::vector<Ticket>&) {}
   void band(uint64_t, uint32_t) {}
-  void weights(uint64_t, uint32_t, uint64_t, Ticket, uint64_t) {}
+  void weights(uint64_t, uint32_t, uint64_t, const std::vector<Ticket>&, uint64_t) {}
   void fold(const PlanFold& f) {
     const Schedule& s = plan.s;
     const FoldTiming ft = fold_timing(s.flow, static_cast<uint64_t>(s.rows), static_cast<uint64_t>(s.cols),
@@ -42,8 +42,8 @@ struct Timeline {
     t += ft.edges();
   }
   void band_done(uint64_t, uint32_t) {}
-  void output_stage(uint64_t, uint32_t b) { stage(output_stage_cycles(plan.band_pixels(b))); }
-  void pool_stage(uint64_t) { stage(pool_stage_cycles(plan.d)); }
+  void output_stage(uint64_t mt, uint32_t b) { stage(output_stage_cycles(plan.band_pixels(b), plan.s.lane_groups(mt))); }
+  void pool_stage(uint64_t mt) { stage(pool_stage_cycles(plan.d, plan.s.lane_groups(mt))); }
   void stage(uint64_t n) {
     cy.output += n;
     t += n;

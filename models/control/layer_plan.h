@@ -5,8 +5,9 @@
 // it on a counter timeline; so the prefetch order and the DMA pipelining
 // formula (dma_timeline.h) hold for both by construction.
 //
-// The walk: m-tiles (C output channels each), then bands of output rows,
-// then weight loads, then folds (layer_schedule.h). The parameter table of
+// The walk: m-tiles (C output channels each; is: m-ranges of all M, or as
+// many as the buffers hold), then bands of output rows, then weight loads,
+// then folds (layer_schedule.h; docs/dataflows.md "Loop orders"). The parameter table of
 // an m-tile and the input rows of a band are fetched before they are used;
 // serially every transfer is issued and waited for at once, while double
 // buffering issues transfers ahead (weights: load l + 1 when load l's first
@@ -31,11 +32,12 @@ struct PlanFold {
   uint32_t band = 0;
 };
 
-// The output stage's cycles: one output pixel (C' lanes) per cycle, and with
-// pooling one window element per cycle over the staged m-tile.
-inline uint64_t output_stage_cycles(uint64_t band_pixels) { return band_pixels; }
-inline uint64_t pool_stage_cycles(const LayerDescriptor& d) {
-  return uint64_t{d.pooled_h()} * d.pooled_w() * d.pool_kh * d.pool_kw;
+// The output stage's cycles: one output pixel (C lanes) per cycle, and with
+// pooling one window element per cycle over the staged m-tile; an is
+// m-range wider than C passes `lane_groups` times (Schedule::lane_groups).
+inline uint64_t output_stage_cycles(uint64_t band_pixels, uint64_t lane_groups = 1) { return band_pixels * lane_groups; }
+inline uint64_t pool_stage_cycles(const LayerDescriptor& d, uint64_t lane_groups = 1) {
+  return uint64_t{d.pooled_h()} * d.pooled_w() * d.pool_kh * d.pool_kw * lane_groups;
 }
 
 struct LayerPlan {
@@ -49,24 +51,20 @@ struct LayerPlan {
   uint32_t band_oy1(uint32_t b) const { return std::min(d.out_h(), (b + 1) * s.band_rows); }
   uint64_t band_pixels(uint32_t b) const { return uint64_t{band_oy1(b) - band_oy0(b)} * d.out_w(); }
   std::vector<Chunk> params_chunks(uint64_t mt) const {
-    return {{d.param_addr + mt * static_cast<uint64_t>(a.cols) * kParamBytes, s.tile_cols(mt) * kParamBytes}};
+    return {{d.param_addr + s.m0(mt) * kParamBytes, s.tile_cols(mt) * kParamBytes}};
   }
   std::vector<Chunk> input_chunks(uint32_t b) const {
     uint32_t y0, y1;
     band_input_rows(d, band_oy0(b), band_oy1(b), &y0, &y1);
     return input_band_chunks(d, a, y0, y1);
   }
-  Chunk weight_chunk(uint64_t mt, uint64_t j) const {
-    return {d.w_addr + weight_tile_offset(d, a, mt, s.load_kt0(j)), weight_load_bytes(s, a, mt, j)};
-  }
+  std::vector<Chunk> weight_chunks(uint64_t mt, uint64_t j) const { return weight_load_chunks(d, s, a, mt, j); }
   std::vector<Chunk> output_band_chunks(uint64_t mt, uint32_t b) const {
-    const uint32_t C = static_cast<uint32_t>(a.cols);
-    return output_chunks(d.out_addr, d.out_h(), d.out_w(), static_cast<uint32_t>(mt) * C,
+    return output_chunks(d.out_addr, d.out_h(), d.out_w(), static_cast<uint32_t>(s.m0(mt)),
                          static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b), band_oy1(b), a);
   }
   std::vector<Chunk> output_pooled_chunks(uint64_t mt) const {
-    const uint32_t C = static_cast<uint32_t>(a.cols);
-    return output_chunks(d.out_addr, d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(mt) * C,
+    return output_chunks(d.out_addr, d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(s.m0(mt)),
                          static_cast<uint32_t>(s.tile_cols(mt)), 0, d.pooled_h(), a);
   }
 
@@ -78,8 +76,9 @@ struct LayerPlan {
   //   void await(const Ticket&)   stall until the transfer is done
   //   void params(mt, Ticket), input(b, tickets)   their data arrived
   //   void band(mt, b)            a band's folds begin
-  //   void weights(mt, b, j, Ticket, prefetch)     load j arrived; prefetch:
-  //                  the bytes of the next load now requested behind it (0: none)
+  //   void weights(mt, b, j, tickets, prefetch)    load j arrived (one
+  //                  transfer per array m-tile it spans); prefetch: the bytes
+  //                  of the next load now requested behind it (0: none)
   //   void fold(const PlanFold&)  one fold of the load
   //   void band_done(mt, b)       the band's partial sums are complete
   //   void output_stage(mt, b), pool_stage(mt)     the output stage's work
@@ -127,8 +126,8 @@ void LayerPlan::walk(X& x) const {
     return t;
   };
   const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer, in order
-  Ticket params{}, weights{};
-  std::vector<Ticket> input, writes;
+  Ticket params{};
+  std::vector<Ticket> input, writes, weights;
   if (dba) {
     params = x.read(params_chunks(0)[0]);
     input = read_all(input_chunks(0));
@@ -148,18 +147,19 @@ void LayerPlan::walk(X& x) const {
       x.band(mt, b);
       const uint64_t pb = band_pixels(b);
       for (uint64_t j = 0; j < s.loads; ++j, ++l) {
-        if (!dbw || l == 0) weights = x.read(weight_chunk(mt, j));
-        x.await(weights);
-        const Ticket arrived = weights;
+        if (!dbw) weights = read_serial(weight_chunks(mt, j));
+        else if (l == 0) weights = read_all(weight_chunks(mt, j));
+        for (const Ticket& t : weights) x.await(t);
+        const std::vector<Ticket> arrived = weights;
         // This load's first fold starts now: issue what loads behind it.
         uint64_t prefetch = 0;
         if (dbw && l + 1 < loads) {
           // The next load: the next strip or k-tile, or the first of the next band or m-tile.
           const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
           const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
-          const Chunk next = weight_chunk(nmt, nj);
-          weights = x.read(next);
-          prefetch = next.bytes;
+          const std::vector<Chunk> next = weight_chunks(nmt, nj);
+          weights = read_all(next);
+          for (const Chunk& c : next) prefetch += c.bytes;
         }
         if (dba && j == 0 && (b + 1 < s.bands || mt + 1 < s.m_tiles)) {
           // The next band's input rows (and the next m-tile's parameters).

@@ -52,7 +52,7 @@ void validate(const LayerDescriptor& d, const ArchConfig& a) {
 
 
 uint64_t Schedule::tile_rows(uint64_t kt) const { return std::min<uint64_t>(static_cast<uint64_t>(rows), K - kt * rows); }
-uint64_t Schedule::tile_cols(uint64_t mt) const { return std::min<uint64_t>(static_cast<uint64_t>(cols), M - mt * cols); }
+uint64_t Schedule::tile_cols(uint64_t mt) const { return std::min<uint64_t>(m_cols, M - mt * m_cols); }
 uint64_t Schedule::load_rows(uint64_t j) const {
   return std::min<uint64_t>(K, load_kt1(j) * static_cast<uint64_t>(rows)) - load_kt0(j) * static_cast<uint64_t>(rows);
 }
@@ -64,10 +64,29 @@ uint64_t Schedule::pixel_tile(uint64_t pb) const {
   }
 }
 
-uint64_t weight_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j) {
+namespace {
+// Array m-tiles (C columns of stored tiles) [*first, *last) of m-tile mt.
+void array_m_tiles(const Schedule& s, uint64_t mt, uint64_t* first, uint64_t* last) {
+  const uint64_t C = static_cast<uint64_t>(s.cols);
+  *first = s.m0(mt) / C;
+  *last = (s.m0(mt) + s.tile_cols(mt) + C - 1) / C;
+}
+uint64_t array_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t amt, uint64_t j) {
+  const uint64_t C = static_cast<uint64_t>(s.cols), cols = std::min(C, s.M - amt * C);
   uint64_t bytes = 0;
-  for (uint64_t kt = s.load_kt0(j); kt < s.load_kt1(j); ++kt) bytes += weight_tile_bytes(s.tile_rows(kt), s.tile_cols(mt), a);
+  for (uint64_t kt = s.load_kt0(j); kt < s.load_kt1(j); ++kt) bytes += weight_tile_bytes(s.tile_rows(kt), cols, a);
   return bytes;
+}
+}  // namespace
+
+std::vector<Chunk> weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt,
+                                      uint64_t j) {
+  uint64_t first, last;
+  array_m_tiles(s, mt, &first, &last);
+  std::vector<Chunk> out;
+  for (uint64_t amt = first; amt < last; ++amt)
+    out.push_back({d.w_addr + weight_tile_offset(d, a, amt, s.load_kt0(j)), array_load_bytes(s, a, amt, j)});
+  return out;
 }
 
 LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels) {
@@ -103,39 +122,62 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   // os: the longest strip of k-tiles (two with double buffering) the weight buffer holds.
   if (a.dataflow == Dataflow::OutputStationary) s.k_chunk = std::min(s.k_tiles, a.weight_buffer.capacity_bytes / wtile);
   s.loads = ceil_div(s.k_tiles, s.k_chunk);
-  const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * a.cols * ab;
+  // The tallest band (output rows) whose input rows fit the input buffer and
+  // whose partial sums for `width` channels fit the output buffer; 0 when
+  // not even one row fits (`report`: then a ConfigError names the buffer).
   const uint32_t oh = d.out_h();
-  uint32_t best = 0;
-  for (uint32_t rows = 1; rows <= oh; ++rows) {
-    uint32_t y0, y1;
-    // The tallest input band of this height (a band away from the padding).
-    band_input_rows(d, 0, rows, &y0, &y1);
-    uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{rows} - 1) * d.stride_h + d.kh);
-    in_rows = std::max<uint64_t>(in_rows, y1 - y0);
-    // Double-buffered activations: two input bands, and one band's outputs
-    // (or the pooled m-tile) staged for the write-behind.
-    const uint64_t in_bytes = (a.double_buffer_activations ? 2 : 1) * uint64_t{d.in_c} * in_rows * d.in_w * ab;
-    const uint64_t write_staging =
-        !a.double_buffer_activations ? 0
-        : d.pool == PoolKind::None   ? uint64_t{rows} * d.out_w() * a.cols * ab
-                                     : uint64_t{d.pooled_h()} * d.pooled_w() * a.cols * ab;
-    const uint64_t out_bytes = uint64_t{rows} * d.out_w() * a.cols * cb + staging + write_staging;
-    if (in_bytes > a.input_buffer.capacity_bytes || out_bytes > a.output_buffer.capacity_bytes) {
-      if (rows == 1) {
-        const bool in = in_bytes > a.input_buffer.capacity_bytes;
-        throw ConfigError(std::string(in ? "input_buffer" : "output_buffer") +
-                          " too small for one tile: one output row needs " +
-                          std::to_string(in ? in_bytes : out_bytes) + " bytes" +
-                          (in ? (a.double_buffer_activations ? " of input rows (two bands, double buffered)" : " of input rows")
-                              : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
-                          (!in && write_staging ? " and the write-behind staging" : "") +
-                          ", capacity_bytes is " +
-                          std::to_string(in ? a.input_buffer.capacity_bytes : a.output_buffer.capacity_bytes));
+  auto band_rows_for = [&](uint64_t width, bool report) -> uint32_t {
+    const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * width * ab;
+    uint32_t best = 0;
+    for (uint32_t rows = 1; rows <= oh; ++rows) {
+      uint32_t y0, y1;
+      // The tallest input band of this height (a band away from the padding).
+      band_input_rows(d, 0, rows, &y0, &y1);
+      uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{rows} - 1) * d.stride_h + d.kh);
+      in_rows = std::max<uint64_t>(in_rows, y1 - y0);
+      // Double-buffered activations: two input bands, and one band's outputs
+      // (or the pooled m-tile) staged for the write-behind.
+      const uint64_t in_bytes = (a.double_buffer_activations ? 2 : 1) * uint64_t{d.in_c} * in_rows * d.in_w * ab;
+      const uint64_t write_staging =
+          !a.double_buffer_activations ? 0
+          : d.pool == PoolKind::None   ? uint64_t{rows} * d.out_w() * width * ab
+                                       : uint64_t{d.pooled_h()} * d.pooled_w() * width * ab;
+      const uint64_t out_bytes = uint64_t{rows} * d.out_w() * width * cb + staging + write_staging;
+      if (in_bytes > a.input_buffer.capacity_bytes || out_bytes > a.output_buffer.capacity_bytes) {
+        if (rows == 1 && report) {
+          const bool in = in_bytes > a.input_buffer.capacity_bytes;
+          throw ConfigError(std::string(in ? "input_buffer" : "output_buffer") +
+                            " too small for one tile: one output row needs " +
+                            std::to_string(in ? in_bytes : out_bytes) + " bytes" +
+                            (in ? (a.double_buffer_activations ? " of input rows (two bands, double buffered)" : " of input rows")
+                                : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
+                            (!in && write_staging ? " and the write-behind staging" : "") +
+                            ", capacity_bytes is " +
+                            std::to_string(in ? a.input_buffer.capacity_bytes : a.output_buffer.capacity_bytes));
+        }
+        break;
       }
+      best = rows;
+    }
+    return best;
+  };
+  const uint64_t C = static_cast<uint64_t>(a.cols);
+  s.m_cols = std::min<uint64_t>(C, s.M);
+  if (a.dataflow == Dataflow::InputStationary) {
+    // The widest m-range, in array m-tiles, whose load (R x m_cols weights;
+    // two with double buffering) fits the weight buffer and one output row
+    // of whose sums fits the output buffer; one array m-tile otherwise (and
+    // the checks below report what does not fit).
+    for (uint64_t n = s.m_tiles; n > 1; --n) {
+      const uint64_t width = std::min(s.M, n * C);
+      if (n * wtile > a.weight_buffer.capacity_bytes) continue;
+      if (band_rows_for(width, false) == 0) continue;
+      s.m_cols = width;
       break;
     }
-    best = rows;
   }
+  s.m_tiles = ceil_div(s.M, s.m_cols);
+  const uint32_t best = band_rows_for(s.psum_width(), true);
   s.band_rows = best;
   s.bands = static_cast<uint32_t>(ceil_div(oh, best));
   return s;

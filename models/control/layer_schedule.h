@@ -47,24 +47,36 @@ struct LayerDescriptor {
 // Throws ConfigError naming the field for impossible shapes.
 void validate(const LayerDescriptor& d, const ArchConfig& a);
 
-// The schedule (docs/cycle-model.md "Cycle model"): m-tiles (C output channels) ->
-// bands of output rows -> weight loads -> folds. A weight load brings
-// k_chunk consecutive k-tiles of the m-tile (one contiguous DRAM transfer)
-// into the weight buffer; ws and is load one k-tile (R rows), os a strip of
-// as many k-tiles as the weight buffer holds. The folds of one load:
+// The schedule (docs/dataflows.md): m-tiles -> bands of output rows ->
+// weight loads -> folds. An m-tile is m_cols output channels: C for ws and
+// os (one array m-tile), for is an m-range of as many C-wide array m-tiles
+// as the weight buffer (R x m_cols weights) and the output buffer (a row of
+// pixels x m_cols partial sums) hold, all of M when they fit. A weight load
+// brings k_chunk consecutive k-tiles of the m-tile into the weight buffer;
+// ws and is load one k-tile (R rows), os a strip of as many k-tiles as the
+// weight buffer holds. The folds of one load:
 //   ws: one fold streaming the band's P_b pixels;
-//   is: one fold per tile of C pixels (activations stationary), streaming C' weights;
+//   is: one fold per tile of C pixels (activations stationary), streaming
+//       the m-range's weight columns (all M filters when unsplit);
 //   os: one fold per tile of R pixels (outputs stationary), streaming the strip's K rows.
 struct Schedule {
   Dataflow flow = Dataflow::WeightStationary;
   uint64_t P = 0, K = 0, M = 0;
   uint64_t k_tiles = 0, m_tiles = 0;
+  uint64_t m_cols = 0;     // output channels per m-tile (ws, os: C; is: the m-range)
   uint64_t k_chunk = 1;    // k-tiles per weight load (os: the strip; ws, is: 1)
   uint64_t loads = 0;      // weight loads per (m-tile, band): ceil(k_tiles / k_chunk)
   uint32_t band_rows = 0;  // output rows per band (the last may be shorter)
   uint32_t bands = 0;
   uint64_t tile_rows(uint64_t kt) const;  // R' of k-tile kt
-  uint64_t tile_cols(uint64_t mt) const;  // C' of m-tile mt
+  uint64_t tile_cols(uint64_t mt) const;  // C' of m-tile mt (is: the m-range's channels)
+  uint64_t m0(uint64_t mt) const { return mt * m_cols; }  // first output channel of m-tile mt
+  // Channels of partial sums the output buffer holds per pixel: C, or the m-range when wider.
+  uint64_t psum_width() const { return std::max<uint64_t>(static_cast<uint64_t>(cols), m_cols); }
+  // Output-stage passes per pixel: the m-tile's channels in groups of C lanes (1 for ws, os).
+  uint64_t lane_groups(uint64_t mt) const { return (tile_cols(mt) + static_cast<uint64_t>(cols) - 1) / static_cast<uint64_t>(cols); }
+  // is: the m-range is split (the buffers cannot hold all M filters' weights or sums).
+  bool m_split() const { return flow == Dataflow::InputStationary && m_tiles > 1; }
   uint64_t load_kt0(uint64_t j) const { return j * k_chunk; }  // k-tiles [kt0, kt1) of load j
   uint64_t load_kt1(uint64_t j) const { return std::min(k_tiles, (j + 1) * k_chunk); }
   uint64_t load_rows(uint64_t j) const;   // K rows of load j
@@ -73,13 +85,11 @@ struct Schedule {
   int rows = 0, cols = 0;
 };
 
-// Bytes of weight load j of m-tile mt (tiles as stored, so one transfer from
-// w_addr + weight_tile_offset(d, a, mt, load_kt0(j))).
-uint64_t weight_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j);
-
 // The schedule: the largest output-row band whose input rows fit the input
 // buffer and whose partial sums (plus the pooling staging) fit the output
-// buffer; for os the longest strip of k-tiles the weight buffer holds.
+// buffer; for os the longest strip of k-tiles the weight buffer holds; for
+// is the widest m-range (in array m-tiles) whose weights fit the weight
+// buffer and one output row of whose sums fits the output buffer.
 // ConfigError naming the buffer, the bytes one tile needs and the capacity
 // when not even one row (or one weight tile) fits.
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a);
@@ -91,6 +101,12 @@ void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint3
 struct Chunk {
   uint64_t addr = 0, bytes = 0;
 };
+// The DRAM transfers of weight load j of m-tile mt: one per C-wide array
+// m-tile it spans (tiles as stored, so ws and os: one transfer from
+// w_addr + weight_tile_offset(d, a, mt, load_kt0(j)); is: one per array
+// m-tile of the m-range).
+std::vector<Chunk> weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt,
+                                      uint64_t j);
 // The transfers of one band's input (all channels, rows [y0, y1)), of an
 // m-tile's outputs (channels [m0, m0 + n), rows [oy0, oy1) of an h x w
 // tensor), merged where contiguous (NCHW layout, act_bytes per value).

@@ -183,7 +183,7 @@ const FastEngine::CodeTable* FastEngine::fold_tables() {
   static_assert(std::has_unique_object_representations_v<SegmentConfig>, "compared with memcmp");
   if (col_key_terms_ != approx_terms_ || col_key_.size() != cols ||
       std::memcmp(col_key_.data(), job_.col_cfg, cols * sizeof(SegmentConfig)) != 0) {
-    col_table_.resize(C);
+    col_table_.resize(std::max<size_t>(C, cols));  // is: an m-range may be wider than the array
     col_key_shared_ = nullptr;
     for (uint64_t c = 0; c < cols; ++c) {
       if (c > 0 && job_.col_cfg[c] == job_.col_cfg[c - 1]) {
