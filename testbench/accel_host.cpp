@@ -30,7 +30,8 @@ GoldenRun golden_run(const QuantizedNetwork& q, const AccelProgram& prog, const 
       }
       // A group of a grouped conv: its channels of the layer's output.
       const ActTensor& full = outs[l.output_index];
-      ActTensor part = full;
+      ActTensor part;
+      part.h = full.h, part.w = full.w, part.frac_bits = full.frac_bits;
       const size_t hw = static_cast<size_t>(full.h * full.w);
       part.c = l.desc.out_m;
       part.data.assign(full.data.begin() + static_cast<std::ptrdiff_t>(l.out_c0 * hw),

@@ -86,7 +86,21 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
       if (l.groups == 1 && readers[i] == 1 && i + 1 < n && net.layers[i + 1].is_pool() &&
           net.input_of(i + 1) == static_cast<int>(i)) {
         const Layer& p = net.layers[i + 1];
-        if (!(p.relu && !l.relu && p.kind != LayerKind::MaxPool)) {
+        // Fused only where the output stage can stage the pooling rows
+        // (a wide early layer's pooling goes to the vector unit instead).
+        LayerDescriptor trial;
+        trial.in_c = static_cast<uint32_t>(l.in.c), trial.in_h = static_cast<uint32_t>(l.in.h);
+        trial.in_w = static_cast<uint32_t>(l.in.w), trial.out_m = static_cast<uint32_t>(l.out.c);
+        set_window(trial, l.window);
+        set_pool(trial, p);
+        bool fits = true;
+        try {
+          validate(trial, arch);
+          make_schedule(trial, arch);
+        } catch (const ConfigError&) {
+          fits = false;
+        }
+        if (fits && !(p.relu && !l.relu && p.kind != LayerKind::MaxPool)) {
           out_layer = i + 1;
           fused[i + 1] = true;
         }

@@ -110,6 +110,7 @@ class Importer {
   void activation(const NodeProto& n, LayerKind kind);
   void concat(const NodeProto& n);
   void pad(const NodeProto& n);
+  void reduce_mean(const NodeProto& n);
   bool fold_constant(const NodeProto& n);  // Shape, Gather, Unsqueeze, ... on constants
 
   std::string path_;
@@ -677,6 +678,20 @@ void Importer::pad(const NodeProto& n) {
   values_[n.output(0)] = v;
 }
 
+// ReduceMean over height and width: a global average pool (2-D [1, C]
+// when keepdims = 0).
+void Importer::reduce_mean(const NodeProto& n) {
+  const Value& in = value(n, 0);
+  std::vector<int64_t> axes = attr_ints(n, "axes", {});
+  if (n.input_size() > 1 && !n.input(1).empty()) axes = constant(n, 1, "axes").i;
+  for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  if (in.flat || axes != std::vector<int64_t>{2, 3})
+    fail_node(n, "only the mean over height and width (axes 2, 3) of a C x H x W tensor is supported");
+  pool(n, LayerKind::GlobalAvgPool);
+  if (attr_int(n, "keepdims", 1) == 0) values_[n.output(0)].flat = true;
+}
+
 // Ops on constant inputs only (shape arithmetic the exporters leave in):
 // the result is a constant.
 bool Importer::fold_constant(const NodeProto& n) {
@@ -824,7 +839,7 @@ const std::set<std::string>& supported_set() {
   static const std::set<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Add", "Mul", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
       "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Dropout",
-      "Identity", "Constant", "Concat", "Pad", "Shape", "Gather", "Unsqueeze", "Squeeze", "Transpose", "Cast"};
+      "Identity", "Constant", "Concat", "Pad", "ReduceMean", "Shape", "Gather", "Unsqueeze", "Squeeze", "Transpose", "Cast"};
   return ops;
 }
 }  // namespace
@@ -924,6 +939,7 @@ Network Importer::run_bytes(const std::string& bytes) {
     else if (op == "MaxPool") pool(n, LayerKind::MaxPool);
     else if (op == "AveragePool") pool(n, LayerKind::AvgPool);
     else if (op == "GlobalAveragePool") pool(n, LayerKind::GlobalAvgPool);
+    else if (op == "ReduceMean") reduce_mean(n);
     else if (op == "Flatten") flatten(n, false);
     else if (op == "Reshape") flatten(n, true);
     else if (op == "BatchNormalization") batchnorm(n);
@@ -948,7 +964,7 @@ Network Importer::run_bytes(const std::string& bytes) {
 const char* supported_onnx_ops() {
   return "Conv (grouped, depthwise, dilated), Gemm, MatMul, Add (bias or residual), Mul (constant scale or squeeze "
          "and excite), Concat (channels), Relu, Clip, Sigmoid, HardSigmoid, HardSwish, MaxPool, AveragePool "
-         "(ceil_mode), GlobalAveragePool, Flatten, Reshape (to 2-D), Pad (zeros, before a Conv), BatchNormalization "
+         "(ceil_mode), GlobalAveragePool, ReduceMean (over H, W), Flatten, Reshape (to 2-D), Pad (zeros, before a Conv), BatchNormalization "
          "(after Conv/Gemm), Dropout, Identity, Constant, and Shape, Gather, Unsqueeze, Squeeze, Transpose, Cast on "
          "constants";
 }
