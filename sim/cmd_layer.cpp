@@ -58,12 +58,9 @@ void pair_of(const std::string& text, const char* option, int64_t* a, int64_t* b
 std::vector<LayerSpec> specs_of(const LayerArgs& a) {
   const int sources = !a.topology.empty() + !a.network.empty() + !a.ifmap.empty();
   if (sources != 1)
-    throw ConfigError("brsim layer needs exactly one of: shape options (--ifmap ...), --topology FILE.csv, --network alexnet");
+    throw ConfigError("brsim layer needs exactly one of: shape options (--ifmap ...), --topology FILE.csv, --network NAME");
   if (!a.topology.empty()) return read_topology_csv(a.topology);
-  if (!a.network.empty()) {
-    if (a.network != "alexnet") throw ConfigError("unknown --network '" + a.network + "': expected alexnet");
-    return alexnet_layers();
-  }
+  if (!a.network.empty()) return builtin_network_layers(a.network);
   LayerSpec s;
   s.name = a.name;
   s.fc = a.fc;
@@ -202,7 +199,7 @@ void add_layer_command(CLI::App& app) {
   cmd->add_flag("--fc", args->fc, "A fully connected layer (input C x H x W flattened)");
   cmd->add_option("--name", args->name, "Layer name in the report")->capture_default_str();
   cmd->add_option("--topology", args->topology, "SCALE-Sim topology CSV");
-  cmd->add_option("--network", args->network, "Built-in network: alexnet");
+  cmd->add_option("--network", args->network, "Built-in network: alexnet, vgg16, resnet18, resnet50, mobilenet_v2, efficientnet_b0");
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
   cmd->add_option("--scale", args->scale, "Laplace scale of the weights")->capture_default_str();
   cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");

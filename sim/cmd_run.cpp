@@ -20,6 +20,7 @@
 #include "layer_report.h"
 #include "trace_options.h"
 #include "onnx_import.h"
+#include "input_source.h"
 #include "image_options.h"
 #include "memory_limit.h"
 #include "paths.h"
@@ -45,6 +46,8 @@ struct RunArgs {
   TraceArgs trace;
   std::string mode = "cycle";  // cycle | fast
   int threads = 2;             // fast mode's host threads
+  std::string inputs;          // "random" or FILE.npy; empty: the IDX dataset
+  uint64_t seed = 1;           // of --inputs random
 };
 
 size_t argmax_int(const std::vector<int32_t>& v) {
@@ -68,8 +71,22 @@ void run_run(RunArgs a) {
   CalibOptions co;
   co.act_bits = arch.datapath.act_bits;
   co.images = a.calib_images;
-  const ActivationFormats formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
-  const ImageSet test = load_test_images(a.dataset, a.images, *net);
+  // The inputs: the IDX test set (labelled), or --inputs random / FILE.npy
+  // (no labels; calibration on the first --calib-images of them).
+  const bool labelled = a.inputs.empty();
+  std::vector<std::vector<float>> xs;
+  ImageSet test;
+  ActivationFormats formats;
+  if (labelled) {
+    formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
+    test = load_test_images(a.dataset, a.images, *net);
+    const size_t px = static_cast<size_t>(test.rows * test.cols);
+    for (int64_t i = 0; i < test.count; ++i) xs.push_back(image_to_input(test.image(i), px));
+  } else {
+    xs = a.inputs == "random" ? random_inputs(*net, a.images, a.seed) : load_npy_inputs(a.inputs, *net, a.images);
+    formats = calibrate(*net, xs, co);
+    test.count = a.images;
+  }
   if (!a.compare.empty() && a.compare != "fixed16")
     throw ConfigError("invalid --compare '" + a.compare + "': expected fixed16");
   if (!a.compare.empty() && arch.pe == PeType::Fixed16)
@@ -77,37 +94,39 @@ void run_run(RunArgs a) {
   const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
   const QuantizedNetwork q = quantize_network(net, formats, o);
   const AccelProgram prog = compile_network(q, arch);
-  const size_t px = static_cast<size_t>(test.rows * test.cols);
 
   // Golden model (timed on its own) and the float reference.
-  std::vector<std::vector<float>> xs;
-  for (int64_t i = 0; i < test.count; ++i) xs.push_back(image_to_input(test.image(i), px));
   int64_t float_ok = 0, golden_ok = 0;
   const auto g0 = std::chrono::steady_clock::now();
   const GoldenRun golden = golden_run(q, prog, xs);
   const std::vector<ActTensor>& inputs = golden.inputs;
   const std::vector<std::vector<ActTensor>>& expected = golden.expected;
-  for (int64_t i = 0; i < test.count; ++i)
-    golden_ok += argmax_int(expected[static_cast<size_t>(i)].back().data) == test.labels[static_cast<size_t>(i)];
   const double golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
-  for (int64_t i = 0; i < test.count; ++i)
-    float_ok += argmax(run_float(*net, xs[static_cast<size_t>(i)])) == test.labels[static_cast<size_t>(i)];
+  if (labelled) {
+    for (int64_t i = 0; i < test.count; ++i)
+      golden_ok += argmax_int(expected[static_cast<size_t>(i)].back().data) == test.labels[static_cast<size_t>(i)];
+    for (int64_t i = 0; i < test.count; ++i)
+      float_ok += argmax(run_float(*net, xs[static_cast<size_t>(i)])) == test.labels[static_cast<size_t>(i)];
+  }
 
   std::vector<std::string> names;
   uint64_t expected_cycles = 0;
   for (const AccelLayer& l : prog.layers) {
     names.push_back(l.name);
-    expected_cycles += closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
+    if (!l.vector) expected_cycles += closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
   }
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
+  if (prog.graph && (!a.trace.vcd.empty() || !a.trace.saif.empty()))
+    throw ConfigError("--vcd and --saif trace chain networks only; " + a.model + " is a graph network");
   const std::unique_ptr<AccelTracer> tracer = make_tracer(a.trace, arch, names, expected_cycles);
   const auto setup = mode_setup(a.mode, a.threads);
   const AccelRunResult r = run_accelerator(prog, inputs, &expected, tracer.get(), true, setup);
   const std::vector<EnergyBreakdown> energy = layer_energy(r, arch, table);
   const EnergyBreakdown total_e = run_energy(r, arch, table);
   int64_t hw_ok = 0;
-  for (size_t i = 0; i < r.outputs.size(); ++i) hw_ok += argmax_int(r.outputs[i]) == test.labels[i];
+  if (labelled)
+    for (size_t i = 0; i < r.outputs.size(); ++i) hw_ok += argmax_int(r.outputs[i]) == test.labels[i];
   const double n = static_cast<double>(test.count);
 
   nlohmann::json summary;
@@ -145,7 +164,8 @@ void run_run(RunArgs a) {
     const GoldenRun g16 = golden_run(q16, p16, xs);
     r16 = std::make_unique<AccelRunResult>(run_accelerator(p16, g16.inputs, &g16.expected, nullptr, true, setup));
     if (!r16->bit_exact) throw ConfigError("fixed16 baseline disagrees with the golden model: " + r16->mismatch);
-    for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
+    if (labelled)
+      for (size_t i = 0; i < r16->outputs.size(); ++i) hw16_ok += argmax_int(r16->outputs[i]) == test.labels[i];
     e16 = run_energy(*r16, a16, table);
     const EnergyRatios ratio = energy_ratios(total_e, e16);
     const std::vector<EnergyBreakdown> le16 = layer_energy(*r16, a16, table);
@@ -166,12 +186,17 @@ void run_run(RunArgs a) {
                             {"pj_per_mac", ratio.pj_per_mac}}},
                           {"layers", cl}};
   }
-  summary["accuracy"] = {{"images", test.count},
-                         {"float_top1", float_ok / n},
-                         {"golden_top1", golden_ok / n},
-                         {"hardware_top1", hw_ok / n},
-                         {"bit_exact", r.bit_exact},
-                         {"tensors_compared", r.tensors_compared}};
+  if (labelled) {
+    summary["accuracy"] = {{"images", test.count},
+                           {"float_top1", float_ok / n},
+                           {"golden_top1", golden_ok / n},
+                           {"hardware_top1", hw_ok / n},
+                           {"bit_exact", r.bit_exact},
+                           {"tensors_compared", r.tensors_compared}};
+  } else {
+    summary["inputs"] = {{"source", a.inputs}, {"seed", a.seed}, {"labels", false}};
+    summary["accuracy"] = {{"images", test.count}, {"bit_exact", r.bit_exact}, {"tensors_compared", r.tensors_compared}};
+  }
   // A run that disagrees with the golden model fails before it writes a
   // results folder, so no folder with a summary.json stands for it.
   if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
@@ -187,14 +212,15 @@ void run_run(RunArgs a) {
                                                            : std::to_string(arch.weight_bits) + "-bit BRSLog, K = " +
                                                                  std::to_string(arch.datapath.sqrt2_terms))
               << "), " << describe(arch.dataflow) << (arch.double_buffer_weights ? ", double-buffered weights" : "")
-            << (arch.double_buffer_activations ? ", double-buffered activations" : "") << ", " << arch.clock_mhz << " MHz; " << test.count << " test images, " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
+            << (arch.double_buffer_activations ? ", double-buffered activations" : "") << ", " << arch.clock_mhz << " MHz; " << test.count << (labelled ? " test images" : a.inputs == "random" ? " random inputs (seed " + std::to_string(a.seed) + ")" : " inputs from " + a.inputs) << ", " << (fast ? "fast mode" : "cycle by cycle") << "\n\n";
     print_layer_table(r, arch, energy, std::cout);
     std::cout << "\nlatency: " << summary["totals"]["cycles_per_image"].get<uint64_t>() << " cycles per image = "
-              << fmt_fixed(summary["totals"]["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n"
-              << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
-              << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "
-              << fmt_fixed(100.0 * hw_ok / n, 2) << " %\n"
-              << "energy: " << fmt_fixed(total_e.total_pj / n / 1e3, 2) << " nJ per image ("
+              << fmt_fixed(summary["totals"]["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n";
+    if (labelled)
+      std::cout << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
+                << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "
+                << fmt_fixed(100.0 * hw_ok / n, 2) << " %\n";
+    std::cout << "energy: " << fmt_fixed(total_e.total_pj / n / 1e3, 2) << " nJ per image ("
               << fmt_fixed(total_e.pj_per_mac, 3) << " pJ/MAC), average power " << fmt_fixed(total_e.avg_power_mw, 2)
               << " mW, array and buffers " << fmt_fixed(total_e.area_total_um2 / 1e6, 3) << " mm^2; energy table "
               << table.name << " (" << table.path << ")\n"
@@ -236,6 +262,10 @@ void add_run_command(CLI::App& app) {
   add_arch_options(cmd, args->arch);
   cmd->add_option("--images", args->images, "Number of test images (the first N)")->capture_default_str();
   cmd->add_option("--dataset", args->dataset, "Folder with the IDX files")->capture_default_str();
+  cmd->add_option("--inputs", args->inputs,
+                  "Unlabelled inputs instead of the dataset: random (seeded, the model's input shape) or FILE.npy "
+                  "(N x C x H x W float32)");
+  cmd->add_option("--seed", args->seed, "Seed of --inputs random")->capture_default_str();
   cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
   cmd->add_option("--codebook", args->codebook, "ideal or hardware")->check(CLI::IsMember({"ideal", "hardware"}))
       ->capture_default_str();

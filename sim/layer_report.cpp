@@ -20,6 +20,12 @@ const char* pool_name(PoolKind p) { return p == PoolKind::Max ? "max" : p == Poo
 std::string gemm_shape(const LayerDescriptor& d) {
   return std::to_string(d.gemm_p()) + "x" + std::to_string(d.gemm_k()) + "x" + std::to_string(d.gemm_m());
 }
+// The GEMM column: "-" for a vector-unit layer, "PxKxM x G" for G groups.
+std::string gemm_column(const LayerRunStats& l) {
+  if (l.vector) return "- (vector)";
+  return gemm_shape(l.desc) + (l.groups > 1 ? " x" + std::to_string(l.groups) : "");
+}
+std::string kind_of(const LayerRunStats& l) { return l.op.empty() ? (l.desc.fc ? "fc" : "conv") : l.op; }
 }  // namespace
 
 double utilization(const LayerRunStats& l, const ArchConfig& a) {
@@ -43,7 +49,7 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
     const LayerCycles& c = l.stats.cycles;
     macs += per_image(l.stats.macs, n);
     cycles += per_image(c.total(), n);
-    t.add_row({l.name, gemm_shape(l.desc), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
+    t.add_row({l.name, gemm_column(l), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
                std::to_string(per_image(c.weight_load, n)), std::to_string(per_image(c.compute, n)),
                std::to_string(per_image(c.drain, n)), std::to_string(per_image(c.stall, n)),
                std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2), fmt_fixed(layer_nj, 2),
@@ -77,11 +83,18 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
   const LayerDescriptor& d = l.desc;
   nlohmann::json j;
   j["name"] = l.name;
-  j["kind"] = d.fc ? "fc" : "conv";
-  j["shape"] = {{"in_c", d.in_c}, {"in_h", d.in_h}, {"in_w", d.in_w}, {"out_m", d.out_m}, {"out_h", d.out_h()},
-                {"out_w", d.out_w()}, {"kh", d.kh}, {"kw", d.kw}, {"stride", d.stride_h}, {"pad", d.pad_t},
-                {"pool", pool_name(d.pool)}, {"relu", d.relu}};
-  j["gemm"] = {{"P", d.gemm_p()}, {"K", d.gemm_k()}, {"M", d.gemm_m()}};
+  j["kind"] = kind_of(l);
+  if (l.vector) {
+    j["unit"] = "vector";
+    j["shape"] = {{"out_c", l.vec.c}, {"out_h", l.vec.h}, {"out_w", l.vec.w}, {"operands", l.vec.in.size()},
+                  {"relu", l.vec.relu}};
+  } else {
+    j["shape"] = {{"in_c", d.in_c}, {"in_h", d.in_h}, {"in_w", d.in_w}, {"out_m", d.out_m}, {"out_h", d.out_h()},
+                  {"out_w", d.out_w()}, {"kh", d.kh}, {"kw", d.kw}, {"stride", d.stride_h}, {"pad", d.pad_t},
+                  {"pool", pool_name(d.pool)}, {"relu", d.relu}};
+    j["gemm"] = {{"P", d.gemm_p()}, {"K", d.gemm_k()}, {"M", d.gemm_m()}};
+    if (l.groups > 1) j["groups"] = l.groups;  // one GEMM of this shape per group
+  }
   j["macs"] = per_image(l.stats.macs, n);
   j["cycles"] = {{"total", per_image(c.total(), n)},     {"weight_load", per_image(c.weight_load, n)},
                  {"compute", per_image(c.compute, n)},   {"drain", per_image(c.drain, n)},
@@ -161,7 +174,7 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
     const LayerDescriptor& d = l.desc;
     const LayerCycles& c = l.stats.cycles;
     const LayerStats& s = l.stats;
-    o << l.name << ',' << (d.fc ? "fc" : "conv") << ',' << d.in_c << ',' << d.in_h << ',' << d.in_w << ',' << d.out_m
+    o << l.name << ',' << kind_of(l) << ',' << d.in_c << ',' << d.in_h << ',' << d.in_w << ',' << d.out_m
       << ',' << d.kh << ',' << d.kw << ',' << d.stride_h << ',' << d.pad_t << ',' << pool_name(d.pool) << ','
       << d.gemm_p() << ',' << d.gemm_k() << ',' << d.gemm_m() << ',' << n << ',' << per_image(s.macs, n) << ','
       << per_image(c.total(), n) << ',' << per_image(c.weight_load, n) << ',' << per_image(c.compute, n) << ','

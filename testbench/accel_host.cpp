@@ -23,7 +23,21 @@ GoldenRun golden_run(const QuantizedNetwork& q, const AccelProgram& prog, const 
     std::vector<ActTensor> outs;
     run_quantized(q, x, nullptr, &outs);
     std::vector<ActTensor> per;
-    for (const AccelLayer& l : prog.layers) per.push_back(outs[l.output_index]);
+    for (const AccelLayer& l : prog.layers) {
+      if (!l.sliced) {
+        per.push_back(outs[l.output_index]);
+        continue;
+      }
+      // A group of a grouped conv: its channels of the layer's output.
+      const ActTensor& full = outs[l.output_index];
+      ActTensor part;
+      part.h = full.h, part.w = full.w, part.frac_bits = full.frac_bits;
+      const size_t hw = static_cast<size_t>(full.h * full.w);
+      part.c = l.desc.out_m;
+      part.data.assign(full.data.begin() + static_cast<std::ptrdiff_t>(l.out_c0 * hw),
+                       full.data.begin() + static_cast<std::ptrdiff_t>((l.out_c0 + l.desc.out_m) * hw));
+      per.push_back(std::move(part));
+    }
     g.expected.push_back(std::move(per));
     g.inputs.push_back(quantize_input(q, x, nullptr));
   }
@@ -114,19 +128,45 @@ class Host : public sc_core::sc_module {
     const ArchConfig& a = prog_.arch;
     if (read_reg(reg::kId) != reg::kIdValue) throw ConfigError("accelerator ID register mismatch");
     for (const AccelLayer& l : prog_.layers) {
+      if (l.vector) {
+        if (out_->layers.size() <= l.row) out_->layers.resize(l.row + 1);
+        LayerRunStats& s = out_->layers[l.row];
+        s.name = l.name;
+        s.vector = true;
+        s.op = l.op;
+        s.vec = l.vec;
+        const VectorCost c = vector_cost(l.vec, a);
+        s.closed_form.output = c.lane_cycles;
+        s.closed_form.stall = c.dram_cycles;
+        continue;
+      }
       write_mem(l.desc.w_addr, l.weights);
       write_mem(l.desc.param_addr, l.params);
-      LayerRunStats s;
-      s.name = l.name;
-      s.desc = l.desc;
-      s.closed_form = closed_form(l.desc, a);
-      out_->layers.push_back(s);
+      if (out_->layers.size() <= l.row) {
+        out_->layers.resize(l.row + 1);
+        LayerRunStats& s = out_->layers[l.row];
+        s.name = l.name;
+        s.desc = l.desc;
+        s.op = l.op;
+        s.groups = l.groups;
+      }
+      LayerCycles& cf = out_->layers[l.row].closed_form;
+      const LayerCycles c = closed_form(l.desc, a);
+      cf.weight_load += c.weight_load, cf.compute += c.compute, cf.drain += c.drain, cf.stall += c.stall,
+          cf.output += c.output;
     }
     for (size_t img = 0; img < inputs_.size(); ++img) {
       write_mem(prog_.input_addr(), encode_activations(inputs_[img].data, a));
       std::vector<int32_t> got;
       for (size_t li = 0; li < prog_.layers.size(); ++li) {
         const AccelLayer& l = prog_.layers[li];
+        if (l.vector) {
+          got = run_vector(l);
+          LayerRunStats& s = out_->layers[l.row];
+          ++s.images;
+          if (expected_ && !check(img, li, l, got)) return;
+          continue;
+        }
         for (const auto& [addr, value] : descriptor_registers(l.desc, l.sqrt2_terms)) write_reg(addr, value);
         write_reg(reg::kCtrl, 1);  // START
         wait(irq.posedge_event());
@@ -138,11 +178,11 @@ class Host : public sc_core::sc_module {
           return;
         }
         const uint64_t cycles = read_reg(reg::kCyclesLo) | (uint64_t{read_reg(reg::kCyclesHi)} << 32);
-        LayerRunStats& s = out_->layers[li];
+        LayerRunStats& s = out_->layers[l.row];
         const LayerStats& ls = ctrl_->last_layer();
         if (cycles != ls.cycles.total()) throw ConfigError("cycle register disagrees with the controller's count");
         s.stats.add(ls);
-        ++s.images;
+        if (!l.sliced || l.out_c0 == 0) ++s.images;
         const uint64_t n = uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w();
         got = decode_activations(read_mem(l.desc.out_addr, n * static_cast<uint64_t>(act_bytes(a))), a);
         if (expected_) {
@@ -156,9 +196,45 @@ class Host : public sc_core::sc_module {
           }
         }
       }
+      if (prog_.graph)
+        got = decode_activations(read_mem(prog_.final_addr, prog_.final_values * static_cast<uint64_t>(act_bytes(a))), a);
       out_->outputs.push_back(std::move(got));
       ++out_->images;
     }
+  }
+
+  // A step of the vector unit: its operands read from DRAM, the result
+  // written back, the unit's cycles waited (vector_unit.h).
+  std::vector<int32_t> run_vector(const AccelLayer& l) {
+    const ArchConfig& a = prog_.arch;
+    const VectorDescriptor& v = l.vec;
+    const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+    std::vector<std::vector<int32_t>> ops;
+    for (const VectorDescriptor::Operand& o : v.in)
+      ops.push_back(decode_activations(read_mem(o.addr, uint64_t{o.c} * o.h * o.w * ab), a));
+    LayerStats st;
+    std::vector<int32_t> out = vector_compute(v, ops, a.datapath.act_bits, &st.requant);
+    write_mem(v.out_addr, encode_activations(out, a));
+    const VectorCost c = vector_cost(v, a);
+    st.cycles.output = c.lane_cycles;
+    st.cycles.stall = c.dram_cycles;
+    st.dram_bytes_read = c.dram_bytes_read;
+    st.dram_bytes_written = c.dram_bytes_written;
+    st.input_writes = st.input_reads = c.input_words;
+    st.output_writes = st.output_reads = c.output_words;
+    st.acc_adds = c.element_ops;
+    wait(ctrl_->clock_period() * static_cast<double>(st.cycles.total()));
+    out_->layers[l.row].stats.add(st);
+    return out;
+  }
+
+  bool check(size_t img, size_t li, const AccelLayer& l, const std::vector<int32_t>& got) {
+    ++out_->tensors_compared;
+    const std::string m = first_mismatch("image " + std::to_string(img) + ", layer " + l.name, (*expected_)[img][li], got);
+    if (m.empty()) return true;
+    out_->bit_exact = false;
+    out_->mismatch = m;
+    return false;
   }
 
   const AccelProgram& prog_;

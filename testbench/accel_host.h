@@ -23,7 +23,11 @@ class Accelerator;
 
 struct LayerRunStats {
   std::string name;
-  LayerDescriptor desc;
+  LayerDescriptor desc;     // an array layer's (a grouped conv: one group's)
+  std::string op;           // "conv", "fc", or a vector op ("add", "concat", "maxpool", ...)
+  uint32_t groups = 1;      // a grouped conv's groups, each one GEMM of desc's shape
+  bool vector = false;      // a vector-unit layer (vec)
+  VectorDescriptor vec;
   LayerStats stats;         // summed over the images run
   LayerCycles closed_form;  // per image
   uint64_t images = 0;

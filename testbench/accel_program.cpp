@@ -64,6 +64,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   if (q.formats.act_bits != arch.datapath.act_bits)
     throw ConfigError(where + "activations are " + std::to_string(q.formats.act_bits) + "-bit, the array's are " +
                       std::to_string(arch.datapath.act_bits) + "-bit");
+  if (!net.is_chain()) return compile_graph(q, arch);
   AccelProgram prog;
   prog.arch = arch;
   for (size_t i = 0; i < net.layers.size(); ++i) {
@@ -142,7 +143,10 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   for (size_t i = 0; i < prog.layers.size(); ++i) {
     prog.layers[i].desc.in_addr = prog.act_addr[i % 2];
     prog.layers[i].desc.out_addr = prog.act_addr[(i + 1) % 2];
+    prog.layers[i].row = i;
+    prog.layers[i].op = prog.layers[i].desc.fc ? "fc" : "conv";
   }
+  prog.rows = prog.layers.size();
   return prog;
 }
 

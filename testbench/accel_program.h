@@ -11,6 +11,7 @@
 #include "arch.h"
 #include "layer_plan.h"
 #include "qnet.h"
+#include "vector_unit.h"
 
 namespace brsim {
 
@@ -22,6 +23,17 @@ struct AccelLayer {
   int sqrt2_terms = 4;
   std::vector<uint8_t> weights;  // at desc.w_addr
   std::vector<uint8_t> params;   // at desc.param_addr
+  // Graph networks. A step of the vector unit (vec) instead of the array; a
+  // grouped conv runs one array step per group, each writing channels
+  // [out_c0, out_c0 + desc.out_m) of the layer's output; the steps of one
+  // layer share a report row.
+  bool vector = false;
+  VectorDescriptor vec;
+  std::string op;           // report kind: "conv", "fc", or the vector op ("add", "concat", ...)
+  size_t row = 0;
+  uint32_t groups = 1;
+  uint32_t out_c0 = 0;
+  bool sliced = false;      // writes a channel slice (a group) of the output
 };
 
 struct AccelProgram {
@@ -32,12 +44,21 @@ struct AccelProgram {
   uint64_t dram_bytes_used = 0;
   uint64_t input_addr() const { return act_addr[0]; }
   uint64_t output_addr() const { return layers.back().desc.out_addr; }
+  // Graph networks: every layer's output has a DRAM region of its own; the
+  // network output is read from final_addr (final_values values).
+  bool graph = false;
+  uint64_t final_addr = 0, final_values = 0;
+  size_t rows = 0;  // report rows
 };
 
 // ConfigError (naming the layer) when the network or its quantization does
 // not fit the architecture: PE type vs policy, weight width, K = exact,
 // pooling that does not follow a Conv/FC, DRAM too small, buffers too small.
 AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch);
+// The same for a graph network (accel_program_graph.cpp): Conv/FC on the
+// array (a fused pooling that follows), a grouped conv as one GEMM per
+// group, every other layer on the vector unit; operands through DRAM.
+AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch);
 
 // A layer's weights and parameter table as the accelerator reads them
 // (dram_layout.h, which also converts activation tensors).

@@ -31,22 +31,34 @@ double bound_of(std::vector<float>& values, double percentile) {
 }  // namespace
 
 ActivationFormats calibrate(const Network& net, const ImageSet& images, const CalibOptions& opt) {
+  const int64_t pixels = images.rows * images.cols;
+  if (net.input.numel() != pixels)
+    throw ConfigError(net.source + ": the network input " + net.input.str() + " does not match the " +
+                      std::to_string(images.rows) + "x" + std::to_string(images.cols) + " images");
+  std::vector<std::vector<float>> xs;
+  for (int64_t i = 0; i < std::min(std::max<int64_t>(opt.images, 0), images.count); ++i)
+    xs.push_back(image_to_input(images.image(i), static_cast<size_t>(pixels)));
+  return calibrate(net, xs, opt);
+}
+
+bool keeps_format(const Layer& l) {
+  return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip;
+}
+
+ActivationFormats calibrate(const Network& net, const std::vector<std::vector<float>>& inputs,
+                            const CalibOptions& opt) {
   if (opt.act_bits < 2 || opt.act_bits > 32)
     throw ConfigError("invalid act_bits " + std::to_string(opt.act_bits) + ": expected an integer in [2, 32]");
   if (!(opt.percentile > 0.0 && opt.percentile <= 100.0))
     throw ConfigError("invalid calibration percentile " + std::to_string(opt.percentile) + ": expected (0, 100]");
   if (opt.images < 1) throw ConfigError("invalid calibration image count: expected >= 1");
-  const int64_t pixels = images.rows * images.cols;
-  if (net.input.numel() != pixels)
-    throw ConfigError(net.source + ": the network input " + net.input.str() + " does not match the " +
-                      std::to_string(images.rows) + "x" + std::to_string(images.cols) + " images");
-  const int64_t n = std::min(opt.images, images.count);
+  const int64_t n = std::min<int64_t>(opt.images, static_cast<int64_t>(inputs.size()));
   const size_t tensors = net.layers.size() + 1;
   const bool keep_all = opt.percentile < 100.0;
   std::vector<std::vector<float>> values(tensors);
   std::vector<double> maxabs(tensors, 0.0);
   for (int64_t i = 0; i < n; ++i) {
-    const std::vector<float> in = image_to_input(images.image(i), static_cast<size_t>(pixels));
+    const std::vector<float>& in = inputs[static_cast<size_t>(i)];
     std::vector<std::vector<float>> outs;
     run_float(net, in, &outs);
     for (size_t t = 0; t < tensors; ++t) {
@@ -65,11 +77,21 @@ ActivationFormats calibrate(const Network& net, const ImageSet& images, const Ca
   for (size_t t = 0; t < tensors; ++t)
     f.input_range_and_layers.push_back(keep_all ? bound_of(values[t], opt.percentile) : maxabs[t]);
   f.input_frac = frac_bits_for(f.input_range_and_layers[0], opt.act_bits);
-  int prev = f.input_frac;
+  if (net.is_chain()) {
+    int prev = f.input_frac;
+    for (size_t l = 0; l < net.layers.size(); ++l) {
+      const bool keeps = !net.layers[l].has_weights();
+      prev = keeps ? prev : frac_bits_for(f.input_range_and_layers[l + 1], opt.act_bits);
+      f.layer_frac.push_back(prev);
+    }
+    return f;
+  }
+  // A graph: pooling, Flatten, ReLU and Clip keep their input's format.
   for (size_t l = 0; l < net.layers.size(); ++l) {
-    const bool keeps_format = !net.layers[l].has_weights();
-    prev = keeps_format ? prev : frac_bits_for(f.input_range_and_layers[l + 1], opt.act_bits);
-    f.layer_frac.push_back(prev);
+    const int p = net.input_of(l);
+    f.layer_frac.push_back(keeps_format(net.layers[l])
+                               ? (p < 0 ? f.input_frac : f.layer_frac[static_cast<size_t>(p)])
+                               : frac_bits_for(f.input_range_and_layers[l + 1], opt.act_bits));
   }
   return f;
 }

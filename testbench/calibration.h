@@ -31,5 +31,11 @@ int frac_bits_for(double bound, int act_bits);
 // Runs the float network over the calibration images (pixel / 255 inputs).
 // Pooling and Flatten keep their input's format (they never need more range).
 ActivationFormats calibrate(const Network& net, const ImageSet& images, const CalibOptions& opt);
+// The same over float inputs (each the network input's size), the first
+// opt.images of them; in a graph, pooling, Flatten, ReLU and Clip keep their
+// input's format, every other layer gets its own.
+ActivationFormats calibrate(const Network& net, const std::vector<std::vector<float>>& inputs,
+                            const CalibOptions& opt);
+bool keeps_format(const Layer& l);
 
 }  // namespace brsim

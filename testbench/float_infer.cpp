@@ -1,6 +1,7 @@
 #include "float_infer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "host_threads.h"
@@ -19,13 +20,17 @@ Vec conv(const Layer& l, const Vec& in) {
   const TensorShape &is = l.in, &os = l.out;
   const Window& w = l.window;
   Vec out(static_cast<size_t>(os.numel()));
+  const int64_t cg = is.c / l.groups, mg = os.c / l.groups;  // channels per group
   auto channel = [&](int64_t m) {
     float* o = &out[static_cast<size_t>(m * os.h * os.w)];
     std::fill(o, o + os.h * os.w, l.bias[static_cast<size_t>(m)]);
-    for (int64_t c = 0; c < is.c; ++c)
+    const int64_t c0 = m / mg * cg;
+    for (int64_t cl = 0; cl < cg; ++cl)
       for (int64_t ky = 0; ky < w.kh; ++ky)
         for (int64_t kx = 0; kx < w.kw; ++kx) {
-          const float wt = l.weights[static_cast<size_t>(((m * is.c + c) * w.kh + ky) * w.kw + kx)];
+          const int64_t c = c0 + cl;
+          const float wt = l.weights[static_cast<size_t>(((m * cg + cl) * w.kh + ky) * w.kw + kx)];
+          if (wt == 0.0f && (l.dilation_h > 1 || l.dilation_w > 1)) continue;  // a dilated kernel's zero taps
           for (int64_t oy = 0; oy < os.h; ++oy) {
             const int64_t iy = oy * w.stride_h + ky - w.pad_top;
             if (iy < 0 || iy >= is.h) continue;
@@ -42,7 +47,7 @@ Vec conv(const Layer& l, const Vec& in) {
           }
         }
   };
-  if (os.numel() * is.c * w.kh * w.kw >= kParallelMacs) {
+  if (os.numel() * cg * w.kh * w.kw >= kParallelMacs) {
     parallel_for(static_cast<size_t>(os.c), [&](size_t m) { channel(static_cast<int64_t>(m)); });
   } else {
     for (int64_t m = 0; m < os.c; ++m) channel(m);
@@ -93,25 +98,109 @@ Vec pool(const Layer& l, const Vec& in) {
   return out;
 }
 
+// The vector ops on float tensors (`b` the second input, when there is one).
+Vec vector_op(const Layer& l, const std::vector<const Vec*>& ins) {
+  const Vec& a = *ins[0];
+  Vec x;
+  switch (l.kind) {
+    case LayerKind::Add:
+      x = a;
+      for (size_t i = 0; i < x.size(); ++i) x[i] += (*ins[1])[i];
+      break;
+    case LayerKind::Mul: {
+      // The second operand is the same shape or per channel (C x 1 x 1); either order.
+      const Vec *big = ins[0], *small = ins[1];
+      if (small->size() > big->size()) std::swap(big, small);
+      x = *big;
+      const size_t hw = x.size() / small->size();
+      for (size_t i = 0; i < x.size(); ++i) x[i] *= (*small)[i / hw];
+      break;
+    }
+    case LayerKind::Concat:
+      for (const Vec* v : ins) x.insert(x.end(), v->begin(), v->end());
+      break;
+    case LayerKind::Relu:
+      x = a;
+      break;  // the ReLU itself follows below
+    case LayerKind::Clip:
+      x = a;
+      for (float& v : x) v = std::min(std::max(v, l.lo), l.hi);
+      break;
+    case LayerKind::Sigmoid:
+      x = a;
+      for (float& v : x) v = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v))));
+      break;
+    case LayerKind::HardSigmoid:
+      x = a;
+      for (float& v : x) v = std::max(0.0f, std::min(1.0f, l.alpha * v + l.beta));
+      break;
+    case LayerKind::HardSwish:
+      x = a;
+      for (float& v : x) v = v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f));
+      break;
+    default: break;
+  }
+  return x;
+}
+
 }  // namespace
 
 std::vector<float> run_float(const Network& net, const std::vector<float>& input,
                              std::vector<std::vector<float>>* outputs) {
-  Vec x = input;
-  for (const Layer& l : net.layers) {
+  if (net.is_chain()) {
+    Vec x = input;
+    for (const Layer& l : net.layers) {
+      switch (l.kind) {
+        case LayerKind::Conv: x = conv(l, x); break;
+        case LayerKind::Dense: x = dense(l, x); break;
+        case LayerKind::MaxPool:
+        case LayerKind::AvgPool:
+        case LayerKind::GlobalAvgPool: x = pool(l, x); break;
+        default: break;  // Flatten: C, H, W order is already the flat order
+      }
+      if (l.relu)
+        for (float& v : x) v = std::max(v, 0.0f);
+      if (outputs) outputs->push_back(x);
+    }
+    return x;
+  }
+  // A graph: every layer's output kept until its last reader has run.
+  const size_t n = net.layers.size();
+  std::vector<size_t> last_use(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
+      const int p = net.input_of(i, k);
+      if (p >= 0) last_use[static_cast<size_t>(p)] = i;
+    }
+  std::vector<Vec> outs(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Layer& l = net.layers[i];
+    std::vector<const Vec*> ins;
+    for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) {
+      const int p = net.input_of(i, k);
+      ins.push_back(p < 0 ? &input : &outs[static_cast<size_t>(p)]);
+    }
+    Vec x;
     switch (l.kind) {
-      case LayerKind::Conv: x = conv(l, x); break;
-      case LayerKind::Dense: x = dense(l, x); break;
+      case LayerKind::Conv: x = conv(l, *ins[0]); break;
+      case LayerKind::Dense: x = dense(l, *ins[0]); break;
       case LayerKind::MaxPool:
       case LayerKind::AvgPool:
-      case LayerKind::GlobalAvgPool: x = pool(l, x); break;
-      case LayerKind::Flatten: break;  // C, H, W order is already the flat order
+      case LayerKind::GlobalAvgPool: x = pool(l, *ins[0]); break;
+      case LayerKind::Flatten: x = *ins[0]; break;
+      default: x = vector_op(l, ins); break;
     }
-    if (l.relu)
+    if (l.relu || l.kind == LayerKind::Relu)
       for (float& v : x) v = std::max(v, 0.0f);
-    if (outputs) outputs->push_back(x);
+    outs[i] = std::move(x);
+    if (outputs) outputs->push_back(outs[i]);
+    else
+      for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) {
+        const int p = net.input_of(i, k);
+        if (p >= 0 && last_use[static_cast<size_t>(p)] == i) Vec().swap(outs[static_cast<size_t>(p)]);
+      }
   }
-  return x;
+  return outs.back();
 }
 
 std::vector<float> image_to_input(const uint8_t* pixels, size_t n) {

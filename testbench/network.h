@@ -1,6 +1,8 @@
-// A float network as imported from ONNX: a chain of layers over one C x H x W
-// tensor (batch 1). Conv and Dense carry weights; BatchNorm is already folded
-// into them; ReLU is a flag on the layer it follows.
+// A float network as imported from ONNX: a DAG of layers in topological
+// order over C x H x W tensors (batch 1). Conv and Dense carry weights;
+// BatchNorm is already folded into them; ReLU is a flag on the layer it
+// follows. A layer reads the outputs of `inputs` (the layer before it when
+// empty: a chain), the network's output is the last layer's.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,12 @@ struct TensorShape {
   std::string str() const;  // "16x14x14"
 };
 
-enum class LayerKind { Conv, Dense, MaxPool, AvgPool, GlobalAvgPool, Flatten };
+enum class LayerKind {
+  Conv, Dense, MaxPool, AvgPool, GlobalAvgPool, Flatten,
+  // Vector ops (graph networks): residual add, channel concat, elementwise or
+  // per-channel product (squeeze and excite), activation functions.
+  Add, Concat, Mul, Relu, Clip, Sigmoid, HardSigmoid, HardSwish
+};
 const char* to_string(LayerKind k);
 
 struct Window {
@@ -34,10 +41,23 @@ struct Layer {
   std::vector<float> weights;
   std::vector<float> bias;  // M values (zeros when the model has none)
   bool relu = false;        // a ReLU follows this layer
+  // Producers of the inputs: layer indices, -1 = the network input. Empty:
+  // the layer before (the network input for the first layer).
+  std::vector<int> inputs;
+  int64_t groups = 1;                  // Conv: C / groups input channels per output channel
+  int64_t dilation_h = 1, dilation_w = 1;  // Conv: the weights are stored zero-inserted (window = dilated extent)
+  float lo = 0, hi = 0;                // Clip bounds
+  float alpha = 0, beta = 0;           // HardSigmoid: max(0, min(1, alpha x + beta))
   bool has_weights() const { return kind == LayerKind::Conv || kind == LayerKind::Dense; }
+  bool is_vector_op() const { return kind >= LayerKind::Add; }
+  bool is_pool() const {
+    return kind == LayerKind::MaxPool || kind == LayerKind::AvgPool || kind == LayerKind::GlobalAvgPool;
+  }
   int64_t out_channels() const { return out.c; }
-  // GEMM view of a Conv/Dense layer: K = C kh kw, M outputs, P = Ho Wo pixels.
-  int64_t gemm_k() const { return kind == LayerKind::Conv ? in.c * window.kh * window.kw : in.numel(); }
+  // GEMM view of a Conv/Dense layer: K = C kh kw / groups, M outputs, P = Ho Wo pixels.
+  int64_t gemm_k() const {
+    return kind == LayerKind::Conv ? in.c / groups * window.kh * window.kw : in.numel();
+  }
   int64_t gemm_m() const { return out.c; }
   int64_t gemm_p() const { return kind == LayerKind::Conv ? out.h * out.w : 1; }
   uint64_t macs() const { return has_weights() ? static_cast<uint64_t>(gemm_p() * gemm_k() * gemm_m()) : 0; }
@@ -50,6 +70,14 @@ struct Network {
   std::vector<Layer> layers;
   TensorShape output() const { return layers.empty() ? input : layers.back().out; }
   uint64_t macs() const;
+  // Producer of input k of layer i (-1: the network input).
+  int input_of(size_t i, size_t k = 0) const {
+    const Layer& l = layers[i];
+    return l.inputs.empty() ? static_cast<int>(i) - 1 : l.inputs[k];
+  }
+  // Every layer reads only the one before it and none is a vector op or a
+  // grouped/dilated conv: the networks of the chain importer.
+  bool is_chain() const;
 };
 
 }  // namespace brsim

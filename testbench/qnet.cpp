@@ -1,8 +1,10 @@
 #include "qnet.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "errors.h"
+#include "vector_ops.h"
 
 namespace brsim {
 
@@ -22,12 +24,17 @@ QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions
   q.f_out = f_out;
   const int64_t m = l.gemm_m(), k = l.gemm_k();
   std::vector<int64_t> shape{m, k};
-  if (l.kind == LayerKind::Conv) shape = {m, l.in.c, l.window.kh, l.window.kw};
+  if (l.kind == LayerKind::Conv) shape = {m, l.in.c / l.groups, l.window.kh, l.window.kw};
   q.qw = quantize_tensor(l.weights.data(), l.weights.size(), shape, opt.weights);  // the float weights as they are (no double copy)
   const DatapathConfig& dp = opt.weights.datapath;
   const bool fixed = opt.weights.policy.kind == PolicyKind::Fixed16;
   q.iw = fixed ? IntWeights::from_fixed16_mk(q.qw.fixed, m, k) : IntWeights::from_brslog_mk(q.qw.codes, m, k, q.qw.configs);
-  q.ew = effective_weights(q.iw, dp);
+  if (l.groups == 1) {
+    q.ew = effective_weights(q.iw, dp);
+  } else {
+    const int64_t mg = m / l.groups;
+    for (int64_t g = 0; g < l.groups; ++g) q.group_ew.push_back(effective_weights(column_slice(q.iw, g * mg, mg), dp));
+  }
   const int q_k = fixed ? 0 : sqrt2_approx(dp.sqrt2_terms).q;
   for (int64_t ch = 0; ch < m; ++ch) {
     // Accumulator fraction bits: f_in + q_K - e_base (fixed16: f_in + f_w).
@@ -56,10 +63,10 @@ QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions
 // acc[M x P] of the exact-sqrt2 reference in double, in units of
 // 2^(e_base - f_in); the same requantization follows (with r = f_in - e_base - f_out).
 std::vector<int64_t> exact_gemm(const QLayer& q, const std::vector<int32_t>& a, int64_t p, int64_t k, int64_t m,
-                                int acc_bits) {
+                                int acc_bits, int64_t m0 = 0) {
   std::vector<int64_t> acc(static_cast<size_t>(m * p));
   for (int64_t ch = 0; ch < m; ++ch) {
-    const double* w = &q.exact_weights[static_cast<size_t>(ch * k)];
+    const double* w = &q.exact_weights[static_cast<size_t>((m0 + ch) * k)];
     for (int64_t px = 0; px < p; ++px) {
       const int32_t* row = &a[static_cast<size_t>(px * k)];
       double s = 0;
@@ -84,7 +91,23 @@ ActTensor run_compute(const Layer& l, const QLayer& q, const ActTensor& in, cons
     const Window& w = l.window;
     s.kh = w.kh, s.kw = w.kw, s.stride_h = w.stride_h, s.stride_w = w.stride_w;
     s.pad_top = w.pad_top, s.pad_left = w.pad_left, s.pad_bottom = w.pad_bottom, s.pad_right = w.pad_right;
-    if (exact) {
+    if (l.groups > 1) {
+      // One GEMM per group on its slice of the input channels.
+      const int64_t cg = in.c / l.groups, mg = m / l.groups, hw = in.h * in.w;
+      for (int64_t g = 0; g < l.groups; ++g) {
+        ActTensor ig;
+        ig.c = cg, ig.h = in.h, ig.w = in.w, ig.frac_bits = in.frac_bits;
+        ig.data.assign(in.data.begin() + g * cg * hw, in.data.begin() + (g + 1) * cg * hw);
+        std::vector<int64_t> part;
+        if (exact) {
+          const std::vector<int32_t> cols = im2col(ig, s, &oh, &ow);
+          part = exact_gemm(q, cols, oh * ow, k, mg, dp.acc_bits, g * mg);
+        } else {
+          part = golden_conv2d(ig, q.group_ew[static_cast<size_t>(g)], s, &oh, &ow, &gs);
+        }
+        acc.insert(acc.end(), part.begin(), part.end());
+      }
+    } else if (exact) {
       const std::vector<int32_t> cols = im2col(in, s, &oh, &ow);
       acc = exact_gemm(q, cols, oh * ow, k, m, dp.acc_bits);
     } else {
@@ -116,6 +139,30 @@ ActTensor run_pool(const Layer& l, const ActTensor& in) {
 
 }  // namespace
 
+IntWeights column_slice(const IntWeights& w, int64_t m0, int64_t mn) {
+  IntWeights r;
+  r.k = w.k, r.m = mn, r.fixed16 = w.fixed16;
+  if (w.fixed16) r.fixed.resize(static_cast<size_t>(w.k * mn));
+  else r.codes.resize(static_cast<size_t>(w.k * mn));
+  for (int64_t row = 0; row < w.k; ++row)
+    for (int64_t c = 0; c < mn; ++c) {
+      const size_t from = static_cast<size_t>(row * w.m + m0 + c), to = static_cast<size_t>(row * mn + c);
+      if (w.fixed16) r.fixed[to] = w.fixed[from];
+      else r.codes[to] = w.codes[from];
+    }
+  if (w.configs.size() == 1) r.configs = w.configs;
+  else if (!w.configs.empty()) r.configs.assign(w.configs.begin() + m0, w.configs.begin() + m0 + mn);
+  return r;
+}
+
+ActTensor run_layer_graph(const QuantizedNetwork& q, size_t i, const std::vector<const ActTensor*>& ins,
+                          InferStats* stats);  // qnet_graph.cpp
+ActTensor run_compute_layer(const Layer& l, const QLayer& ql, const ActTensor& in, const QuantizedNetwork& q,
+                            InferStats* stats) {
+  return run_compute(l, ql, in, q, stats);
+}
+ActTensor run_pool_layer(const Layer& l, const ActTensor& in) { return run_pool(l, in); }
+
 QuantizedNetwork quantize_network(std::shared_ptr<const Network> net, const ActivationFormats& formats,
                                   const NetQuantOptions& opt) {
   validate(opt.weights);
@@ -130,12 +177,27 @@ QuantizedNetwork quantize_network(std::shared_ptr<const Network> net, const Acti
   q.options = opt;
   q.options.weights.datapath.act_bits = formats.act_bits;
   int f = formats.input_frac;
+  const bool chain = net->is_chain();
   for (size_t i = 0; i < net->layers.size(); ++i) {
     const Layer& l = net->layers[i];
     const int f_out = formats.layer_frac[i];
+    std::vector<int> f_ins;
+    for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) {
+      const int p = net->input_of(i, k);
+      f_ins.push_back(p < 0 ? formats.input_frac : formats.layer_frac[static_cast<size_t>(p)]);
+    }
+    if (!chain) f = f_ins[0];
     q.layers.push_back(l.has_weights() ? quantize_layer(l, f, f_out, q.options) : QLayer{});
-    q.layers.back().f_in = f;
-    q.layers.back().f_out = f_out;
+    QLayer& ql = q.layers.back();
+    ql.f_in = f;
+    ql.f_out = f_out;
+    if (!chain) {
+      ql.f_ins = f_ins;
+      if (l.kind == LayerKind::Clip) {
+        ql.lo_q = clip_bound(l.lo, f, formats.act_bits);
+        ql.hi_q = clip_bound(l.hi, f, formats.act_bits);
+      }
+    }
     f = f_out;
   }
   return q;
@@ -165,6 +227,35 @@ ActTensor run_quantized(const QuantizedNetwork& q, const std::vector<float>& inp
   uint64_t sat = 0;
   ActTensor x = quantize_input(q, input, &sat);
   if (stats) stats->input_saturated += sat;
+  if (!q.net->is_chain()) {
+    // A graph: each layer reads its producers' outputs (kept until their last reader).
+    const Network& net = *q.net;
+    const size_t n = net.layers.size();
+    std::vector<size_t> last_use(n, 0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
+        const int p = net.input_of(i, k);
+        if (p >= 0) last_use[static_cast<size_t>(p)] = i;
+      }
+    std::vector<ActTensor> outs(n);
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<const ActTensor*> ins;
+      for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
+        const int p = net.input_of(i, k);
+        ins.push_back(p < 0 ? &x : &outs[static_cast<size_t>(p)]);
+      }
+      outs[i] = run_layer_graph(q, i, ins, stats);
+      if (layer_outputs) {
+        layer_outputs->push_back(outs[i]);
+      } else {
+        for (size_t k = 0; k < ins.size(); ++k) {
+          const int p = net.input_of(i, k);
+          if (p >= 0 && last_use[static_cast<size_t>(p)] == i) outs[static_cast<size_t>(p)] = ActTensor{};
+        }
+      }
+    }
+    return outs.back();
+  }
   for (size_t i = 0; i < q.net->layers.size(); ++i) {
     const Layer& l = q.net->layers[i];
     switch (l.kind) {
@@ -182,6 +273,7 @@ ActTensor run_quantized(const QuantizedNetwork& q, const std::vector<float>& inp
         if (l.relu)
           for (int32_t& v : x.data) v = v < 0 ? 0 : v;
         break;
+      default: throw ConfigError("layer '" + l.name + "': a vector op in a chain network");
     }
     if (layer_outputs) layer_outputs->push_back(x);
   }

@@ -31,7 +31,16 @@ struct QLayer {
   std::vector<int> shift;            // requantization shift r per output channel
   uint64_t bias_saturated = 0;       // biases that did not fit the accumulator
   std::vector<double> exact_weights; // [M x K] ideal values (exact-sqrt2 reference only)
+  // Graph networks: a grouped Conv's weights per group (columns g M/G to
+  // (g+1) M/G of iw; ew stays empty), the formats of every input of a
+  // vector op, Clip bounds in the input's format.
+  std::vector<EffectiveWeights> group_ew;
+  std::vector<int> f_ins;
+  int32_t lo_q = 0, hi_q = 0;
 };
+
+// Columns [m0, m0 + mn) of W[K x M] (a grouped conv's group).
+IntWeights column_slice(const IntWeights& w, int64_t m0, int64_t mn);
 
 struct QuantizedNetwork {
   std::shared_ptr<const Network> net;

@@ -16,7 +16,7 @@ namespace brsim {
 
 uint64_t LayerSpec::macs() const {
   const int64_t oh = (in_h + 2 * pad - kh) / stride + 1, ow = (in_w + 2 * pad - kw) / stride + 1;
-  const int64_t m = checked_product({oh, ow, in_c, kh, kw, out_m}, INT64_MAX);
+  const int64_t m = checked_product({oh, ow, in_c / groups, kh, kw, out_m}, INT64_MAX);
   return m < 0 ? UINT64_MAX : static_cast<uint64_t>(m);
 }
 
@@ -34,6 +34,9 @@ void check_layer_spec(const LayerSpec& s, const std::string& where) {
   range(s.kw, "kernel width", 1, kMaxSpatial);
   range(s.stride, "stride", 1, kMaxSpatial);
   range(s.pad, "padding", 0, kMaxPad);
+  if (s.groups < 1 || s.in_c % s.groups != 0 || s.out_m % s.groups != 0 || (s.fc && s.groups != 1))
+    throw ConfigError(where + ": invalid groups " + std::to_string(s.groups) +
+                      ": expected a divisor of the channels and the filters (1 for FC)");
   if (checked_product({s.in_c, s.in_h, s.in_w}, int64_t{1} << 26) < 0)
     throw ConfigError(where + ": too large: the input values (channels x height x width) pass 67108864 (2^26)");
   if (s.in_h + 2 * s.pad < s.kh || s.in_w + 2 * s.pad < s.kw)
@@ -77,6 +80,7 @@ SyntheticLayer make_synthetic_layer(const LayerSpec& s, uint64_t seed, double we
     l.in = net->input;
     l.window = {s.kh, s.kw, s.stride, s.stride, s.pad, s.pad, s.pad, s.pad};
     l.out = {s.out_m, (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, (s.in_w + 2 * s.pad - s.kw) / s.stride + 1};
+    l.groups = s.groups;
   }
   l.weights.resize(static_cast<size_t>(s.out_m * l.gemm_k()));
   laplace_fill(l.weights.data(), l.weights.size(), weight_scale, seed);  // laplace_tensor's draws, as floats

@@ -19,6 +19,7 @@ struct LayerSpec {
   bool fc = false;
   int64_t in_c = 1, in_h = 1, in_w = 1, out_m = 1;
   int64_t kh = 1, kw = 1, stride = 1, pad = 0;
+  int64_t groups = 1;  // a grouped (depthwise: groups = in_c = out_m) conv
   uint64_t macs() const;
 };
 
@@ -41,6 +42,12 @@ void check_layer_spec(const LayerSpec& s, const std::string& where);
 // The five conv and three FC layer shapes of AlexNet at 227x227 (single
 // tower: conv2, conv4, conv5 use all input channels).
 std::vector<LayerSpec> alexnet_layers();
+
+// The Conv/FC layers of a built-in network (network_shapes.cpp): alexnet,
+// vgg16, resnet18, resnet50, mobilenet_v2, efficientnet_b0 at 224 x 224 as
+// the ONNX import lists torchvision's models; ConfigError for another name.
+std::vector<LayerSpec> builtin_network_layers(const std::string& name);
+const char* builtin_network_names();
 
 // A SCALE-Sim topology CSV: "Layer name, IFMAP Height, IFMAP Width, Filter
 // Height, Filter Width, Channels, Num Filter, Strides" (header row first;

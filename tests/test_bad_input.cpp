@@ -161,8 +161,18 @@ void make_onnx_fixtures(const std::string& d) {
   });
   variant("unsupported_op.onnx", [](OnnxBuilder& b) { b.node("Softmax", {"y"}, "z", "softmax"); b.g->mutable_output(0)->set_name("z"); });
   variant("group2.onnx", [](OnnxBuilder& b) { OnnxBuilder::integer(b.g->mutable_node(0), "group", 2); });
+  variant("unsorted.onnx", [](OnnxBuilder& b) {
+    b.node("Relu", {"later"}, "z", "relu");
+    b.node("Relu", {"y"}, "later", "relu2");
+    b.g->mutable_output(0)->set_name("z");
+  });
+  variant("recurrent.onnx", [](OnnxBuilder& b) {
+    b.node("LSTM", {"y"}, "h", "lstm");
+    b.node("Softmax", {"h"}, "z", "softmax");
+    b.g->mutable_output(0)->set_name("z");
+  });
   variant("group_float.onnx", [](OnnxBuilder& b) { OnnxBuilder::real(b.g->mutable_node(0), "group", 1.0f); });
-  variant("dilation2.onnx", [](OnnxBuilder& b) { OnnxBuilder::ints(b.g->mutable_node(0), "dilations", {2, 2}); });
+  variant("dilation9.onnx", [](OnnxBuilder& b) { OnnxBuilder::ints(b.g->mutable_node(0), "dilations", {99, 1}); });
   variant("pads300.onnx", [](OnnxBuilder& b) { OnnxBuilder::ints(b.g->mutable_node(0), "pads", {300, 300, 300, 300}); });
   variant("pads_neg.onnx", [](OnnxBuilder& b) { OnnxBuilder::ints(b.g->mutable_node(0), "pads", {-1, 0, 0, 0}); });
   variant("pads3.onnx", [](OnnxBuilder& b) { OnnxBuilder::ints(b.g->mutable_node(0), "pads", {1, 1, 1}); });
@@ -258,12 +268,6 @@ void make_onnx_fixtures(const std::string& d) {
   });
   variant("pool_window.onnx", [](OnnxBuilder& b) {
     OnnxBuilder::ints(b.node("MaxPool", {"y"}, "z", "pool"), "kernel_shape", {7, 7});
-    b.g->mutable_output(0)->set_name("z");
-  });
-  variant("pool_ceil.onnx", [](OnnxBuilder& b) {
-    auto* p = b.node("MaxPool", {"y"}, "z", "pool");
-    OnnxBuilder::ints(p, "kernel_shape", {2, 2});
-    OnnxBuilder::integer(p, "ceil_mode", 1);
     b.g->mutable_output(0)->set_name("z");
   });
   variant("pool_kernel0.onnx", [](OnnxBuilder& b) {

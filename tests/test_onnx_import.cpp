@@ -194,17 +194,19 @@ TEST(OnnxImport, RejectsMalformedAndUnsupportedModels) {
     last_path = b.save(file);
     return import_error(last_path);
   };
-  const std::string unsupported = one_node("Sigmoid", [](OnnxBuilder&, auto*) {}, "sig.onnx");
+  const std::string unsupported = one_node("Softmax", [](OnnxBuilder&, auto*) {}, "sig.onnx");
   const std::string sig_path = last_path;
-  EXPECT_NE(unsupported.find("node 'bad_node' (Sigmoid): unsupported op 'Sigmoid'; supported ops: Conv"),
+  EXPECT_NE(unsupported.find("1 unsupported op: node 'bad_node' (Softmax): unsupported op 'Softmax'; supported ops: Conv"),
             std::string::npos)
       << unsupported;
-  const std::string groups = one_node("Conv", [](OnnxBuilder&, auto* n) { OnnxBuilder::integer(n, "group", 2); },
+  // Groups must divide the channels: W [2, 2, 3, 3] with group 2 needs 4 input channels.
+  const std::string groups = one_node("Conv", [](OnnxBuilder&, auto* n) { OnnxBuilder::integer(n, "group", 3); },
                                       "groups.onnx");
-  EXPECT_NE(groups.find("groups = 2 is not supported"), std::string::npos) << groups;
+  EXPECT_NE(groups.find("groups = 3: expected a divisor of the 2 input channels"), std::string::npos) << groups;
+  // Dilation 2 makes the 3x3 kernel 5x5: larger than the 4x4 input.
   const std::string dil = one_node("Conv", [](OnnxBuilder&, auto* n) { OnnxBuilder::ints(n, "dilations", {2, 2}); },
                                    "dil.onnx");
-  EXPECT_NE(dil.find("dilation 2 is not supported"), std::string::npos) << dil;
+  EXPECT_NE(dil.find("kernel larger than the padded input 2x4x4"), std::string::npos) << dil;
   // Missing initializer: the Conv's weights name a tensor nobody defines.
   {
     OnnxBuilder b({1, 1, 4, 4});

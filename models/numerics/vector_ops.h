@@ -1,0 +1,32 @@
+// Element arithmetic of the post-processing (vector) unit on power-of-two
+// activation formats (BRSLOG.md section 7: real = a * 2^-f, A-bit two's
+// complement). Every result goes through the output stage's requantize()
+// (rounding shift half up, optional ReLU, saturation to A bits), so a
+// residual add or a concat aligns its operands' formats bit exactly:
+//   add:     (a << (f_m - f_a)) + (b << (f_m - f_b)) at f_m = max(f_a, f_b),
+//            then shifted by f_m - f_out;
+//   mul:     a * b at f_a + f_b, shifted by f_a + f_b - f_out;
+//   rescale: a shifted by f_a - f_out (concat);
+//   clip:    min(max(a, lo_q), hi_q) in a's format (lo_q, hi_q = clip_bound());
+//   sigmoid, hardsigmoid, hardswish: the function of the real input,
+//            evaluated in double and rounded half away from zero into f_out
+//            (a lookup table indexed by the A-bit input in hardware).
+#pragma once
+
+#include <cstdint>
+
+#include "requant.h"
+
+namespace brsim {
+
+enum class VecFunc : uint8_t { Sigmoid, HardSigmoid, HardSwish };
+
+int32_t vec_add(int32_t a, int f_a, int32_t b, int f_b, int f_out, bool relu, int act_bits, RequantStats* st);
+int32_t vec_mul(int32_t a, int f_a, int32_t b, int f_b, int f_out, bool relu, int act_bits, RequantStats* st);
+int32_t vec_rescale(int32_t a, int f_a, int f_out, bool relu, int act_bits, RequantStats* st);
+// A clip bound in format f: round(v 2^f) saturated to A bits (infinities to the range's ends).
+int32_t clip_bound(double v, int f, int act_bits);
+int32_t vec_function(VecFunc fn, int32_t a, int f_a, int f_out, float alpha, float beta, int act_bits,
+                     RequantStats* st);
+
+}  // namespace brsim
