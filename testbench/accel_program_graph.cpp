@@ -51,7 +51,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
   // before it when it is that layer's only reader).
   std::vector<int> readers(n, 0);
   for (size_t i = 0; i < n; ++i)
-    for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
+    for (size_t k = 0; k < net.input_count(i); ++k) {
       const int p = net.input_of(i, k);
       if (p >= 0) ++readers[static_cast<size_t>(p)];
     }

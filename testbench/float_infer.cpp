@@ -166,12 +166,7 @@ std::vector<float> run_float(const Network& net, const std::vector<float>& input
   }
   // A graph: every layer's output kept until its last reader has run.
   const size_t n = net.layers.size();
-  std::vector<size_t> last_use(n, 0);
-  for (size_t i = 0; i < n; ++i)
-    for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
-      const int p = net.input_of(i, k);
-      if (p >= 0) last_use[static_cast<size_t>(p)] = i;
-    }
+  const std::vector<size_t> last_use = net.last_uses();
   std::vector<Vec> outs(n);
   for (size_t i = 0; i < n; ++i) {
     const Layer& l = net.layers[i];

@@ -5,6 +5,7 @@
 // empty: a chain), the network's output is the last layer's.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -74,6 +75,20 @@ struct Network {
   int input_of(size_t i, size_t k = 0) const {
     const Layer& l = layers[i];
     return l.inputs.empty() ? static_cast<int>(i) - 1 : l.inputs[k];
+  }
+  // Inputs of layer i (at least one: a layer without listed inputs reads
+  // the one before it).
+  size_t input_count(size_t i) const { return std::max<size_t>(1, layers[i].inputs.size()); }
+  // For each layer, the last layer that reads its output (its own index
+  // when none does): when a graph runner may free it.
+  std::vector<size_t> last_uses() const {
+    std::vector<size_t> last(layers.size(), 0);
+    for (size_t i = 0; i < layers.size(); ++i)
+      for (size_t k = 0; k < input_count(i); ++k) {
+        const int p = input_of(i, k);
+        if (p >= 0) last[static_cast<size_t>(p)] = i;
+      }
+    return last;
   }
   // Every layer reads only the one before it and none is a vector op or a
   // grouped/dilated conv: the networks of the chain importer.

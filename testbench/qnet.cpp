@@ -231,16 +231,11 @@ ActTensor run_quantized(const QuantizedNetwork& q, const std::vector<float>& inp
     // A graph: each layer reads its producers' outputs (kept until their last reader).
     const Network& net = *q.net;
     const size_t n = net.layers.size();
-    std::vector<size_t> last_use(n, 0);
-    for (size_t i = 0; i < n; ++i)
-      for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
-        const int p = net.input_of(i, k);
-        if (p >= 0) last_use[static_cast<size_t>(p)] = i;
-      }
+    const std::vector<size_t> last_use = net.last_uses();
     std::vector<ActTensor> outs(n);
     for (size_t i = 0; i < n; ++i) {
       std::vector<const ActTensor*> ins;
-      for (size_t k = 0; k < std::max<size_t>(1, net.layers[i].inputs.size()); ++k) {
+      for (size_t k = 0; k < net.input_count(i); ++k) {
         const int p = net.input_of(i, k);
         ins.push_back(p < 0 ? &x : &outs[static_cast<size_t>(p)]);
       }
