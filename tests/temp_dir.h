@@ -1,6 +1,7 @@
 // A unique temporary folder per test (brsim-TEST-XXXXXX under the system
 // temp folder), removed with everything in it when the object goes away.
 // Tests write files only here, never directly into the system temp folder.
+// read_file reads a file whole (the one helper of the tests for that).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -53,5 +55,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole file at `path`, byte for byte ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
 
 }  // namespace brsim_test

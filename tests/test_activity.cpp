@@ -128,11 +128,7 @@ ArchConfig small_arch() {
   return a;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
-
+using brsim_test::read_file;
 using brsim_test::read_vcd;
 using brsim_test::sign_extend;
 using brsim_test::VcdFile;
@@ -196,7 +192,7 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
         EXPECT_EQ(sign_extend(v.at(pe + ".act", cycle * tpc), 16), e.act[edge][static_cast<size_t>(pr * arch.cols + pc)]);
       }
   // SAIF: parentheses balance, and the nets' TC add up to the activity report.
-  const std::string saif = slurp(o.saif_path);
+  const std::string saif = read_file(o.saif_path);
   int depth = 0;
   for (char ch : saif) {
     depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
@@ -213,7 +209,7 @@ TEST(Traces, VcdPartialSumsAndSaifTogglesMatchTheModel) {
   if (std::system("command -v vcd2fst > /dev/null 2>&1") == 0) {
     EXPECT_EQ(std::system(("vcd2fst " + o.vcd_path + " " + dir + "act.fst > /dev/null 2>&1").c_str()), 0);
   }
-  EXPECT_NE(slurp(dir + "act.gtkw").find("[dumpfile] \"" + o.vcd_path + "\""), std::string::npos);
+  EXPECT_NE(read_file(dir + "act.gtkw").find("[dumpfile] \"" + o.vcd_path + "\""), std::string::npos);
 }
 
 TEST(Traces, SelectionAndWindowLimitTheFile) {
@@ -286,7 +282,7 @@ TEST(Traces, SaifTogglesMatchTheModelInEveryDataflow) {
     ASSERT_TRUE(r.bit_exact) << to_string(flow) << ": " << r.mismatch;
     const LayerStats& st = r.layers[0].stats;
     EXPECT_GT(st.folds, 2u) << to_string(flow);
-    const std::string saif = slurp(o.saif_path);
+    const std::string saif = read_file(o.saif_path);
     uint64_t tc = 0;
     const std::regex re("\\(TC ([0-9]+)\\)");
     for (auto it = std::sregex_iterator(saif.begin(), saif.end(), re); it != std::sregex_iterator(); ++it)

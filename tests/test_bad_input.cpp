@@ -23,10 +23,7 @@ using ONNX_NAMESPACE::TensorProto;
 
 // ------------------------------------------------------------- fixtures
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
+using brsim_test::read_file;
 
 void write_file(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());
@@ -336,7 +333,7 @@ void make_yaml_fixtures(const std::string& d, const std::string& src) {
   };
   for (const auto& [name, text] : arch) write_file(a + name, text);
 
-  const std::string table = read_text(src + "/data/energy/default_45nm.yaml");
+  const std::string table = read_file(src + "/data/energy/default_45nm.yaml");
   const std::string e = d + "/energy/";
   fs::create_directories(e + "folder.yaml");
   const std::vector<std::pair<std::string, std::string>> energy = {

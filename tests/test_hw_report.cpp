@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "hw_report.h"
 #include "paths.h"
+#include "temp_dir.h"
 
 namespace brsim {
 namespace {
@@ -32,16 +33,11 @@ namespace fs = std::filesystem;
 std::string results_path() { return data_dir() + "/hw/hw_results.json"; }
 std::string derived_path() { return data_dir() + "/energy/synthesized_45nm.yaml"; }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using brsim_test::read_file;  // tests/temp_dir.h
 
 // A copy of the committed results with one change, in a temporary file.
 std::string edited_results(const std::function<void(nlohmann::json&)>& edit) {
-  nlohmann::json j = nlohmann::json::parse(read(results_path()));
+  nlohmann::json j = nlohmann::json::parse(read_file(results_path()));
   edit(j);
   const std::string p = (fs::temp_directory_path() / ("hw_results_" + std::to_string(getpid()) + ".json")).string();
   std::ofstream(p) << j.dump(1);
@@ -95,7 +91,7 @@ TEST(HwResults, DerivedTableIsWhatTheResultsGive) {
   const HwResults r = load_hw_results(results_path());
   const EnergyTable anchor = load_energy_table(default_energy_table_path());
   EXPECT_EQ(derived_energy_table(r, anchor, "data/hw/hw_results.json", "data/energy/default_45nm.yaml"),
-            read(derived_path()))
+            read_file(derived_path()))
       << "regenerate: build/brsim hw-report --write-energy data/energy/synthesized_45nm.yaml";
 }
 

@@ -13,6 +13,7 @@
 #include "popcount.h"
 #include "asan_main_stack.h"
 #include "brslog.h"
+#include "config_error.h"
 #include "datapath.h"
 #include "errors.h"
 #include "sc_arithmetic_element.h"
@@ -535,14 +536,7 @@ TEST(ScUnitChain, DecoderFeedsArithmeticElementLikeAPe) {
 
 // ------------------------------------------------------- bad configurations --
 
-std::string config_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
-}
+using brsim_test::config_error;  // tests/config_error.h
 
 // EXPECT_HAS(message, part): gtest without gmock.
 #define EXPECT_HAS(message, part)                                          \

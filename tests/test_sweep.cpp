@@ -21,19 +21,13 @@ using namespace brsim;
 namespace {
 
 // A fresh folder per test (tests/temp_dir.h).
+using brsim_test::read_file;
 using brsim_test::TempDir;
 
 std::string write(const std::string& dir, const std::string& name, const std::string& text) {
   const std::string p = dir + "/" + name;
   std::ofstream(p) << text;
   return p;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 // RFC 4180 rows (quoted cells may hold commas).
@@ -194,7 +188,7 @@ grid:
 )");
   const CliResult r = run_brsim("sweep " + f + " -j 2 --out " + d + "/out");
   ASSERT_EQ(r.status, 0) << r.out;
-  const auto rows = csv(slurp(d + "/out/sweep.csv"));
+  const auto rows = csv(read_file(d + "/out/sweep.csv"));
   ASSERT_EQ(rows.size(), 1u + 12u);  // brslog 2 x 2 x 2, fixed16 2 x 2
   const std::vector<std::string>& head = rows[0];
   int pareto = 0;
@@ -219,18 +213,18 @@ grid:
             "4x4 fixed16 16 16");
   EXPECT_EQ(p11["rows"] + "x" + p11["cols"] + " " + p11["pe"] + " " + p11["policy"], "8x4 fixed16 fixed16");
   // Every point shares the sweep's quantizer search folder.
-  EXPECT_NE(slurp(d + "/out/points/0001/command.txt").find("--quant-cache " + d + "/out/quant_cache"), std::string::npos)
-      << slurp(d + "/out/points/0001/command.txt");
+  EXPECT_NE(read_file(d + "/out/points/0001/command.txt").find("--quant-cache " + d + "/out/quant_cache"), std::string::npos)
+      << read_file(d + "/out/points/0001/command.txt");
   // The arch.yaml of a point holds its parameters; the plots are SVG.
-  const std::string arch = slurp(d + "/out/points/0001/arch.yaml");
+  const std::string arch = read_file(d + "/out/points/0001/arch.yaml");
   EXPECT_NE(arch.find("bytes_per_cycle: 16"), std::string::npos) << arch;
   EXPECT_NE(arch.find("weight: {capacity_bytes: 32768"), std::string::npos) << arch;
   for (const char* svg : {"energy_vs_latency.svg", "utilization_per_layer.svg"}) {
-    const std::string t = slurp(d + "/out/" + svg);
+    const std::string t = read_file(d + "/out/" + svg);
     EXPECT_EQ(t.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << svg;
     EXPECT_NE(t.find("</svg>"), std::string::npos) << svg;
   }
-  EXPECT_NE(slurp(d + "/out/energy_vs_latency.svg").find("Pareto-optimal"), std::string::npos);
+  EXPECT_NE(read_file(d + "/out/energy_vs_latency.svg").find("Pareto-optimal"), std::string::npos);
 }
 
 TEST(SweepRun, FailingPointsGetTheirReasonAndTheSweepGoesOn) {
@@ -245,7 +239,7 @@ points:
 )");
   const CliResult r = run_brsim("sweep " + f + " -j 2 --out " + d + "/out");
   ASSERT_EQ(r.status, 0) << r.out;
-  const auto rows = csv(slurp(d + "/out/sweep.csv"));
+  const auto rows = csv(read_file(d + "/out/sweep.csv"));
   ASSERT_EQ(rows.size(), 4u);
   auto ok = row_map(rows[0], rows[1]), bits = row_map(rows[0], rows[2]), big = row_map(rows[0], rows[3]);
   EXPECT_EQ(ok["status"], "ok");
@@ -273,9 +267,9 @@ points:
   const std::string f = write(d, "s.yaml", "name: s\n" + body);
   ASSERT_EQ(run_brsim("sweep " + f + " -j 2 --out " + d + "/all").status, 0);
   ASSERT_EQ(run_brsim("sweep " + f + " -j 1 --out " + d + "/again").status, 0);
-  const std::string all = slurp(d + "/all/sweep.csv");
+  const std::string all = read_file(d + "/all/sweep.csv");
   EXPECT_EQ(csv(all).size(), 14u);
-  EXPECT_EQ(all, slurp(d + "/again/sweep.csv")) << "the same sweep twice must give the same CSV";
+  EXPECT_EQ(all, read_file(d + "/again/sweep.csv")) << "the same sweep twice must give the same CSV";
   for (int i = 0; i < 3; ++i) {
     const CliResult r = run_brsim("sweep " + f + " -j 2 --shard " + std::to_string(i) + "/3 --out " + d + "/shard_" +
                                   std::to_string(i));
@@ -284,11 +278,11 @@ points:
   const std::string shards = d + "/shard_0 " + d + "/shard_1 " + d + "/shard_2";
   const CliResult m = run_brsim("sweep merge --out " + d + "/merged " + shards);
   ASSERT_EQ(m.status, 0) << m.out;
-  EXPECT_EQ(slurp(d + "/merged/sweep.csv"), all) << "merged shards must equal the unsharded sweep byte for byte";
+  EXPECT_EQ(read_file(d + "/merged/sweep.csv"), all) << "merged shards must equal the unsharded sweep byte for byte";
   EXPECT_TRUE(fs::is_regular_file(d + "/merged/points/0012/arch.yaml"));
   EXPECT_TRUE(fs::is_regular_file(d + "/merged/energy_vs_latency.svg"));
   // A shard's own Pareto flags cover its points only; the merge recomputes them.
-  EXPECT_NE(slurp(d + "/shard_1/sweep.csv"), "");
+  EXPECT_NE(read_file(d + "/shard_1/sweep.csv"), "");
 
   const CliResult overlap = run_brsim("sweep merge --out " + d + "/m2 " + shards + " " + d + "/shard_1");
   EXPECT_EQ(overlap.status, 2);

@@ -32,18 +32,12 @@ namespace {
 
 // ---------------------------------------------------------------- helpers
 
+using brsim_test::read_file;
 using brsim_test::TempDir;  // a fresh folder per test (tests/temp_dir.h)
 using brsim_test::read_vcd;
 using brsim_test::VcdChange;
 using brsim_test::VcdFile;
 using brsim_test::VcdVar;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 uint64_t mask(int width) { return width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1; }
 
@@ -54,7 +48,7 @@ bool have_tool(const char* tool) {
 // Runs a shell command; returns its exit status and its stderr.
 int run(const std::string& cmd, const std::string& err_file, std::string& err) {
   const int rc = std::system((cmd + " 2>" + err_file).c_str());
-  err = slurp(err_file);
+  err = read_file(err_file);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -206,7 +200,7 @@ TEST(VcdWriter, TimestampOnlyWhenSomethingChanges) {
   EXPECT_EQ(f.times, (std::vector<uint64_t>{0, 5, 10}));
   EXPECT_EQ(f.var("top.a").changes.size(), 2u);
   EXPECT_EQ(f.var("top.b").changes.size(), 1u);
-  const std::string text = slurp(path);
+  const std::string text = read_file(path);
   EXPECT_NE(text.find("$timescale\n  1 ns\n$end"), std::string::npos);
   EXPECT_NE(text.find("$version\n  brsim\n$end"), std::string::npos);
   EXPECT_NE(text.find("#5\nb100 !\n#10\n"), std::string::npos) << text;
@@ -217,7 +211,7 @@ TEST(VcdWriter, BytesAreDeterministic) {
   const KnownTrace t;
   t.write(dir.file("one.vcd"), 2000, 0);
   t.write(dir.file("two.vcd"), 2000, 0);
-  EXPECT_EQ(slurp(dir.file("one.vcd")), slurp(dir.file("two.vcd")));
+  EXPECT_EQ(read_file(dir.file("one.vcd")), read_file(dir.file("two.vcd")));
 }
 
 TEST(VcdWriter, SignalsNotSetInTheFirstCycleStartUnknown) {
@@ -778,7 +772,7 @@ TEST(Saif, AgreesWithTheVcd) {
     EXPECT_EQ(rec.toggles(static_cast<int>(i)), toggles) << w.signals[i].full_name();
   }
   rec.write(dir.file("w.saif"));
-  EXPECT_EQ(slurp(dir.file("w.saif")), rec.render());
+  EXPECT_EQ(read_file(dir.file("w.saif")), rec.render());
 }
 
 // ================================================================= GTKWave
@@ -805,7 +799,7 @@ TEST(Gtkw, NamesTheDumpFileAndEverySignalInGroups) {
   GtkwOptions opt;
   opt.time_start = 1000 * vcd.timescale().ticks_per_cycle;
   write_gtkw(gtkw_path, vcd_path, vcd.signals(), opt);
-  const std::string text = slurp(gtkw_path);
+  const std::string text = read_file(gtkw_path);
 
   EXPECT_NE(
       text.find("[dumpfile] \"" + fs::absolute(vcd_path).lexically_normal().string() + "\"\n"),
@@ -889,7 +883,7 @@ TEST(Gtkw, GtkwaveLoadsItWithEverySignal) {
                 dir.file("err.txt"), err),
             0)
       << err;
-  std::istringstream out(slurp(dir.file("out.txt")));
+  std::istringstream out(read_file(dir.file("out.txt")));
   std::vector<std::string> traces;
   std::string line;
   while (std::getline(out, line))
