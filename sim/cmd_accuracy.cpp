@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "errors.h"
 #include "image_options.h"
@@ -224,9 +225,8 @@ void run_accuracy(AccuracyArgs a) {
 void add_accuracy_command(CLI::App& app) {
   auto args = std::make_shared<AccuracyArgs>();
   CLI::App* cmd = app.add_subcommand("accuracy", "Top-1 accuracy of float and quantized variants on the test set");
-  cmd->add_option("model", args->model, "ONNX model (default: the shipped Fashion-MNIST model)");
-  cmd->add_option("--images", args->images, "Number of test images (the first N)")->capture_default_str();
-  cmd->add_option("--dataset", args->dataset, "Folder with the IDX files (t10k-*, train-*)")->capture_default_str();
+  add_model_argument(cmd, args->model);
+  add_test_set_options(cmd, args->images, args->dataset);
   cmd->add_option("--policy", args->policies, "Policies: brslog, seglog:n2=K, log2, logsqrt2, fixed16")
       ->delimiter(',')
       ->capture_default_str();
@@ -235,21 +235,15 @@ void add_accuracy_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--codebook", args->codebooks, "Codebooks: ideal, hardware")->delimiter(',')->capture_default_str();
-  cmd->add_option("--rounding", args->rounding, "Weight rounding: linear or log")
-      ->check(CLI::IsMember({"linear", "log"}))
-      ->capture_default_str();
-  cmd->add_option("--granularity", args->granularity, "Segment parameters per layer or per output channel")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_rounding_option(cmd, args->rounding);
+  add_granularity_option(cmd, args->granularity);
   cmd->add_option("--act-bits", args->act_bits, "Activation width A in bits")->capture_default_str();
-  cmd->add_option("--calib-images", args->calib_images, "Training images used for calibration")->capture_default_str();
+  add_calib_images_option(cmd, args->calib_images);
   cmd->add_option("--calib-percentile", args->calib_percentile, "Calibration bound: 100 = max |x|, or a percentile")
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->jobs, "Worker threads (0 = one per core)")->capture_default_str();
   add_max_memory_option(cmd);
-  cmd->add_option("--format", args->format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_option(cmd, args->format);
   cmd->callback([args] { run_accuracy(*args); });
 }
 

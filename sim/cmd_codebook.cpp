@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "datapath.h"
 #include "quantizer.h"
@@ -88,9 +89,7 @@ void add_codebook_command(CLI::App& app) {
   cmd->add_option("--acc-bits", args->dp.acc_bits, "Accumulator width in bits (datapath limit check)")
       ->capture_default_str();
   cmd->add_option("--shift-bits", args->dp.shift_bits, "Decoder shift field width in bits")->capture_default_str();
-  cmd->add_option("--format", args->format, "Output format")
-      ->check(CLI::IsMember({"text", "csv"}))
-      ->capture_default_str();
+  add_format_option(cmd, args->format, "Output format", {"text", "csv"});
   cmd->callback([args] { run_codebook(*args); });
 }
 

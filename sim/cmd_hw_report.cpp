@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "energy.h"
 #include "errors.h"
@@ -68,9 +69,7 @@ void add_hw_report_command(CLI::App& app) {
   cmd->add_option("--check", args->check, "Fail (exit 2) unless the results reproduce this committed results file");
   cmd->add_option("--write-energy", args->write_energy, "Write the energy table derived from the results (YAML)");
   cmd->add_option("--anchor", args->anchor, "Energy table whose 16-bit multiplier anchors the derived one (default: data/energy/default_45nm.yaml)");
-  cmd->add_option("--format", args->format, "Terminal output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_option(cmd, args->format, "Terminal output format");
   cmd->callback([args] { run_hw_report(*args); });
 }
 

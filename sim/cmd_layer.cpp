@@ -9,6 +9,7 @@
 #include "accel_host.h"
 #include "accelerator.h"
 #include "arch_options.h"
+#include "cli_options.h"
 #include "commands.h"
 #include "errors.h"
 #include "host_threads.h"
@@ -115,7 +116,7 @@ void run_layer_cmd(LayerArgs a) {
   }
   check_memory(largest, "brsim layer '" + specs[largest_at].name + "'");
   NetQuantOptions o;
-  o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
+  o.weights.policy = Policy::parse(weight_policy(a.policy, arch));
   o.weights.bits = arch.weight_bits;
   o.weights.datapath = arch.datapath;
   const EnergyTable table = load_energy_table(a.energy.empty() ? default_energy_table_path() : a.energy);
@@ -202,15 +203,10 @@ void add_layer_command(CLI::App& app) {
   cmd->add_option("--network", args->network, "Built-in network: alexnet, vgg16, resnet18, resnet50, mobilenet_v2, efficientnet_b0");
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
   cmd->add_option("--scale", args->scale, "Laplace scale of the weights")->capture_default_str();
-  cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
+  add_weight_policy_option(cmd, args->policy);
   cmd->add_option("--out", args->out, "Also write a results folder");
-  add_trace_options(cmd, args->trace);
-  add_mode_option(cmd, args->mode);
-  add_threads_option(cmd, args->threads);
-  add_quant_cache_option(cmd);
-  add_max_memory_option(cmd);
-  cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
-  cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  add_simulation_options(cmd, args->trace, args->mode, args->threads, args->energy);
+  add_format_option(cmd, args->format);
   cmd->callback([args] { run_layer_cmd(*args); });
 }
 

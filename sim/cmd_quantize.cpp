@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "errors.h"
 #include "memory_limit.h"
@@ -153,21 +154,13 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--bits", args->bits, "Weight code width N in bits [3, 8]")->capture_default_str();
   cmd->add_option("--sqrt2-terms", args->sqrt2_terms, "K, terms of the sqrt2 expansion [1, 7]")
       ->capture_default_str();
-  cmd->add_option("--codebook", args->codebook, "ideal (exact sqrt2) or hardware (A_K) levels")
-      ->check(CLI::IsMember({"ideal", "hardware"}))
-      ->capture_default_str();
-  cmd->add_option("--rounding", args->rounding, "Nearest level in linear or log domain")
-      ->check(CLI::IsMember({"linear", "log"}))
-      ->capture_default_str();
-  cmd->add_option("--granularity", args->granularity, "Segment parameters per layer or per output channel")
-      ->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
+  add_codebook_option(cmd, args->codebook);
+  add_rounding_option(cmd, args->rounding);
+  add_granularity_option(cmd, args->granularity);
   cmd->add_option("--shape", args->shape, "Demo tensor shape (axis 0 = output channels)")->capture_default_str();
   cmd->add_option("--scale", args->scale, "Laplace scale b of the demo weights")->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the demo weights")->capture_default_str();
-  cmd->add_option("--format", args->format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_option(cmd, args->format);
   add_max_memory_option(cmd);
   cmd->add_flag("--histogram", args->histogram, "Also print the histogram of code words");
   cmd->callback([args] { run_quantize(*args); });

@@ -12,6 +12,7 @@
 #include "accel_host.h"
 #include "accelerator.h"
 #include "arch_options.h"
+#include "cli_options.h"
 #include "commands.h"
 #include "errors.h"
 #include "host_threads.h"
@@ -63,7 +64,7 @@ void run_run(RunArgs a) {
   check_memory(network_memory_estimate(*net, static_cast<uint64_t>(a.images) * (a.compare.empty() ? 1 : 2)),
                "brsim run of " + a.model + " on " + std::to_string(a.images) + " images");
   NetQuantOptions o;
-  o.weights.policy = Policy::parse(a.policy.empty() ? (arch.pe == PeType::Fixed16 ? "fixed16" : "brslog") : a.policy);
+  o.weights.policy = Policy::parse(weight_policy(a.policy, arch));
   o.weights.bits = arch.weight_bits;
   o.weights.codebook = parse_codebook(a.codebook);
   o.weights.granularity = parse_granularity(a.granularity);
@@ -258,31 +259,21 @@ void run_run(RunArgs a) {
 void add_run_command(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run a network on the cycle-accurate accelerator, checked against the golden model");
-  cmd->add_option("model", args->model, "ONNX model (default: the shipped Fashion-MNIST model)");
+  add_model_argument(cmd, args->model);
   add_arch_options(cmd, args->arch);
-  cmd->add_option("--images", args->images, "Number of test images (the first N)")->capture_default_str();
-  cmd->add_option("--dataset", args->dataset, "Folder with the IDX files")->capture_default_str();
+  add_test_set_options(cmd, args->images, args->dataset);
   cmd->add_option("--inputs", args->inputs,
                   "Unlabelled inputs instead of the dataset: random (seeded, the model's input shape) or FILE.npy "
                   "(N x C x H x W float32)");
   cmd->add_option("--seed", args->seed, "Seed of --inputs random")->capture_default_str();
-  cmd->add_option("--policy", args->policy, "Weight policy (default: brslog, or fixed16 on a fixed16 array)");
-  cmd->add_option("--codebook", args->codebook, "ideal or hardware")->check(CLI::IsMember({"ideal", "hardware"}))
-      ->capture_default_str();
-  cmd->add_option("--granularity", args->granularity, "layer or channel")->check(CLI::IsMember({"layer", "channel"}))
-      ->capture_default_str();
-  cmd->add_option("--calib-images", args->calib_images, "Training images used for calibration")->capture_default_str();
+  add_weight_policy_option(cmd, args->policy);
+  add_codebook_option(cmd, args->codebook);
+  add_granularity_option(cmd, args->granularity);
+  add_calib_images_option(cmd, args->calib_images);
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
-  add_trace_options(cmd, args->trace);
-  add_mode_option(cmd, args->mode);
-  add_threads_option(cmd, args->threads);
-  add_quant_cache_option(cmd);
-  add_max_memory_option(cmd);
-  cmd->add_option("--energy", args->energy, "Energy table YAML (default: data/energy/default_45nm.yaml)");
+  add_simulation_options(cmd, args->trace, args->mode, args->threads, args->energy);
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");
-  cmd->add_option("--format", args->format, "Terminal output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_option(cmd, args->format, "Terminal output format");
   cmd->callback([args] { run_run(*args); });
 }
 
