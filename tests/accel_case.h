@@ -11,9 +11,15 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "accel_host.h"
 #include "accelerator.h"
+#include "calibration.h"
 #include "errors.h"
+#include "float_infer.h"
+#include "idx_dataset.h"
+#include "onnx_import.h"
 #include "qnet.h"
 #include "synthetic_layer.h"
 
@@ -40,6 +46,24 @@ inline std::vector<std::vector<ActTensor>> golden_per_layer(const QuantizedNetwo
   return g.expected;
 }
 
+// The shipped model (data/models, BRSIM_DATA_DIR) quantized with brslog,
+// K = 4, on formats calibrated on 100 training images, and its first
+// `images` test images as the network's inputs.
+struct ShippedModel {
+  QuantizedNetwork q;
+  std::vector<std::vector<float>> inputs;
+};
+
+inline ShippedModel shipped_model(int64_t images) {
+  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_lenet.onnx"));
+  const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
+  const ImageSet test = load_idx(kFashionMnistDir, "t10k", images);
+  ShippedModel m;
+  m.q = quantize_network(net, f, brslog_k(4));
+  for (int64_t i = 0; i < test.count; ++i) m.inputs.push_back(image_to_input(test.image(i), 784));
+  return m;
+}
+
 // Every field of two layers' statistics.
 inline void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::string& what) {
   EXPECT_EQ(a.cycles, b.cycles) << what;
@@ -57,18 +81,30 @@ inline void expect_same_stats(const LayerStats& a, const LayerStats& b, const st
 // The accelerator setup of fast mode, for run_accelerator.
 inline const auto kFast = [](Accelerator& acc) { acc.array.set_fast(true); };
 
-// A synthetic layer quantized for the activation and accumulator widths of
-// `a` (the input and output formats follow A), compiled for `a`, with its
-// quantized input and the golden model's layer outputs.
-struct WidthLayer {
+// A synthetic layer quantized and compiled for an array, with its quantized
+// input and the golden model's layer outputs.
+struct LayerCase {
   QuantizedNetwork q;
   AccelProgram prog;
   std::vector<ActTensor> qin;
   std::vector<std::vector<ActTensor>> expected;
 };
 
-// False when the layer does not fit the configuration.
-inline bool prepare_with_widths(const LayerSpec& s, const ArchConfig& a, uint64_t seed, WidthLayer* l) {
+// The synthetic layer `s` of `seed`, quantized with brslog, K = 4, and
+// compiled for `a` (ConfigError when it does not fit).
+inline LayerCase layer_case(const LayerSpec& s, const ArchConfig& a, uint64_t seed) {
+  const SyntheticLayer sl = make_synthetic_layer(s, seed);
+  LayerCase l;
+  l.q = quantize_network(sl.net, sl.formats, brslog_k(4));
+  l.prog = compile_network(l.q, a);
+  l.expected = golden_per_layer(l.q, l.prog, {sl.input}, &l.qin);
+  return l;
+}
+
+// The same, quantized for the activation and accumulator widths of `a`
+// (the input and output formats follow A); false when the layer does not
+// fit the configuration.
+inline bool prepare_with_widths(const LayerSpec& s, const ArchConfig& a, uint64_t seed, LayerCase* l) {
   const int A = a.datapath.act_bits;
   SyntheticLayer sl = make_synthetic_layer(s, seed);
   sl.formats.act_bits = A;

@@ -10,26 +10,17 @@
 #include <random>
 
 #include "accel_case.h"
-#include "calibration.h"
-#include "float_infer.h"
-#include "idx_dataset.h"
-#include "onnx_import.h"
 
 using namespace brsim;
 using namespace brsim_test;
 
 TEST(Accelerator, ShippedModelIsBitExactAndMeetsTheClosedForm) {
-  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_lenet.onnx"));
-  const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
-  const ImageSet test = load_idx(kFashionMnistDir, "t10k", 3);
-  const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
+  const ShippedModel m = shipped_model(3);
   const ArchConfig arch;
-  const AccelProgram prog = compile_network(q, arch);
+  const AccelProgram prog = compile_network(m.q, arch);
   ASSERT_EQ(prog.layers.size(), 4u);  // conv1+pool, conv2+pool, fc1, fc2
-  std::vector<std::vector<float>> inputs;
-  for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
   std::vector<ActTensor> qin;
-  const auto expected = golden_per_layer(q, prog, inputs, &qin);
+  const auto expected = golden_per_layer(m.q, prog, m.inputs, &qin);
   const AccelRunResult r = run_accelerator(prog, qin, &expected);
   EXPECT_TRUE(r.bit_exact) << r.mismatch;
   EXPECT_EQ(r.images, 3u);

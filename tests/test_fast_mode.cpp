@@ -7,29 +7,20 @@
 #include <random>
 
 #include "accel_case.h"
-#include "calibration.h"
-#include "float_infer.h"
-#include "idx_dataset.h"
-#include "onnx_import.h"
 
 using namespace brsim;
 using namespace brsim_test;
 
 TEST(FastMode, ShippedModelGivesTheCycleModelsAnswers) {
-  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_lenet.onnx"));
-  const ActivationFormats f = calibrate(*net, load_idx(kFashionMnistDir, "train", 100), CalibOptions{});
-  const ImageSet test = load_idx(kFashionMnistDir, "t10k", 3);
-  const QuantizedNetwork q = quantize_network(net, f, brslog_k(4));
-  std::vector<std::vector<float>> inputs;
-  for (int64_t i = 0; i < test.count; ++i) inputs.push_back(image_to_input(test.image(i), 784));
+  const ShippedModel m = shipped_model(3);
   for (int variant = 0; variant < 6; ++variant) {
     const Dataflow flow = kDataflows[variant % 3];
     ArchConfig arch;
     arch.dataflow = flow;
     arch.double_buffer_weights = arch.double_buffer_activations = variant >= 3;  // pooling layers too
-    const AccelProgram prog = compile_network(q, arch);
+    const AccelProgram prog = compile_network(m.q, arch);
     std::vector<ActTensor> qin;
-    const auto expected = golden_per_layer(q, prog, inputs, &qin);
+    const auto expected = golden_per_layer(m.q, prog, m.inputs, &qin);
     const AccelRunResult cyc = run_accelerator(prog, qin, &expected);
     const AccelRunResult fast = run_accelerator(prog, qin, &expected, nullptr, true, kFast);
     EXPECT_TRUE(cyc.bit_exact) << to_string(flow) << ": " << cyc.mismatch;
@@ -144,7 +135,7 @@ TEST(FastMode, ActivationAndAccumulatorWidthsGiveIdenticalCounts) {
     ArchConfig a;
     a.rows = static_cast<int>(pick(2, 20)), a.cols = static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
-    WidthLayer wl;
+    LayerCase wl;
     if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &wl)) continue;
     for (Dataflow flow : kDataflows) {  // each dataflow's 32-bit lanes and their 64-bit fallbacks
       a.dataflow = flow;
@@ -180,7 +171,7 @@ TEST(FastMode, OutputBufferWrapsInThe32BitStreamAsInTheCycleModel) {
     s.in_c = 256, s.in_h = s.in_w = fc ? 3 : 6, s.kh = s.kw = fc ? 1 : 3, s.out_m = 16;
     ArchConfig a;
     a.datapath.acc_bits = 32;
-    WidthLayer wl;
+    LayerCase wl;
     ASSERT_TRUE(prepare_with_widths(s, a, 77, &wl)) << s.name;
     const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected);
     const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast);
@@ -202,17 +193,13 @@ TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
     ArchConfig a;
     a.rows = 4 + t, a.cols = 6;
     if (t % 2) a.output_buffer.capacity_bytes = 2048;  // several bands
-    const SyntheticLayer sl = make_synthetic_layer(s, 800 + static_cast<uint64_t>(t));
-    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
-    const AccelProgram prog = compile_network(q, a);
-    std::vector<ActTensor> qin;
-    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const LayerCase l = layer_case(s, a, 800 + static_cast<uint64_t>(t));
     uint64_t extra_cyc = 0, extra_fast = 0;
     const auto bp = [&](Accelerator& acc) { acc.dram.set_backpressure(1234 + static_cast<uint64_t>(t), 37); };
-    const AccelRunResult cyc = run_accelerator(prog, qin, &expected, nullptr, true, bp,
+    const AccelRunResult cyc = run_accelerator(l.prog, l.qin, &l.expected, nullptr, true, bp,
                                                [&](Accelerator& acc) { extra_cyc = acc.dram.backpressure_cycles(); });
     const AccelRunResult fast = run_accelerator(
-        prog, qin, &expected, nullptr, true,
+        l.prog, l.qin, &l.expected, nullptr, true,
         [&](Accelerator& acc) {
           bp(acc);
           acc.array.set_fast(true);
@@ -248,7 +235,7 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
     a.rows = big ? 16 : static_cast<int>(pick(2, 20)), a.cols = big ? 16 : static_cast<int>(pick(2, 20));
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
     if (t % 3 == 1) a.output_buffer.capacity_bytes = 4096;  // several bands
-    WidthLayer wl;
+    LayerCase wl;
     if (!prepare_with_widths(s, a, 7700 + static_cast<uint64_t>(t), &wl)) continue;
     const std::string what = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) +
                              " acc=" + std::to_string(acc);
@@ -310,7 +297,7 @@ TEST(FastMode, FoldsOnTheControllersSecondThreadGiveTheCycleModelsCounts) {
     a.rows = static_cast<int>(pick(4, 16)), a.cols = static_cast<int>(pick(4, 16));
     a.datapath.act_bits = widths[t % 3][0], a.datapath.acc_bits = widths[t % 3][1];
     a.double_buffer_weights = t % 2 == 1;
-    WidthLayer wl;
+    LayerCase wl;
     if (!prepare_with_widths(s, a, 9100 + static_cast<uint64_t>(t), &wl)) continue;
     const std::string what = s.name + " " + std::to_string(s.in_c) + "->" + std::to_string(s.out_m) + " on " +
                              std::to_string(a.rows) + "x" + std::to_string(a.cols);
@@ -360,7 +347,7 @@ TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
     a.rows = shapes[t % 4][0], a.cols = shapes[t % 4][1];
     a.datapath.act_bits = widths[(t / 2) % 4][0], a.datapath.acc_bits = widths[(t / 2) % 4][1];
     a.double_buffer_weights = t % 3 == 1;
-    WidthLayer wl;
+    LayerCase wl;
     ASSERT_TRUE(prepare_with_widths(s, a, 5100 + static_cast<uint64_t>(t), &wl)) << s.name;
     const std::string what = s.name + " " + std::to_string(s.in_c) + "->" + std::to_string(s.out_m) + " on " +
                              std::to_string(a.rows) + "x" + std::to_string(a.cols) + " A=" +
@@ -401,7 +388,7 @@ TEST(FastMode, OnePixelFoldsOnALargeArrayGiveThePerPeDecodesCounts) {
   ArchConfig a;
   a.rows = a.cols = 256;
   a.datapath.act_bits = 8;  // sums of 256 products within 32 bits
-  WidthLayer wl;
+  LayerCase wl;
   ASSERT_TRUE(prepare_with_widths(s, a, 5200, &wl)) << s.name;
   uint64_t one_pass = 0, per_pe_one_pass = 0;
   const AccelRunResult fast = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, true, kFast,
@@ -438,7 +425,7 @@ TEST(FastMode, UsefulAeOperationsAreTheSameInEveryDataflow) {
     if (!s.fc) s.kh = s.kw = pick(1, 3), s.in_h = pick(s.kh, 12), s.in_w = pick(s.kw, 12), s.pad = pick(0, s.kh - 1);
     ArchConfig a;
     a.rows = static_cast<int>(pick(4, 16)), a.cols = static_cast<int>(pick(4, 16));
-    WidthLayer wl;
+    LayerCase wl;
     ASSERT_TRUE(prepare_with_widths(s, a, 7300 + static_cast<uint64_t>(t), &wl)) << s.name;
     LayerStats ws;
     for (Dataflow flow : kDataflows) {

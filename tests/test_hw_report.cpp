@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_runner.h"
 #include "energy.h"
 #include "errors.h"
 #include "hw_report.h"
@@ -42,22 +43,6 @@ std::string edited_results(const std::function<void(nlohmann::json&)>& edit) {
   const std::string p = (fs::temp_directory_path() / ("hw_results_" + std::to_string(getpid()) + ".json")).string();
   std::ofstream(p) << j.dump(1);
   return p;
-}
-
-struct Cli {
-  int status = -1;
-  std::string out;
-};
-Cli run_brsim(const std::string& args) {
-  Cli r;
-  FILE* p = popen((std::string(BRSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
 }
 
 TEST(HwResults, CommittedResultsAreConsistent) {
@@ -194,7 +179,7 @@ TEST(HwResults, BadFilesAreRefusedByName) {
 }
 
 TEST(HwReportCli, PrintsTheComparisonWithTheSeed) {
-  const Cli r = run_brsim("hw-report");
+  const CliResult r = run_brsim("hw-report");
   ASSERT_EQ(r.status, 0) << r.out;
   const HwFigures f = hw_figures(load_hw_results(results_path()));
   for (const std::string s : {"50.42 % smaller", "55.60 % lower", "22.96 um^2, 2.6 uW", "transistors", "toggles/op",
@@ -206,7 +191,7 @@ TEST(HwReportCli, PrintsTheComparisonWithTheSeed) {
   std::snprintf(measured, sizeof measured, "%.1f %% lower (%.3fx", 100 * (1 - f.power_ratio), f.power_ratio);
   EXPECT_NE(r.out.find(measured), std::string::npos) << measured << "\n" << r.out;
 
-  const Cli j = run_brsim("hw-report --format json");
+  const CliResult j = run_brsim("hw-report --format json");
   ASSERT_EQ(j.status, 0) << j.out;
   const nlohmann::json js = nlohmann::json::parse(j.out);
   EXPECT_NEAR(js["area_ratios"]["ae_over_multiplier"].get<double>(), f.area_ae, 1e-12);
@@ -214,18 +199,18 @@ TEST(HwReportCli, PrintsTheComparisonWithTheSeed) {
 }
 
 TEST(HwReportCli, CheckAndErrors) {
-  const Cli same = run_brsim("hw-report --results " + results_path() + " --check " + results_path());
+  const CliResult same = run_brsim("hw-report --results " + results_path() + " --check " + results_path());
   EXPECT_EQ(same.status, 0) << same.out;
   EXPECT_NE(same.out.find("identical"), std::string::npos) << same.out;
   const std::string changed = edited_results([](nlohmann::json& j) { j["designs"]["fixed16_mul"]["transistors"] = 1; });
-  const Cli diff = run_brsim("hw-report --results " + changed + " --check " + results_path());
+  const CliResult diff = run_brsim("hw-report --results " + changed + " --check " + results_path());
   EXPECT_EQ(diff.status, 2) << diff.out;
   EXPECT_NE(diff.out.find("designs.fixed16_mul.transistors"), std::string::npos) << diff.out;
   fs::remove(changed);
-  const Cli missing = run_brsim("hw-report --results /nonexistent/hw.json");
+  const CliResult missing = run_brsim("hw-report --results /nonexistent/hw.json");
   EXPECT_EQ(missing.status, 2) << missing.out;
   EXPECT_NE(missing.out.find("/nonexistent/hw.json"), std::string::npos) << missing.out;
-  const Cli unwritable = run_brsim("hw-report --write-energy /nonexistent/dir/t.yaml");
+  const CliResult unwritable = run_brsim("hw-report --write-energy /nonexistent/dir/t.yaml");
   EXPECT_EQ(unwritable.status, 2) << unwritable.out;
   EXPECT_NE(unwritable.out.find("--write-energy /nonexistent/dir/t.yaml"), std::string::npos) << unwritable.out;
 }

@@ -20,15 +20,11 @@ TEST(Accelerator, RandomDramBackPressureKeepsResultsExactAndShowsAsStalls) {
     ArchConfig a;
     a.rows = 4 + t, a.cols = 6;
     if (t % 2) a.output_buffer.capacity_bytes = 2048;  // several bands
-    const SyntheticLayer sl = make_synthetic_layer(s, 500 + static_cast<uint64_t>(t));
-    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, brslog_k(4));
-    const AccelProgram prog = compile_network(q, a);
-    std::vector<ActTensor> qin;
-    const auto expected = golden_per_layer(q, prog, {sl.input}, &qin);
+    const LayerCase l = layer_case(s, a, 500 + static_cast<uint64_t>(t));
     uint64_t extra = 0;
     const uint64_t seed = rng();
     const AccelRunResult r = run_accelerator(
-        prog, qin, &expected, nullptr, true, [&](Accelerator& acc) { acc.dram.set_backpressure(seed, 37); },
+        l.prog, l.qin, &l.expected, nullptr, true, [&](Accelerator& acc) { acc.dram.set_backpressure(seed, 37); },
         [&](Accelerator& acc) { extra = acc.dram.backpressure_cycles(); });
     ASSERT_TRUE(r.bit_exact) << r.mismatch;
     const LayerCycles& got = r.layers[0].stats.cycles;
