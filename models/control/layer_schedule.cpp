@@ -118,7 +118,7 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
                       ": a " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " weight tile needs " +
                       std::to_string(wtile / tiles) + " bytes, capacity_bytes is " +
                       std::to_string(a.weight_buffer.capacity_bytes) + "; the smallest weight_buffer that works is " +
-                      std::to_string(wtile) + " bytes");
+                      std::to_string(smallest_buffer_capacity(wtile)) + " bytes");
   // os: the longest strip of k-tiles (two with double buffering) the weight buffer holds.
   if (a.dataflow == Dataflow::OutputStationary) s.k_chunk = std::min(s.k_tiles, a.weight_buffer.capacity_bytes / wtile);
   const uint64_t C = static_cast<uint64_t>(a.cols);

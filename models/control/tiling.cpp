@@ -28,6 +28,12 @@ uint64_t widest_chunk(const LayerDescriptor& d, const ArchConfig& a, uint64_t q)
 std::string str(uint64_t v) { return std::to_string(v); }
 }  // namespace
 
+// The smallest capacity a buffer may have (64 bytes: validate(ArchConfig)) that holds `bytes`.
+uint64_t smallest_buffer_capacity(uint64_t bytes) { return std::max<uint64_t>(64, bytes); }
+
+namespace {
+}  // namespace
+
 void chunk_channels(const LayerDescriptor& d, uint64_t R, uint64_t kt0, uint64_t kt1, uint32_t* c0, uint32_t* c1) {
   const uint64_t khw = uint64_t{d.kh} * d.kw, K = d.gemm_k();
   *c0 = static_cast<uint32_t>(kt0 * R / khw);
@@ -99,7 +105,7 @@ Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width
                       (pooled ? ", " + str(std::min<uint64_t>(oh, d.pool_kh)) + " staged conv rows for pooling" : "") +
                       (a.double_buffer_activations ? ", the write-behind staging" : "") + "; " +
                       str(out_min - psums) + " of them not partial sums), capacity_bytes is " + str(cap_out) +
-                      "; the smallest output_buffer that works is " + str(out_min) + " bytes");
+                      "; the smallest output_buffer that works is " + str(smallest_buffer_capacity(out_min)) + " bytes");
   }
   const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
   if (in_min > cap_in) {
@@ -107,7 +113,7 @@ Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width
                       str(a.rows) + " rows of K: " + str(widest_chunk(d, a, 1)) + " channels x " + str(d.kh) + " x " +
                       str(d.kw) + " inputs" + (a.double_buffer_activations ? ", two tiles, double buffered" : "") +
                       ") needs " + str(in_min) + " bytes of input rows, capacity_bytes is " + str(cap_in) +
-                      "; the smallest input_buffer that works is " + str(in_min) + " bytes");
+                      "; the smallest input_buffer that works is " + str(smallest_buffer_capacity(in_min)) + " bytes");
   }
   // The largest spatial tile the output buffer holds: whole rows, else a
   // strip of one row.

@@ -54,6 +54,9 @@ uint64_t tile_output_bytes(const LayerDescriptor& d, const ArchConfig& a, uint64
 // smallest tile fits.
 Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint64_t* k_chunk);
 
+// The smallest capacity a buffer may have (64 bytes: validate(ArchConfig)) that holds `bytes`.
+uint64_t smallest_buffer_capacity(uint64_t bytes);
+
 // The tallest band of whole output rows with every input channel (no
 // strips, no chunks) that fits; 0 when not even one row fits.
 uint32_t full_band_rows(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, bool pool_by_rows);
