@@ -100,12 +100,14 @@ Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width
   const uint64_t out_min = tile_output_bytes(d, a, width, 1, 1, pooled);
   if (out_min > cap_out) {
     const uint64_t psums = width * static_cast<uint64_t>(acc_bytes(a));
+    std::string staging;
+    if (pooled) staging = str(std::min<uint64_t>(oh, d.pool_kh)) + " conv rows staged for pooling";
+    if (a.double_buffer_activations) staging += std::string(staging.empty() ? "" : ", ") + "the write-behind";
     throw ConfigError("output_buffer too small for one tile: the smallest tile (one output pixel) needs " + str(out_min) +
                       " bytes (" + str(width) + " partial sums of " + str(acc_bytes(a)) + " bytes" +
-                      (pooled ? ", " + str(std::min<uint64_t>(oh, d.pool_kh)) + " staged conv rows for pooling" : "") +
-                      (a.double_buffer_activations ? ", the write-behind staging" : "") + "; " +
-                      str(out_min - psums) + " of them not partial sums), capacity_bytes is " + str(cap_out) +
-                      "; the smallest output_buffer that works is " + str(smallest_buffer_capacity(out_min)) + " bytes");
+                      (staging.empty() ? "" : " and " + str(out_min - psums) + " bytes of staging: " + staging) +
+                      "), capacity_bytes is " + str(cap_out) + "; the smallest output_buffer that works is " +
+                      str(smallest_buffer_capacity(out_min)) + " bytes");
   }
   const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
   if (in_min > cap_in) {
