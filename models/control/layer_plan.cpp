@@ -57,8 +57,10 @@ struct Timeline {
 
 }  // namespace
 
-LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
-  const LayerPlan plan(d, a);
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) { return closed_form(d, a, make_schedule(d, a)); }
+
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  const LayerPlan plan(d, a, s);
   Timeline x{plan, {}, 0, {}};
   plan.walk(x);
   return x.cy;

@@ -53,6 +53,7 @@ inline uint32_t pooled_rows_done(const LayerDescriptor& d, uint32_t oy1) {
 
 struct LayerPlan {
   LayerPlan(const LayerDescriptor& d, const ArchConfig& a) : d(d), a(a), s(make_schedule(d, a)) {}
+  LayerPlan(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) : d(d), a(a), s(s) {}
   const LayerDescriptor& d;
   const ArchConfig& a;
   const Schedule s;
@@ -117,6 +118,8 @@ struct LayerPlan {
 // The closed form of the cycle count (docs/cycle-model.md), every dataflow:
 // the plan on a counter timeline.
 LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a);
+// ... of the layer on schedule s (make_schedule compares tilings by it).
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
 
 template <class X>
 void LayerPlan::walk(X& x) const {

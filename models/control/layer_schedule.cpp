@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "fold.h"
+#include "layer_plan.h"
 
 namespace brsim {
 
@@ -137,13 +138,26 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
     }
   }
   s.m_tiles = ceil_div(s.M, s.m_cols);
-  const Tiling t = make_tiling(d, a, s.psum_width(), &s.k_chunk);
-  s.band_rows = t.band_rows, s.bands = t.bands;
-  s.strip_cols = t.strip_cols, s.strips = t.strips;
-  s.chunk_ktiles = t.chunk_ktiles, s.chunks = t.chunks;
-  s.pool_by_rows = t.pool_by_rows;
-  s.loads = ceil_div(s.k_tiles, s.k_chunk);
-  return s;
+  // The tiling (docs/tiling.md): bands of whole rows with every input
+  // channel, or taller tiles with input-channel chunks (strips of a row
+  // where not even one row's partial sums fit), whichever takes fewer cycles.
+  auto with = [&](const Tiling& t, uint64_t k_chunk) {
+    Schedule x = s;
+    x.band_rows = t.band_rows, x.bands = t.bands;
+    x.strip_cols = t.strip_cols, x.strips = t.strips;
+    x.chunk_ktiles = t.chunk_ktiles, x.chunks = t.chunks;
+    x.pool_by_rows = t.pool_by_rows;
+    x.k_chunk = k_chunk;
+    x.loads = ceil_div(s.k_tiles, k_chunk);
+    return x;
+  };
+  const Tiling whole = band_tiling(d, a, s.psum_width());
+  uint64_t k_chunk = s.k_chunk;
+  const Tiling chunked = chunked_tiling(d, a, s.psum_width(), &k_chunk);  // throws below the smallest tile
+  const Schedule band = with(whole, s.k_chunk), tiled = with(chunked, k_chunk);
+  if (whole.bands == 0) return tiled;
+  if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) return band;
+  return closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
 }
 
 std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,

@@ -76,25 +76,28 @@ uint32_t full_band_rows(const LayerDescriptor& d, const ArchConfig& a, uint64_t 
   return best;
 }
 
-Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint64_t* k_chunk) {
+Tiling band_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width) {
+  Tiling t;
+  t.strip_cols = d.out_w(), t.chunk_ktiles = k_tiles_of(d, a);
+  // Pooling staged whole, then by rows.
+  for (const bool by_rows : {false, true}) {
+    if (by_rows && d.pool == PoolKind::None) break;
+    t.band_rows = full_band_rows(d, a, width, by_rows);
+    t.pool_by_rows = by_rows;
+    if (t.band_rows) {
+      t.bands = static_cast<uint32_t>(ceil_div(d.out_h(), t.band_rows));
+      return t;
+    }
+  }
+  t.bands = 0;
+  return t;
+}
+
+Tiling chunked_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint64_t* k_chunk) {
   const uint64_t kt = k_tiles_of(d, a), cap_in = a.input_buffer.capacity_bytes, cap_out = a.output_buffer.capacity_bytes;
   const uint32_t oh = d.out_h(), ow = d.out_w();
   const bool pooled = d.pool != PoolKind::None;
   Tiling t;
-  t.strip_cols = ow, t.chunk_ktiles = kt;
-  auto finish = [&]() {
-    t.bands = static_cast<uint32_t>(ceil_div(oh, t.band_rows));
-    t.strips = static_cast<uint32_t>(ceil_div(ow, t.strip_cols));
-    t.chunks = ceil_div(kt, t.chunk_ktiles);
-    return t;
-  };
-  // Bands of whole rows with every input channel (pooling staged whole, then by rows).
-  for (const bool by_rows : {false, true}) {
-    if (by_rows && !pooled) break;
-    t.band_rows = full_band_rows(d, a, width, by_rows);
-    t.pool_by_rows = by_rows;
-    if (t.band_rows) return finish();
-  }
   t.pool_by_rows = pooled;
   // The smallest tile: one output pixel, one k-tile.
   const uint64_t out_min = tile_output_bytes(d, a, width, 1, 1, pooled);
@@ -142,7 +145,10 @@ Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width
     lo = lo / *k_chunk * *k_chunk;
   }
   t.band_rows = n, t.strip_cols = w, t.chunk_ktiles = lo;
-  return finish();
+  t.bands = static_cast<uint32_t>(ceil_div(oh, t.band_rows));
+  t.strips = static_cast<uint32_t>(ceil_div(ow, t.strip_cols));
+  t.chunks = ceil_div(kt, t.chunk_ktiles);
+  return t;
 }
 
 }  // namespace brsim

@@ -48,11 +48,16 @@ uint64_t tile_input_bytes(const LayerDescriptor& d, const ArchConfig& a, uint32_
 uint64_t tile_output_bytes(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint32_t n, uint32_t w,
                            bool pool_by_rows);
 
-// The tiling of a layer whose m-tiles hold `width` channels of partial sums
-// per pixel; *k_chunk (os: k-tiles per weight load) shrinks to the chunk
-// when chunks are smaller. Throws ConfigError (see above) when not even the
-// smallest tile fits.
-Tiling make_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint64_t* k_chunk);
+// Bands of whole output rows with every input channel (pooling staged
+// whole, else by rows), for m-tiles of `width` channels of partial sums per
+// pixel; bands == 0 when not even one row fits.
+Tiling band_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width);
+// The tallest band (else the widest strip of one row) whose partial sums
+// the output buffer holds and one k-tile of whose input the input buffer
+// holds, with the widest input-channel chunks that fit; *k_chunk (os:
+// k-tiles per weight load) shrinks to the chunk when chunks are smaller.
+// Throws ConfigError (see above) when not even the smallest tile fits.
+Tiling chunked_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint64_t* k_chunk);
 
 // The smallest capacity a buffer may have (64 bytes: validate(ArchConfig)) that holds `bytes`.
 uint64_t smallest_buffer_capacity(uint64_t bytes);
