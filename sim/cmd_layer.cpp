@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "accel_check.h"
 #include "accel_host.h"
 #include "accelerator.h"
 #include "arch_options.h"
@@ -108,6 +109,7 @@ void run_layer_cmd(LayerArgs a) {
     throw ConfigError("invalid --scale " + std::to_string(a.scale) +
                       ": expected a positive Laplace scale of the weights in (0, 1e6]");
   const std::vector<LayerSpec> specs = specs_of(a);
+  check_layer_specs_fit(specs, arch);  // every layer's smallest tile, before any is quantized
   uint64_t largest = 0;
   size_t largest_at = 0;
   for (size_t i = 0; i < specs.size(); ++i) {

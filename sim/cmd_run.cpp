@@ -21,6 +21,7 @@
 #include "layer_report.h"
 #include "trace_options.h"
 #include "onnx_import.h"
+#include "accel_check.h"
 #include "input_source.h"
 #include "image_options.h"
 #include "memory_limit.h"
@@ -61,6 +62,7 @@ void run_run(RunArgs a) {
   check_image_counts(a.images, a.calib_images);
   const ArchConfig arch = resolve_arch(a.arch);
   auto net = std::make_shared<const Network>(import_onnx(a.model));
+  check_network_fits(*net, arch);  // before calibration and quantization
   check_memory(network_memory_estimate(*net, static_cast<uint64_t>(a.images) * (a.compare.empty() ? 1 : 2)),
                "brsim run of " + a.model + " on " + std::to_string(a.images) + " images");
   NetQuantOptions o;
@@ -79,8 +81,8 @@ void run_run(RunArgs a) {
   ImageSet test;
   ActivationFormats formats;
   if (labelled) {
+    test = load_test_images(a.dataset, a.images, *net);  // the input shape, before calibration
     formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
-    test = load_test_images(a.dataset, a.images, *net);
     const size_t px = static_cast<size_t>(test.rows * test.cols);
     for (int64_t i = 0; i < test.count; ++i) xs.push_back(image_to_input(test.image(i), px));
   } else {

@@ -106,6 +106,12 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
     const Schedule sc = make_schedule(d, a);
     j["m_ranges"] = {{"count", sc.m_tiles}, {"filters", sc.m_cols}, {"split", sc.m_split()}};
   }
+  if (!l.vector) {  // the tiling (docs/tiling.md)
+    const Schedule sc = make_schedule(d, a);
+    j["schedule"] = {{"bands", sc.bands},         {"band_rows", sc.band_rows},     {"strips", sc.strips},
+                     {"strip_cols", sc.strip_cols}, {"chunks", sc.chunks},       {"chunk_k_tiles", sc.chunk_ktiles},
+                     {"pool_by_rows", sc.pool_by_rows}};
+  }
   j["dram_bytes"] = {{"read", per_image(l.stats.dram_bytes_read, n)}, {"written", per_image(l.stats.dram_bytes_written, n)}};
   j["buffer_words"] = {{"weight_reads", per_image(l.stats.weight_reads, n)},
                        {"weight_writes", per_image(l.stats.weight_writes, n)},
@@ -166,7 +172,7 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
        "dram_bytes_read,dram_bytes_written,weight_buffer_reads,weight_buffer_writes,input_buffer_reads,"
        "input_buffer_writes,output_buffer_reads,output_buffer_writes,weight_decodes,acc_overflows_total,"
        "saturations_total,energy_pj,energy_per_mac_pj,avg_power_mw,toggles_weight_total,toggles_act_total,"
-       "toggles_product_total,toggles_psum_total\n";
+       "toggles_product_total,toggles_psum_total,bands,strips,chunks,pool_by_rows\n";
   for (size_t li = 0; li < r.layers.size(); ++li) {
     const LayerRunStats& l = r.layers[li];
     const EnergyBreakdown& e = energy[li];
@@ -187,7 +193,13 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
       << s.array_overflows + s.output_overflows << ',' << s.requant.saturated() << ','
       << fmt_general(e.total_pj / static_cast<double>(n ? n : 1), 9) << ',' << fmt_general(e.pj_per_mac, 6) << ','
       << fmt_general(e.avg_power_mw, 6) << ',' << s.toggles_weight << ',' << s.toggles_act << ','
-      << s.toggles_product << ',' << s.toggles_psum << '\n';
+      << s.toggles_product << ',' << s.toggles_psum;
+    if (l.vector) {
+      o << ",,,,\n";
+    } else {  // the tiling (docs/tiling.md)
+      const Schedule sc = make_schedule(d, a);
+      o << ',' << sc.bands << ',' << sc.strips << ',' << sc.chunks << ',' << (sc.pool_by_rows ? 1 : 0) << '\n';
+    }
   }
   return o.str();
 }

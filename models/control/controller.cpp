@@ -172,9 +172,11 @@ class Controller::LayerRun {
     stage_.relu = d_.relu;
     stage_.act_bits = a_.datapath.act_bits;
     pooled_ = d_.pool != PoolKind::None;
-    // The bands' im2col views, kept across m-tiles while they fit 256 MiB.
-    keep_views_ = s_.m_tiles > 1 && uint64_t{d_.out_h()} * d_.out_w() * s_.K * sizeof(int32_t) <= (uint64_t{256} << 20);
-    views_.resize(keep_views_ ? s_.bands : 1);
+    // The tiles' im2col views, kept across m-tiles while they fit 256 MiB
+    // (not with input-channel chunks: each chunk's view holds its channels).
+    keep_views_ = s_.m_tiles > 1 && s_.chunks == 1 &&
+                  uint64_t{d_.out_h()} * d_.out_w() * s_.K * sizeof(int32_t) <= (uint64_t{256} << 20);
+    views_.resize(keep_views_ ? uint64_t{s_.bands} * s_.strips : 1);
   }
 
   Ticket read(const Chunk& ch) { return c_.dma_issue(false, ch.addr, c_.dma_->buffer(ch.bytes)); }
@@ -207,11 +209,12 @@ class Controller::LayerRun {
     if (pooled_) staging_.assign(cols * d_.out_h() * d_.out_w(), 0);
   }
 
-  // Band b's input rows (every channel's) into the input buffer, and the
-  // buffer's address generator's view of them (im2col). Each m-tile
-  // receives the same bytes for band b: the view is built once per band
-  // while they stay the same (the transfers still happen), named by one act_id.
-  void input(uint32_t b, const std::vector<Ticket>& ids) {
+  // Chunk q of tile (b, st): its channels' input rows and halo columns into
+  // the input buffer, and the buffer's address generator's view of them
+  // (im2col). Each m-tile receives the same bytes for a tile: without
+  // chunks the view is built once per tile while they stay the same (the
+  // transfers still happen), named by one act_id.
+  void input(uint32_t b, uint32_t st, uint64_t q, const std::vector<Ticket>& ids) {
     bytes_.clear();
     for (Ticket id : ids) {
       c_.dma_take(id, &part_);
@@ -219,29 +222,41 @@ class Controller::LayerRun {
     }
     c_.ibuf_->occupy((a_.double_buffer_activations ? 2 : 1) * bytes_.size());
     c_.ibuf_->write_bits(bytes_.size() * 8);
-    BandView& view = views_[keep_views_ ? b : 0];
-    if (view.act_id == 0 || view.bytes != bytes_) {
-      uint32_t y0, y1;
-      band_input_rows(d_, p_.band_oy0(b), p_.band_oy1(b), &y0, &y1);
+    const uint64_t tile = uint64_t{b} * s_.strips + st, key = tile * s_.chunks + q;
+    BandView& view = views_[keep_views_ ? tile : 0];
+    if (view.act_id == 0 || view.key != key || view.bytes != bytes_) {
+      c_.queue_.flush(true);  // no queued fold reads the view any more
+      TileBox box;
+      band_input_rows(d_, p_.band_oy0(b), p_.band_oy1(b), &box.y0, &box.y1);
+      if (s_.strips > 1) strip_input_cols(d_, p_.strip_ox0(st), p_.strip_ox1(st), &box.x0, &box.x1);
+      else box.x0 = 0, box.x1 = d_.in_w;
+      p_.chunk_channels(q, &box.c0, &box.c1);
+      box.oy0 = p_.band_oy0(b), box.oy1 = p_.band_oy1(b), box.ox0 = p_.strip_ox0(st), box.ox1 = p_.strip_ox1(st);
       const int ab = act_bytes(a_);
       band_.resize(bytes_.size() / static_cast<size_t>(ab));
       for (size_t i = 0; i < band_.size(); ++i) band_[i] = load_act(&bytes_[i * static_cast<size_t>(ab)], ab);
-      build_im2col(d_, band_, y0, y1 - y0, p_.band_oy0(b), p_.band_oy1(b), &view.im2col);
+      build_im2col(d_, band_, box, &view.im2col);
       view.bytes = bytes_;
+      view.key = key;
       view.act_id = ++c_.act_ids_;
     }
     view_ = &view;
   }
 
-  // A band's folds begin: its partial sums clear in the output buffer.
-  void band(uint64_t mt, uint32_t b) {
-    const uint64_t pb = p_.band_pixels(b);
-    const uint64_t ab = static_cast<uint64_t>(act_bytes(a_));
-    psums_.assign(pb * s_.tile_cols(mt), 0);
+  // A tile's folds begin: its partial sums clear in the output buffer.
+  void tile(uint64_t mt, uint32_t b, uint32_t st) {
+    const uint64_t pb = p_.tile_pixels(b, st), cols = s_.tile_cols(mt);
+    const uint64_t ab = static_cast<uint64_t>(act_bytes(a_)), n = p_.band_oy1(b) - p_.band_oy0(b);
+    psums_.assign(pb * cols, 0);
+    const uint64_t ph = d_.pooled_h(), pw = d_.pooled_w();
+    const uint64_t staging = !pooled_ ? 0
+                             : s_.pool_by_rows ? std::min<uint64_t>(d_.out_h(), d_.pool_kh - 1 + n) * d_.out_w() * cols * ab
+                                               : staging_.size() * ab;
     const uint64_t write_staging = !a_.double_buffer_activations ? 0
-                                   : (pooled_ ? uint64_t{d_.pooled_h()} * d_.pooled_w() : pb) * s_.psum_width() * ab;
-    c_.obuf_->occupy(pb * s_.psum_width() * static_cast<uint64_t>(acc_bytes(a_)) + (pooled_ ? staging_.size() * ab : 0) +
-                     write_staging);
+                                   : !pooled_        ? pb * s_.psum_width() * ab
+                                   : s_.pool_by_rows ? std::min<uint64_t>(ph, n + d_.pool_kh) * pw * s_.psum_width() * ab
+                                                     : ph * pw * s_.psum_width() * ab;
+    c_.obuf_->occupy(pb * s_.psum_width() * static_cast<uint64_t>(acc_bytes(a_)) + staging + write_staging);
   }
 
   // Weight load j of the m-tile: K' x C' weights from its tiles (one
@@ -310,7 +325,8 @@ class Controller::LayerRun {
     job_.act = view_->im2col.data(), job_.act_stride = s_.K, job_.k0 = kt0 * static_cast<uint64_t>(a_.rows);
     job_.out = psums_.data();
     job_.load_id = ++c_.load_ids_;
-    job_.act_id = view_->act_id, job_.act_reuse = s_.m_tiles - mt;  // band b's values in every m-tile
+    // The tile's values in every m-tile (a chunk's view is the chunk's alone).
+    job_.act_id = view_->act_id, job_.act_reuse = s_.chunks > 1 ? 1 : s_.m_tiles - mt;
   }
 
   void fold(const PlanFold& f) {
@@ -318,18 +334,19 @@ class Controller::LayerRun {
     c_.run_fold(job_);
   }
 
-  void band_done(uint64_t, uint32_t) { c_.queue_.flush(true); }  // the band's sums are complete
+  void tile_done(uint64_t, uint32_t, uint32_t) { c_.queue_.flush(true); }  // the tile's sums are complete
 
   // One pixel (C' lanes) per cycle: requantize, ReLU, saturate; staged for
   // pooling, or written back.
-  void output_stage(uint64_t mt, uint32_t b) {
+  void output_stage(uint64_t mt, uint32_t b, uint32_t st) {
     c_.set_state(3);
-    const uint64_t pb = p_.band_pixels(b), cols = s_.tile_cols(mt);
+    const uint64_t pb = p_.tile_pixels(b, st), cols = s_.tile_cols(mt);
     const int A = a_.datapath.act_bits;
-    if (pooled_) {
-      const uint64_t plane = uint64_t{d_.out_h()} * d_.out_w();
-      stage_.requantize(psums_.data(), pb, staging_.data() + uint64_t{p_.band_oy0(b)} * d_.out_w(), plane,
-                        &c_.last_.requant);
+    if (pooled_) {  // the tile's rows into the staged conv output (channel after channel)
+      const uint64_t plane = uint64_t{d_.out_h()} * d_.out_w(), w = p_.strip_ox1(st) - p_.strip_ox0(st);
+      for (uint32_t oy = p_.band_oy0(b); oy < p_.band_oy1(b); ++oy)
+        stage_.requantize(psums_.data() + (oy - p_.band_oy0(b)) * w * cols, w,
+                          staging_.data() + uint64_t{oy} * d_.out_w() + p_.strip_ox0(st), plane, &c_.last_.requant);
     } else {
       outv_.assign(cols * pb, 0);
       stage_.requantize(psums_.data(), pb, outv_.data(), pb, &c_.last_.requant);
@@ -342,14 +359,14 @@ class Controller::LayerRun {
     else encode_outputs();
   }
 
-  // Pooling over the staged m-tile: one window element per cycle, C' lanes.
-  void pool_stage(uint64_t mt) {
+  // Pooling pooled rows [py0, py1) of the staged m-tile: one window element per cycle, C' lanes.
+  void pool_stage(uint64_t mt, uint32_t py0, uint32_t py1) {
     c_.set_state(3);
     const uint64_t cols = s_.tile_cols(mt);
-    outv_.assign(cols * d_.pooled_h() * d_.pooled_w(), 0);
-    pool_tile(d_, staging_.data(), cols, outv_.data());
-    const uint64_t cyc = pool_stage_cycles(d_, s_.lane_groups(mt));
-    c_.obuf_->read_bits(pool_stage_cycles(d_) * cols * static_cast<uint64_t>(a_.datapath.act_bits));
+    outv_.assign(cols * (py1 - py0) * d_.pooled_w(), 0);
+    pool_tile(d_, staging_.data(), cols, outv_.data(), py0, py1);
+    const uint64_t cyc = pool_stage_cycles(d_, s_.lane_groups(mt), py1 - py0);
+    c_.obuf_->read_bits(pool_stage_cycles(d_, 1, py1 - py0) * cols * static_cast<uint64_t>(a_.datapath.act_bits));
     c_.advance(cyc);
     c_.last_.cycles.output += cyc;
     encode_outputs();
@@ -366,6 +383,7 @@ class Controller::LayerRun {
   struct BandView {
     std::vector<uint8_t> bytes;   // the band's input bytes
     std::vector<int32_t> im2col;  // their im2col view
+    uint64_t key = 0;             // the tile and chunk
     uint64_t act_id = 0;          // 0: none yet
   };
 

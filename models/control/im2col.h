@@ -12,10 +12,16 @@
 
 namespace brsim {
 
-// A[p][k] for the output rows [oy0, oy1) (P_b = (oy1 - oy0) x out_w pixels,
-// pixel-major, K values each) from the band's input rows [y0, y0 + rows) of
-// every channel (C x rows x in_w values).
-void build_im2col(const LayerDescriptor& d, const std::vector<int32_t>& band, uint32_t y0, uint64_t rows, uint32_t oy0,
-                  uint32_t oy1, std::vector<int32_t>* im2col);
+// A tile of the input buffer: input channels [c0, c1), rows [y0, y1),
+// columns [x0, x1) (stored channel, row, column), read by the output
+// pixels of rows [oy0, oy1) and columns [ox0, ox1).
+struct TileBox {
+  uint32_t c0 = 0, c1 = 0, y0 = 0, y1 = 0, x0 = 0, x1 = 0;
+  uint32_t oy0 = 0, oy1 = 0, ox0 = 0, ox1 = 0;
+};
+// A[p][k] for the tile's output pixels (row-major, K values each; rows k
+// of channels outside [c0, c1) are zero) from its input values.
+void build_im2col(const LayerDescriptor& d, const std::vector<int32_t>& in, const TileBox& box,
+                  std::vector<int32_t>* im2col);
 
 }  // namespace brsim

@@ -29,8 +29,8 @@ struct Timeline {
     }
   }
   void params(uint64_t, Ticket) {}
-  void input(uint32_t, const std::vector<Ticket>&) {}
-  void band(uint64_t, uint32_t) {}
+  void input(uint32_t, uint32_t, uint64_t, const std::vector<Ticket>&) {}
+  void tile(uint64_t, uint32_t, uint32_t) {}
   void weights(uint64_t, uint32_t, uint64_t, const std::vector<Ticket>&, uint64_t) {}
   void fold(const PlanFold& f) {
     const Schedule& s = plan.s;
@@ -41,9 +41,13 @@ struct Timeline {
     cy.drain += ft.drain();
     t += ft.edges();
   }
-  void band_done(uint64_t, uint32_t) {}
-  void output_stage(uint64_t mt, uint32_t b) { stage(output_stage_cycles(plan.band_pixels(b), plan.s.lane_groups(mt))); }
-  void pool_stage(uint64_t mt) { stage(pool_stage_cycles(plan.d, plan.s.lane_groups(mt))); }
+  void tile_done(uint64_t, uint32_t, uint32_t) {}
+  void output_stage(uint64_t mt, uint32_t b, uint32_t st) {
+    stage(output_stage_cycles(plan.tile_pixels(b, st), plan.s.lane_groups(mt)));
+  }
+  void pool_stage(uint64_t mt, uint32_t py0, uint32_t py1) {
+    stage(pool_stage_cycles(plan.d, plan.s.lane_groups(mt), py1 - py0));
+  }
   void stage(uint64_t n) {
     cy.output += n;
     t += n;
@@ -53,8 +57,10 @@ struct Timeline {
 
 }  // namespace
 
-LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
-  const LayerPlan plan(d, a);
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) { return closed_form(d, a, make_schedule(d, a)); }
+
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  const LayerPlan plan(d, a, s);
   Timeline x{plan, {}, 0, {}};
   plan.walk(x);
   return x.cy;

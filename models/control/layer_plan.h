@@ -6,13 +6,16 @@
 // formula (dma_timeline.h) hold for both by construction.
 //
 // The walk: m-tiles (C output channels each; is: m-ranges of all M, or as
-// many as the buffers hold), then bands of output rows, then weight loads,
-// then folds (layer_schedule.h; docs/dataflows.md "Loop orders"). The parameter table of
-// an m-tile and the input rows of a band are fetched before they are used;
+// many as the buffers hold), then bands of output rows, then column strips
+// of a band, then input-channel chunks, then weight loads, then folds
+// (layer_schedule.h, tiling.h; docs/dataflows.md "Loop orders",
+// docs/tiling.md). A tile is (band, strip): its partial sums accumulate in
+// the output buffer across its chunks and weight loads. The parameter table of
+// an m-tile and the input of a tile's chunk are fetched before they are used;
 // serially every transfer is issued and waited for at once, while double
 // buffering issues transfers ahead (weights: load l + 1 when load l's first
 // fold starts; activations: the next band's input and the next m-tile's
-// parameters when a band's first fold starts) and writes outputs behind (the
+// parameters when a chunk's first fold starts) and writes outputs behind (the
 // next output stage waits for the previous write). The layer ends when its
 // last write has landed.
 #pragma once
@@ -26,22 +29,31 @@
 
 namespace brsim {
 
-// One fold of the plan: load j of (m-tile mt, band b), pixels [p0, p0 + p) of the band.
+// One fold of the plan: load j of (m-tile mt, band b, strip st), pixels
+// [p0, p0 + p) of the tile (its rows x its strip's columns, row-major).
 struct PlanFold {
   uint64_t mt = 0, j = 0, p0 = 0, p = 0;
-  uint32_t band = 0;
+  uint32_t band = 0, strip = 0;
 };
 
 // The output stage's cycles: one output pixel (C lanes) per cycle, and with
 // pooling one window element per cycle over the staged m-tile; an is
 // m-range wider than C passes `lane_groups` times (Schedule::lane_groups).
 inline uint64_t output_stage_cycles(uint64_t band_pixels, uint64_t lane_groups = 1) { return band_pixels * lane_groups; }
-inline uint64_t pool_stage_cycles(const LayerDescriptor& d, uint64_t lane_groups = 1) {
-  return uint64_t{d.pooled_h()} * d.pooled_w() * d.pool_kh * d.pool_kw * lane_groups;
+// (pool_by_rows: `rows` pooled rows at a time).
+inline uint64_t pool_stage_cycles(const LayerDescriptor& d, uint64_t lane_groups = 1, uint64_t rows = ~uint64_t{0}) {
+  return std::min<uint64_t>(rows, d.pooled_h()) * d.pooled_w() * d.pool_kh * d.pool_kw * lane_groups;
+}
+// Pooled rows whose windows' conv rows all lie in [0, oy1).
+inline uint32_t pooled_rows_done(const LayerDescriptor& d, uint32_t oy1) {
+  uint32_t n = 0;
+  while (n < d.pooled_h() && std::min<int64_t>(d.out_h(), int64_t{n} * d.pool_sh - d.pool_pt + d.pool_kh) <= oy1) ++n;
+  return n;
 }
 
 struct LayerPlan {
   LayerPlan(const LayerDescriptor& d, const ArchConfig& a) : d(d), a(a), s(make_schedule(d, a)) {}
+  LayerPlan(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) : d(d), a(a), s(s) {}
   const LayerDescriptor& d;
   const ArchConfig& a;
   const Schedule s;
@@ -50,22 +62,37 @@ struct LayerPlan {
   uint32_t band_oy0(uint32_t b) const { return b * s.band_rows; }
   uint32_t band_oy1(uint32_t b) const { return std::min(d.out_h(), (b + 1) * s.band_rows); }
   uint64_t band_pixels(uint32_t b) const { return uint64_t{band_oy1(b) - band_oy0(b)} * d.out_w(); }
+  // Output columns [ox0, ox1) of strip st; pixels of tile (b, st).
+  uint32_t strip_ox0(uint32_t st) const { return st * s.strip_cols; }
+  uint32_t strip_ox1(uint32_t st) const { return std::min(d.out_w(), (st + 1) * s.strip_cols); }
+  uint64_t tile_pixels(uint32_t b, uint32_t st) const {
+    return uint64_t{band_oy1(b) - band_oy0(b)} * (strip_ox1(st) - strip_ox0(st));
+  }
+  // Input channels [c0, c1) of chunk q.
+  void chunk_channels(uint64_t q, uint32_t* c0, uint32_t* c1) const {
+    brsim::chunk_channels(d, static_cast<uint64_t>(s.rows), s.chunk_kt0(q), s.chunk_kt1(q), c0, c1);
+  }
   std::vector<Chunk> params_chunks(uint64_t mt) const {
     return {{d.param_addr + s.m0(mt) * kParamBytes, s.tile_cols(mt) * kParamBytes}};
   }
-  std::vector<Chunk> input_chunks(uint32_t b) const {
-    uint32_t y0, y1;
+  // The input of chunk q of tile (b, st): its channels' rows and halo columns.
+  std::vector<Chunk> input_chunks(uint32_t b, uint32_t st = 0, uint64_t q = 0) const {
+    uint32_t y0, y1, x0, x1, c0, c1;
     band_input_rows(d, band_oy0(b), band_oy1(b), &y0, &y1);
-    return input_band_chunks(d, a, y0, y1);
+    if (s.strips > 1) strip_input_cols(d, strip_ox0(st), strip_ox1(st), &x0, &x1);
+    else x0 = 0, x1 = d.in_w;
+    chunk_channels(q, &c0, &c1);
+    return box_chunks(d.in_addr, d.in_h, d.in_w, c0, c1, y0, y1, x0, x1, a);
   }
   std::vector<Chunk> weight_chunks(uint64_t mt, uint64_t j) const { return weight_load_chunks(d, s, a, mt, j); }
-  std::vector<Chunk> output_band_chunks(uint64_t mt, uint32_t b) const {
-    return output_chunks(d.out_addr, d.out_h(), d.out_w(), static_cast<uint32_t>(s.m0(mt)),
-                         static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b), band_oy1(b), a);
+  std::vector<Chunk> output_tile_chunks(uint64_t mt, uint32_t b, uint32_t st) const {
+    const uint32_t m0 = static_cast<uint32_t>(s.m0(mt));
+    return box_chunks(d.out_addr, d.out_h(), d.out_w(), m0, m0 + static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b),
+                      band_oy1(b), strip_ox0(st), strip_ox1(st), a);
   }
-  std::vector<Chunk> output_pooled_chunks(uint64_t mt) const {
+  std::vector<Chunk> output_pooled_chunks(uint64_t mt, uint32_t py0, uint32_t py1) const {
     return output_chunks(d.out_addr, d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(s.m0(mt)),
-                         static_cast<uint32_t>(s.tile_cols(mt)), 0, d.pooled_h(), a);
+                         static_cast<uint32_t>(s.tile_cols(mt)), py0, py1, a);
   }
 
   // Walks the layer through executor x, which provides (Ticket: a transfer
@@ -74,14 +101,15 @@ struct LayerPlan {
   //                  issue a transfer (a write's bytes: the executor's last
   //                  output stage's, from `offset`)
   //   void await(const Ticket&)   stall until the transfer is done
-  //   void params(mt, Ticket), input(b, tickets)   their data arrived
-  //   void band(mt, b)            a band's folds begin
+  //   void params(mt, Ticket), input(b, st, q, tickets)   their data arrived
+  //   void tile(mt, b, st)        a tile's folds begin (its partial sums clear)
   //   void weights(mt, b, j, tickets, prefetch)    load j arrived (one
   //                  transfer per array m-tile it spans); prefetch: the bytes
   //                  of the next load now requested behind it (0: none)
   //   void fold(const PlanFold&)  one fold of the load
-  //   void band_done(mt, b)       the band's partial sums are complete
-  //   void output_stage(mt, b), pool_stage(mt)     the output stage's work
+  //   void tile_done(mt, b, st)   the tile's partial sums are complete
+  //   void output_stage(mt, b, st), pool_stage(mt, py0, py1)
+  //                               the output stage's work (pooled rows [py0, py1))
   //   void done()                 every transfer has landed
   template <class X>
   void walk(X& x) const;
@@ -90,6 +118,8 @@ struct LayerPlan {
 // The closed form of the cycle count (docs/cycle-model.md), every dataflow:
 // the plan on a counter timeline.
 LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a);
+// ... of the layer on schedule s (make_schedule compares tilings by it).
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
 
 template <class X>
 void LayerPlan::walk(X& x) const {
@@ -125,62 +155,81 @@ void LayerPlan::walk(X& x) const {
     if (!dba) t.clear();
     return t;
   };
-  const uint64_t loads = s.m_tiles * s.bands * s.loads;  // weight loads of the layer, in order
+  const uint64_t loads = s.m_tiles * s.bands * s.strips * s.loads;  // weight loads of the layer, in order
   Ticket params{};
   std::vector<Ticket> input, writes, weights;
   if (dba) {
     params = x.read(params_chunks(0)[0]);
-    input = read_all(input_chunks(0));
+    input = read_all(input_chunks(0, 0, 0));
   }
   uint64_t l = 0;
   for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
     if (!dba) params = x.read(params_chunks(mt)[0]);
     x.await(params);
     x.params(mt, params);
+    uint32_t pooled_rows = 0;  // pool_by_rows: pooled rows written so far
     for (uint32_t b = 0; b < s.bands; ++b) {
-      if (dba) {
-        for (const Ticket& t : input) x.await(t);
-      } else {
-        input = read_serial(input_chunks(b));
-      }
-      x.input(b, input);
-      x.band(mt, b);
-      const uint64_t pb = band_pixels(b);
-      for (uint64_t j = 0; j < s.loads; ++j, ++l) {
-        if (!dbw) weights = read_serial(weight_chunks(mt, j));
-        else if (l == 0) weights = read_all(weight_chunks(mt, j));
-        for (const Ticket& t : weights) x.await(t);
-        const std::vector<Ticket> arrived = weights;
-        // This load's first fold starts now: issue what loads behind it.
-        uint64_t prefetch = 0;
-        if (dbw && l + 1 < loads) {
-          // The next load: the next strip or k-tile, or the first of the next band or m-tile.
-          const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
-          const uint64_t nmt = (j + 1 < s.loads || b + 1 < s.bands) ? mt : mt + 1;
-          const std::vector<Chunk> next = weight_chunks(nmt, nj);
-          weights = read_all(next);
-          for (const Chunk& c : next) prefetch += c.bytes;
+      for (uint32_t st = 0; st < s.strips; ++st) {
+        x.tile(mt, b, st);
+        const uint64_t pb = tile_pixels(b, st);
+        for (uint64_t q = 0; q < s.chunks; ++q) {
+          if (dba) {
+            for (const Ticket& t : input) x.await(t);
+          } else {
+            input = read_serial(input_chunks(b, st, q));
+          }
+          x.input(b, st, q, input);
+          for (uint64_t j = s.chunk_j0(q); j < s.chunk_j1(q); ++j, ++l) {
+            if (!dbw) weights = read_serial(weight_chunks(mt, j));
+            else if (l == 0) weights = read_all(weight_chunks(mt, j));
+            for (const Ticket& t : weights) x.await(t);
+            const std::vector<Ticket> arrived = weights;
+            // This load's first fold starts now: issue what loads behind it.
+            uint64_t prefetch = 0;
+            if (dbw && l + 1 < loads) {
+              // The next load: the next strip or k-tile, or the first of the next tile or m-tile.
+              const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
+              const uint64_t nmt = (j + 1 < s.loads || st + 1 < s.strips || b + 1 < s.bands) ? mt : mt + 1;
+              const std::vector<Chunk> next = weight_chunks(nmt, nj);
+              weights = read_all(next);
+              for (const Chunk& c : next) prefetch += c.bytes;
+            }
+            if (dba && j == s.chunk_j0(q)) {
+              // The next chunk's, tile's or band's input (and the next m-tile's parameters).
+              uint64_t nq = q + 1;
+              uint32_t nst = st, nb = b;
+              if (nq == s.chunks) nq = 0, ++nst;
+              if (nst == s.strips) nst = 0, ++nb;
+              if (nb < s.bands || mt + 1 < s.m_tiles) {
+                if (nb == s.bands) nb = 0, params = x.read(params_chunks(mt + 1)[0]);
+                input = read_all(input_chunks(nb, nst, nq));
+              }
+            }
+            x.weights(mt, b, j, arrived, prefetch);
+            // The load's folds: the whole tile (ws), or pieces of C (is) or R (os) pixels.
+            const uint64_t pt = s.pixel_tile(pb);
+            for (uint64_t p0 = 0; p0 < pb; p0 += pt) x.fold(PlanFold{mt, j, p0, std::min(pt, pb - p0), b, st});
+          }
         }
-        if (dba && j == 0 && (b + 1 < s.bands || mt + 1 < s.m_tiles)) {
-          // The next band's input rows (and the next m-tile's parameters).
-          const uint32_t nb = b + 1 < s.bands ? b + 1 : 0;
-          if (nb == 0) params = x.read(params_chunks(mt + 1)[0]);
-          input = read_all(input_chunks(nb));
-        }
-        x.weights(mt, b, j, arrived, prefetch);
-        // The load's folds: the whole band (ws), or tiles of C (is) or R (os) pixels.
-        const uint64_t pt = s.pixel_tile(pb);
-        for (uint64_t p0 = 0; p0 < pb; p0 += pt) x.fold(PlanFold{mt, j, p0, std::min(pt, pb - p0), b});
+        x.tile_done(mt, b, st);
+        if (!pooled) await_all(&writes);  // the staging area of the previous tile's write is free again
+        x.output_stage(mt, b, st);
+        if (!pooled) writes = write_out(output_tile_chunks(mt, b, st));
       }
-      x.band_done(mt, b);
-      if (!pooled) await_all(&writes);  // the staging area of the previous band's write is free again
-      x.output_stage(mt, b);
-      if (!pooled) writes = write_out(output_band_chunks(mt, b));
+      if (pooled && s.pool_by_rows) {  // the pooled rows whose conv rows are all done
+        const uint32_t done = pooled_rows_done(d, band_oy1(b));
+        if (done > pooled_rows) {
+          await_all(&writes);
+          x.pool_stage(mt, pooled_rows, done);
+          writes = write_out(output_pooled_chunks(mt, pooled_rows, done));
+          pooled_rows = done;
+        }
+      }
     }
-    if (pooled) {
+    if (pooled && !s.pool_by_rows) {
       await_all(&writes);
-      x.pool_stage(mt);
-      writes = write_out(output_pooled_chunks(mt));
+      x.pool_stage(mt, 0, d.pooled_h());
+      writes = write_out(output_pooled_chunks(mt, 0, d.pooled_h()));
     }
   }
   x.done();  // the layer is done when its last write has landed

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "fold.h"
+#include "layer_plan.h"
 
 namespace brsim {
 
@@ -111,56 +112,16 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   s.P = d.gemm_p(), s.K = d.gemm_k(), s.M = d.gemm_m();
   s.k_tiles = ceil_div(s.K, static_cast<uint64_t>(a.rows));
   s.m_tiles = ceil_div(s.M, static_cast<uint64_t>(a.cols));
-  const uint64_t ab = static_cast<uint64_t>(act_bytes(a)), cb = static_cast<uint64_t>(acc_bytes(a));
   const uint64_t tiles = a.double_buffer_weights ? 2 : 1;
   const uint64_t wtile = tiles * weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
   if (wtile > a.weight_buffer.capacity_bytes)
     throw ConfigError("weight_buffer too small for " + std::string(tiles == 2 ? "two tiles (double buffered)" : "one tile") +
                       ": a " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " weight tile needs " +
                       std::to_string(wtile / tiles) + " bytes, capacity_bytes is " +
-                      std::to_string(a.weight_buffer.capacity_bytes));
+                      std::to_string(a.weight_buffer.capacity_bytes) + "; the smallest weight_buffer that works is " +
+                      std::to_string(smallest_buffer_capacity(wtile)) + " bytes");
   // os: the longest strip of k-tiles (two with double buffering) the weight buffer holds.
   if (a.dataflow == Dataflow::OutputStationary) s.k_chunk = std::min(s.k_tiles, a.weight_buffer.capacity_bytes / wtile);
-  s.loads = ceil_div(s.k_tiles, s.k_chunk);
-  // The tallest band (output rows) whose input rows fit the input buffer and
-  // whose partial sums for `width` channels fit the output buffer; 0 when
-  // not even one row fits (`report`: then a ConfigError names the buffer).
-  const uint32_t oh = d.out_h();
-  auto band_rows_for = [&](uint64_t width, bool report) -> uint32_t {
-    const uint64_t staging = d.pool == PoolKind::None ? 0 : uint64_t{d.out_h()} * d.out_w() * width * ab;
-    uint32_t best = 0;
-    for (uint32_t rows = 1; rows <= oh; ++rows) {
-      uint32_t y0, y1;
-      // The tallest input band of this height (a band away from the padding).
-      band_input_rows(d, 0, rows, &y0, &y1);
-      uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{rows} - 1) * d.stride_h + d.kh);
-      in_rows = std::max<uint64_t>(in_rows, y1 - y0);
-      // Double-buffered activations: two input bands, and one band's outputs
-      // (or the pooled m-tile) staged for the write-behind.
-      const uint64_t in_bytes = (a.double_buffer_activations ? 2 : 1) * uint64_t{d.in_c} * in_rows * d.in_w * ab;
-      const uint64_t write_staging =
-          !a.double_buffer_activations ? 0
-          : d.pool == PoolKind::None   ? uint64_t{rows} * d.out_w() * width * ab
-                                       : uint64_t{d.pooled_h()} * d.pooled_w() * width * ab;
-      const uint64_t out_bytes = uint64_t{rows} * d.out_w() * width * cb + staging + write_staging;
-      if (in_bytes > a.input_buffer.capacity_bytes || out_bytes > a.output_buffer.capacity_bytes) {
-        if (rows == 1 && report) {
-          const bool in = in_bytes > a.input_buffer.capacity_bytes;
-          throw ConfigError(std::string(in ? "input_buffer" : "output_buffer") +
-                            " too small for one tile: one output row needs " +
-                            std::to_string(in ? in_bytes : out_bytes) + " bytes" +
-                            (in ? (a.double_buffer_activations ? " of input rows (two bands, double buffered)" : " of input rows")
-                                : (staging ? " of partial sums and pooling staging" : " of partial sums")) +
-                            (!in && write_staging ? " and the write-behind staging" : "") +
-                            ", capacity_bytes is " +
-                            std::to_string(in ? a.input_buffer.capacity_bytes : a.output_buffer.capacity_bytes));
-        }
-        break;
-      }
-      best = rows;
-    }
-    return best;
-  };
   const uint64_t C = static_cast<uint64_t>(a.cols);
   s.m_cols = std::min<uint64_t>(C, s.M);
   if (a.dataflow == Dataflow::InputStationary) {
@@ -171,35 +132,63 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
     for (uint64_t n = s.m_tiles; n > 1; --n) {
       const uint64_t width = std::min(s.M, n * C);
       if (n * wtile > a.weight_buffer.capacity_bytes) continue;
-      if (band_rows_for(width, false) == 0) continue;
+      if (full_band_rows(d, a, width, false) == 0) continue;
       s.m_cols = width;
       break;
     }
   }
   s.m_tiles = ceil_div(s.M, s.m_cols);
-  const uint32_t best = band_rows_for(s.psum_width(), true);
-  s.band_rows = best;
-  s.bands = static_cast<uint32_t>(ceil_div(oh, best));
-  return s;
+  // The tiling (docs/tiling.md): bands of whole rows with every input
+  // channel, or taller tiles with input-channel chunks (strips of a row
+  // where not even one row's partial sums fit), whichever takes fewer cycles.
+  auto with = [&](const Tiling& t, uint64_t k_chunk) {
+    Schedule x = s;
+    x.band_rows = t.band_rows, x.bands = t.bands;
+    x.strip_cols = t.strip_cols, x.strips = t.strips;
+    x.chunk_ktiles = t.chunk_ktiles, x.chunks = t.chunks;
+    x.pool_by_rows = t.pool_by_rows;
+    x.k_chunk = k_chunk;
+    x.loads = ceil_div(s.k_tiles, k_chunk);
+    return x;
+  };
+  const Tiling whole = band_tiling(d, a, s.psum_width());
+  uint64_t k_chunk = s.k_chunk;
+  const Tiling chunked = chunked_tiling(d, a, s.psum_width(), &k_chunk);  // throws below the smallest tile
+  const Schedule band = with(whole, s.k_chunk), tiled = with(chunked, k_chunk);
+  if (whole.bands == 0) return tiled;
+  if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) return band;
+  return closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
+}
+
+std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,
+                              uint32_t x0, uint32_t x1, const ArchConfig& a) {
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+  const uint64_t plane = uint64_t{h} * w * ab, row = uint64_t{w} * ab;
+  std::vector<Chunk> out;
+  if (x0 == 0 && x1 == w) {
+    if (y0 == 0 && y1 == h) return {{base + c0 * plane, plane * (c1 - c0)}};
+    for (uint32_t c = c0; c < c1; ++c) out.push_back({base + c * plane + y0 * row, (y1 - y0) * row});
+    return out;
+  }
+  for (uint32_t c = c0; c < c1; ++c)
+    for (uint32_t y = y0; y < y1; ++y) out.push_back({base + c * plane + y * row + x0 * ab, (x1 - x0) * ab});
+  return out;
 }
 
 std::vector<Chunk> input_band_chunks(const LayerDescriptor& d, const ArchConfig& a, uint32_t y0, uint32_t y1) {
-  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
-  const uint64_t plane = uint64_t{d.in_h} * d.in_w * ab, row = uint64_t{d.in_w} * ab;
-  if (y0 == 0 && y1 == d.in_h) return {{d.in_addr, plane * d.in_c}};
-  std::vector<Chunk> out;
-  for (uint32_t c = 0; c < d.in_c; ++c) out.push_back({d.in_addr + c * plane + y0 * row, (y1 - y0) * row});
-  return out;
+  return box_chunks(d.in_addr, d.in_h, d.in_w, 0, d.in_c, y0, y1, 0, d.in_w, a);
 }
 
 std::vector<Chunk> output_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t m0, uint32_t n, uint32_t oy0,
                                  uint32_t oy1, const ArchConfig& a) {
-  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
-  const uint64_t plane = uint64_t{h} * w * ab, row = uint64_t{w} * ab;
-  if (oy0 == 0 && oy1 == h) return {{base + m0 * plane, plane * n}};
-  std::vector<Chunk> out;
-  for (uint32_t m = m0; m < m0 + n; ++m) out.push_back({base + m * plane + oy0 * row, (oy1 - oy0) * row});
-  return out;
+  return box_chunks(base, h, w, m0, m0 + n, oy0, oy1, 0, w, a);
+}
+
+void strip_input_cols(const LayerDescriptor& d, uint32_t ox0, uint32_t ox1, uint32_t* x0, uint32_t* x1) {
+  const int64_t first = static_cast<int64_t>(ox0) * d.stride_w - d.pad_l;
+  const int64_t last = static_cast<int64_t>(ox1 - 1) * d.stride_w - d.pad_l + d.kw - 1;
+  *x0 = static_cast<uint32_t>(std::max<int64_t>(0, first));
+  *x1 = static_cast<uint32_t>(std::min<int64_t>(d.in_w, last + 1));
 }
 
 uint64_t dram_cycles(uint64_t bytes, const DramConfig& d) {

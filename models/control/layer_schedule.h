@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "dram_layout.h"
+#include "tiling.h"
 
 namespace brsim {
 
@@ -68,6 +69,16 @@ struct Schedule {
   uint64_t loads = 0;      // weight loads per (m-tile, band): ceil(k_tiles / k_chunk)
   uint32_t band_rows = 0;  // output rows per band (the last may be shorter)
   uint32_t bands = 0;
+  // Column strips of a band and input-channel chunks of a tile, pooling by
+  // rows (tiling.h; docs/tiling.md): strips = chunks = 1 where a band of
+  // whole rows with every input channel fits.
+  uint32_t strip_cols = 0, strips = 1;
+  uint64_t chunk_ktiles = 0, chunks = 1;
+  bool pool_by_rows = false;
+  uint64_t chunk_kt0(uint64_t q) const { return q * chunk_ktiles; }  // k-tiles [kt0, kt1) of chunk q
+  uint64_t chunk_kt1(uint64_t q) const { return std::min(k_tiles, (q + 1) * chunk_ktiles); }
+  uint64_t chunk_j0(uint64_t q) const { return chunk_kt0(q) / k_chunk; }  // loads [j0, j1) of chunk q
+  uint64_t chunk_j1(uint64_t q) const { return (chunk_kt1(q) + k_chunk - 1) / k_chunk; }
   uint64_t tile_rows(uint64_t kt) const;  // R' of k-tile kt
   uint64_t tile_cols(uint64_t mt) const;  // C' of m-tile mt (is: the m-range's channels)
   uint64_t m0(uint64_t mt) const { return mt * m_cols; }  // first output channel of m-tile mt
@@ -85,13 +96,15 @@ struct Schedule {
   int rows = 0, cols = 0;
 };
 
-// The schedule: the largest output-row band whose input rows fit the input
-// buffer and whose partial sums (plus the pooling staging) fit the output
-// buffer; for os the longest strip of k-tiles the weight buffer holds; for
+// The schedule: the tiling (tiling.h: the largest output-row band whose
+// input rows fit the input buffer and whose partial sums, plus the pooling
+// staging, fit the output buffer; else column strips and input-channel
+// chunks); for os the longest strip of k-tiles the weight buffer holds; for
 // is the widest m-range (in array m-tiles) whose weights fit the weight
 // buffer and one output row of whose sums fits the output buffer.
-// ConfigError naming the buffer, the bytes one tile needs and the capacity
-// when not even one row (or one weight tile) fits.
+// ConfigError naming the buffer, the bytes the smallest tile needs, the
+// capacity and the smallest capacity that works when not even one output
+// pixel of one k-tile (or one weight tile) fits.
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a);
 
 // Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
@@ -113,6 +126,13 @@ std::vector<Chunk> weight_load_chunks(const LayerDescriptor& d, const Schedule& 
 std::vector<Chunk> input_band_chunks(const LayerDescriptor& d, const ArchConfig& a, uint32_t y0, uint32_t y1);
 std::vector<Chunk> output_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t m0, uint32_t n, uint32_t oy0,
                                  uint32_t oy1, const ArchConfig& a);
+// The transfers of a box of a C x h x w tensor at base: channels [c0, c1),
+// rows [y0, y1), columns [x0, x1); one per channel and row unless the box
+// spans whole rows (one per channel) or whole planes (one).
+std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,
+                              uint32_t x0, uint32_t x1, const ArchConfig& a);
+// Input columns [x0, x1) a strip of output columns [ox0, ox1) reads (clipped).
+void strip_input_cols(const LayerDescriptor& d, uint32_t ox0, uint32_t ox1, uint32_t* x0, uint32_t* x1);
 
 struct LayerCycles {
   uint64_t weight_load = 0;  // shifting the stationary tile in: weights (ws), activations (is); 0 for os

@@ -20,10 +20,13 @@ void OutputStage::requantize(const int64_t* psums, uint64_t pixels, int32_t* out
       out[c * channel_stride + px] = brsim::requantize(psums[px * n + c], bias[c], {shift[c], relu, act_bits}, st);
 }
 
-void pool_tile(const LayerDescriptor& d, const int32_t* staged, uint64_t cols, int32_t* out) {
-  const uint32_t oh = d.out_h(), ow = d.out_w(), ph = d.pooled_h(), pw = d.pooled_w();
+void pool_tile(const LayerDescriptor& d, const int32_t* staged, uint64_t cols, int32_t* out, uint32_t py0,
+               uint32_t py1) {
+  const uint32_t oh = d.out_h(), ow = d.out_w(), pw = d.pooled_w();
+  py1 = std::min(py1, d.pooled_h());
+  const uint32_t ph = py1 - py0;
   for (uint64_t c = 0; c < cols; ++c)
-    for (uint32_t py = 0; py < ph; ++py)
+    for (uint32_t py = py0; py < py1; ++py)
       for (uint32_t px = 0; px < pw; ++px) {
         int64_t sum = 0, n = 0;
         int32_t best = INT32_MIN;
@@ -37,7 +40,7 @@ void pool_tile(const LayerDescriptor& d, const int32_t* staged, uint64_t cols, i
             sum += v;
             ++n;
           }
-        out[(c * ph + py) * pw + px] = d.pool == PoolKind::Max ? best : average_half_up(sum, n);
+        out[(c * ph + py - py0) * pw + px] = d.pool == PoolKind::Max ? best : average_half_up(sum, n);
       }
 }
 

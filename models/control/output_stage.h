@@ -29,7 +29,9 @@ struct OutputStage {
 };
 
 // Pools an m-tile's staged outputs (cols channels of out_h x out_w, channel
-// after channel) into cols channels of pooled_h x pooled_w.
-void pool_tile(const LayerDescriptor& d, const int32_t* staged, uint64_t cols, int32_t* out);
+// after channel) into pooled rows [py0, py1) of cols channels (cols x
+// (py1 - py0) x pooled_w; the staged conv rows those rows read must be there).
+void pool_tile(const LayerDescriptor& d, const int32_t* staged, uint64_t cols, int32_t* out, uint32_t py0 = 0,
+               uint32_t py1 = ~0u);
 
 }  // namespace brsim

@@ -1,0 +1,252 @@
+// Tiling (docs/tiling.md): every layer runs on any buffer at least one
+// array tile large. Random small layers on random small buffers in every
+// dataflow are bit exact against the golden model, and the cycle-by-cycle
+// model, fast mode and the closed form agree on every cycle category and
+// counter; pooling staged by rows on column strips; refusals below the
+// smallest tile name the buffer and the smallest capacity that works, and
+// that capacity is exact.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "accel_host.h"
+#include "accelerator.h"
+#include "asan_main_stack.h"
+#include "errors.h"
+#include "qnet.h"
+#include "sc_kernel.h"
+#include "synthetic_layer.h"
+#include "tiling.h"
+
+using namespace brsim;
+
+namespace {
+
+const Dataflow kDataflows[] = {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary};
+
+struct Case {
+  QuantizedNetwork q;
+  std::vector<ActTensor> qin;
+  std::vector<std::vector<ActTensor>> expected;
+};
+
+// A synthetic conv (or FC) layer, with a max or average pooling layer after it when `pool` > 0.
+Case make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int pool = 0, int64_t pk = 2,
+               int64_t ps = 2) {
+  SyntheticLayer sl = make_synthetic_layer(s, seed);
+  if (pool) {
+    auto net = std::make_shared<Network>(*sl.net);
+    Layer p;
+    p.name = "pool";
+    p.kind = pool == 1 ? LayerKind::MaxPool : LayerKind::AvgPool;
+    p.in = net->layers[0].out;
+    p.window = {pk, pk, ps, ps, 0, 0, 0, 0};
+    p.out = {p.in.c, (p.in.h - pk) / ps + 1, (p.in.w - pk) / ps + 1};
+    net->layers.push_back(p);
+    sl.net = net;
+    sl.formats.layer_frac.push_back(sl.formats.layer_frac[0]);
+    sl.formats.input_range_and_layers.push_back(sl.formats.input_range_and_layers.back());
+  }
+  NetQuantOptions o;
+  o.weights.policy.kind = PolicyKind::BrsLog;
+  o.weights.datapath.sqrt2_terms = 4;
+  Case c;
+  c.q = quantize_network(sl.net, sl.formats, o);
+  const GoldenRun g = golden_run(c.q, compile_network(c.q, a), {sl.input});
+  c.qin = g.inputs;
+  c.expected = g.expected;
+  return c;
+}
+
+// Cycle mode and fast mode: bit exact, equal to each other and to the closed form.
+LayerStats run_both(const Case& c, const ArchConfig& a, const std::string& where) {
+  const AccelProgram prog = compile_network(c.q, a);
+  const AccelRunResult cyc = run_accelerator(prog, c.qin, &c.expected);
+  const AccelRunResult fast =
+      run_accelerator(prog, c.qin, &c.expected, nullptr, true, [](Accelerator& acc) { acc.array.set_fast(true); });
+  EXPECT_TRUE(cyc.bit_exact) << where << ": " << cyc.mismatch;
+  EXPECT_TRUE(fast.bit_exact) << where << ": " << fast.mismatch;
+  EXPECT_EQ(fast.outputs, cyc.outputs) << where;
+  const LayerStats& s = cyc.layers[0].stats;
+  const LayerStats& f = fast.layers[0].stats;
+  EXPECT_EQ(s.cycles, cyc.layers[0].closed_form) << where;
+  EXPECT_EQ(f.cycles, s.cycles) << where;
+  for (const auto& st : layer_stats())
+    EXPECT_EQ(st.get(f), st.get(s)) << where << ": " << st.name;
+  return s;
+}
+
+uint64_t pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
+
+}  // namespace
+
+// About 200 random small layers (some with fused pooling) on random buffers
+// between the smallest tile and a few times it, in every dataflow, with and
+// without double buffering.
+TEST(Tiling, RandomLayersOnSmallBuffersMeetTheClosedFormBitExactly) {
+  std::mt19937_64 rng(20);
+  int strips = 0, chunks = 0, by_rows = 0, runs = 0;
+  for (int t = 0; t < 200; ++t) {
+    LayerSpec s;
+    s.name = "t" + std::to_string(t);
+    s.fc = t % 11 == 3;
+    s.in_c = static_cast<int64_t>(pick(rng, 1, 12));
+    s.out_m = static_cast<int64_t>(pick(rng, 1, 20));
+    int pool = 0;
+    if (s.fc) {
+      s.in_c = static_cast<int64_t>(pick(rng, 1, 80));
+    } else {
+      s.kh = s.kw = static_cast<int64_t>(pick(rng, 1, 4));
+      s.in_h = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kh) + 1, 11));
+      s.in_w = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kw) + 1, 11));
+      s.stride = static_cast<int64_t>(pick(rng, 1, 2));
+      s.pad = static_cast<int64_t>(pick(rng, 0, static_cast<uint64_t>(s.kh) - 1));
+      pool = t % 4 == 1 ? 1 : t % 8 == 3 ? 2 : 0;
+      const int64_t oh = (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, ow = (s.in_w + 2 * s.pad - s.kw) / s.stride + 1;
+      if (oh < 2 || ow < 2) pool = 0;
+    }
+    ArchConfig a;
+    a.rows = static_cast<int>(pick(rng, 2, 8));
+    a.cols = static_cast<int>(pick(rng, 2, 8));
+    a.dataflow = kDataflows[t % 3];
+    a.dram.latency_cycles = static_cast<int>(pick(rng, 0, 30));
+    a.dram.bytes_per_cycle = static_cast<int>(pick(rng, 1, 16));
+    a.double_buffer_weights = t % 5 == 2;
+    a.double_buffer_activations = t % 7 == 4;
+    const Case c = make_case(s, 500 + static_cast<uint64_t>(t), a, pool);
+    // Buffers from the smallest tile to a few times it.
+    LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+    const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
+    const uint64_t out_min = tile_output_bytes(d, a, static_cast<uint64_t>(a.cols), 1, 1, d.pool != PoolKind::None);
+    const uint64_t w_min = (a.double_buffer_weights ? 2 : 1) *
+                           weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
+    a.input_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, in_min, 6 * in_min));
+    a.output_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, out_min, 4 * out_min));
+    a.weight_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, w_min, 3 * w_min));
+    const Schedule sc = make_schedule(d, a);
+    strips += sc.strips > 1, chunks += sc.chunks > 1, by_rows += sc.pool_by_rows;
+    const std::string where = s.name + " (" + std::to_string(s.in_c) + "x" + std::to_string(s.in_h) + "x" +
+                              std::to_string(s.in_w) + " -> " + std::to_string(s.out_m) + ", k" +
+                              std::to_string(s.kh) + " s" + std::to_string(s.stride) + " p" + std::to_string(s.pad) +
+                              " pool " + std::to_string(pool) + ") on " + std::to_string(a.rows) + "x" +
+                              std::to_string(a.cols) + " " + to_string(a.dataflow) + ", buffers " +
+                              std::to_string(a.input_buffer.capacity_bytes) + "/" +
+                              std::to_string(a.output_buffer.capacity_bytes) + ": " + std::to_string(sc.bands) +
+                              " bands, " + std::to_string(sc.strips) + " strips, " + std::to_string(sc.chunks) +
+                              " chunks";
+    run_both(c, a, where);
+    if (::testing::Test::HasFailure()) return;
+    ++runs;
+  }
+  EXPECT_EQ(runs, 200);
+  EXPECT_GT(strips, 20);
+  EXPECT_GT(chunks, 20);
+  EXPECT_GT(by_rows, 10);
+}
+
+// 12x12x6 -> 10, 3x3, pad 1, max pooling 2x2: an output buffer of one
+// output row's partial sums at most cuts rows into strips, and pooling is
+// staged by rows (the whole conv output would need 12 x 12 x 10 x 2 bytes).
+TEST(Tiling, PoolingOnRowStrips) {
+  LayerSpec s;
+  s.name = "conv";
+  s.in_c = 6, s.in_h = s.in_w = 12, s.kh = s.kw = 3, s.pad = 1, s.out_m = 10;
+  for (Dataflow flow : kDataflows) {
+    ArchConfig a;
+    a.rows = a.cols = 4;
+    a.dataflow = flow;
+    const Case c = make_case(s, 7, a, 1);
+    const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+    a.output_buffer.capacity_bytes = 2 * 12 * 4 * 2 + 5 * 4 * 6;  // two conv rows staged, five pixels of sums
+    const Schedule sc = make_schedule(d, a);
+    EXPECT_TRUE(sc.pool_by_rows) << to_string(flow);
+    EXPECT_EQ(sc.band_rows, 1u) << to_string(flow);
+    EXPECT_EQ(sc.strip_cols, 5u) << to_string(flow);
+    EXPECT_EQ(sc.strips, 3u) << to_string(flow);
+    const LayerStats st = run_both(c, a, "pool strips " + to_string(flow));
+    // The output stage's cycles are those of the whole-tile staging: one per pixel, one per window element.
+    EXPECT_EQ(st.cycles.output, sc.m_tiles * (144 + 36 * 4)) << to_string(flow);
+  }
+}
+
+// Input-channel chunks: 5x5x40 -> 6, 3x3 with an input buffer of six
+// channels' rows: one band of the three output rows, its partial sums
+// accumulating across the chunks.
+TEST(Tiling, InputChannelChunksAccumulateInTheOutputBuffer) {
+  LayerSpec s;
+  s.name = "conv";
+  s.in_c = 40, s.in_h = s.in_w = 5, s.kh = s.kw = 3, s.out_m = 6;
+  for (Dataflow flow : kDataflows) {
+    ArchConfig a;
+    a.rows = a.cols = 8;
+    a.dataflow = flow;
+    a.input_buffer.capacity_bytes = 10 * 3 * 5 * 2;  // ten channels of three rows
+    const Case c = make_case(s, 9, a);
+    const Schedule sc = make_schedule(compile_network(c.q, a).layers[0].desc, a);
+    EXPECT_EQ(sc.bands, 1u) << to_string(flow);
+    EXPECT_EQ(sc.strips, 1u) << to_string(flow);
+    EXPECT_GT(sc.chunks, 4u) << to_string(flow);
+    run_both(c, a, "chunks " + to_string(flow));
+  }
+}
+
+// Below the smallest tile: the refusal names the buffer, the bytes, the
+// capacity and the smallest capacity that works, which is exact.
+TEST(Tiling, RefusalNamesTheSmallestCapacityThatWorks) {
+  LayerDescriptor d;
+  d.in_c = 64, d.in_h = d.in_w = 8, d.kh = d.kw = 5, d.out_m = 8;
+  ArchConfig a;  // 16 x 16: k-tile 1 (rows 16-31 of K) reads 2 channels x 5 x 5 (2 bytes each)
+  a.input_buffer.capacity_bytes = 99;
+  try {
+    make_schedule(d, a);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "input_buffer too small for one tile: the smallest tile (one output pixel of one k-tile of 16 rows of "
+              "K: 2 channels x 5 x 5 inputs) needs 100 bytes of input rows, capacity_bytes is 99; the smallest "
+              "input_buffer that works is 100 bytes");
+  }
+  a.input_buffer.capacity_bytes = 100;
+  const Schedule s = make_schedule(d, a);
+  EXPECT_EQ(s.strip_cols, 1u);
+  EXPECT_EQ(s.chunk_ktiles, 1u);
+  // Output: 16 partial sums of 6 bytes.
+  a = ArchConfig{};
+  a.output_buffer.capacity_bytes = 95;
+  try {
+    make_schedule(d, a);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("output_buffer too small for one tile: the smallest tile (one output pixel) "
+                                         "needs 96 bytes (16 partial sums of 6 bytes"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("the smallest output_buffer that works is 96 bytes"), std::string::npos);
+  }
+  a.output_buffer.capacity_bytes = 96;
+  EXPECT_EQ(make_schedule(d, a).strip_cols, 1u);
+  // Weights: one R x C tile of 5-bit codes.
+  a = ArchConfig{};
+  a.weight_buffer.capacity_bytes = 159;
+  try {
+    make_schedule(d, a);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("the smallest weight_buffer that works is 160 bytes"), std::string::npos)
+        << e.what();
+  }
+  a.weight_buffer.capacity_bytes = 160;
+  EXPECT_NO_THROW(make_schedule(d, a));
+}
+
+// Whole rows and every channel where they fit: the schedule of a layer that
+// fits is the band schedule (no strips, no chunks, pooling staged whole).
+TEST(Tiling, LayersThatFitKeepBandsOfWholeRows) {
+  LayerDescriptor d;
+  d.in_c = 16, d.in_h = d.in_w = 28, d.kh = d.kw = 5, d.out_m = 32, d.pool = PoolKind::Max;
+  const Schedule s = make_schedule(d, ArchConfig{});
+  EXPECT_EQ(s.strips, 1u);
+  EXPECT_EQ(s.chunks, 1u);
+  EXPECT_FALSE(s.pool_by_rows);
+  EXPECT_EQ(s.strip_cols, d.out_w());
+}
