@@ -65,6 +65,17 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
   os << "cycles, MACs and energy per image; power averaged over the layer; overflows (accumulator wraps) and "
         "saturated (requantization clips) over all images\n";
   t.print(os);
+  // Layers tiled below bands of whole rows with every input channel (docs/tiling.md).
+  for (const LayerRunStats& l : r.layers) {
+    if (l.vector) continue;
+    const Schedule sc = make_schedule(l.desc, a);
+    if (sc.strips == 1 && sc.chunks == 1 && !sc.pool_by_rows) continue;
+    os << "note: " << l.name << ": tiled: " << sc.bands << " band(s) of " << sc.band_rows << " output row(s)";
+    if (sc.strips > 1) os << ", " << sc.strips << " strips of " << sc.strip_cols << " columns";
+    if (sc.chunks > 1) os << ", " << sc.chunks << " input-channel chunks of " << sc.chunk_ktiles << " k-tiles";
+    if (sc.pool_by_rows) os << ", pooling staged by rows";
+    os << " (docs/tiling.md)\n";
+  }
   // Input stationary splits a layer's filters into m-ranges only where the buffers cannot hold them all.
   for (const LayerRunStats& l : r.layers) {
     if (a.dataflow != Dataflow::InputStationary) break;

@@ -18,7 +18,7 @@
 // weight buffer), the input values one k-tile of one pixel reads (the
 // input buffer: the channels the k-tile spans x kh x kw), C partial sums
 // (the output buffer; with pooling also pool_kh staged conv rows). Below
-// that, make_tiling throws a ConfigError naming the buffer, the bytes the
+// that, chunked_tiling (and so make_schedule) throws a ConfigError naming the buffer, the bytes the
 // smallest tile needs and the smallest capacity that works. Pure C++.
 #pragma once
 
