@@ -283,8 +283,8 @@ TEST(CliRun, BadArchitectureInputs) {
   const std::string type = tmp.write("type.yaml", "clock_mhz: fast\n");
   r = run_brsim("run --images 1 --arch " + type);
   EXPECT_NE(r.out.find("field 'clock_mhz': expected a number, got 'fast'"), std::string::npos) << r.out;
-  const std::string tiny = tmp.write("tiny.yaml", "buffers:\n  input: {capacity_bytes: 512}\n");
-  r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + tiny);
+  const std::string tiny = tmp.write("tiny.yaml", "buffers:\n  input: {capacity_bytes: 64}\n");
+  r = run_brsim("layer --ifmap 32x32 --kernel 5x5 --channels 16 --filters 8 --arch " + tiny);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
   r = run_brsim("run --images 1 --arch /no/such.yaml");
@@ -300,12 +300,12 @@ TEST(CliRun, BadArchitectureInputs) {
   r = run_brsim("run --images 1 --arch " + dba);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("field 'double_buffer_activations'"), std::string::npos) << r.out;
-  // Two input bands must fit when activations are double buffered.
-  const std::string two = tmp.write("two.yaml", "double_buffer_activations: true\nbuffers:\n  input: {capacity_bytes: 4096}\n");
-  r = run_brsim("layer --ifmap 32x32 --kernel 3x3 --channels 16 --filters 8 --arch " + two);
+  // Two input tiles must fit when activations are double buffered.
+  const std::string two = tmp.write("two.yaml", "double_buffer_activations: true\nbuffers:\n  input: {capacity_bytes: 128}\n");
+  r = run_brsim("layer --ifmap 32x32 --kernel 5x5 --channels 16 --filters 8 --arch " + two);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("input_buffer too small for one tile"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("two bands, double buffered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("two tiles, double buffered"), std::string::npos) << r.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(

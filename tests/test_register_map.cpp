@@ -122,11 +122,12 @@ TEST(ArchValidation, RejectsBadConfigurationsWithClearMessages) {
   d.in_c = 64, d.out_m = 64, d.fc = true;
   std::string m = config_error([&] { make_schedule(d, a); });
   EXPECT_NE(m.find("weight_buffer too small for one tile: a 64x64 weight tile needs 2560 bytes"), std::string::npos) << m;
-  // An input row band larger than the input buffer.
+  // The smallest input tile (one 5x5 window column: 100 bytes) larger than
+  // the input buffer.
   a = ArchConfig{};
-  a.input_buffer.capacity_bytes = 1024;
+  a.input_buffer.capacity_bytes = 64;
   d = LayerDescriptor{};
-  d.in_c = 64, d.in_h = 8, d.in_w = 8, d.kh = d.kw = 3, d.out_m = 8;
+  d.in_c = 64, d.in_h = 8, d.in_w = 8, d.kh = d.kw = 5, d.out_m = 8;
   m = config_error([&] { make_schedule(d, a); });
   EXPECT_NE(m.find("input_buffer too small for one tile"), std::string::npos) << m;
 }
