@@ -191,7 +191,7 @@ void run_layer_cmd(LayerArgs a) {
 
 void add_layer_command(CLI::App& app) {
   auto args = std::make_shared<LayerArgs>();
-  CLI::App* cmd = app.add_subcommand("layer", "Simulate single layers (shape options, a SCALE-Sim topology, or AlexNet)");
+  CLI::App* cmd = app.add_subcommand("layer", "Simulate single layers (shape options, a SCALE-Sim topology, or a built-in network)");
   add_arch_options(cmd, args->arch);
   cmd->add_option("--ifmap", args->ifmap, "Input feature map HxW");
   cmd->add_option("--kernel", args->kernel, "Kernel KhxKw")->capture_default_str();

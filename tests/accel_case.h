@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
-
-#include <memory>
 
 #include "accel_host.h"
 #include "accelerator.h"
@@ -19,6 +18,7 @@
 #include "errors.h"
 #include "float_infer.h"
 #include "idx_dataset.h"
+#include "layer_stats.h"
 #include "onnx_import.h"
 #include "qnet.h"
 #include "synthetic_layer.h"
@@ -64,18 +64,9 @@ inline ShippedModel shipped_model(int64_t images) {
   return m;
 }
 
-// Every field of two layers' statistics.
+// Every counter of two layers' statistics, by the registry (layer_stats()).
 inline void expect_same_stats(const LayerStats& a, const LayerStats& b, const std::string& what) {
-  EXPECT_EQ(a.cycles, b.cycles) << what;
-  const auto fields = [](const LayerStats& s) {
-    return std::vector<uint64_t>{s.macs, s.folds, s.array_overflows, s.output_overflows, s.requant.saturated(),
-                                 s.dram_bytes_read, s.dram_bytes_written, s.weight_reads, s.weight_writes,
-                                 s.input_reads, s.input_writes, s.output_reads, s.output_writes, s.decodes,
-                                 s.ae_sqrt2, s.ae_pow2, s.ae_zero, s.fixed16_muls, s.acc_adds, s.reg_write_bits,
-                                 s.toggles_weight, s.toggles_act, s.toggles_product, s.toggles_psum};
-  };
-  const std::vector<uint64_t> fa = fields(a), fb = fields(b);
-  for (size_t i = 0; i < fa.size(); ++i) EXPECT_EQ(fa[i], fb[i]) << what << " field " << i;
+  for (const StatDef<LayerStats>& s : layer_stats()) EXPECT_EQ(s.get(a), s.get(b)) << what << ": " << s.name;
 }
 
 // The accelerator setup of fast mode, for run_accelerator.

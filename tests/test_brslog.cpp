@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "brslog.h"
+#include "config_error.h"
 #include "errors.h"
 
 using namespace brsim;
@@ -107,14 +108,7 @@ TEST(Decoder, FiveBitShiftFitsFourBits) {
 }
 
 TEST(SegmentConfigValidation, RejectsBadFieldsWithClearMessages) {
-  auto message = [](const SegmentConfig& c) {
-    try {
-      validate(c);
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [](const SegmentConfig& c) { return brsim_test::config_error([&] { validate(c); }); };
   EXPECT_NE(message({2, 0, 0, 0}).find("invalid weight bits 2"), std::string::npos);
   EXPECT_NE(message({9, 0, 0, 0}).find("[3, 8]"), std::string::npos);
   EXPECT_NE(message({5, 16, 0, 0}).find("n2 in [0, L] = [0, 15]"), std::string::npos);

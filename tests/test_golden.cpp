@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "config_error.h"
 #include "errors.h"
 #include "golden.h"
 #include "host_threads.h"
@@ -138,12 +139,8 @@ GemmCase random_gemm_case(Rng& rng, int mode) {
 }
 
 void expect_substr(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no ConfigError, expected one mentioning \"" << needle << "\"";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
+  const std::string m = brsim_test::config_error(f);
+  EXPECT_NE(m.find(needle), std::string::npos) << "expected a ConfigError mentioning \"" << needle << "\", got: " << m;
 }
 
 }  // namespace

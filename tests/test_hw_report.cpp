@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cli_runner.h"
+#include "config_error.h"
 #include "energy.h"
 #include "errors.h"
 #include "hw_report.h"
@@ -29,20 +30,18 @@
 namespace brsim {
 namespace {
 
-namespace fs = std::filesystem;
-
 std::string results_path() { return data_dir() + "/hw/hw_results.json"; }
 std::string derived_path() { return data_dir() + "/energy/synthesized_45nm.yaml"; }
 
-using brsim_test::read_file;  // tests/temp_dir.h
+using brsim_test::config_error;  // tests/config_error.h
+using brsim_test::read_file;     // tests/temp_dir.h
 
-// A copy of the committed results with one change, in a temporary file.
-std::string edited_results(const std::function<void(nlohmann::json&)>& edit) {
+// A copy of the committed results with one change, as DIR/NAME.
+std::string edited_results(const brsim_test::TempDir& dir, const std::string& name,
+                           const std::function<void(nlohmann::json&)>& edit) {
   nlohmann::json j = nlohmann::json::parse(read_file(results_path()));
   edit(j);
-  const std::string p = (fs::temp_directory_path() / ("hw_results_" + std::to_string(getpid()) + ".json")).string();
-  std::ofstream(p) << j.dump(1);
-  return p;
+  return dir.write(name, j.dump(1));
 }
 
 TEST(HwResults, CommittedResultsAreConsistent) {
@@ -153,29 +152,18 @@ TEST(HwResults, FreshResultsAreHeldToTheCommittedOnes) {
 }
 
 TEST(HwResults, BadFilesAreRefusedByName) {
-  try {
-    load_hw_results("/nonexistent/hw.json");
-    FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/hw.json"), std::string::npos);
-  }
-  const std::string missing = edited_results([](nlohmann::json& j) { j["switching"].erase("fixed16_mul"); });
-  try {
-    load_hw_results(missing);
-    FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("switching.fixed16_mul"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
-  }
-  const std::string negative = edited_results([](nlohmann::json& j) { j["designs"]["brslog_ae"]["transistors"] = -3; });
-  try {
-    load_hw_results(negative);
-    FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("designs.brslog_ae.transistors"), std::string::npos) << e.what();
-  }
-  fs::remove(missing);
-  fs::remove(negative);
+  const brsim_test::TempDir dir;
+  std::string m = config_error([] { load_hw_results("/nonexistent/hw.json"); });
+  EXPECT_NE(m.find("/nonexistent/hw.json"), std::string::npos) << m;
+  const std::string missing =
+      edited_results(dir, "missing.json", [](nlohmann::json& j) { j["switching"].erase("fixed16_mul"); });
+  m = config_error([&] { load_hw_results(missing); });
+  EXPECT_NE(m.find("switching.fixed16_mul"), std::string::npos) << m;
+  EXPECT_NE(m.find(missing), std::string::npos) << m;
+  const std::string negative =
+      edited_results(dir, "negative.json", [](nlohmann::json& j) { j["designs"]["brslog_ae"]["transistors"] = -3; });
+  m = config_error([&] { load_hw_results(negative); });
+  EXPECT_NE(m.find("designs.brslog_ae.transistors"), std::string::npos) << m;
 }
 
 TEST(HwReportCli, PrintsTheComparisonWithTheSeed) {
@@ -202,11 +190,12 @@ TEST(HwReportCli, CheckAndErrors) {
   const CliResult same = run_brsim("hw-report --results " + results_path() + " --check " + results_path());
   EXPECT_EQ(same.status, 0) << same.out;
   EXPECT_NE(same.out.find("identical"), std::string::npos) << same.out;
-  const std::string changed = edited_results([](nlohmann::json& j) { j["designs"]["fixed16_mul"]["transistors"] = 1; });
+  const brsim_test::TempDir dir;
+  const std::string changed =
+      edited_results(dir, "changed.json", [](nlohmann::json& j) { j["designs"]["fixed16_mul"]["transistors"] = 1; });
   const CliResult diff = run_brsim("hw-report --results " + changed + " --check " + results_path());
   EXPECT_EQ(diff.status, 2) << diff.out;
   EXPECT_NE(diff.out.find("designs.fixed16_mul.transistors"), std::string::npos) << diff.out;
-  fs::remove(changed);
   const CliResult missing = run_brsim("hw-report --results /nonexistent/hw.json");
   EXPECT_EQ(missing.status, 2) << missing.out;
   EXPECT_NE(missing.out.find("/nonexistent/hw.json"), std::string::npos) << missing.out;

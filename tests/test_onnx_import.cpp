@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "config_error.h"
 #include "errors.h"
 #include "float_infer.h"
 #include "idx_dataset.h"
@@ -30,12 +31,7 @@ std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f) {
 }
 
 std::string import_error(const std::string& path) {
-  try {
-    import_onnx(path);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return brsim_test::config_error([&] { import_onnx(path); });
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "datapath.h"
+#include "config_error.h"
 #include "errors.h"
 #include "quantizer.h"
 
@@ -174,14 +175,7 @@ std::vector<double> random_weights(std::mt19937_64& rng, size_t n, double scale,
   return w;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
-}
+std::string message_of(const std::function<void()>& f) { return brsim_test::config_error(f); }
 
 const std::vector<CodebookKind> kKinds = {CodebookKind::Ideal, CodebookKind::Hardware};
 const std::vector<Rounding> kRoundings = {Rounding::Linear, Rounding::Log};

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config_error.h"
 #include "errors.h"
 #include "memory_limit.h"
 #include "results_dir.h"
@@ -19,19 +20,8 @@ using namespace brsim;
 
 namespace {
 
-std::string read(const std::string& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string read(const std::string& p) { return brsim_test::read_file(p); }
+std::string error_of(const std::function<void()>& f) { return brsim_test::config_error(f); }
 
 size_t entries(const std::string& dir) {
   size_t n = 0;
