@@ -1,9 +1,9 @@
-// ONNX import (Debian's libonnx protobuf classes): a chain of Conv (groups 1,
-// dilation 1), Gemm, MatMul (+ Add as bias), Relu, MaxPool, AveragePool,
-// GlobalAveragePool, Flatten, Reshape to 2-D, BatchNormalization (folded into
-// the preceding Conv/Gemm), Dropout and Identity (removed). Anything else is
-// rejected with a ConfigError naming the file, the node, the op and what is
-// supported.
+// ONNX import (Debian's libonnx protobuf classes): the graph as a DAG of
+// layers in topological order (docs/networks.md lists the ops). An op that is
+// not supported is refused with a ConfigError naming the file, every such
+// node and its op, and what is supported. The importer's parts:
+// onnx_importer.h, onnx_import.cpp (protobuf, checks, constants) and
+// onnx_graph_ops.cpp (the ops that make layers).
 #pragma once
 
 #include <string>
