@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -35,6 +36,92 @@ const Sqrt2Approx& cached_approx(int k) {
   return table[static_cast<size_t>(k - kMinSqrt2Terms)];
 }
 
+namespace {
+
+// An AVX2 copy beside the baseline one on x86-64, picked at load time (as
+// the golden model's kernels); the same results either way.
+#if defined(__x86_64__)
+#define BRSIM_QUANT_CLONES __attribute__((target_clones("avx2", "default")))
+#else  // (aarch64: the baseline, NEON)
+#define BRSIM_QUANT_CLONES
+#endif
+
+// Lanes of |w| (the sign bit cleared) kept as their maximum; a lane that
+// is not <= the largest finite value (infinity, NaN) marks the tensor.
+template <typename F, typename U, int kLanes>
+inline __attribute__((always_inline)) double max_abs_body(const F* w, size_t n) {
+  typedef F FV __attribute__((vector_size(sizeof(F) * kLanes)));
+  typedef U UV __attribute__((vector_size(sizeof(F) * kLanes)));
+  constexpr U kAbs = ~U{0} >> 1;
+  const FV top = FV{} + std::numeric_limits<F>::max();
+  FV m = {};
+  UV bad = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    UV b;
+    std::memcpy(&b, w + i, sizeof b);
+    b &= kAbs;
+    FV a;
+    std::memcpy(&a, &b, sizeof a);
+    bad |= __builtin_convertvector(~(a <= top), UV);
+    m = a > m ? a : m;
+  }
+  double r = 0.0;
+  for (int k = 0; k < kLanes; ++k) {
+    if (bad[k]) return -1.0;
+    r = std::max(r, static_cast<double>(m[k]));
+  }
+  for (; i < n; ++i) {
+    const double x = w[i];
+    if (!std::isfinite(x)) return -1.0;
+    r = std::max(r, std::fabs(x));
+  }
+  return r;
+}
+
+// Codes of w[0, n) against the rounding bounds b[0, L) (b[L] = +inf is
+// never <= a finite weight): level j = the number of bounds <= |w|, the
+// count level_index's search finds, taken over every bound in lanes. Float
+// weights compare in float against each bound rounded up to a float (b is
+// <= a float exactly when that float is); double weights in double.
+template <typename F, typename I, typename U, int kLanes>
+inline __attribute__((always_inline)) void codes_body(const F* w, size_t n, const F* b, int L, int bits, uint8_t* codes) {
+  typedef F FV __attribute__((vector_size(sizeof(F) * kLanes)));
+  typedef I IV __attribute__((vector_size(sizeof(F) * kLanes)));
+  typedef U UV __attribute__((vector_size(sizeof(F) * kLanes)));
+  constexpr int kTop = sizeof(F) * 8 - 1;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    UV x;
+    std::memcpy(&x, w + i, sizeof x);
+    const UV sign = (x >> kTop) << (bits - 1), ax = x & ~(U{1} << kTop);
+    FV a;
+    std::memcpy(&a, &ax, sizeof a);
+    IV j = {};
+    for (int k = 0; k < L; ++k) j -= (FV{} + b[k]) <= a;
+    const IV code = (j != 0) & (j | __builtin_convertvector(sign, IV));
+    for (int k = 0; k < kLanes; ++k) codes[i + static_cast<size_t>(k)] = static_cast<uint8_t>(code[k]);
+  }
+  for (; i < n; ++i) {
+    const F a = std::fabs(w[i]);
+    int j = 0;
+    for (int k = 0; k < L; ++k) j += b[k] <= a;
+    codes[i] = static_cast<uint8_t>(j == 0 ? 0 : make_code(std::signbit(w[i]) ? 1 : 0, j, bits));
+  }
+}
+
+}  // namespace
+
+BRSIM_QUANT_CLONES void assign_codes(const float* w, size_t n, const float* b, int L, int bits, uint8_t* codes) {
+  codes_body<float, int32_t, uint32_t, 8>(w, n, b, L, bits, codes);
+}
+BRSIM_QUANT_CLONES void assign_codes(const double* w, size_t n, const double* b, int L, int bits, uint8_t* codes) {
+  codes_body<double, int64_t, uint64_t, 4>(w, n, b, L, bits, codes);
+}
+
+BRSIM_QUANT_CLONES double max_abs_or_nonfinite(const float* w, size_t n) { return max_abs_body<float, uint32_t, 16>(w, n); }
+BRSIM_QUANT_CLONES double max_abs_or_nonfinite(const double* w, size_t n) { return max_abs_body<double, uint64_t, 8>(w, n); }
+
 const std::vector<double>& bounds_of(const Codebook& cb, Rounding r) {
   const std::vector<double>& b = r == Rounding::Linear ? cb.linear_bounds : cb.log_bounds;
   if (b.size() != cb.levels.size() || b.size() != static_cast<size_t>(cb.cfg.levels()) + 1) {
@@ -47,6 +134,7 @@ const std::vector<double>& bounds_of(const Codebook& cb, Rounding r) {
 
 namespace {
 
+using detail::assign_codes;
 using detail::bounds_of;
 using detail::cached_approx;
 using detail::checked_max_abs;
@@ -301,22 +389,31 @@ QuantizedWeights quantize_tensor_t(const T* w, size_t size, const std::vector<in
       value.emplace_back(ncodes);
       for (uint32_t code = 0; code < ncodes; ++code) value.back()[code] = dequantize(code, cb);
     }
+    // The bounds in the weights' type: as they are for double weights,
+    // rounded up to a float for float weights (see codes_body).
+    std::vector<std::vector<T>> tbounds;
+    for (const Codebook& cb : cbs) {
+      const std::vector<double>& b = bounds_of(cb, opt.rounding);
+      std::vector<T> t(b.size() - 1);
+      for (size_t k = 0; k + 1 < b.size(); ++k) {
+        T x = static_cast<T>(b[k]);
+        if (static_cast<double>(x) < b[k]) x = std::nextafter(x, std::numeric_limits<T>::infinity());
+        t[k] = x;
+      }
+      tbounds.push_back(std::move(t));
+    }
     q.codes.resize(numel);
     parallel_for(channels, [&](size_t c) {
       const size_t g = cbs.size() == 1 ? 0 : c;
-      const std::vector<double>& b = bounds_of(cbs[g], opt.rounding);
       const double* val = value[g].data();
-      const int nb = static_cast<int>(b.size());
       GroupSums& s = sums[c];
       s.histogram.assign(ncodes, 0);
-      for (size_t i = c * block; i < (c + 1) * block; ++i) {
-        // quantize_value(w[i], cbs[g], opt.rounding), inlined (w is finite).
-        const double x = w[i];
-        const int j = level_index(std::fabs(x), b.data(), nb);
-        const uint32_t code = j == 0 ? 0 : make_code(std::signbit(x) ? 1 : 0, j, opt.bits);
-        q.codes[i] = static_cast<uint8_t>(code);
+      uint8_t* codes = q.codes.data() + c * block;
+      assign_codes(w + c * block, block, tbounds[g].data(), static_cast<int>(tbounds[g].size()), opt.bits, codes);
+      for (size_t i = 0; i < block; ++i) {
+        const uint32_t code = codes[i];
         ++s.histogram[code];
-        s.add(x, val[code]);
+        s.add(w[c * block + i], val[code]);
       }
     });
   }

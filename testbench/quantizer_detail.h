@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,19 +22,30 @@ std::string fmt(double v);  // 17 significant digits
 // A_K for every K, built once.
 const Sqrt2Approx& cached_approx(int k);
 
+// max|w[i]| over [0, n) (vector lanes, exact: a maximum does not round),
+// or -1 if some element is not finite.
+double max_abs_or_nonfinite(const float* w, size_t n);
+double max_abs_or_nonfinite(const double* w, size_t n);
+
+// codes[i] = the code of finite w[i] (quantize_value) for the rounding
+// bounds b[0, L) of a codebook of `bits`-bit codes (the bounds rounded up
+// to float for float weights). Vector lanes; the same codes.
+void assign_codes(const float* w, size_t n, const float* b, int L, int bits, uint8_t* codes);
+void assign_codes(const double* w, size_t n, const double* b, int L, int bits, uint8_t* codes);
+
 // Throws ConfigError naming the first non-finite element; returns max|w|.
 // T is double or float (the weights as given; float converts exactly).
 template <typename T>
 double checked_max_abs(const T* w, size_t n, size_t index_offset = 0) {
-  double m = 0.0;
+  const double m = max_abs_or_nonfinite(w, n);
+  if (m >= 0.0) return m;
   for (size_t i = 0; i < n; ++i) {
     const double x = w[i];
     if (!std::isfinite(x)) {
       throw ConfigError("weight [" + std::to_string(i + index_offset) + "] is " + fmt(x) + ": weights must be finite");
     }
-    m = std::max(m, std::fabs(x));
   }
-  return m;
+  return m;  // (not reached)
 }
 
 // The rounding boundaries of cb for rule r (ConfigError if cb was not built
