@@ -12,7 +12,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,11 +22,10 @@
 #include "errors.h"
 #include "hw_report.h"
 #include "paths.h"
+#include "temp_dir.h"
 
 namespace brsim {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string results_path() { return data_dir() + "/hw/hw_results.json"; }
 std::string derived_path() { return data_dir() + "/energy/synthesized_45nm.yaml"; }
@@ -39,13 +37,12 @@ std::string read(const std::string& path) {
   return s.str();
 }
 
-// A copy of the committed results with one change, in a temporary file.
-std::string edited_results(const std::function<void(nlohmann::json&)>& edit) {
+// A copy of the committed results with one change, as DIR/NAME.
+std::string edited_results(const brsim_test::TempDir& dir, const std::string& name,
+                           const std::function<void(nlohmann::json&)>& edit) {
   nlohmann::json j = nlohmann::json::parse(read(results_path()));
   edit(j);
-  const std::string p = (fs::temp_directory_path() / ("hw_results_" + std::to_string(getpid()) + ".json")).string();
-  std::ofstream(p) << j.dump(1);
-  return p;
+  return dir.write(name, j.dump(1));
 }
 
 struct Cli {
@@ -178,7 +175,9 @@ TEST(HwResults, BadFilesAreRefusedByName) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/hw.json"), std::string::npos);
   }
-  const std::string missing = edited_results([](nlohmann::json& j) { j["switching"].erase("fixed16_mul"); });
+  const brsim_test::TempDir tmp;
+  const std::string missing =
+      edited_results(tmp, "missing.json", [](nlohmann::json& j) { j["switching"].erase("fixed16_mul"); });
   try {
     load_hw_results(missing);
     FAIL() << "no error";
@@ -186,15 +185,14 @@ TEST(HwResults, BadFilesAreRefusedByName) {
     EXPECT_NE(std::string(e.what()).find("switching.fixed16_mul"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
   }
-  const std::string negative = edited_results([](nlohmann::json& j) { j["designs"]["brslog_ae"]["transistors"] = -3; });
+  const std::string negative =
+      edited_results(tmp, "negative.json", [](nlohmann::json& j) { j["designs"]["brslog_ae"]["transistors"] = -3; });
   try {
     load_hw_results(negative);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("designs.brslog_ae.transistors"), std::string::npos) << e.what();
   }
-  fs::remove(missing);
-  fs::remove(negative);
 }
 
 TEST(HwReportCli, PrintsTheComparisonWithTheSeed) {
@@ -221,11 +219,12 @@ TEST(HwReportCli, CheckAndErrors) {
   const Cli same = run_brsim("hw-report --results " + results_path() + " --check " + results_path());
   EXPECT_EQ(same.status, 0) << same.out;
   EXPECT_NE(same.out.find("identical"), std::string::npos) << same.out;
-  const std::string changed = edited_results([](nlohmann::json& j) { j["designs"]["fixed16_mul"]["transistors"] = 1; });
+  const brsim_test::TempDir tmp;
+  const std::string changed =
+      edited_results(tmp, "changed.json", [](nlohmann::json& j) { j["designs"]["fixed16_mul"]["transistors"] = 1; });
   const Cli diff = run_brsim("hw-report --results " + changed + " --check " + results_path());
   EXPECT_EQ(diff.status, 2) << diff.out;
   EXPECT_NE(diff.out.find("designs.fixed16_mul.transistors"), std::string::npos) << diff.out;
-  fs::remove(changed);
   const Cli missing = run_brsim("hw-report --results /nonexistent/hw.json");
   EXPECT_EQ(missing.status, 2) << missing.out;
   EXPECT_NE(missing.out.find("/nonexistent/hw.json"), std::string::npos) << missing.out;
