@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "accel_host.h"
-#include "asan_main_stack.h"
 #include "accelerator.h"
 #include "errors.h"
 #include "qnet.h"

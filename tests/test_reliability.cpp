@@ -1,15 +1,21 @@
 // The pieces behind docs/reliability.md, tested directly: atomic results
 // folders, the memory limit and its estimates, overflow-safe sizes, the YAML
-// structure checks, and synthetic layers at any activation width.
+// structure checks, synthetic layers at any activation width, and SystemC's
+// coroutine stacks under AddressSanitizer.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <systemc>
 
 #include "config_error.h"
 #include "errors.h"
 #include "memory_limit.h"
 #include "results_dir.h"
+#include "sc_kernel.h"
 #include "shape_limits.h"
 #include "synthetic_layer.h"
 #include "temp_dir.h"
@@ -176,4 +182,109 @@ TEST(SyntheticLayer, ActivationFormatsFollowTheRequestedWidth) {
   s.pad = 256;
   EXPECT_EQ(error_of([&] { make_synthetic_layer(s, 1); }),
             "layer 'layer': invalid padding 256: expected an integer in [0, 255]");
+}
+
+// ------------------------------------------- coroutine stacks under ASan
+// docs/reliability.md "Sanitizer build": a fresh anonymous mapping (SystemC
+// maps each thread's stack) starts with clean shadow memory, whatever a
+// previous mapping at the same addresses left there.
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BRSIM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BRSIM_TEST_ASAN 1
+#endif
+#endif
+#ifdef BRSIM_TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+TEST(CoroutineStacks, AFreshMappingCarriesNoPoisonOfTheLastOneAtItsAddress) {
+#ifndef BRSIM_TEST_ASAN
+  GTEST_SKIP() << "needs the sanitizer build (-DBRSIM_SANITIZE=ON)";
+#else
+  const size_t len = 256 * 1024;
+  void* const a = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(a, MAP_FAILED);
+  __asan_poison_memory_region(a, len);  // as a thread's frames abandoned in wait() leave it
+  ASSERT_EQ(__asan_region_is_poisoned(a, len), a);
+  ASSERT_EQ(munmap(a, len), 0);
+  void* const b = mmap(a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  ASSERT_EQ(b, a) << "the address range was taken again in between";
+  EXPECT_EQ(__asan_region_is_poisoned(b, len), nullptr);
+  munmap(b, len);
+#endif
+}
+
+namespace {
+
+// Where the two simulations below put their 8 KiB stack buffer.
+uintptr_t g_first_buffer = 0, g_second_buffer = 0;
+uint64_t g_sum = 0;
+
+__attribute__((noinline)) void escape(volatile char* p) { p[0] = 1; }
+
+// Instrumented: reads every byte through a pointer (checked by ASan).
+__attribute__((noinline)) uint64_t sum_bytes(const char* p, size_t n) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += static_cast<unsigned char>(p[i]);
+  return s;
+}
+
+// A frame whose buffer is poisoned (out of scope) while the thread waits for
+// a time the simulation never reaches: the kernel is reset with the thread
+// still there.
+__attribute__((noinline)) void poison_and_wait() {
+  {
+    char buf[8192];
+    g_first_buffer = reinterpret_cast<uintptr_t>(buf);
+    escape(buf);
+  }  // buf's shadow is now "out of scope"
+  sc_core::wait(sc_core::sc_time(1, sc_core::SC_SEC));  // beyond the end of the simulation
+}
+
+// Not instrumented, like SystemC's own frames: its buffer's shadow is never
+// written, so it keeps whatever the memory held before.
+__attribute__((noinline, no_sanitize_address)) void fill_and_sum() {
+  char buf[8192];
+  for (size_t i = 0; i < sizeof buf; ++i) buf[i] = 1;
+  g_second_buffer = reinterpret_cast<uintptr_t>(buf);
+  g_sum = sum_bytes(buf, sizeof buf);
+}
+
+struct OneThread : sc_core::sc_module {
+  SC_HAS_PROCESS(OneThread);
+  void (*body)();
+  OneThread(sc_core::sc_module_name n, void (*b)()) : sc_core::sc_module(n), body(b) { SC_THREAD(run); }
+  void run() { body(); }
+};
+
+void simulate(void (*body)()) {
+  brsim::reset_systemc_kernel();
+  {
+    OneThread t("t", body);
+    sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_MS));
+  }
+  brsim::reset_systemc_kernel();  // unmaps the thread's stack
+}
+
+}  // namespace
+
+TEST(CoroutineStacks, ANewSimulationRunsCleanOnAStackAbandonedInWait) {
+  // The second simulation's thread gets the first one's stack addresses
+  // (the same size of mapping, just unmapped); its uninstrumented frame then
+  // lies where the first thread's out-of-scope buffer was. Without clean
+  // shadow for fresh mappings, ASan reports stack-use-after-scope in
+  // sum_bytes. A few tries in case another mapping took the range between.
+  bool overlapped = false;
+  for (int attempt = 0; attempt < 8 && !overlapped; ++attempt) {
+    simulate(poison_and_wait);
+    simulate(fill_and_sum);
+    EXPECT_EQ(g_sum, 8192u);
+    const uintptr_t lo = std::max(g_first_buffer, g_second_buffer);
+    const uintptr_t hi = std::min(g_first_buffer, g_second_buffer) + 8192;
+    overlapped = lo < hi;
+  }
+  EXPECT_TRUE(overlapped) << "the second thread never ran on the first one's stack addresses";
 }

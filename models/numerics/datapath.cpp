@@ -79,8 +79,10 @@ int64_t ae_product(int64_t a, const DecodedWeight& d, const Sqrt2Approx& approx)
   if (d.zero) return 0;
   const int64_t am = d.flag ? sqrt2_shift_add(a, approx)
                             : static_cast<int64_t>(static_cast<uint64_t>(a) << approx.q);
-  const int64_t shifted = static_cast<int64_t>(static_cast<uint64_t>(am) << d.shift);
-  return d.sign ? -shifted : shifted;
+  // Modulo 2^64 throughout (the accumulator keeps the low bits): negated as
+  // unsigned, so that -2^63 wraps instead of overflowing.
+  const uint64_t shifted = static_cast<uint64_t>(am) << d.shift;
+  return static_cast<int64_t>(d.sign ? uint64_t{0} - shifted : shifted);
 }
 
 int64_t ae_effective_weight(const DecodedWeight& d, const Sqrt2Approx& approx) {
