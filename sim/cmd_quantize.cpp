@@ -80,7 +80,7 @@ void run_model(const QuantizeArgs& a) {
     for (const Layer& l : net.layers) {
       if (!l.has_weights()) continue;
       std::vector<int64_t> shape{l.gemm_m(), l.gemm_k()};
-      if (l.kind == LayerKind::Conv) shape = {l.gemm_m(), l.in.c, l.window.kh, l.window.kw};
+      if (l.kind == LayerKind::Conv) shape = {l.gemm_m(), l.in.c / l.groups, l.window.kh, l.window.kw};
       rows.push_back({l.name, quantize_tensor(std::vector<double>(l.weights.begin(), l.weights.end()), shape, opt)});
     }
   }

@@ -103,6 +103,22 @@ TEST(CliQuantize, PerChannelJsonListsEveryChannel) {
   EXPECT_TRUE(j["layers"][0]["channels"][5]["e_base"].is_number_integer());
 }
 
+// A depthwise convolution's weight tensor is M x (C / groups) x kh x kw.
+TEST(CliQuantize, DepthwiseLayersOfAModelHaveTheirGroupedShape) {
+  const CliResult r = run_brsim(std::string("quantize --format json ") + BRSIM_SOURCE_DIR +
+                                "/data/models/fashion_dsresnet.onnx");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  bool seen_depthwise = false;
+  for (const auto& l : j["layers"]) {
+    if (l["name"] != "/block1/dw/Conv") continue;
+    seen_depthwise = true;
+    EXPECT_EQ(l["shape"], nlohmann::json::array({24, 1, 3, 3}));
+    EXPECT_EQ(l["fp32_bytes"], 24 * 9 * 4);
+  }
+  EXPECT_TRUE(seen_depthwise) << r.out;
+}
+
 struct BadInput {
   const char* args;
   const char* message;
