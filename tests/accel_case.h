@@ -81,15 +81,36 @@ struct LayerCase {
   std::vector<std::vector<ActTensor>> expected;
 };
 
-// The synthetic layer `s` of `seed`, quantized with brslog, K = 4, and
-// compiled for `a` (ConfigError when it does not fit).
-inline LayerCase layer_case(const LayerSpec& s, const ArchConfig& a, uint64_t seed) {
-  const SyntheticLayer sl = make_synthetic_layer(s, seed);
+// A synthetic layer (see make_synthetic_layer), quantized with brslog,
+// K = 4, and compiled for `a` (ConfigError when it does not fit); or the
+// synthetic layer `s` of `seed`.
+inline LayerCase layer_case(const SyntheticLayer& sl, const ArchConfig& a) {
   LayerCase l;
   l.q = quantize_network(sl.net, sl.formats, brslog_k(4));
   l.prog = compile_network(l.q, a);
   l.expected = golden_per_layer(l.q, l.prog, {sl.input}, &l.qin);
   return l;
+}
+
+inline LayerCase layer_case(const LayerSpec& s, const ArchConfig& a, uint64_t seed) {
+  return layer_case(make_synthetic_layer(s, seed), a);
+}
+
+// The first layer of `l` compiled for `a`, cycle by cycle and in fast mode:
+// both bit exact against the golden model, the same outputs, the cycle
+// model's cycles equal to the closed form and every counter equal in both
+// modes. Returns the cycle model's statistics.
+inline LayerStats run_cycle_and_fast(const LayerCase& l, const ArchConfig& a, const std::string& where) {
+  const AccelProgram prog = compile_network(l.q, a);
+  const AccelRunResult cyc = run_accelerator(prog, l.qin, &l.expected);
+  const AccelRunResult fast = run_accelerator(prog, l.qin, &l.expected, nullptr, true, kFast);
+  EXPECT_TRUE(cyc.bit_exact) << where << ": " << cyc.mismatch;
+  EXPECT_TRUE(fast.bit_exact) << where << ": " << fast.mismatch;
+  EXPECT_EQ(fast.outputs, cyc.outputs) << where;
+  const LayerStats& s = cyc.layers[0].stats;
+  EXPECT_EQ(s.cycles, cyc.layers[0].closed_form) << where;
+  expect_same_stats(fast.layers[0].stats, s, where);
+  return s;
 }
 
 // The same, quantized for the activation and accumulator widths of `a`

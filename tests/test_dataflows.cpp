@@ -4,6 +4,7 @@
 // (cycle by cycle and fast mode) meets the closed form bit exactly either way.
 #include <gtest/gtest.h>
 
+#include "accel_case.h"
 #include "accel_host.h"
 #include "accelerator.h"
 #include "errors.h"
@@ -13,47 +14,7 @@
 
 using namespace brsim;
 
-namespace {
-
-struct Case {
-  QuantizedNetwork q;
-  std::vector<ActTensor> qin;
-  std::vector<std::vector<ActTensor>> expected;
-};
-
-Case make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a) {
-  const SyntheticLayer sl = make_synthetic_layer(s, seed);
-  NetQuantOptions o;
-  o.weights.policy.kind = PolicyKind::BrsLog;
-  o.weights.datapath.sqrt2_terms = 4;
-  Case c;
-  c.q = quantize_network(sl.net, sl.formats, o);
-  const GoldenRun g = golden_run(c.q, compile_network(c.q, a), {sl.input});
-  c.qin = g.inputs;
-  c.expected = g.expected;
-  return c;
-}
-
-// Cycle mode and fast mode: bit exact, equal to each other and to the closed form.
-LayerStats run_both(const Case& c, const ArchConfig& a, const std::string& where) {
-  const AccelProgram prog = compile_network(c.q, a);
-  const AccelRunResult cyc = run_accelerator(prog, c.qin, &c.expected);
-  const AccelRunResult fast =
-      run_accelerator(prog, c.qin, &c.expected, nullptr, true, [](Accelerator& acc) { acc.array.set_fast(true); });
-  EXPECT_TRUE(cyc.bit_exact) << where << ": " << cyc.mismatch;
-  EXPECT_TRUE(fast.bit_exact) << where << ": " << fast.mismatch;
-  EXPECT_EQ(fast.outputs, cyc.outputs) << where;
-  const LayerStats& s = cyc.layers[0].stats;
-  EXPECT_EQ(s.cycles, cyc.layers[0].closed_form) << where;
-  EXPECT_EQ(fast.layers[0].stats.cycles, s.cycles) << where;
-  EXPECT_EQ(fast.layers[0].stats.decodes, s.decodes) << where;
-  EXPECT_EQ(fast.layers[0].stats.acc_adds, s.acc_adds) << where;
-  EXPECT_EQ(fast.layers[0].stats.reg_write_bits, s.reg_write_bits) << where;
-  EXPECT_EQ(fast.layers[0].stats.dram_bytes_read, s.dram_bytes_read) << where;
-  return s;
-}
-
-}  // namespace
+using namespace brsim_test;
 
 // 9x9x10 -> 40, 3x3 (P = 49, K = 90, M = 40) on 8x8: one m-range of all 40
 // filters; each of the 12 k-tiles x 7 pixel tiles folds streams them all:
@@ -65,14 +26,14 @@ TEST(InputStationary, EveryFilterStreamsThroughEachActivationTile) {
   ArchConfig a;
   a.rows = a.cols = 8;
   a.dataflow = Dataflow::InputStationary;
-  const Case c = make_case(s, 21, a);
+  const LayerCase c = layer_case(s, a, 21);
   const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
   const Schedule sc = make_schedule(d, a);
   ASSERT_EQ(sc.m_tiles, 1u);
   EXPECT_EQ(sc.m_cols, 40u);
   EXPECT_FALSE(sc.m_split());
   const uint64_t R = 8, C = 8, folds = 12 * 7;
-  const LayerStats st = run_both(c, a, "is");
+  const LayerStats st = run_cycle_and_fast(c, a, "is");
   EXPECT_EQ(st.folds, folds);
   EXPECT_EQ(st.cycles.weight_load, folds * R);
   EXPECT_EQ(st.cycles.compute, folds * 40);
@@ -93,7 +54,7 @@ TEST(InputStationary, SplitsTheMRangeWhereTheOutputBufferCannotHoldIt) {
   a.rows = a.cols = 8;
   a.dataflow = Dataflow::InputStationary;
   a.output_buffer.capacity_bytes = 7 * 24 * static_cast<uint64_t>(acc_bytes(a));
-  const Case c = make_case(s, 21, a);
+  const LayerCase c = layer_case(s, a, 21);
   const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
   const Schedule sc = make_schedule(d, a);
   EXPECT_TRUE(sc.m_split());
@@ -101,7 +62,7 @@ TEST(InputStationary, SplitsTheMRangeWhereTheOutputBufferCannotHoldIt) {
   EXPECT_EQ(sc.m_tiles, 2u);
   EXPECT_EQ(sc.tile_cols(1), 16u);
   EXPECT_EQ(sc.band_rows, 1u);
-  const LayerStats st = run_both(c, a, "is split");
+  const LayerStats st = run_cycle_and_fast(c, a, "is split");
   const uint64_t folds_per_range = 12 * 7;  // one row per band: 7 bands of one 7-pixel tile
   EXPECT_EQ(st.folds, 2 * folds_per_range);
   EXPECT_EQ(st.cycles.compute, folds_per_range * (24 + 16));
@@ -126,10 +87,10 @@ TEST(InputStationary, SplitsTheMRangeWhereTheWeightBufferCannotHoldIt) {
   a.dataflow = Dataflow::InputStationary;
   a.double_buffer_weights = true;
   a.weight_buffer.capacity_bytes = 2 * 3 * weight_tile_bytes(8, 8, a);  // two loads of three array m-tiles
-  const Case c = make_case(s, 22, a);
+  const LayerCase c = layer_case(s, a, 22);
   const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
   const Schedule sc = make_schedule(d, a);
   EXPECT_EQ(sc.m_cols, 24u);
   EXPECT_EQ(sc.m_tiles, 2u);
-  run_both(c, a, "is weight-limited");
+  run_cycle_and_fast(c, a, "is weight-limited");
 }

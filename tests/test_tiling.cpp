@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include "accel_case.h"
 #include "accel_host.h"
 #include "accelerator.h"
 #include "asan_main_stack.h"
@@ -19,20 +20,13 @@
 #include "tiling.h"
 
 using namespace brsim;
+using namespace brsim_test;
 
 namespace {
 
-const Dataflow kDataflows[] = {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary};
-
-struct Case {
-  QuantizedNetwork q;
-  std::vector<ActTensor> qin;
-  std::vector<std::vector<ActTensor>> expected;
-};
-
 // A synthetic conv (or FC) layer, with a max or average pooling layer after it when `pool` > 0.
-Case make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int pool = 0, int64_t pk = 2,
-               int64_t ps = 2) {
+LayerCase make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int pool = 0, int64_t pk = 2,
+                   int64_t ps = 2) {
   SyntheticLayer sl = make_synthetic_layer(s, seed);
   if (pool) {
     auto net = std::make_shared<Network>(*sl.net);
@@ -47,33 +41,7 @@ Case make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int pool 
     sl.formats.layer_frac.push_back(sl.formats.layer_frac[0]);
     sl.formats.input_range_and_layers.push_back(sl.formats.input_range_and_layers.back());
   }
-  NetQuantOptions o;
-  o.weights.policy.kind = PolicyKind::BrsLog;
-  o.weights.datapath.sqrt2_terms = 4;
-  Case c;
-  c.q = quantize_network(sl.net, sl.formats, o);
-  const GoldenRun g = golden_run(c.q, compile_network(c.q, a), {sl.input});
-  c.qin = g.inputs;
-  c.expected = g.expected;
-  return c;
-}
-
-// Cycle mode and fast mode: bit exact, equal to each other and to the closed form.
-LayerStats run_both(const Case& c, const ArchConfig& a, const std::string& where) {
-  const AccelProgram prog = compile_network(c.q, a);
-  const AccelRunResult cyc = run_accelerator(prog, c.qin, &c.expected);
-  const AccelRunResult fast =
-      run_accelerator(prog, c.qin, &c.expected, nullptr, true, [](Accelerator& acc) { acc.array.set_fast(true); });
-  EXPECT_TRUE(cyc.bit_exact) << where << ": " << cyc.mismatch;
-  EXPECT_TRUE(fast.bit_exact) << where << ": " << fast.mismatch;
-  EXPECT_EQ(fast.outputs, cyc.outputs) << where;
-  const LayerStats& s = cyc.layers[0].stats;
-  const LayerStats& f = fast.layers[0].stats;
-  EXPECT_EQ(s.cycles, cyc.layers[0].closed_form) << where;
-  EXPECT_EQ(f.cycles, s.cycles) << where;
-  for (const auto& st : layer_stats())
-    EXPECT_EQ(st.get(f), st.get(s)) << where << ": " << st.name;
-  return s;
+  return layer_case(sl, a);
 }
 
 uint64_t pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
@@ -113,7 +81,7 @@ TEST(Tiling, RandomLayersOnSmallBuffersMeetTheClosedFormBitExactly) {
     a.dram.bytes_per_cycle = static_cast<int>(pick(rng, 1, 16));
     a.double_buffer_weights = t % 5 == 2;
     a.double_buffer_activations = t % 7 == 4;
-    const Case c = make_case(s, 500 + static_cast<uint64_t>(t), a, pool);
+    const LayerCase c = make_case(s, 500 + static_cast<uint64_t>(t), a, pool);
     // Buffers from the smallest tile to a few times it.
     LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
     const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
@@ -134,7 +102,7 @@ TEST(Tiling, RandomLayersOnSmallBuffersMeetTheClosedFormBitExactly) {
                               std::to_string(a.output_buffer.capacity_bytes) + ": " + std::to_string(sc.bands) +
                               " bands, " + std::to_string(sc.strips) + " strips, " + std::to_string(sc.chunks) +
                               " chunks";
-    run_both(c, a, where);
+    run_cycle_and_fast(c, a, where);
     if (::testing::Test::HasFailure()) return;
     ++runs;
   }
@@ -155,7 +123,7 @@ TEST(Tiling, PoolingOnRowStrips) {
     ArchConfig a;
     a.rows = a.cols = 4;
     a.dataflow = flow;
-    const Case c = make_case(s, 7, a, 1);
+    const LayerCase c = make_case(s, 7, a, 1);
     const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
     a.output_buffer.capacity_bytes = 2 * 12 * 4 * 2 + 5 * 4 * 6;  // two conv rows staged, five pixels of sums
     const Schedule sc = make_schedule(d, a);
@@ -163,7 +131,7 @@ TEST(Tiling, PoolingOnRowStrips) {
     EXPECT_EQ(sc.band_rows, 1u) << to_string(flow);
     EXPECT_EQ(sc.strip_cols, 5u) << to_string(flow);
     EXPECT_EQ(sc.strips, 3u) << to_string(flow);
-    const LayerStats st = run_both(c, a, "pool strips " + to_string(flow));
+    const LayerStats st = run_cycle_and_fast(c, a, "pool strips " + to_string(flow));
     // The output stage's cycles are those of the whole-tile staging: one per pixel, one per window element.
     EXPECT_EQ(st.cycles.output, sc.m_tiles * (144 + 36 * 4)) << to_string(flow);
   }
@@ -181,12 +149,12 @@ TEST(Tiling, InputChannelChunksAccumulateInTheOutputBuffer) {
     a.rows = a.cols = 8;
     a.dataflow = flow;
     a.input_buffer.capacity_bytes = 10 * 3 * 5 * 2;  // ten channels of three rows
-    const Case c = make_case(s, 9, a);
+    const LayerCase c = make_case(s, 9, a);
     const Schedule sc = make_schedule(compile_network(c.q, a).layers[0].desc, a);
     EXPECT_EQ(sc.bands, 1u) << to_string(flow);
     EXPECT_EQ(sc.strips, 1u) << to_string(flow);
     EXPECT_GT(sc.chunks, 4u) << to_string(flow);
-    run_both(c, a, "chunks " + to_string(flow));
+    run_cycle_and_fast(c, a, "chunks " + to_string(flow));
   }
 }
 
