@@ -3,14 +3,7 @@
 #include <cstdlib>
 #include <systemc>
 
-// AddressSanitizer (GCC's __SANITIZE_ADDRESS__, clang's feature test).
-#if defined(__SANITIZE_ADDRESS__)
-#define BRSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BRSIM_ASAN 1
-#endif
-#endif
+#include "asan.h"
 
 #ifdef BRSIM_ASAN
 #include <dlfcn.h>

@@ -11,13 +11,7 @@
 // it compiles to nothing.
 #pragma once
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BRSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BRSIM_ASAN 1
-#endif
-#endif
+#include "asan.h"
 
 #ifdef BRSIM_ASAN
 #include <pthread.h>
