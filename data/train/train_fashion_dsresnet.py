@@ -41,7 +41,6 @@ python3-onnx, python3-numpy and dataset-fashion-mnist)::
 """
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -55,8 +54,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_fashion_lenet import (CLASSES, SEED, REPO_ROOT, load_split,  # noqa: E402
-                                 numpy_eval_onnx as numpy_eval_chain, predict_logits, _attrs)
+from train_fashion_lenet import (SEED, REPO_ROOT, load_split,  # noqa: E402
+                                 numpy_eval_onnx as numpy_eval_chain, predict_logits, _attrs,
+                                 write_fixture_and_meta)
 
 ALLOWED_OPS = {"Conv", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Flatten", "Reshape", "Gemm"}
 NUM_FIXTURE_IMAGES = 8
@@ -232,36 +232,7 @@ def main():
     if not max_diff <= 1e-4:
         sys.exit("error: numpy ONNX evaluation disagrees with PyTorch (> 1e-4)")
 
-    fixture = {
-        "model": "data/models/fashion_dsresnet.onnx",
-        "dataset": "fashion-mnist t10k",
-        "input": "pixel/255, NCHW 1x1x28x28",
-        "computed_with": "PyTorch %s model in eval mode, float32 (the model that was "
-                         "exported to ONNX); cross-checked against a pure-numpy "
-                         "float64 evaluation of the ONNX graph, max abs diff %.3e"
-                         % (torch.__version__, max_diff),
-        "images": idxs,
-        "labels": [int(y_test[i]) for i in idxs],
-        "predicted": [int(v) for v in ref_logits.argmax(1)],
-        "logits": [[float(v) for v in row] for row in ref_logits],
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(args.fixture)), exist_ok=True)
-    with open(args.fixture, "w") as f:
-        json.dump(fixture, f, indent=2)
-        f.write("\n")
-
-    meta = {
-        "dataset": "fashion-mnist",
-        "input": "pixel/255, NCHW 1x1x28x28",
-        "float_test_top1": test_top1,
-        "epochs": args.epochs,
-        "seed": SEED,
-        "torch_version": torch.__version__,
-        "classes": CLASSES,
-    }
-    with open(os.path.join(args.out_dir, "fashion_dsresnet.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    write_fixture_and_meta("fashion_dsresnet", args, idxs, y_test, ref_logits, max_diff, test_top1)
     print("wrote %s, %s, %s" % (onnx_path, os.path.join(args.out_dir, "fashion_dsresnet.json"), args.fixture))
 
 

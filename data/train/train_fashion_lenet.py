@@ -201,6 +201,42 @@ def numpy_eval_onnx(model_proto, feeds):
 # ----------------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------------
+def write_fixture_and_meta(name, args, idxs, y_test, ref_logits, max_diff, test_top1):
+    """The test fixture (PyTorch logits of the first test images) at args.fixture and
+    the model's JSON sidecar NAME.json in args.out_dir."""
+    fixture = {
+        "model": "data/models/%s.onnx" % name,
+        "dataset": "fashion-mnist t10k",
+        "input": "pixel/255, NCHW 1x1x28x28",
+        "computed_with": "PyTorch %s model in eval mode, float32 (the model that was "
+                         "exported to ONNX); cross-checked against a pure-numpy "
+                         "float64 evaluation of the ONNX graph, max abs diff %.3e"
+                         % (torch.__version__, max_diff),
+        "images": idxs,
+        "labels": [int(y_test[i]) for i in idxs],
+        "predicted": [int(v) for v in ref_logits.argmax(1)],
+        # float32 values widened to Python floats; json writes repr (round-trips).
+        "logits": [[float(v) for v in row] for row in ref_logits],
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.fixture)), exist_ok=True)
+    with open(args.fixture, "w") as f:
+        json.dump(fixture, f, indent=2)
+        f.write("\n")
+
+    meta = {
+        "dataset": "fashion-mnist",
+        "input": "pixel/255, NCHW 1x1x28x28",
+        "float_test_top1": test_top1,
+        "epochs": args.epochs,
+        "seed": SEED,
+        "torch_version": torch.__version__,
+        "classes": CLASSES,
+    }
+    with open(os.path.join(args.out_dir, name + ".json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out-dir", default=os.path.join(REPO_ROOT, "data", "models"))
@@ -298,37 +334,7 @@ def main():
     if not max_diff <= 1e-5:
         sys.exit("error: numpy ONNX evaluation disagrees with PyTorch (> 1e-5)")
 
-    fixture = {
-        "model": "data/models/fashion_lenet.onnx",
-        "dataset": "fashion-mnist t10k",
-        "input": "pixel/255, NCHW 1x1x28x28",
-        "computed_with": "PyTorch %s model in eval mode, float32 (the model that was "
-                         "exported to ONNX); cross-checked against a pure-numpy "
-                         "float64 evaluation of the ONNX graph, max abs diff %.3e"
-                         % (torch.__version__, max_diff),
-        "images": idxs,
-        "labels": [int(y_test[i]) for i in idxs],
-        "predicted": [int(v) for v in ref_logits.argmax(1)],
-        # float32 values widened to Python floats; json writes repr (round-trips).
-        "logits": [[float(v) for v in row] for row in ref_logits],
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(args.fixture)), exist_ok=True)
-    with open(args.fixture, "w") as f:
-        json.dump(fixture, f, indent=2)
-        f.write("\n")
-
-    meta = {
-        "dataset": "fashion-mnist",
-        "input": "pixel/255, NCHW 1x1x28x28",
-        "float_test_top1": test_top1,
-        "epochs": args.epochs,
-        "seed": SEED,
-        "torch_version": torch.__version__,
-        "classes": CLASSES,
-    }
-    with open(os.path.join(args.out_dir, "fashion_lenet.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    write_fixture_and_meta("fashion_lenet", args, idxs, y_test, ref_logits, max_diff, test_top1)
     print("wrote %s, %s, %s" % (onnx_path, os.path.join(args.out_dir, "fashion_lenet.json"),
                                 args.fixture))
 
