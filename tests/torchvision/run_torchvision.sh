@@ -3,7 +3,7 @@
 # (export_torchvision.py) and run in fast mode on one random input: each must
 # be bit exact against the golden model; shufflenet_v2_x0_5 must be refused
 # with its channel-shuffle ops named (exit status 2). Skipped (exit 77) where
-# Debian's python3-torchvision is not installed (CI does not install it).
+# Debian's python3-torchvision is not installed (.ci/setup installs it).
 #   run_torchvision.sh BRSIM OUT_DIR
 set -u
 brsim=$1
