@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "errors.h"
+#include "file_io.h"
 #include "sweep.h"
 #include "text_table.h"
 
@@ -177,12 +178,6 @@ void frame(Svg& s, const Axis& x, const Axis& y, const std::string& xl, const st
   s.line(left, top, left, bottom, "stroke=\"#555\" stroke-width=\"1.2\"");
   if (!xl.empty()) s.text((left + right) / 2, bottom + 42, xl, 13, "middle", "fill=\"#222\"");
   s.text(left - 58, (top + bottom) / 2, yl, 13, "middle", "fill=\"#222\"", -90);
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) throw ConfigError(path + ": cannot write");
 }
 
 struct Box {

@@ -128,4 +128,8 @@ SweepTable run_sweep(const SweepSpec& s, const SweepRunOptions& o);
 // missing; copies their points/ folders. ConfigError otherwise.
 SweepTable merge_sweeps(const std::string& out, const std::vector<std::string>& shard_dirs);
 
+// Shared by the sweep's files (sweep_file.cpp, sweep_results.cpp, sweep_run.cpp).
+std::string fmt_num(double v);          // a number in a CSV cell: 12 significant digits
+std::string point_dir_name(int point);  // a point's folder under points/: 0007
+
 }  // namespace brsim
