@@ -122,12 +122,15 @@ BRSIM_INL void laplace_block_body(const uint64_t* state, int from, double scale,
 #define BRSIM_RANDOM_CLONES
 #endif
 BRSIM_RANDOM_CLONES void regenerate_lanes(uint64_t* x) { regenerate_body(x); }
-BRSIM_RANDOM_CLONES void log_lanes(const double* t, double* out) {
+// The vectors stay inside the always-inline bodies: a clone passing one by
+// value to a baseline function would change its ABI (clang refuses it).
+BRSIM_INL void log_body(const double* t, double* out) {
   F64x4 v;
   std::memcpy(&v, t, sizeof v);
   v = log4(v);
   std::memcpy(out, &v, sizeof v);
 }
+BRSIM_RANDOM_CLONES void log_lanes(const double* t, double* out) { log_body(t, out); }
 BRSIM_RANDOM_CLONES void laplace_block(const uint64_t* s, int from, double scale, double* out) {
   laplace_block_body(s, from, scale, out);
 }
