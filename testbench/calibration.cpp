@@ -42,7 +42,8 @@ ActivationFormats calibrate(const Network& net, const ImageSet& images, const Ca
 }
 
 bool keeps_format(const Layer& l) {
-  return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip;
+  return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip ||
+         l.is_data_movement();
 }
 
 ActivationFormats calibrate(const Network& net, const std::vector<std::vector<float>>& inputs,
@@ -86,7 +87,7 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
     }
     return f;
   }
-  // A graph: pooling, Flatten, ReLU and Clip keep their input's format.
+  // A graph: pooling, Flatten, ReLU, Clip, Slice and Shuffle keep their input's format.
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const int p = net.input_of(l);
     f.layer_frac.push_back(keeps_format(net.layers[l])

@@ -126,6 +126,23 @@ Vec vector_op(const Layer& l, const std::vector<const Vec*>& ins) {
       x = a;
       for (float& v : x) v = std::min(std::max(v, l.lo), l.hi);
       break;
+    case LayerKind::Slice: {
+      const size_t plane = static_cast<size_t>(l.out.h * l.out.w);
+      for (int64_t c = l.ch_start; x.size() < static_cast<size_t>(l.out.numel()); c += l.ch_step)
+        x.insert(x.end(), a.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(c) * plane),
+                 a.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(c + 1) * plane));
+      break;
+    }
+    case LayerKind::Shuffle: {
+      // ONNX's Reshape [g, C/g, H, W] -> Transpose [C/g, g, H, W] -> Reshape [C, H, W], literally.
+      const int64_t g = l.groups, cg = l.out.c / g, plane = l.out.h * l.out.w;
+      x.resize(a.size());
+      for (int64_t i = 0; i < g; ++i)
+        for (int64_t j = 0; j < cg; ++j)
+          for (int64_t p = 0; p < plane; ++p)
+            x[static_cast<size_t>((j * g + i) * plane + p)] = a[static_cast<size_t>((i * cg + j) * plane + p)];
+      break;
+    }
     case LayerKind::Sigmoid:
       x = a;
       for (float& v : x) v = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v))));
