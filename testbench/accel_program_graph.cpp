@@ -68,6 +68,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
     int in_region = 0, out_region = 0;
     uint64_t in_offset = 0, out_offset = 0;
     std::vector<int> operand_regions;
+    std::vector<uint64_t> operand_offsets;  // bytes into the operand's region (a slice's first channel)
   };
   std::vector<Pending> steps;
   size_t row = 0;
@@ -174,6 +175,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
       o.f = ql.f_ins.empty() ? ql.f_in : ql.f_ins[k];
       v.in.push_back(o);
       st.operand_regions.push_back(region_of(p));
+      st.operand_offsets.push_back(0);
     }
     switch (l.kind) {
       case LayerKind::Add: v.op = VecOp::Add; break;
@@ -191,6 +193,15 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
         v.op = VecOp::Clip;
         v.lo_q = ql.lo_q, v.hi_q = ql.hi_q;
         break;
+      case LayerKind::Slice: {
+        // The operand is the span of channels the slice reads, from its first.
+        v.op = VecOp::Slice;
+        v.ch_step = static_cast<uint32_t>(l.ch_step);
+        v.in[0].c = static_cast<uint32_t>((l.out.c - 1) * l.ch_step + 1);
+        st.operand_offsets[0] = static_cast<uint64_t>(l.ch_start * l.out.h * l.out.w) * ab;
+        break;
+      }
+      case LayerKind::Shuffle: v.op = VecOp::Shuffle, v.groups = static_cast<uint32_t>(l.groups); break;
       case LayerKind::Sigmoid: v.op = VecOp::Function, v.fn = VecFunc::Sigmoid; break;
       case LayerKind::HardSigmoid:
         v.op = VecOp::Function, v.fn = VecFunc::HardSigmoid, v.alpha = l.alpha, v.beta = l.beta;
@@ -247,7 +258,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
   for (Pending& st : steps) {
     if (st.al.vector) {
       for (size_t k = 0; k < st.operand_regions.size(); ++k)
-        st.al.vec.in[k].addr = base[static_cast<size_t>(st.operand_regions[k])];
+        st.al.vec.in[k].addr = base[static_cast<size_t>(st.operand_regions[k])] + st.operand_offsets[k];
       st.al.vec.out_addr = base[static_cast<size_t>(st.out_region)];
     } else {
       st.al.desc.in_addr = base[static_cast<size_t>(st.in_region)] + st.in_offset;

@@ -42,7 +42,8 @@ ActivationFormats calibrate(const Network& net, const ImageSet& images, const Ca
 }
 
 bool keeps_format(const Layer& l) {
-  return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip;
+  return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip ||
+         l.is_data_movement();
 }
 
 ActivationFormats calibrate(const Network& net, const std::vector<std::vector<float>>& inputs,
@@ -59,16 +60,16 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
   std::vector<double> maxabs(tensors, 0.0);
   for (int64_t i = 0; i < n; ++i) {
     const std::vector<float>& in = inputs[static_cast<size_t>(i)];
-    std::vector<std::vector<float>> outs;
-    run_float(net, in, &outs);
-    for (size_t t = 0; t < tensors; ++t) {
-      const std::vector<float>& v = t == 0 ? in : outs[t - 1];
-      for (float x : v) {
-        const float a = std::fabs(x);
-        maxabs[t] = std::max(maxabs[t], static_cast<double>(a));
-        if (keep_all) values[t].push_back(a);
-      }
-    }
+    // Tensor 0 is the input, tensor t the output of layer t - 1 (seen as it is made, not kept).
+    auto see = [&](size_t t, const std::vector<float>& v) {
+      float m = 0;
+      for (float x : v) m = std::max(m, std::fabs(x));
+      maxabs[t] = std::max(maxabs[t], static_cast<double>(m));
+      if (keep_all)
+        for (float x : v) values[t].push_back(std::fabs(x));
+    };
+    see(0, in);
+    run_float(net, in, [&](size_t layer, const std::vector<float>& v) { see(layer + 1, v); });
   }
   ActivationFormats f;
   f.act_bits = opt.act_bits;
@@ -86,7 +87,7 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
     }
     return f;
   }
-  // A graph: pooling, Flatten, ReLU and Clip keep their input's format.
+  // A graph: pooling, Flatten, ReLU, Clip, Slice and Shuffle keep their input's format.
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const int p = net.input_of(l);
     f.layer_frac.push_back(keeps_format(net.layers[l])

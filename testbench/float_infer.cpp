@@ -16,41 +16,116 @@ using Vec = std::vector<float>;
 // host_threads() (each channel's sums are the same on any thread).
 constexpr int64_t kParallelMacs = int64_t{1} << 22;
 
+// Columns [K x P] of one group: row k = (c, ky, kx) holds that tap's input
+// for every output pixel (zero where it falls in the padding). A 1 x 1,
+// stride 1, unpadded conv reads the input itself.
+const float* columns(const Layer& l, const Vec& in, int64_t g, Vec& buf) {
+  const TensorShape &is = l.in, &os = l.out;
+  const Window& w = l.window;
+  const int64_t cg = is.c / l.groups, p = os.h * os.w;
+  if (w.kh == 1 && w.kw == 1 && w.stride_h == 1 && w.stride_w == 1 && !w.pad_top && !w.pad_left && os.h == is.h &&
+      os.w == is.w)
+    return &in[static_cast<size_t>(g * cg * p)];
+  buf.assign(static_cast<size_t>(cg * w.kh * w.kw * p), 0.0f);
+  for (int64_t cl = 0; cl < cg; ++cl)
+    for (int64_t ky = 0; ky < w.kh; ++ky)
+      for (int64_t kx = 0; kx < w.kw; ++kx) {
+        float* col = &buf[static_cast<size_t>(((cl * w.kh + ky) * w.kw + kx) * p)];
+        const int64_t off = kx - w.pad_left, s = w.stride_w;
+        const int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+        const int64_t hi = std::min<int64_t>(os.w, (is.w - 1 - off) / s + 1);
+        for (int64_t oy = 0; oy < os.h; ++oy) {
+          const int64_t iy = oy * w.stride_h + ky - w.pad_top;
+          if (iy < 0 || iy >= is.h) continue;
+          const float* row = &in[static_cast<size_t>(((g * cg + cl) * is.h + iy) * is.w)];
+          for (int64_t ox = lo; ox < hi; ++ox) col[oy * os.w + ox] = row[ox * s + off];
+        }
+      }
+  return buf.data();
+}
+
+// MB output channels x PB pixels: bias, then every tap in (c, ky, kx)
+// order, each product rounded and added in turn, as a direct loop adds them
+// (a padded tap adds wt x 0, which changes at most the sign of a zero).
+#if defined(__x86_64__)
+#define BRSIM_FLOAT_CLONES __attribute__((target_clones("avx2", "default")))  // AVX2 without FMA: the same roundings
+#else
+#define BRSIM_FLOAT_CLONES
+#endif
+constexpr int64_t PB = 8;
+template <int MB>
+BRSIM_FLOAT_CLONES void conv_block(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
+                                   const float* bias, float* out) {
+  float acc[MB][PB];
+  for (int i = 0; i < MB; ++i)
+    for (int j = 0; j < PB; ++j) acc[i][j] = bias[i];
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const float* c = col + kk * p + p0;
+    for (int i = 0; i < MB; ++i) {
+      const float wt = wts[i * k + kk];
+      for (int j = 0; j < PB; ++j) acc[i][j] += wt * c[j];
+    }
+  }
+  for (int i = 0; i < MB; ++i)
+    for (int j = 0; j < PB; ++j) out[i * p + p0 + j] = acc[i][j];
+}
+// The last pn < PB pixels.
+void conv_tail(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0, int64_t pn, int64_t mb,
+               const float* bias, float* out) {
+  for (int64_t i = 0; i < mb; ++i)
+    for (int64_t j = 0; j < pn; ++j) {
+      float acc = bias[i];
+      for (int64_t kk = 0; kk < k; ++kk) acc += wts[i * k + kk] * col[kk * p + p0 + j];
+      out[i * p + p0 + j] = acc;
+    }
+}
+
 Vec conv(const Layer& l, const Vec& in) {
   const TensorShape &is = l.in, &os = l.out;
   const Window& w = l.window;
   Vec out(static_cast<size_t>(os.numel()));
   const int64_t cg = is.c / l.groups, mg = os.c / l.groups;  // channels per group
-  auto channel = [&](int64_t m) {
-    float* o = &out[static_cast<size_t>(m * os.h * os.w)];
-    std::fill(o, o + os.h * os.w, l.bias[static_cast<size_t>(m)]);
-    const int64_t c0 = m / mg * cg;
-    for (int64_t cl = 0; cl < cg; ++cl)
-      for (int64_t ky = 0; ky < w.kh; ++ky)
-        for (int64_t kx = 0; kx < w.kw; ++kx) {
-          const int64_t c = c0 + cl;
-          const float wt = l.weights[static_cast<size_t>(((m * cg + cl) * w.kh + ky) * w.kw + kx)];
-          if (wt == 0.0f && (l.dilation_h > 1 || l.dilation_w > 1)) continue;  // a dilated kernel's zero taps
-          for (int64_t oy = 0; oy < os.h; ++oy) {
-            const int64_t iy = oy * w.stride_h + ky - w.pad_top;
-            if (iy < 0 || iy >= is.h) continue;
-            const float* row = &in[static_cast<size_t>((c * is.h + iy) * is.w)];
-            float* orow = o + oy * os.w;
-            // Output columns whose input column ox * s + kx - pad lies inside the row.
-            const int64_t off = kx - w.pad_left, s = w.stride_w;
-            const int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-            const int64_t hi = std::min<int64_t>(os.w, (is.w - 1 - off) / s + 1);
-            if (s == 1)
-              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wt * row[ox + off];
-            else
-              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wt * row[ox * s + off];
-          }
-        }
+  const int64_t p = os.h * os.w, k = cg * w.kh * w.kw;
+  constexpr int64_t MB = 8;
+  const bool parallel = os.numel() * k >= kParallelMacs;
+  // Output channels m0 .. m0 + n of group g (its columns in col): blocks of
+  // MB channels, the last ones one by one, over all pixels.
+  auto channels = [&](int64_t g, const float* col, int64_t first, int64_t n) {
+    for (int64_t m = g * mg + first; m < g * mg + first + n;) {
+      const int64_t mb = g * mg + first + n - m >= MB ? MB : 1;
+      const float* wts = &l.weights[static_cast<size_t>(m * k)];
+      float* o = &out[static_cast<size_t>(m * p)];
+      const float* bias = &l.bias[static_cast<size_t>(m)];
+      int64_t p0 = 0;
+      for (; p0 + PB <= p; p0 += PB) {
+        if (mb == MB) conv_block<MB>(wts, k, col, p, p0, bias, o);
+        else conv_block<1>(wts, k, col, p, p0, bias, o);
+      }
+      if (p0 < p) conv_tail(wts, k, col, p, p0, p - p0, mb, bias, o);
+      m += mb;
+    }
   };
-  if (os.numel() * cg * w.kh * w.kw >= kParallelMacs) {
-    parallel_for(static_cast<size_t>(os.c), [&](size_t m) { channel(static_cast<int64_t>(m)); });
-  } else {
-    for (int64_t m = 0; m < os.c; ++m) channel(m);
+  if (mg < 2 * MB) {  // many small groups (depthwise): the groups in parallel
+    auto group = [&](size_t g) {
+      Vec buf;
+      channels(static_cast<int64_t>(g), columns(l, in, static_cast<int64_t>(g), buf), 0, mg);
+    };
+    if (parallel) parallel_for(static_cast<size_t>(l.groups), group);
+    else
+      for (int64_t g = 0; g < l.groups; ++g) group(static_cast<size_t>(g));
+    return out;
+  }
+  Vec buf;
+  for (int64_t g = 0; g < l.groups; ++g) {  // a group's channel blocks in parallel
+    const float* col = columns(l, in, g, buf);
+    const int64_t blocks = (mg + MB - 1) / MB;
+    auto block = [&](size_t b) {
+      const int64_t first = static_cast<int64_t>(b) * MB;
+      channels(g, col, first, std::min(MB, mg - first));
+    };
+    if (parallel) parallel_for(static_cast<size_t>(blocks), block);
+    else
+      for (int64_t b = 0; b < blocks; ++b) block(static_cast<size_t>(b));
   }
   return out;
 }
@@ -126,6 +201,23 @@ Vec vector_op(const Layer& l, const std::vector<const Vec*>& ins) {
       x = a;
       for (float& v : x) v = std::min(std::max(v, l.lo), l.hi);
       break;
+    case LayerKind::Slice: {
+      const size_t plane = static_cast<size_t>(l.out.h * l.out.w);
+      for (int64_t c = l.ch_start; x.size() < static_cast<size_t>(l.out.numel()); c += l.ch_step)
+        x.insert(x.end(), a.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(c) * plane),
+                 a.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(c + 1) * plane));
+      break;
+    }
+    case LayerKind::Shuffle: {
+      // ONNX's Reshape [g, C/g, H, W] -> Transpose [C/g, g, H, W] -> Reshape [C, H, W], literally.
+      const int64_t g = l.groups, cg = l.out.c / g, plane = l.out.h * l.out.w;
+      x.resize(a.size());
+      for (int64_t i = 0; i < g; ++i)
+        for (int64_t j = 0; j < cg; ++j)
+          for (int64_t p = 0; p < plane; ++p)
+            x[static_cast<size_t>((j * g + i) * plane + p)] = a[static_cast<size_t>((i * cg + j) * plane + p)];
+      break;
+    }
     case LayerKind::Sigmoid:
       x = a;
       for (float& v : x) v = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v))));
@@ -146,7 +238,7 @@ Vec vector_op(const Layer& l, const std::vector<const Vec*>& ins) {
 }  // namespace
 
 std::vector<float> run_float(const Network& net, const std::vector<float>& input,
-                             std::vector<std::vector<float>>* outputs) {
+                             const std::function<void(size_t, const std::vector<float>&)>& observe) {
   if (net.is_chain()) {
     Vec x = input;
     for (const Layer& l : net.layers) {
@@ -160,7 +252,7 @@ std::vector<float> run_float(const Network& net, const std::vector<float>& input
       }
       if (l.relu)
         for (float& v : x) v = std::max(v, 0.0f);
-      if (outputs) outputs->push_back(x);
+      if (observe) observe(static_cast<size_t>(&l - net.layers.data()), x);
     }
     return x;
   }
@@ -188,14 +280,19 @@ std::vector<float> run_float(const Network& net, const std::vector<float>& input
     if (l.relu || l.kind == LayerKind::Relu)
       for (float& v : x) v = std::max(v, 0.0f);
     outs[i] = std::move(x);
-    if (outputs) outputs->push_back(outs[i]);
-    else
-      for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) {
-        const int p = net.input_of(i, k);
-        if (p >= 0 && last_use[static_cast<size_t>(p)] == i) Vec().swap(outs[static_cast<size_t>(p)]);
-      }
+    if (observe) observe(i, outs[i]);
+    for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) {
+      const int p = net.input_of(i, k);
+      if (p >= 0 && last_use[static_cast<size_t>(p)] == i) Vec().swap(outs[static_cast<size_t>(p)]);
+    }
   }
   return outs.back();
+}
+
+std::vector<float> run_float(const Network& net, const std::vector<float>& input,
+                             std::vector<std::vector<float>>* outputs) {
+  if (!outputs) return run_float(net, input, std::function<void(size_t, const std::vector<float>&)>());
+  return run_float(net, input, [&](size_t, const std::vector<float>& v) { outputs->push_back(v); });
 }
 
 std::vector<float> image_to_input(const uint8_t* pixels, size_t n) {

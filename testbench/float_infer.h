@@ -2,6 +2,7 @@
 // (like the framework that trained it), batch 1.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "network.h"
@@ -12,6 +13,10 @@ namespace brsim {
 // receives every layer's output (after its ReLU), in layer order.
 std::vector<float> run_float(const Network& net, const std::vector<float>& input,
                              std::vector<std::vector<float>>* outputs = nullptr);
+// The same, showing each layer's output to `observe(layer, output)` in
+// layer order as it is made, without keeping it (calibration).
+std::vector<float> run_float(const Network& net, const std::vector<float>& input,
+                             const std::function<void(size_t, const std::vector<float>&)>& observe);
 
 // The input tensor of an 8-bit grayscale image as the shipped model expects
 // it: pixel / 255.

@@ -22,8 +22,9 @@ struct TensorShape {
 enum class LayerKind {
   Conv, Dense, MaxPool, AvgPool, GlobalAvgPool, Flatten,
   // Vector ops (graph networks): residual add, channel concat, elementwise or
-  // per-channel product (squeeze and excite), activation functions.
-  Add, Concat, Mul, Relu, Clip, Sigmoid, HardSigmoid, HardSwish
+  // per-channel product (squeeze and excite), activation functions; data
+  // movement: a channel slice (split) and a channel shuffle.
+  Add, Concat, Mul, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Slice, Shuffle
 };
 const char* to_string(LayerKind k);
 
@@ -45,12 +46,15 @@ struct Layer {
   // Producers of the inputs: layer indices, -1 = the network input. Empty:
   // the layer before (the network input for the first layer).
   std::vector<int> inputs;
-  int64_t groups = 1;                  // Conv: C / groups input channels per output channel
+  int64_t groups = 1;                  // Conv: C / groups input channels per output channel; Shuffle: the groups
+  int64_t ch_start = 0, ch_step = 1;   // Slice: output channel k is input channel ch_start + k ch_step
   int64_t dilation_h = 1, dilation_w = 1;  // Conv: the weights are stored zero-inserted (window = dilated extent)
   float lo = 0, hi = 0;                // Clip bounds
   float alpha = 0, beta = 0;           // HardSigmoid: max(0, min(1, alpha x + beta))
   bool has_weights() const { return kind == LayerKind::Conv || kind == LayerKind::Dense; }
   bool is_vector_op() const { return kind >= LayerKind::Add; }
+  // Pure data movement (Slice, Shuffle): the output holds input values, in the input's format.
+  bool is_data_movement() const { return kind == LayerKind::Slice || kind == LayerKind::Shuffle; }
   bool is_pool() const {
     return kind == LayerKind::MaxPool || kind == LayerKind::AvgPool || kind == LayerKind::GlobalAvgPool;
   }

@@ -177,8 +177,8 @@ void Importer::dense(const NodeProto& n, bool matmul) {
 void Importer::add(const NodeProto& n) {
   if (n.input_size() != 2) fail_node(n, "expected 2 inputs");
   if (is_constant(n, 0) || is_constant(n, 1)) {
-    if (is_constant(n, 0) && is_constant(n, 1)) fail_node(n, "Add of two constants is not supported");
-    add_bias(n);
+    if (is_constant(n, 0) && is_constant(n, 1)) fold_constant(n);  // shape arithmetic
+    else add_bias(n);
     return;
   }
   const Value a = value(n, 0), b = value(n, 1);
@@ -207,6 +207,10 @@ void Importer::add_bias(const NodeProto& n) {
 
 void Importer::mul(const NodeProto& n) {
   if (n.input_size() != 2) fail_node(n, "expected 2 inputs");
+  if (is_constant(n, 0) && is_constant(n, 1)) {
+    fold_constant(n);  // shape arithmetic
+    return;
+  }
   if (is_constant(n, 0) || is_constant(n, 1)) {
     // A constant scale folds into the Conv/Gemm before it (weights and bias).
     NodeProto reader = n;
@@ -301,6 +305,10 @@ void Importer::pool(const NodeProto& n, LayerKind kind) {
     }
     l.out = {cur.c, out_dim(cur.h, w.kh, w.stride_h, w.pad_top, w.pad_bottom),
              out_dim(cur.w, w.kw, w.stride_w, w.pad_left, w.pad_right)};
+    if (w.kh == 1 && w.kw == 1 && w.stride_h == 1 && w.stride_w == 1 && l.out == cur) {
+      alias(n, 0);  // a window of one element is the identity (torchvision's 7 x 7 AdaptiveAvgPool2d on 7 x 7)
+      return;
+    }
   }
   add_layer(n, std::move(l), {in.layer});
 }
@@ -310,7 +318,12 @@ void Importer::flatten(const NodeProto& n, bool reshape) {
   const TensorShape cur = in.shape;
   if (reshape) {
     const Constant& s = constant(n, 1, "shape");
-    if (s.is_float || s.i.size() != 2) fail_node(n, "only a reshape to 2-D [1, n] is supported");
+    if (!s.is_float && (s.i.size() == 4 || s.i.size() == 5 || in.view_a)) {
+      reshape_view(n, s);
+      return;
+    }
+    if (s.is_float || s.i.size() != 2)
+      fail_node(n, "only a reshape to 2-D [1, n], or a channel shuffle's to [1, g, C/g, H, W] and back, is supported");
     const int64_t a = s.i[0], b = s.i[1];
     const bool ok = (a == 1 || a == -1 || a == 0) && (b == cur.numel() || b == -1);
     if (!ok) fail_node(n, "only a reshape to 2-D [1, " + std::to_string(cur.numel()) + "] is supported");
@@ -433,6 +446,129 @@ void Importer::pad(const NodeProto& n) {
   v.pad_t += p[2], v.pad_l += p[3], v.pad_b += p[6], v.pad_r += p[7];
   if (n.output_size() < 1) fail_node(n, "has no output");
   values_[n.output(0)] = v;
+}
+
+// The channel shuffle's reshapes (and a reshape of a C x H x W tensor to
+// its own shape): [1, C, H, W] -> [1, g, C/g, H, W] makes a 5-D view; the
+// view -> [1, C, H, W] ends it: a Shuffle layer when the view was
+// transposed (g groups), the tensor itself when not.
+void Importer::reshape_view(const NodeProto& n, const Constant& target) {
+  const Value in = value(n, 0);
+  if (in.flat || in.padded())
+    fail_node(n, "only a reshape to 2-D [1, n], or a channel shuffle's of a C x H x W tensor, is supported");
+  if (attr_int(n, "allowzero", 0) != 0) fail_node(n, "allowzero = 1 is not supported");
+  const TensorShape& sh = in.shape;
+  std::vector<int64_t> dims = {1, sh.c, sh.h, sh.w};
+  if (in.view_a) dims = {1, in.view_t ? in.view_b : in.view_a, in.view_t ? in.view_a : in.view_b, sh.h, sh.w};
+  // ONNX's rules: 0 copies the input's dimension, one -1 is inferred.
+  std::vector<int64_t> t = target.i;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == 0 && i < dims.size()) t[i] = dims[i];
+    if (t[i] == -1 && infer < 0) infer = static_cast<int64_t>(i);
+    else if (t[i] < 1) fail_node(n, "shape value " + std::to_string(target.i[i]) + " is not supported");
+    else known *= t[i];
+  }
+  if (infer >= 0) {
+    if (sh.numel() % known != 0) fail_node(n, "cannot infer the -1 dimension of the target shape");
+    t[static_cast<size_t>(infer)] = sh.numel() / known;
+  }
+  auto str = [](const std::vector<int64_t>& v) {
+    std::string r;
+    for (int64_t x : v) r += (r.empty() ? "[" : ", ") + std::to_string(x);
+    return r + "]";
+  };
+  Value v = in;
+  if (!in.view_a && t.size() == 5 && t[0] == 1 && t[1] * t[2] == sh.c && t[3] == sh.h && t[4] == sh.w) {
+    v.view_a = t[1], v.view_b = t[2], v.view_t = false;
+    values_[n.output(0)] = v;
+    return;
+  }
+  if (t == std::vector<int64_t>{1, sh.c, sh.h, sh.w}) {
+    v.view_a = v.view_b = 0;
+    if (in.view_a && in.view_t && in.view_a > 1 && in.view_b > 1) {
+      Layer l;
+      l.kind = LayerKind::Shuffle;
+      l.in = l.out = sh;
+      l.groups = in.view_a;
+      add_layer(n, std::move(l), {in.layer});
+      return;
+    }
+    values_[n.output(0)] = v;  // the same tensor (an untransposed view, or no reshape at all)
+    return;
+  }
+  fail_node(n, "reshape of " + str(dims) + " to " + str(t) +
+                   ": only a reshape to 2-D [1, n], or a channel shuffle's to [1, g, C/g, H, W] and back to [1, C, H, W], "
+                   "is supported");
+}
+
+// A Transpose of an activation: only the channel shuffle's, swapping the two
+// channel axes of a 5-D view.
+void Importer::transpose(const NodeProto& n) {
+  const Value& in = value(n, 0);
+  const std::vector<int64_t> perm = attr_ints(n, "perm", {});
+  if (!in.view_a || perm != std::vector<int64_t>{0, 2, 1, 3, 4})
+    fail_node(n, "a Transpose of an activation is supported only in a channel shuffle (perm [0, 2, 1, 3, 4] of a "
+                 "[1, g, C/g, H, W] reshape)");
+  Value v = in;
+  v.view_t = !in.view_t;
+  if (n.output_size() < 1 || n.output(0).empty()) fail_node(n, "has no output");
+  values_[n.output(0)] = v;
+}
+
+// A Slice of an activation: channels [start, end) by a positive step, with
+// constant starts, ends, axes and steps; any other axis must be kept whole.
+void Importer::slice(const NodeProto& n) {
+  const Value in = value(n, 0);
+  if (in.padded()) fail_node(n, "reads a Pad output; Pad is supported only before a Conv");
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (n.input_size() > 1) {
+    auto ints = [&](int i, const char* role) {
+      if (n.input_size() <= i || n.input(i).empty()) return std::vector<int64_t>{};
+      const Constant& c = constant(n, i, role);
+      if (c.is_float) fail_node(n, std::string("input ") + role + ": expected integers");
+      return c.i;
+    };
+    starts = ints(1, "starts"), ends = ints(2, "ends"), axes = ints(3, "axes"), steps = ints(4, "steps");
+  } else {  // opset 1 to 9: attributes
+    starts = attr_ints(n, "starts", {}), ends = attr_ints(n, "ends", {}), axes = attr_ints(n, "axes", {});
+  }
+  if (starts.empty() || starts.size() != ends.size() || (!axes.empty() && axes.size() != starts.size()) ||
+      (!steps.empty() && steps.size() != starts.size()))
+    fail_node(n, "starts, ends, axes and steps must have one value per sliced axis");
+  const TensorShape& sh = in.shape;
+  const std::vector<int64_t> dims = in.flat ? std::vector<int64_t>{1, sh.c} : std::vector<int64_t>{1, sh.c, sh.h, sh.w};
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  const char* const names[] = {"batch", "channel", "height", "width"};
+  int64_t c0 = 0, step = 1, count = sh.c;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = axes.empty() ? static_cast<int64_t>(i) : axes[i];
+    if (a < -rank || a >= rank) fail_node(n, "axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+    if (a < 0) a += rank;
+    const int64_t dim = dims[static_cast<size_t>(a)], st = steps.empty() ? 1 : steps[i];
+    if (st < 1) fail_node(n, "step " + std::to_string(st) + " is not supported (only positive steps)");
+    int64_t b = starts[i] < 0 ? starts[i] + dim : starts[i], e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    b = std::clamp<int64_t>(b, 0, dim), e = std::clamp<int64_t>(e, 0, dim);
+    const int64_t cnt = e > b ? (e - b + st - 1) / st : 0;
+    if (a != 1) {
+      if (b != 0 || cnt != dim || (st != 1 && dim > 1))
+        fail_node(n, std::string("a Slice on axis ") + std::to_string(a) + " (" + names[a] +
+                         ") is not supported: only a slice of the channel axis 1 (keeping the other axes whole)");
+      continue;
+    }
+    if (cnt < 1) fail_node(n, "selects no channel (start " + std::to_string(starts[i]) + ", end " + std::to_string(ends[i]) + ")");
+    c0 = b, step = st, count = cnt;
+  }
+  if (c0 == 0 && step == 1 && count == sh.c) {
+    alias(n, 0);
+    return;
+  }
+  Layer l;
+  l.kind = LayerKind::Slice;
+  l.in = sh;
+  l.out = {count, sh.h, sh.w};
+  l.ch_start = c0, l.ch_step = step;
+  add_layer(n, std::move(l), {in.layer}, in.flat);
 }
 
 // ReduceMean over height and width: a global average pool (2-D [1, C]

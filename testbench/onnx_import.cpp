@@ -139,7 +139,12 @@ const Value& Importer::value(const NodeProto& n, int input) const {
   if (n.input_size() <= input || n.input(input).empty()) fail_node(n, "missing input " + std::to_string(input));
   const std::string& name = n.input(input);
   auto it = values_.find(name);
-  if (it != values_.end()) return it->second;
+  if (it != values_.end()) {
+    if (it->second.view_a && n.op_type() != "Transpose" && n.op_type() != "Reshape")
+      fail_node(n, "reads the 5-D tensor '" + name + "': a 5-D activation is supported only inside a channel shuffle " +
+                       "(Reshape to [1, g, C/g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back to [1, C, H, W])");
+    return it->second;
+  }
   if (constants_.count(name))
     fail_node(n, "input '" + name + "' is a constant; this op is supported only on activations");
   fail_node(n, "reads '" + name + "', which no earlier node produces (nodes must be in topological order)");
@@ -218,6 +223,28 @@ bool Importer::fold_constant(const NodeProto& n) {
           if (a.is_float) r.f[to] = a.f[from];
           else r.i[to] = a.i[from];
         }
+    } else if (op == "Add" || op == "Mul" || op == "Div") {
+      r = fold_binary(n);
+    } else if (op == "Slice") {
+      // A 1-D constant (shape arithmetic): starts, ends, axes (0 only), steps.
+      if (a.dims.size() != 1) fail_node(n, "only the Slice of a 1-D constant is supported on constant paths");
+      auto one = [&](int i, const char* role, int64_t dflt) {
+        if (n.input_size() <= i || n.input(i).empty()) return dflt;
+        const Constant& c = constant(n, i, role);
+        if (c.is_float || c.count != 1) fail_node(n, std::string("input ") + role + ": expected one integer");
+        return c.i[0];
+      };
+      if (one(3, "axes", 0) != 0) fail_node(n, "a 1-D constant has only axis 0");
+      const int64_t len = a.count, step = one(4, "steps", 1);
+      if (step < 1) fail_node(n, "input steps: expected a positive step on constant paths");
+      int64_t b = one(1, "starts", 0), e = one(2, "ends", len);
+      b = std::clamp<int64_t>(b < 0 ? b + len : b, 0, len), e = std::clamp<int64_t>(e < 0 ? e + len : e, 0, len);
+      r.f.clear(), r.i.clear();
+      for (int64_t k = b; k < e; k += step) {
+        if (a.is_float) r.f.push_back(a.f[static_cast<size_t>(k)]);
+        else r.i.push_back(a.i[static_cast<size_t>(k)]);
+      }
+      r.dims = {static_cast<int64_t>(a.is_float ? r.f.size() : r.i.size())};
     } else if (op == "Concat") {
       r.dims = {0};
       r.f.clear(), r.i.clear();
@@ -237,6 +264,31 @@ bool Importer::fold_constant(const NodeProto& n) {
   constants_[n.output(0)] = r;
   return true;
 }
+// Add, Mul, Div of two constants of one type (shape arithmetic: equal
+// shapes, or one operand of one value); integer division truncates.
+Constant Importer::fold_binary(const NodeProto& n) {
+  const Constant& a = constant(n, 0, "A");
+  const Constant& b = constant(n, 1, "B");
+  if (a.is_float != b.is_float) fail_node(n, "operands of different types (FLOAT and INT64)");
+  if (!(a.count == b.count || a.count == 1 || b.count == 1))
+    fail_node(n, "operands of " + std::to_string(a.count) + " and " + std::to_string(b.count) +
+                     " values: expected equal shapes or one value on constant paths");
+  Constant r = a.count >= b.count ? a : b;
+  const std::string& op = n.op_type();
+  for (int64_t k = 0; k < r.count; ++k) {
+    const size_t i = static_cast<size_t>(a.count == 1 ? 0 : k), j = static_cast<size_t>(b.count == 1 ? 0 : k);
+    if (r.is_float) {
+      const float x = a.f[i], y = b.f[j];
+      r.f[static_cast<size_t>(k)] = op == "Add" ? x + y : op == "Mul" ? x * y : x / y;
+    } else {
+      const int64_t x = a.i[i], y = b.i[j];
+      if (op == "Div" && y == 0) fail_node(n, "integer division by zero");
+      r.i[static_cast<size_t>(k)] = op == "Add" ? x + y : op == "Mul" ? x * y : x / y;
+    }
+  }
+  return r;
+}
+
 void Importer::check_versions(const ONNX_NAMESPACE::ModelProto& m) const {
   if (m.ir_version() > kMaxIrVersion)
     fail("field 'ir_version' is " + std::to_string(m.ir_version()) + ": expected 1 to " +
@@ -292,7 +344,8 @@ const std::set<std::string>& supported_set() {
   static const std::set<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Add", "Mul", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
       "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Dropout",
-      "Identity", "Constant", "Concat", "Pad", "ReduceMean", "Shape", "Gather", "Unsqueeze", "Squeeze", "Transpose", "Cast"};
+      "Identity", "Constant", "Concat", "Pad", "ReduceMean", "Shape", "Gather", "Unsqueeze", "Squeeze", "Transpose", "Cast",
+      "Slice", "Div"};
   return ops;
 }
 }  // namespace
@@ -365,7 +418,8 @@ Network Importer::run_bytes(const std::string& bytes) {
       continue;
     }
     if (n.output_size() < 1) fail_node(n, "has no output");
-    if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Squeeze" || op == "Transpose" || op == "Cast") {
+    if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Squeeze" || op == "Cast" || op == "Div" ||
+        ((op == "Transpose" || op == "Slice") && is_constant(n, 0))) {
       fold_constant(n);
       continue;
     }
@@ -398,6 +452,8 @@ Network Importer::run_bytes(const std::string& bytes) {
     else if (op == "BatchNormalization") batchnorm(n);
     else if (op == "Concat") concat(n);
     else if (op == "Pad") pad(n);
+    else if (op == "Transpose") transpose(n);
+    else if (op == "Slice") slice(n);
     else fail_node(n, "unsupported op '" + op + "'; supported ops: " + supported_onnx_ops());
   }
   if (g.output_size() != 1) fail("graph must have exactly one output");
@@ -419,8 +475,8 @@ const char* supported_onnx_ops() {
   return "Conv (grouped, depthwise, dilated), Gemm, MatMul, Add (bias or residual), Mul (constant scale or squeeze "
          "and excite), Concat (channels), Relu, Clip, Sigmoid, HardSigmoid, HardSwish, MaxPool, AveragePool "
          "(ceil_mode), GlobalAveragePool, ReduceMean (over H, W), Flatten, Reshape (to 2-D), Pad (zeros, before a Conv), BatchNormalization "
-         "(after Conv/Gemm), Dropout, Identity, Constant, and Shape, Gather, Unsqueeze, Squeeze, Transpose, Cast on "
-         "constants";
+         "(after Conv/Gemm), Dropout, Identity, Constant, Slice (channels), the channel shuffle (Reshape, Transpose, "
+         "Reshape), and Shape, Gather, Unsqueeze, Squeeze, Transpose, Slice, Cast, Add, Mul, Div on constants";
 }
 
 Network import_onnx(const std::string& path) { return onnx_detail::Importer(path).run(); }
@@ -449,6 +505,8 @@ const char* to_string(LayerKind k) {
     case LayerKind::Sigmoid: return "sigmoid";
     case LayerKind::HardSigmoid: return "hardsigmoid";
     case LayerKind::HardSwish: return "hardswish";
+    case LayerKind::Slice: return "slice";
+    case LayerKind::Shuffle: return "shuffle";
   }
   return "?";
 }

@@ -51,11 +51,17 @@ inline int64_t checked_product_of(const std::vector<int64_t>& dims) {
 // A tensor of the graph as the importer tracks it: the layer producing it
 // (-1: the network input), its shape, whether it is 2-D [1 x n], and zero
 // padding of a Pad node still to be folded into the Conv reading it.
+// A channel shuffle's 5-D view: a C x H x W activation reshaped to
+// [1, view_a, view_b, H, W] (view_a view_b = C), transposed to
+// [1, view_b, view_a, H, W] when view_t; only a Transpose of its two channel
+// axes or the Reshape back to 4-D may read it.
 struct Value {
   int layer = -1;
   TensorShape shape;
   bool flat = false;
   int64_t pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int64_t view_a = 0, view_b = 0;  // 0: no 5-D view
+  bool view_t = false;
   bool padded() const { return pad_t || pad_l || pad_b || pad_r; }
 };
 
@@ -110,6 +116,10 @@ class Importer {
   void concat(const NodeProto& n);
   void pad(const NodeProto& n);
   void reduce_mean(const NodeProto& n);
+  void reshape_view(const NodeProto& n, const Constant& target);  // the channel shuffle's reshapes
+  void transpose(const NodeProto& n);                             // of an activation: the shuffle's
+  void slice(const NodeProto& n);                                 // of an activation: channels only
+  Constant fold_binary(const NodeProto& n);                       // Add, Mul, Div of constants
   bool fold_constant(const NodeProto& n);  // Shape, Gather, Unsqueeze, ... on constants
 
   std::string path_;

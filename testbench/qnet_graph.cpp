@@ -1,7 +1,7 @@
 // The golden model's layers of a graph network: Conv/FC (grouped: one GEMM
 // per group) and pooling as in a chain, and the vector ops on the element
 // arithmetic of vector_ops.h (the formats of a residual add's or concat's
-// operands aligned bit exactly).
+// operands aligned bit exactly), channel slices and shuffles as data movement.
 #include <algorithm>
 
 #include "errors.h"
@@ -38,6 +38,19 @@ ActTensor run_layer_graph(const QuantizedNetwork& q, size_t i, const std::vector
     case LayerKind::Relu:
       x.data = a.data;
       if (l.relu || l.kind == LayerKind::Relu)
+        for (int32_t& v : x.data) v = std::max(v, 0);
+      return x;
+    case LayerKind::Slice:
+    case LayerKind::Shuffle:
+      // Data movement: whole channel planes, values and format unchanged.
+      x.data.resize(static_cast<size_t>(l.out.numel()));
+      if (l.kind == LayerKind::Slice)
+        gather_channels(a.data.data(), x.data.data(), l.out.c, l.out.h * l.out.w,
+                        [&](int64_t k) { return slice_channel(k, l.ch_start, l.ch_step); });
+      else
+        gather_channels(a.data.data(), x.data.data(), l.out.c, l.out.h * l.out.w,
+                        [&](int64_t k) { return shuffle_channel(k, l.out.c, l.groups); });
+      if (l.relu)
         for (int32_t& v : x.data) v = std::max(v, 0);
       return x;
     case LayerKind::Clip:

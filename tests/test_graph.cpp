@@ -1,5 +1,5 @@
 // Graph networks (docs/networks.md): the import of residual, concat,
-// depthwise and squeeze-and-excite graphs (tests/fixtures/graphs, made by
+// depthwise, squeeze-and-excite and channel-shuffle graphs (tests/fixtures/graphs, made by
 // make_graphs.py), the golden model against the float network, bit-exact
 // cycle and fast runs in every dataflow with every layer checked, the vector
 // unit's format alignment, the built-in network shapes and the input sources.
@@ -18,12 +18,13 @@
 #include "synthetic_layer.h"
 #include "temp_dir.h"
 #include "vector_ops.h"
+#include "vector_unit.h"
 
 using namespace brsim;
 
 namespace {
 
-const char* const kGraphs[] = {"residual", "concat", "depthwise", "squeeze_excite"};
+const char* const kGraphs[] = {"residual", "concat", "depthwise", "squeeze_excite", "shuffle"};
 
 std::shared_ptr<const Network> load(const std::string& name) {
   return std::make_shared<const Network>(import_onnx(std::string(BRSIM_FIXTURES_DIR) + "/graphs/" + name + ".onnx"));
@@ -89,6 +90,18 @@ TEST(GraphImport, FixturesBecomeDagsWithTheirOps) {
   EXPECT_EQ(count(*se, LayerKind::Sigmoid), 2u);
   EXPECT_EQ(count(*se, LayerKind::HardSwish), 1u);
   EXPECT_EQ(count(*se, LayerKind::HardSigmoid), 1u);
+
+  // ShuffleNetV2 units: the split's Slices (ends from Shape -> Gather -> Add
+  // -> Div -> Mul, folded), shuffles in 2 and 4 groups, a stepped slice.
+  const auto sh = load("shuffle");
+  std::vector<std::string> slices, shuffles;
+  for (const Layer& l : sh->layers) {
+    if (l.kind == LayerKind::Slice)
+      slices.push_back(std::to_string(l.ch_start) + "+" + std::to_string(l.ch_step) + "k " + l.out.str());
+    if (l.kind == LayerKind::Shuffle) shuffles.push_back(std::to_string(l.groups) + " " + l.out.str());
+  }
+  EXPECT_EQ(slices, (std::vector<std::string>{"0+1k 8x4x4", "8+1k 8x4x4", "1+3k 5x4x4"}));
+  EXPECT_EQ(shuffles, (std::vector<std::string>{"2 16x4x4", "4 16x4x4"}));
 }
 
 TEST(GraphImport, ChainModelsStayChains) {
@@ -190,6 +203,38 @@ TEST(VectorOps, AlignFormatsBitExactly) {
   EXPECT_EQ(clip_bound(INFINITY, 12, 16), 32767);
 }
 
+// Channel slices and shuffles only move data: the vector unit's output
+// holds its operand's values (hand-worked), its cost is lane cycles and
+// DRAM traffic with no element operation, and a slice reads only its span.
+TEST(VectorOps, SliceAndShuffleMoveWholeChannels) {
+  VectorDescriptor d;
+  d.op = VecOp::Shuffle;
+  d.c = 6, d.h = 1, d.w = 2;
+  d.groups = 3;
+  d.in.resize(1);
+  d.in[0].c = 6, d.in[0].h = 1, d.in[0].w = 2;
+  const std::vector<int32_t> x = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51};
+  // 3 groups of 2: output channels read 0, 2, 4, 1, 3, 5.
+  EXPECT_EQ(vector_compute(d, {x}, 16, nullptr), (std::vector<int32_t>{0, 1, 20, 21, 40, 41, 10, 11, 30, 31, 50, 51}));
+  ArchConfig arch;  // 16 lanes, 16-bit activations: 2 bytes each
+  VectorCost c = vector_cost(d, arch);
+  EXPECT_EQ(c.element_ops, 0u);
+  EXPECT_EQ(c.lane_cycles, 1u);  // 12 elements on 16 lanes
+  EXPECT_EQ(c.dram_bytes_read, 24u);
+  EXPECT_EQ(c.dram_cycles, 204u);  // read and write: 100 cycles of latency + 24 B / 16 B per cycle, each
+  // A slice of channels 1 and 4 (step 3): the operand is the span 1..4.
+  d.op = VecOp::Slice;
+  d.c = 2, d.ch_step = 3;
+  d.in[0].c = 4;
+  const std::vector<int32_t> span(x.begin() + 2, x.begin() + 10);
+  EXPECT_EQ(vector_compute(d, {span}, 16, nullptr), (std::vector<int32_t>{10, 11, 40, 41}));
+  c = vector_cost(d, arch);
+  EXPECT_EQ(c.dram_bytes_read, 16u);
+  EXPECT_EQ(c.dram_bytes_written, 8u);
+  d.in[0].c = 3;  // too short for channel 3 of the span
+  EXPECT_THROW(vector_compute(d, {std::vector<int32_t>(6)}, 16, nullptr), ConfigError);
+}
+
 TEST(BuiltinNetworks, LayerListsOfTheTorchvisionModels) {
   auto macs = [](const std::vector<LayerSpec>& v) {
     uint64_t n = 0;
@@ -241,3 +286,4 @@ TEST(InputSources, RandomIsSeededAndNpyIsRead) {
     EXPECT_NE(std::string(e.what()).find("holds 2 inputs, --images asks for 3"), std::string::npos) << e.what();
   }
 }
+

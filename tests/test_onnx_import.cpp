@@ -223,3 +223,64 @@ TEST(OnnxImport, RejectsMalformedAndUnsupportedModels) {
   // Every message names the file.
   EXPECT_EQ(unsupported.rfind(sig_path + ": ", 0), 0u) << unsupported;
 }
+
+// The channel split and shuffle of ShuffleNetV2: a Slice of channels with
+// constant starts/ends (from Shape arithmetic) and Reshape -> Transpose ->
+// Reshape become Slice and Shuffle layers; any other Slice, Transpose or
+// 5-D tensor of an activation is refused by name.
+TEST(OnnxImport, ChannelSliceAndShuffle) {
+  OnnxBuilder b({1, 6, 2, 2});
+  b.init_i64("s0", {1}, {1}), b.init_i64("e0", {1}, {5}), b.init_i64("ax", {1}, {1}), b.init_i64("st", {1}, {2});
+  b.init_i64("five", {5}, {1, 2, 3, 2, 2}), b.init_i64("four", {4}, {1, -1, 2, 2});
+  b.node("Reshape", {"x", "five"}, "v");
+  OnnxBuilder::ints(b.node("Transpose", {"v"}, "t"), "perm", {0, 2, 1, 3, 4});
+  b.node("Reshape", {"t", "four"}, "sh", "shuffle");
+  b.node("Slice", {"sh", "s0", "e0", "ax", "st"}, "y", "split");
+  b.output("y");
+  const Network n = import_onnx(b.save("shuffle.onnx"));
+  ASSERT_EQ(n.layers.size(), 2u);
+  EXPECT_EQ(n.layers[0].kind, LayerKind::Shuffle);
+  EXPECT_EQ(n.layers[0].groups, 2);
+  EXPECT_EQ(n.layers[1].kind, LayerKind::Slice);
+  EXPECT_EQ(n.layers[1].ch_start, 1);
+  EXPECT_EQ(n.layers[1].ch_step, 2);
+  EXPECT_EQ(n.layers[1].out.str(), "2x2x2");  // channels 1 and 3 of 6
+  // Float: channel c holds c; shuffled 0 3 1 4 2 5; sliced 3 4.
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i / 4);
+  EXPECT_EQ(run_float(n, x), (std::vector<float>{3, 3, 3, 3, 4, 4, 4, 4}));
+
+  auto refused = [&](auto&& build) {
+    OnnxBuilder m({1, 6, 2, 2});
+    build(m);
+    return import_error(m.save("bad.onnx"));
+  };
+  const std::string h = refused([](OnnxBuilder& m) {
+    m.init_i64("s", {1}, {0}), m.init_i64("e", {1}, {1}), m.init_i64("a", {1}, {2});
+    m.node("Slice", {"x", "s", "e", "a"}, "y", "rows");
+    m.output("y");
+  });
+  EXPECT_NE(h.find("node 'rows' (Slice): a Slice on axis 2 (height) is not supported: only a slice of the channel axis 1"),
+            std::string::npos) << h;
+  const std::string t = refused([](OnnxBuilder& m) {
+    OnnxBuilder::ints(m.node("Transpose", {"x"}, "y", "tr"), "perm", {0, 1, 3, 2});
+    m.output("y");
+  });
+  EXPECT_NE(t.find("node 'tr' (Transpose): a Transpose of an activation is supported only in a channel shuffle"),
+            std::string::npos) << t;
+  const std::string v = refused([](OnnxBuilder& m) {
+    m.init_i64("five", {5}, {1, 2, 3, 2, 2});
+    m.node("Reshape", {"x", "five"}, "v");
+    m.node("Relu", {"v"}, "y", "relu5d");
+    m.output("y");
+  });
+  EXPECT_NE(v.find("node 'relu5d' (Relu): reads the 5-D tensor 'v': a 5-D activation is supported only inside a channel "
+                   "shuffle"), std::string::npos) << v;
+  const std::string d = refused([](OnnxBuilder& m) {
+    m.init("two", {1}, {2.0f});
+    m.node("Div", {"x", "two"}, "y", "div");
+    m.output("y");
+  });
+  EXPECT_NE(d.find("node 'div' (Div): input 'x' is not constant: Div is supported only on constant paths"),
+            std::string::npos) << d;
+}

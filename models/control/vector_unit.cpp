@@ -25,7 +25,7 @@ VectorCost vector_cost(const VectorDescriptor& d, const ArchConfig& a) {
   uint64_t work = n;
   if (d.op == VecOp::Pool) work = n * d.pool.pool_kh * d.pool.pool_kw;
   else if (d.op == VecOp::Add || d.op == VecOp::Mul) work = n;
-  c.element_ops = work;
+  c.element_ops = d.op == VecOp::Slice || d.op == VecOp::Shuffle ? 0 : work;
   c.lane_cycles = (work + lanes - 1) / lanes;
   return c;
 }
@@ -60,6 +60,25 @@ std::vector<int32_t> vector_compute(const VectorDescriptor& d, const std::vector
     case VecOp::Function:
       for (uint64_t i = 0; i < n; ++i) out[i] = vec_function(d.fn, in[0][i], d.in[0].f, d.f_out, d.alpha, d.beta, bits, st);
       break;
+    case VecOp::Slice:
+    case VecOp::Shuffle: {
+      const VectorDescriptor::Operand& o = d.in[0];
+      const int64_t plane = int64_t{d.h} * d.w, c = o.c;
+      if (d.op == VecOp::Slice) {
+        const int64_t step = d.ch_step;
+        if (o.h != d.h || o.w != d.w || (int64_t{d.c} - 1) * step >= c)
+          throw ConfigError("vector unit: a slice reads past its operand");
+        gather_channels(in[0].data(), out.data(), d.c, plane, [&](int64_t k) { return slice_channel(k, 0, step); });
+      } else {
+        if (o.c != d.c || d.groups < 1 || d.c % d.groups != 0)
+          throw ConfigError("vector unit: a shuffle's groups must divide its channels");
+        const int64_t g = d.groups;
+        gather_channels(in[0].data(), out.data(), d.c, plane, [&](int64_t k) { return shuffle_channel(k, c, g); });
+      }
+      if (d.relu)
+        for (int32_t& v : out) v = std::max(v, 0);
+      break;
+    }
     case VecOp::Pool:
       pool_tile(d.pool, in[0].data(), d.c, out.data());
       if (d.relu)

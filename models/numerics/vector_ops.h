@@ -10,9 +10,12 @@
 //   clip:    min(max(a, lo_q), hi_q) in a's format (lo_q, hi_q = clip_bound());
 //   sigmoid, hardsigmoid, hardswish: the function of the real input,
 //            evaluated in double and rounded half away from zero into f_out
-//            (a lookup table indexed by the A-bit input in hardware).
+//            (a lookup table indexed by the A-bit input in hardware);
+//   slice, shuffle: data movement, values and format unchanged; output
+//            channel k is input channel slice_channel() / shuffle_channel().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "requant.h"
@@ -26,6 +29,21 @@ int32_t vec_mul(int32_t a, int f_a, int32_t b, int f_b, int f_out, bool relu, in
 int32_t vec_rescale(int32_t a, int f_a, int f_out, bool relu, int act_bits, RequantStats* st);
 // A clip bound in format f: round(v 2^f) saturated to A bits (infinities to the range's ends).
 int32_t clip_bound(double v, int f, int act_bits);
+// A channel slice: output channel k reads input channel start + k step.
+inline int64_t slice_channel(int64_t k, int64_t start, int64_t step) { return start + k * step; }
+// A channel shuffle of C channels in g groups (ShuffleNet: reshape to g x C/g,
+// transpose, flatten): output channel k reads input channel (k mod g) C/g + k / g.
+inline int64_t shuffle_channel(int64_t k, int64_t c, int64_t g) { return (k % g) * (c / g) + k / g; }
+// Copies whole H x W planes: output channel k of `out` (c_out planes) from
+// input channel src(k) of `in`.
+template <class T, class Src>
+void gather_channels(const T* in, T* out, int64_t c_out, int64_t plane, Src src) {
+  for (int64_t k = 0; k < c_out; ++k) {
+    const T* from = in + src(k) * plane;
+    std::copy(from, from + plane, out + k * plane);
+  }
+}
+
 int32_t vec_function(VecFunc fn, int32_t a, int f_a, int f_out, float alpha, float beta, int act_bits,
                      RequantStats* st);
 
