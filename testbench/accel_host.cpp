@@ -24,8 +24,8 @@ GoldenRun golden_run(const QuantizedNetwork& q, const AccelProgram& prog, const 
     run_quantized(q, x, nullptr, &outs);
     std::vector<ActTensor> per;
     for (const AccelLayer& l : prog.layers) {
-      if (!l.sliced) {
-        per.push_back(outs[l.output_index]);
+      if (!l.sliced) {  // the one step with this output (a group's step copies its channels)
+        per.push_back(std::move(outs[l.output_index]));
         continue;
       }
       // A group of a grouped conv: its channels of the layer's output.

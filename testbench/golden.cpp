@@ -78,17 +78,25 @@ inline __attribute__((always_inline)) uint64_t mac_row_body(int64_t* acc, const 
                                                          int acc_bits) {
   uint64_t overflows = 0;
   const uint64_t ua = static_cast<uint64_t>(a);
+  // int32 weights times an activation of at most 32 bits: a 32 x 32 -> 64-bit
+  // signed product (one vector multiply), the same value as the 64-bit one.
+  constexpr bool narrow = sizeof(W) <= 4;
+  const int32_t a32 = static_cast<int32_t>(a);
+  auto product = [&](int64_t j) {
+    return narrow ? static_cast<uint64_t>(int64_t{a32} * static_cast<int64_t>(w[j]))
+                  : ua * static_cast<uint64_t>(static_cast<int64_t>(w[j]));
+  };
   if (acc_bits < 64) {
     const uint64_t half = uint64_t{1} << (acc_bits - 1), mask = (half << 1) - 1;
     for (int64_t j = 0; j < m; ++j) {
-      const uint64_t s = static_cast<uint64_t>(acc[j]) + ua * static_cast<uint64_t>(static_cast<int64_t>(w[j]));
+      const uint64_t s = static_cast<uint64_t>(acc[j]) + product(j);
       const uint64_t t = ((s + half) & mask) - half;
       overflows += (t != s);
       acc[j] = static_cast<int64_t>(t);
     }
   } else {
     for (int64_t j = 0; j < m; ++j) {
-      const uint64_t x = static_cast<uint64_t>(acc[j]), y = ua * static_cast<uint64_t>(static_cast<int64_t>(w[j])), s = x + y;
+      const uint64_t x = static_cast<uint64_t>(acc[j]), y = product(j), s = x + y;
       overflows += ((x ^ s) & (y ^ s)) >> 63;
       acc[j] = static_cast<int64_t>(s);
     }

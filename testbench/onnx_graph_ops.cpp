@@ -69,7 +69,8 @@ void Importer::add_layer(const NodeProto& n, Layer l, std::vector<int> inputs, b
 void Importer::alias(const NodeProto& n, int input) {
   if (n.output_size() < 1 || n.output(0).empty()) fail_node(n, "has no output");
   if (is_constant(n, input)) {
-    constants_[n.output(0)] = constants_.at(n.input(input));
+    if (find_constant(n.output(0))) return;  // an Identity/Dropout alias: lookups reach the source
+    constants_[n.output(0)] = *find_constant(n.input(input));
     return;
   }
   values_[n.output(0)] = value(n, input);
@@ -117,7 +118,8 @@ void Importer::conv(const NodeProto& n) {
   l.out = {w.dims[0], out_dim(cur.h, win.kh, win.stride_h, win.pad_top, win.pad_bottom),
            out_dim(cur.w, win.kw, win.stride_w, win.pad_left, win.pad_right)};
   if (dil[0] == 1 && dil[1] == 1) {
-    l.weights = w.f;
+    if (uses_of(n.input(1)) == 1) l.weights = std::move(const_cast<Constant&>(w).f);  // read by this Conv only
+    else l.weights = w.f;
   } else {
     const int64_t m = w.dims[0], c = w.dims[1];
     l.weights.assign(static_cast<size_t>(m * c * kh * kw), 0.0f);

@@ -67,11 +67,26 @@ Constant Importer::to_constant(const TensorProto& t, const std::string& who) con
 
 const Constant& Importer::constant(const NodeProto& n, int input, const char* role) const {
   if (n.input_size() <= input || n.input(input).empty()) fail_node(n, std::string("missing input ") + role);
-  auto it = constants_.find(n.input(input));
-  if (it == constants_.end())
+  const Constant* c = find_constant(n.input(input));
+  if (!c)
     fail_node(n, std::string("input ") + role + " '" + n.input(input) +
                      "' is not an initializer (missing initializer; weights must be constant)");
-  return it->second;
+  return *c;
+}
+
+const Constant* Importer::find_constant(const std::string& name) const {
+  auto it = constants_.find(name);
+  if (it == constants_.end()) {
+    auto a = alias_of_.find(name);
+    if (a != alias_of_.end()) it = constants_.find(a->second);
+  }
+  return it == constants_.end() ? nullptr : &it->second;
+}
+
+int Importer::uses_of(std::string name) const {
+  while (alias_of_.count(name)) name = alias_of_.at(name);
+  auto it = uses_.find(name);
+  return it == uses_.end() ? 0 : it->second;
 }
 
 const AttributeProto* Importer::attr(const NodeProto& n, const char* name) const {
@@ -145,7 +160,7 @@ const Value& Importer::value(const NodeProto& n, int input) const {
                        "(Reshape to [1, g, C/g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back to [1, C, H, W])");
     return it->second;
   }
-  if (constants_.count(name))
+  if (find_constant(name))
     fail_node(n, "input '" + name + "' is a constant; this op is supported only on activations");
   fail_node(n, "reads '" + name + "', which no earlier node produces (nodes must be in topological order)");
 }
@@ -334,9 +349,22 @@ Network Importer::run() {
   const auto size = std::filesystem::file_size(path_, ec);
   if (!ec && size >= kMaxModelBytes)
     fail("the model file is " + std::to_string(size) + " bytes, expected less than 2 GiB (protobuf's limit)");
-  std::ostringstream buf;
-  buf << f.rdbuf();
-  return run_bytes(buf.str());
+  // Read in one piece, parsed, then freed before the graph is read.
+  std::string bytes;
+  if (!ec) {
+    bytes.resize(static_cast<size_t>(size));
+    f.read(bytes.data(), static_cast<std::streamsize>(size));
+    bytes.resize(static_cast<size_t>(f.gcount()));
+  } else {
+    std::ostringstream buf;
+    buf << f.rdbuf();
+    bytes = buf.str();
+  }
+  ONNX_NAMESPACE::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    fail("not a valid ONNX model: the protobuf could not be parsed (truncated or not an ONNX file)");
+  std::string().swap(bytes);
+  return run_model(model);
 }
 
 namespace {
@@ -398,6 +426,10 @@ Network Importer::run_bytes(const std::string& bytes) {
   ONNX_NAMESPACE::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
     fail("not a valid ONNX model: the protobuf could not be parsed (truncated or not an ONNX file)");
+  return run_model(model);
+}
+
+Network Importer::run_model(ONNX_NAMESPACE::ModelProto& model) {
   if (model.ir_version() <= 0 || !model.has_graph() || model.graph().node_size() == 0)
     fail("not a valid ONNX model: no ir_version or an empty graph (truncated or not an ONNX file)");
   net_.source = path_;
@@ -405,7 +437,10 @@ Network Importer::run_bytes(const std::string& bytes) {
   const auto& g = model.graph();
   check_supported(g);
   check_unique_outputs(g);
-  for (const TensorProto& t : g.initializer()) constants_[t.name()] = to_constant(t, "initializer '" + t.name() + "'");
+  for (TensorProto& t : *model.mutable_graph()->mutable_initializer()) {
+    constants_[t.name()] = to_constant(t, "initializer '" + t.name() + "'");
+    t.clear_raw_data(), t.clear_float_data(), t.clear_int64_data();  // held once, in constants_
+  }
   read_input(g);
   count_uses(g);
   for (node_index_ = 0; node_index_ < static_cast<size_t>(g.node_size()); ++node_index_) {
@@ -465,7 +500,7 @@ Network Importer::run_bytes(const std::string& bytes) {
          (last >= 0 ? " '" + net_.layers.back().name + "'" : std::string()) + ")");
   net_.output_name = out;
   if (net_.layers.empty()) fail("the graph has no layers");
-  return net_;
+  return std::move(net_);
 }
 
 }  // namespace onnx_detail

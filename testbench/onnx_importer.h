@@ -70,6 +70,7 @@ class Importer {
   explicit Importer(std::string path) : path_(std::move(path)) {}
   Network run();
   Network run_bytes(const std::string& bytes);
+  Network run_model(ONNX_NAMESPACE::ModelProto& model);  // after parsing; frees the initializers' data as it reads them
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw ConfigError(path_ + ": " + what); }
@@ -79,9 +80,13 @@ class Importer {
   std::string name_of(const NodeProto& n) const;
   Constant to_constant(const TensorProto& t, const std::string& who) const;
   const Constant& constant(const NodeProto& n, int input, const char* role) const;
+  // A constant by name, through Identity/Dropout aliases (which share its data); nullptr if none.
+  const Constant* find_constant(const std::string& name) const;
   bool is_constant(const NodeProto& n, int input) const {
-    return n.input_size() > input && !n.input(input).empty() && constants_.count(n.input(input));
+    return n.input_size() > input && !n.input(input).empty() && find_constant(n.input(input));
   }
+  // Readers of a tensor (through aliases); the graph output counts.
+  int uses_of(std::string name) const;
   const Value& value(const NodeProto& n, int input) const;
   const AttributeProto* attr(const NodeProto& n, const char* name) const;
   void attr_type(const NodeProto& n, const AttributeProto& a, int type, const char* expected) const;

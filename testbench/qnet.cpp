@@ -240,16 +240,16 @@ ActTensor run_quantized(const QuantizedNetwork& q, const std::vector<float>& inp
         ins.push_back(p < 0 ? &x : &outs[static_cast<size_t>(p)]);
       }
       outs[i] = run_layer_graph(q, i, ins, stats);
-      if (layer_outputs) {
-        layer_outputs->push_back(outs[i]);
-      } else {
+      if (!layer_outputs)
         for (size_t k = 0; k < ins.size(); ++k) {
           const int p = net.input_of(i, k);
           if (p >= 0 && last_use[static_cast<size_t>(p)] == i) outs[static_cast<size_t>(p)] = ActTensor{};
         }
-      }
     }
-    return outs.back();
+    ActTensor last = outs.back();
+    if (layer_outputs)  // every output was kept: handed over, not copied
+      for (ActTensor& t : outs) layer_outputs->push_back(std::move(t));
+    return last;
   }
   for (size_t i = 0; i < q.net->layers.size(); ++i) {
     const Layer& l = q.net->layers[i];
