@@ -298,3 +298,24 @@ TEST(BatchCli, ArchitectureFileKeyAndRefusal) {
   EXPECT_EQ(over.status, 2);
   EXPECT_NE(over.out.find("invalid --batch 300: expected an integer in [1, 256] images"), std::string::npos) << over.out;
 }
+
+// `brsim run --images 6 --batch 4`: two batches, the last of 2 images,
+// every image's layer outputs checked; a graph network refuses batches.
+TEST(BatchCli, RunsAPartialLastBatchAndRefusesGraphNetworks) {
+  const CliResult r = run_brsim("run --images 6 --batch 4 --mode fast --format json --out " + ::testing::TempDir() +
+                                "brsim_batch_run");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["arch"]["batch"], 4);
+  EXPECT_EQ(j["accuracy"]["bit_exact"], true);
+  EXPECT_EQ(j["accuracy"]["tensors_compared"], 6 * j["layers"].size());
+  for (const nlohmann::json& l : j["layers"]) {
+    EXPECT_EQ(l["images"], 6) << l["name"];
+    EXPECT_EQ(l["batch"]["batches"], 2) << l["name"];
+    EXPECT_EQ(l["batch"]["macs_per_batch"].get<uint64_t>(), 3 * l["macs"].get<uint64_t>()) << l["name"];
+  }
+  const CliResult g = run_brsim("run " + std::string(BRSIM_DATA_DIR) +
+                                "/models/fashion_dsresnet.onnx --inputs random --images 2 --batch 2");
+  EXPECT_EQ(g.status, 2) << g.out;
+  EXPECT_NE(g.out.find("batch 2: batches run on chain networks"), std::string::npos) << g.out;
+}
