@@ -52,6 +52,8 @@ void validate(const ArchConfig& a) {
   need(a.cols >= 1 && a.cols <= 512, "array cols", std::to_string(a.cols), "an integer in [1, 512]");
   validate_bits(a.weight_bits);
   validate(a.datapath);
+  need(a.batch >= 1 && a.batch <= kMaxBatch, "batch", std::to_string(a.batch),
+       "an integer in [1, " + std::to_string(kMaxBatch) + "] images");
   need(a.clock_mhz > 0 && a.clock_mhz <= 10000, "clock_mhz", std::to_string(a.clock_mhz), "a frequency in (0, 10000] MHz");
   check_buffer(a.weight_buffer, "weight_buffer");
   check_buffer(a.input_buffer, "input_buffer");

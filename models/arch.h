@@ -32,6 +32,8 @@ struct DramConfig {
   int bytes_per_cycle = 16;            // bytes per cycle once streaming
 };
 
+constexpr int kMaxBatch = 256;  // images per batch (ArchConfig::batch)
+
 struct ArchConfig {
   int rows = 16;  // PE array rows R (the GEMM's K dimension)
   int cols = 16;  // PE array columns C (the GEMM's M dimension)
@@ -50,6 +52,9 @@ struct ArchConfig {
   // holds two bands), and outputs are written back while the next band
   // computes (the output buffer also stages one band's outputs).
   bool double_buffer_activations = false;
+  // Images per batch: N images go through each layer together (weights
+  // loaded once per batch; docs/cycle-model.md "Batches").
+  int batch = 1;
   int output_lanes() const { return cols; }  // output stage values per cycle
 };
 

@@ -35,6 +35,8 @@ void add_arch_options(CLI::App* cmd, ArchArgs& a) {
   cmd->add_flag("--double-buffer", a.double_buffer, "Double-buffered weights: load the next weight tile (os: strip) while the array computes");
   cmd->add_flag("--double-buffer-acts", a.double_buffer_acts,
                 "Double-buffered activations: prefetch the next input band, write outputs behind");
+  cmd->add_option("--batch", a.batch,
+                  "Override the batch: images that go through each layer together (weights loaded once per batch)");
 }
 
 ArchConfig resolve_arch(ArchArgs& a) {
@@ -79,6 +81,7 @@ ArchConfig resolve_arch(ArchArgs& a) {
     c.dram.bytes_per_cycle = option_in_range(a.dram_bytes_per_cycle, "--dram-bandwidth", 1, 4096, " bytes per cycle");
   if (a.double_buffer) c.double_buffer_weights = true;
   if (a.double_buffer_acts) c.double_buffer_activations = true;
+  if (a.batch != kUnsetOption) c.batch = option_in_range(a.batch, "--batch", 1, kMaxBatch, " images");
   validate(c);
   return c;
 }

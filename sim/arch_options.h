@@ -21,6 +21,7 @@ struct ArchArgs {
   std::string pe, dataflow;
   double clock_mhz = std::numeric_limits<double>::quiet_NaN();
   long long dram_latency = kUnsetOption, dram_bytes_per_cycle = kUnsetOption;
+  long long batch = kUnsetOption;  // images per batch
   bool double_buffer = false, double_buffer_acts = false;
   std::string arch_source;  // filled by resolve_arch: which file was read
 };

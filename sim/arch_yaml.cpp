@@ -33,7 +33,7 @@ ArchConfig load_arch_yaml(const std::string& path) {
   if (!root || root.IsNull()) return a;
   r.keys(root, "", {"array", "dataflow", "pe", "weight_bits", "sqrt2_terms", "act_bits", "acc_bits", "shift_bits",
                     "clock_mhz", "buffers", "dram", "double_buffer_weights",
-                    "double_buffer_activations"});
+                    "double_buffer_activations", "batch"});
   if (const YAML::Node arr = root["array"]) {
     r.keys(arr, "array", {"rows", "cols"});
     r.get(arr, "rows", "array.rows", &a.rows);
@@ -64,6 +64,7 @@ ArchConfig load_arch_yaml(const std::string& path) {
   r.get(root, "clock_mhz", "clock_mhz", &a.clock_mhz);
   r.get(root, "double_buffer_weights", "double_buffer_weights", &a.double_buffer_weights);
   r.get(root, "double_buffer_activations", "double_buffer_activations", &a.double_buffer_activations);
+  r.get(root, "batch", "batch", &a.batch);
   if (const YAML::Node b = root["buffers"]) {
     r.keys(b, "buffers", {"weight", "input", "output"});
     buffer(r, b["weight"], "weight", &a.weight_buffer);
@@ -100,6 +101,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
     << "clock_mhz: " << a.clock_mhz << "\n"
     << "double_buffer_weights: " << (a.double_buffer_weights ? "true" : "false") << "\n"
     << "double_buffer_activations: " << (a.double_buffer_activations ? "true" : "false") << "\n"
+    << (a.batch != 1 ? "batch: " + std::to_string(a.batch) + "\n" : std::string())  // (batch 1: as before)
     << "buffers:\n";
   buf("weight", a.weight_buffer);
   buf("input", a.input_buffer);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <random>
 
 #include "accel_check.h"
 #include "accel_host.h"
@@ -86,20 +87,34 @@ std::vector<LayerSpec> specs_of(const LayerArgs& a) {
   return {s};
 }
 
+// The images of one batch: the layer's own seeded input first (what batch 1
+// runs), then inputs uniform in [-1, 1) from a seed of their own.
+std::vector<std::vector<float>> batch_inputs(const SyntheticLayer& sl, int batch, uint64_t seed) {
+  std::vector<std::vector<float>> xs{sl.input};
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 0xB47C4);
+  for (int i = 1; i < batch; ++i) {
+    std::vector<float> x(sl.input.size());
+    for (float& v : x) v = static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0);
+    xs.push_back(std::move(x));
+  }
+  return xs;
+}
+
 // Bytes one synthetic layer holds at once: the input (float, int32 and the
 // DRAM image), the weights (the Laplace draw in double, float, the
 // quantizer's copy and codes), the outputs (float, golden and simulated
-// int32, accumulators) and the golden model's lowered input (int32, P x K).
-uint64_t layer_memory_estimate(const LayerSpec& s) {
+// int32, accumulators) and the golden model's lowered input (int32, P x K);
+// all but the weights once per image of a batch.
+uint64_t layer_memory_estimate(const LayerSpec& s, uint64_t batch) {
   const uint64_t in = static_cast<uint64_t>(s.in_c * s.in_h * s.in_w);
   const uint64_t oh = static_cast<uint64_t>(s.fc ? 1 : (s.in_h + 2 * s.pad - s.kh) / s.stride + 1);
   const uint64_t ow = static_cast<uint64_t>(s.fc ? 1 : (s.in_w + 2 * s.pad - s.kw) / s.stride + 1);
   const uint64_t k = s.fc ? in : static_cast<uint64_t>(s.in_c * s.kh * s.kw);
   const uint64_t m = static_cast<uint64_t>(s.out_m);
   uint64_t b = saturating_mul(in, 16);
-  b = saturating_add(b, saturating_mul(saturating_mul(k, m), 40));
   b = saturating_add(b, saturating_mul(saturating_mul(saturating_mul(oh, ow), m), 24));
-  return saturating_add(b, saturating_mul(saturating_mul(oh, ow), saturating_mul(k, 4)));
+  b = saturating_add(b, saturating_mul(saturating_mul(oh, ow), saturating_mul(k, 4)));
+  return saturating_add(saturating_mul(b, batch), saturating_mul(saturating_mul(k, m), 40));
 }
 
 void run_layer_cmd(LayerArgs a) {
@@ -113,7 +128,7 @@ void run_layer_cmd(LayerArgs a) {
   uint64_t largest = 0;
   size_t largest_at = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
-    const uint64_t e = layer_memory_estimate(specs[i]);
+    const uint64_t e = layer_memory_estimate(specs[i], static_cast<uint64_t>(arch.batch));
     if (e > largest) largest = e, largest_at = i;
   }
   check_memory(largest, "brsim layer '" + specs[largest_at].name + "'");
@@ -135,7 +150,7 @@ void run_layer_cmd(LayerArgs a) {
       const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
       prog = compile_network(q, arch);
       const auto g0 = std::chrono::steady_clock::now();
-      golden = golden_run(q, prog, {sl.input});
+      golden = golden_run(q, prog, batch_inputs(sl, arch.batch, a.seed + i));
       golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
     }  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
     std::unique_ptr<AccelTracer> tracer;
@@ -150,13 +165,14 @@ void run_layer_cmd(LayerArgs a) {
     all.host_seconds += r.host_seconds;
     all.tensors_compared += r.tensors_compared;
   }
-  all.images = 1;
+  all.images = static_cast<uint64_t>(arch.batch);
   nlohmann::json summary;
   summary["command"] = "layer";
   summary["arch_file"] = a.arch.arch_source;
   summary["arch"] = {{"rows", arch.rows}, {"cols", arch.cols}, {"dataflow", to_string(arch.dataflow)},
                      {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights},
                      {"double_buffer_activations", arch.double_buffer_activations}};
+  if (arch.batch > 1) summary["arch"]["batch"] = arch.batch;  // images per batch (one batch per layer)
   summary["mode"] = a.mode;
   summary["seed"] = a.seed;
   summary["weights"] = {{"distribution", "laplace"}, {"scale", a.scale}, {"policy", o.weights.policy.name()}};
@@ -166,7 +182,7 @@ void run_layer_cmd(LayerArgs a) {
   summary["layers"] = layers;
   summary["totals"] = totals_json(all, arch);
   summary["energy_table"] = {{"name", table.name}, {"path", table.path}};
-  summary["energy"] = energy_json(run_energy(all, arch, table), 1);
+  summary["energy"] = energy_json(run_energy(all, arch, table), all.images);
   summary["bit_exact"] = true;
   const nlohmann::json timing = timing_json(all, golden_s);
   if (!a.out.empty()) write_results(a.out, arch, summary, all, energy, timing);

@@ -116,7 +116,15 @@ void run_run(RunArgs a) {
   uint64_t expected_cycles = 0;
   for (const AccelLayer& l : prog.layers) {
     names.push_back(l.name);
-    if (!l.vector) expected_cycles += closed_form(l.desc, arch).total() * static_cast<uint64_t>(test.count);
+    if (l.vector) continue;
+    // Full batches of arch.batch images, and the last with the rest.
+    const uint64_t count = static_cast<uint64_t>(test.count), b = l.desc.batch, rest = count % b;
+    expected_cycles += closed_form(l.desc, arch).total() * (count / b);
+    if (rest) {
+      LayerDescriptor d = l.desc;
+      d.batch = static_cast<uint32_t>(rest);
+      expected_cycles += closed_form(d, arch).total();
+    }
   }
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
@@ -139,6 +147,7 @@ void run_run(RunArgs a) {
   summary["arch"] = {{"rows", arch.rows}, {"cols", arch.cols}, {"dataflow", to_string(arch.dataflow)},
                      {"pe", to_string(arch.pe)}, {"double_buffer_weights", arch.double_buffer_weights},
                      {"double_buffer_activations", arch.double_buffer_activations}};
+  if (arch.batch > 1) summary["arch"]["batch"] = arch.batch;  // images per batch
   summary["mode"] = a.mode;
   summary["quantization"] = {{"policy", o.weights.policy.name()}, {"bits", o.weights.bits},
                              {"sqrt2_terms", o.weights.datapath.sqrt2_terms}, {"codebook", a.codebook},
@@ -219,6 +228,11 @@ void run_run(RunArgs a) {
     print_layer_table(r, arch, energy, std::cout);
     std::cout << "\nlatency: " << summary["totals"]["cycles_per_image"].get<uint64_t>() << " cycles per image = "
               << fmt_fixed(summary["totals"]["latency_us_per_image"].get<double>(), 2) << " us at " << arch.clock_mhz << " MHz\n";
+    if (arch.batch > 1) {
+      const int64_t b = arch.batch, batches = (test.count + b - 1) / b;
+      std::cout << "batches: " << batches << " of " << b << " images" << (test.count % b ? " (the last of " + std::to_string(test.count % b) + ")" : "")
+                << ", " << summary["totals"]["cycles_per_batch"].get<uint64_t>() << " cycles per batch (mean over the batches run)\n";
+    }
     if (labelled)
       std::cout << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
                 << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "

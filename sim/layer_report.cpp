@@ -35,10 +35,19 @@ double utilization(const LayerRunStats& l, const ArchConfig& a) {
 
 void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::vector<EnergyBreakdown>& energy,
                        std::ostream& os) {
-  TextTable t({"layer", "GEMM PxKxM", "MACs", "cycles", "w-load", "compute", "drain", "stall", "output", "util (%)",
-               "energy (nJ)", "pJ/MAC", "power (mW)", "overflows", "saturated"},
-              {true, true, false, false, false, false, false, false, false, false, false, false, false, false, false});
-  uint64_t macs = 0, cycles = 0;
+  // Batches (docs/cycle-model.md "Batches"): cycles per image beside cycles per batch.
+  const bool batched = a.batch > 1;
+  std::vector<std::string> head = {"layer", "GEMM PxKxM", "MACs", "cycles", "w-load", "compute", "drain", "stall",
+                                   "output", "util (%)", "energy (nJ)", "pJ/MAC", "power (mW)", "overflows", "saturated"};
+  std::vector<bool> left(head.size(), false);
+  left[0] = left[1] = true;
+  if (batched) {
+    head[3] = "cycles/image";
+    head.insert(head.begin() + 4, "cycles/batch");
+    left.push_back(false);
+  }
+  TextTable t(head, left);
+  uint64_t macs = 0, cycles = 0, batch_cycles = 0;
   double nj = 0;
   for (size_t li = 0; li < r.layers.size(); ++li) {
     const LayerRunStats& l = r.layers[li];
@@ -49,19 +58,28 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
     const LayerCycles& c = l.stats.cycles;
     macs += per_image(l.stats.macs, n);
     cycles += per_image(c.total(), n);
-    t.add_row({l.name, gemm_column(l), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
-               std::to_string(per_image(c.weight_load, n)), std::to_string(per_image(c.compute, n)),
-               std::to_string(per_image(c.drain, n)), std::to_string(per_image(c.stall, n)),
-               std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2), fmt_fixed(layer_nj, 2),
-               fmt_fixed(e.pj_per_mac, 3), fmt_fixed(e.avg_power_mw, 2),
-               std::to_string(l.stats.array_overflows + l.stats.output_overflows),
-               std::to_string(l.stats.requant.saturated())});
+    batch_cycles += per_image(c.total(), l.batches);
+    std::vector<std::string> row = {
+        l.name, gemm_column(l), std::to_string(per_image(l.stats.macs, n)), std::to_string(per_image(c.total(), n)),
+        std::to_string(per_image(c.weight_load, n)), std::to_string(per_image(c.compute, n)),
+        std::to_string(per_image(c.drain, n)), std::to_string(per_image(c.stall, n)),
+        std::to_string(per_image(c.output, n)), fmt_fixed(100.0 * utilization(l, a), 2), fmt_fixed(layer_nj, 2),
+        fmt_fixed(e.pj_per_mac, 3), fmt_fixed(e.avg_power_mw, 2),
+        std::to_string(l.stats.array_overflows + l.stats.output_overflows), std::to_string(l.stats.requant.saturated())};
+    if (batched) row.insert(row.begin() + 4, std::to_string(per_image(c.total(), l.batches)));
+    t.add_row(row);
   }
   const double util = cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0;
   const double us = static_cast<double>(cycles) / a.clock_mhz;
-  t.add_row({"total", "", std::to_string(macs), std::to_string(cycles), "", "", "", "", "", fmt_fixed(100.0 * util, 2),
-             fmt_fixed(nj, 2), macs ? fmt_fixed(nj * 1000.0 / static_cast<double>(macs), 3) : "-",
-             us > 0 ? fmt_fixed(nj / us, 2) : "-", "", ""});
+  std::vector<std::string> total = {"total", "", std::to_string(macs), std::to_string(cycles), "", "", "", "", "",
+                                    fmt_fixed(100.0 * util, 2), fmt_fixed(nj, 2),
+                                    macs ? fmt_fixed(nj * 1000.0 / static_cast<double>(macs), 3) : "-",
+                                    us > 0 ? fmt_fixed(nj / us, 2) : "-", "", ""};
+  if (batched) total.insert(total.begin() + 4, std::to_string(batch_cycles));
+  t.add_row(total);
+  if (batched)
+    os << "batches of " << a.batch << " images (weights loaded once per batch; docs/cycle-model.md \"Batches\"): "
+       << "cycles/batch per batch run (a last, partial batch counts as one), everything else per image\n";
   os << "cycles, MACs and energy per image; power averaged over the layer; overflows (accumulator wraps) and "
         "saturated (requantization clips) over all images\n";
   t.print(os);
@@ -132,6 +150,14 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
                        {"output_writes", per_image(l.stats.output_writes, n)}};
   j["weight_decodes"] = per_image(l.stats.decodes, n);
   j["images"] = n;
+  if (a.batch > 1)  // per batch (docs/outputs.md); the fields above are per image
+    j["batch"] = {{"images_per_batch", a.batch},
+                  {"batches", l.batches},
+                  {"cycles_per_batch", per_image(c.total(), l.batches)},
+                  {"macs_per_batch", per_image(l.stats.macs, l.batches)},
+                  {"dram_bytes_per_batch",
+                   {{"read", per_image(l.stats.dram_bytes_read, l.batches)},
+                    {"written", per_image(l.stats.dram_bytes_written, l.batches)}}}};
   j["acc_overflows"] = l.stats.array_overflows + l.stats.output_overflows;
   j["saturations"] = l.stats.requant.saturated();
   j["energy"] = energy_json(e, n);
@@ -148,19 +174,26 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
 }
 
 nlohmann::json totals_json(const AccelRunResult& r, const ArchConfig& a) {
-  uint64_t macs = 0, cycles = 0, all_macs = 0, all_cycles = 0;
+  uint64_t macs = 0, cycles = 0, all_macs = 0, all_cycles = 0, batch_cycles = 0;
   for (const LayerRunStats& l : r.layers) {
     macs += per_image(l.stats.macs, l.images);
     cycles += per_image(l.stats.cycles.total(), l.images);
+    batch_cycles += per_image(l.stats.cycles.total(), l.batches);
     all_macs += l.stats.macs;
     all_cycles += l.stats.cycles.total();
   }
-  return {{"macs_per_image", macs},
+  nlohmann::json j = {{"macs_per_image", macs},
           {"cycles_per_image", cycles},
           {"latency_us_per_image", static_cast<double>(cycles) / a.clock_mhz},
           {"utilization", cycles ? static_cast<double>(macs) / (static_cast<double>(a.rows) * a.cols * cycles) : 0.0},
           {"simulated_macs", all_macs},
           {"simulated_cycles", all_cycles}};
+  if (a.batch > 1) {
+    j["batch"] = a.batch;  // images per batch
+    j["cycles_per_batch"] = batch_cycles;
+    j["latency_us_per_batch"] = static_cast<double>(batch_cycles) / a.clock_mhz;
+  }
+  return j;
 }
 
 nlohmann::json timing_json(const AccelRunResult& r, double golden_seconds) {
@@ -183,7 +216,12 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
        "dram_bytes_read,dram_bytes_written,weight_buffer_reads,weight_buffer_writes,input_buffer_reads,"
        "input_buffer_writes,output_buffer_reads,output_buffer_writes,weight_decodes,acc_overflows_total,"
        "saturations_total,energy_pj,energy_per_mac_pj,avg_power_mw,toggles_weight_total,toggles_act_total,"
-       "toggles_product_total,toggles_psum_total,bands,strips,chunks,pool_by_rows\n";
+       "toggles_product_total,toggles_psum_total,bands,strips,chunks,pool_by_rows";
+  // Batches: per-batch columns at the end (docs/outputs.md), only when batch > 1.
+  const bool batched = a.batch > 1;
+  if (batched)
+    o << ",batch,batches,cycles_per_batch,macs_per_batch,dram_bytes_read_per_batch,dram_bytes_written_per_batch";
+  o << '\n';
   for (size_t li = 0; li < r.layers.size(); ++li) {
     const LayerRunStats& l = r.layers[li];
     const EnergyBreakdown& e = energy[li];
@@ -206,11 +244,16 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
       << fmt_general(e.avg_power_mw, 6) << ',' << s.toggles_weight << ',' << s.toggles_act << ','
       << s.toggles_product << ',' << s.toggles_psum;
     if (l.vector) {
-      o << ",,,,\n";
+      o << ",,,,";
     } else {  // the tiling (docs/tiling.md)
       const Schedule sc = make_schedule(d, a);
-      o << ',' << sc.bands << ',' << sc.strips << ',' << sc.chunks << ',' << (sc.pool_by_rows ? 1 : 0) << '\n';
+      o << ',' << sc.bands << ',' << sc.strips << ',' << sc.chunks << ',' << (sc.pool_by_rows ? 1 : 0);
     }
+    if (batched)
+      o << ',' << a.batch << ',' << l.batches << ',' << per_image(c.total(), l.batches) << ','
+        << per_image(s.macs, l.batches) << ',' << per_image(s.dram_bytes_read, l.batches) << ','
+        << per_image(s.dram_bytes_written, l.batches);
+    o << '\n';
   }
   return o.str();
 }

@@ -157,6 +157,14 @@ const std::vector<Param>& params() {
          return v;
        },
        [](Draft& d, const std::string& v) { d.arch.double_buffer_activations = v == "true"; }},
+      {"batch",
+       [](const Reader& r, const YAML::Node& n, const std::string& f) {
+         const std::string expected = "an integer in [1, " + std::to_string(kMaxBatch) + "] (images per batch)";
+         const int64_t v = r.integer(n, f, 1, expected);
+         if (v > kMaxBatch) r.fail(f, "expected " + expected + ", got " + Reader::shown(n));
+         return std::to_string(v);
+       },
+       [](Draft& d, const std::string& v) { d.arch.batch = std::stoi(v); }},
   };
   return p;
 }
@@ -292,7 +300,7 @@ const std::vector<std::string>& sweep_param_names() {
   static const std::vector<std::string> n = {"rows", "cols", "pe", "dataflow", "bits", "sqrt2_terms", "policy",
                                              "weight_buffer_kib", "input_buffer_kib", "output_buffer_kib",
                                              "dram_bytes_per_cycle", "dram_latency_cycles", "clock_mhz",
-                                             "double_buffer_weights", "double_buffer_activations"};
+                                             "double_buffer_weights", "double_buffer_activations", "batch"};
   return n;
 }
 
@@ -317,7 +325,7 @@ std::vector<std::string> point_params(const SweepPoint& p) {
           fmt_num(a.weight_buffer.capacity_bytes / 1024.0), fmt_num(a.input_buffer.capacity_bytes / 1024.0),
           fmt_num(a.output_buffer.capacity_bytes / 1024.0), std::to_string(a.dram.bytes_per_cycle),
           std::to_string(a.dram.latency_cycles), fmt_num(a.clock_mhz), a.double_buffer_weights ? "true" : "false",
-          a.double_buffer_activations ? "true" : "false"};
+          a.double_buffer_activations ? "true" : "false", std::to_string(a.batch)};
 }
 
 SweepSpec load_sweep(const std::string& path) {

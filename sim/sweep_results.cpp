@@ -189,6 +189,8 @@ std::string point_label(const SweepTable& t, int point, const std::vector<size_t
       add(v == "true" ? "double-buffered" : "serial weights");
     } else if (n == "double_buffer_activations") {
       add(v == "true" ? "double-buffered acts" : "serial acts");
+    } else if (n == "batch") {
+      add("batch " + v);
     } else if (n == "pe" && std::find(varying.begin(), varying.end(), kPolicy) != varying.end()) {
       // skipped: the varying policy names the PE already (policy fixed16 <=> pe fixed16)
     } else {

@@ -19,6 +19,7 @@ void set_window(LayerDescriptor& d, const Window& w) {
 // a realizable one (the descriptor's shapes and buffers are what it checks).
 void check(LayerDescriptor d, const ArchConfig& arch, const std::string& where, const std::string& name) {
   d.per_channel = true;
+  d.batch = static_cast<uint32_t>(arch.batch);  // the buffers hold a batch's tiles
   try {
     make_schedule(d, arch);
   } catch (const ConfigError& e) {

@@ -149,15 +149,22 @@ class Host : public sc_core::sc_module {
         s.desc = l.desc;
         s.op = l.op;
         s.groups = l.groups;
+        s.batch = l.desc.batch;
       }
       LayerCycles& cf = out_->layers[l.row].closed_form;
-      const LayerCycles c = closed_form(l.desc, a);
+      const LayerCycles c = closed_form(l.desc, a);  // a whole batch
       cf.weight_load += c.weight_load, cf.compute += c.compute, cf.drain += c.drain, cf.stall += c.stall,
           cf.output += c.output;
     }
-    for (size_t img = 0; img < inputs_.size(); ++img) {
-      write_mem(prog_.input_addr(), encode_activations(inputs_[img].data, a));
+    const size_t batch = prog_.layers.front().desc.batch;  // compile_network: arch.batch (graph networks: 1)
+    const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+    for (size_t img = 0; img < inputs_.size(); img += batch) {
+      // The batch's images, one after the other; the last batch holds the rest.
+      const uint32_t n = static_cast<uint32_t>(std::min(batch, inputs_.size() - img));
+      for (uint32_t i = 0; i < n; ++i)
+        write_mem(prog_.input_addr() + i * inputs_[img].data.size() * ab, encode_activations(inputs_[img + i].data, a));
       std::vector<int32_t> got;
+      std::vector<std::vector<int32_t>> outs(n);
       for (size_t li = 0; li < prog_.layers.size(); ++li) {
         const AccelLayer& l = prog_.layers[li];
         if (l.vector) {
@@ -167,7 +174,9 @@ class Host : public sc_core::sc_module {
           if (expected_ && !check(img, li, l, got)) return;
           continue;
         }
-        for (const auto& [addr, value] : descriptor_registers(l.desc, l.sqrt2_terms)) write_reg(addr, value);
+        LayerDescriptor d = l.desc;
+        d.batch = n;
+        for (const auto& [addr, value] : descriptor_registers(d, l.sqrt2_terms)) write_reg(addr, value);
         write_reg(reg::kCtrl, 1);  // START
         wait(irq.posedge_event());
         const uint32_t status = read_reg(reg::kStatus);
@@ -182,24 +191,30 @@ class Host : public sc_core::sc_module {
         const LayerStats& ls = ctrl_->last_layer();
         if (cycles != ls.cycles.total()) throw ConfigError("cycle register disagrees with the controller's count");
         s.stats.add(ls);
-        if (!l.sliced || l.out_c0 == 0) ++s.images;
-        const uint64_t n = uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w();
-        got = decode_activations(read_mem(l.desc.out_addr, n * static_cast<uint64_t>(act_bytes(a))), a);
-        if (expected_) {
-          ++out_->tensors_compared;
-          const std::string m = first_mismatch("image " + std::to_string(img) + ", layer " + l.name,
-                                               (*expected_)[img][li], got);
-          if (!m.empty()) {
-            out_->bit_exact = false;
-            out_->mismatch = m;
-            return;
+        if (!l.sliced || l.out_c0 == 0) s.images += n, ++s.batches;
+        // Each image's output, checked by the scoreboard on its own.
+        const uint64_t values = d.out_image_values();
+        for (uint32_t i = 0; i < n; ++i) {
+          got = decode_activations(read_mem(d.out_addr + i * values * ab, values * ab), a);
+          if (expected_) {
+            ++out_->tensors_compared;
+            const std::string m = first_mismatch("image " + std::to_string(img + i) + ", layer " + l.name,
+                                                 (*expected_)[img + i][li], got);
+            if (!m.empty()) {
+              out_->bit_exact = false;
+              out_->mismatch = m;
+              return;
+            }
           }
+          outs[i] = std::move(got);
         }
       }
-      if (prog_.graph)
-        got = decode_activations(read_mem(prog_.final_addr, prog_.final_values * static_cast<uint64_t>(act_bytes(a))), a);
-      out_->outputs.push_back(std::move(got));
-      ++out_->images;
+      if (prog_.graph) {
+        got = decode_activations(read_mem(prog_.final_addr, prog_.final_values * ab), a);
+        outs[0] = std::move(got);
+      }
+      for (std::vector<int32_t>& o : outs) out_->outputs.push_back(std::move(o));
+      out_->images += n;
     }
   }
 

@@ -29,8 +29,10 @@ struct LayerRunStats {
   bool vector = false;      // a vector-unit layer (vec)
   VectorDescriptor vec;
   LayerStats stats;         // summed over the images run
-  LayerCycles closed_form;  // per image
+  LayerCycles closed_form;  // per batch of arch.batch images (per image at batch 1)
   uint64_t images = 0;
+  uint64_t batches = 0;     // batches run (the last may hold fewer images: images <= batches x batch)
+  uint32_t batch = 1;       // images per batch (arch.batch)
 };
 
 struct AccelRunResult {
@@ -45,7 +47,9 @@ struct AccelRunResult {
   uint64_t cycles() const;                    // all layers, all images
 };
 
-// Runs each input through the accelerator. expected[i][l] is the golden
+// Runs the inputs through the accelerator in batches of prog.arch.batch
+// images (the last batch holds the rest: fewer images, programmed as a
+// smaller batch), each layer once per batch. expected[i][l] is the golden
 // output of accelerator layer l on input i; pass nullptr to skip checking.
 // `tracer` (optional) records a VCD/SAIF of the run; it is finished (files
 // closed) when the run ends. `activity` off skips switching-activity counting.

@@ -64,7 +64,13 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   if (q.formats.act_bits != arch.datapath.act_bits)
     throw ConfigError(where + "activations are " + std::to_string(q.formats.act_bits) + "-bit, the array's are " +
                       std::to_string(arch.datapath.act_bits) + "-bit");
-  if (!net.is_chain()) return compile_graph(q, arch);
+  if (!net.is_chain()) {
+    if (arch.batch > 1)
+      throw ConfigError(where + "batch " + std::to_string(arch.batch) +
+                        ": batches run on chain networks (Conv/FC layers with fused pooling); this network is a graph "
+                        "(its vector-unit steps and DRAM regions are per image): use batch 1");
+    return compile_graph(q, arch);
+  }
   AccelProgram prog;
   prog.arch = arch;
   for (size_t i = 0; i < net.layers.size(); ++i) {
@@ -90,6 +96,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
     }
     d.out_m = static_cast<uint32_t>(l.out.c);
     d.relu = l.relu;
+    d.batch = static_cast<uint32_t>(arch.batch);
     const QLayer& ql = q.layers[i];
     if (!fixed) {
       d.per_channel = ql.qw.configs.size() > 1;
@@ -133,7 +140,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
     addr = align64(addr + l.params.size());
     largest = std::max<uint64_t>(largest, uint64_t{l.desc.out_m} * l.desc.final_h() * l.desc.final_w());
   }
-  prog.act_region_bytes = align64(largest * ab);
+  prog.act_region_bytes = align64(largest * ab * static_cast<uint64_t>(arch.batch));  // a batch's images
   prog.act_addr[0] = addr;
   prog.act_addr[1] = addr + prog.act_region_bytes;
   prog.dram_bytes_used = prog.act_addr[1] + prog.act_region_bytes;

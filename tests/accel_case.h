@@ -81,6 +81,22 @@ struct LayerCase {
   std::vector<std::vector<ActTensor>> expected;
 };
 
+// A max (pool 1) or average (pool 2) pooling layer of pk x pk, stride ps,
+// after the synthetic layer's conv (fused into its output stage).
+inline void add_pooling(SyntheticLayer* sl, int pool, int64_t pk = 2, int64_t ps = 2) {
+  auto net = std::make_shared<Network>(*sl->net);
+  Layer p;
+  p.name = "pool";
+  p.kind = pool == 1 ? LayerKind::MaxPool : LayerKind::AvgPool;
+  p.in = net->layers[0].out;
+  p.window = {pk, pk, ps, ps, 0, 0, 0, 0};
+  p.out = {p.in.c, (p.in.h - pk) / ps + 1, (p.in.w - pk) / ps + 1};
+  net->layers.push_back(p);
+  sl->net = net;
+  sl->formats.layer_frac.push_back(sl->formats.layer_frac[0]);
+  sl->formats.input_range_and_layers.push_back(sl->formats.input_range_and_layers.back());
+}
+
 // A synthetic layer (see make_synthetic_layer), quantized with brslog,
 // K = 4, and compiled for `a` (ConfigError when it does not fit); or the
 // synthetic layer `s` of `seed`.

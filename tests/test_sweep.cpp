@@ -101,7 +101,7 @@ points:
   EXPECT_EQ(s.hash.size(), 16u);
   EXPECT_EQ(sweep_csv_header(),
             "point,status,error,rows,cols,pe,dataflow,bits,sqrt2_terms,policy,weight_buffer_kib,input_buffer_kib,"
-            "output_buffer_kib,dram_bytes_per_cycle,dram_latency_cycles,clock_mhz,double_buffer_weights,double_buffer_activations,cycles_per_image,latency_us,"
+            "output_buffer_kib,dram_bytes_per_cycle,dram_latency_cycles,clock_mhz,double_buffer_weights,double_buffer_activations,batch,cycles_per_image,latency_us,"
             "energy_pj_per_image,pj_per_mac,avg_power_mw,area_um2,utilization,macs_per_image,top1,pareto");
 }
 

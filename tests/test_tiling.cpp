@@ -28,19 +28,7 @@ namespace {
 LayerCase make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int pool = 0, int64_t pk = 2,
                    int64_t ps = 2) {
   SyntheticLayer sl = make_synthetic_layer(s, seed);
-  if (pool) {
-    auto net = std::make_shared<Network>(*sl.net);
-    Layer p;
-    p.name = "pool";
-    p.kind = pool == 1 ? LayerKind::MaxPool : LayerKind::AvgPool;
-    p.in = net->layers[0].out;
-    p.window = {pk, pk, ps, ps, 0, 0, 0, 0};
-    p.out = {p.in.c, (p.in.h - pk) / ps + 1, (p.in.w - pk) / ps + 1};
-    net->layers.push_back(p);
-    sl.net = net;
-    sl.formats.layer_frac.push_back(sl.formats.layer_frac[0]);
-    sl.formats.input_range_and_layers.push_back(sl.formats.input_range_and_layers.back());
-  }
+  if (pool) add_pooling(&sl, pool, pk, ps);
   return layer_case(sl, a);
 }
 

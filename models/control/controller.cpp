@@ -175,7 +175,7 @@ class Controller::LayerRun {
     // The tiles' im2col views, kept across m-tiles while they fit 256 MiB
     // (not with input-channel chunks: each chunk's view holds its channels).
     keep_views_ = s_.m_tiles > 1 && s_.chunks == 1 &&
-                  uint64_t{d_.out_h()} * d_.out_w() * s_.K * sizeof(int32_t) <= (uint64_t{256} << 20);
+                  uint64_t{d_.out_h()} * d_.out_w() * d_.batch * s_.K * sizeof(int32_t) <= (uint64_t{256} << 20);
     views_.resize(keep_views_ ? uint64_t{s_.bands} * s_.strips : 1);
   }
 
@@ -206,12 +206,12 @@ class Controller::LayerRun {
       col_cfg_[c] = cfg;
     }
     stage_.set_params(cp);
-    if (pooled_) staging_.assign(cols * d_.out_h() * d_.out_w(), 0);
+    if (pooled_) staging_.assign(cols * d_.out_h() * d_.out_w() * d_.batch, 0);  // image after image
   }
 
-  // Chunk q of tile (b, st): its channels' input rows and halo columns into
-  // the input buffer, and the buffer's address generator's view of them
-  // (im2col). Each m-tile receives the same bytes for a tile: without
+  // Chunk q of tile (b, st): its channels' input rows and halo columns (of
+  // every image of the batch) into the input buffer, and the buffer's
+  // address generator's view of them (im2col: image after image). Each m-tile receives the same bytes for a tile: without
   // chunks the view is built once per tile while they stay the same (the
   // transfers still happen), named by one act_id.
   void input(uint32_t b, uint32_t st, uint64_t q, const std::vector<Ticket>& ids) {
@@ -233,9 +233,15 @@ class Controller::LayerRun {
       p_.chunk_channels(q, &box.c0, &box.c1);
       box.oy0 = p_.band_oy0(b), box.oy1 = p_.band_oy1(b), box.ox0 = p_.strip_ox0(st), box.ox1 = p_.strip_ox1(st);
       const int ab = act_bytes(a_);
-      band_.resize(bytes_.size() / static_cast<size_t>(ab));
-      for (size_t i = 0; i < band_.size(); ++i) band_[i] = load_act(&bytes_[i * static_cast<size_t>(ab)], ab);
-      build_im2col(d_, band_, box, &view.im2col);
+      const size_t per_image = bytes_.size() / d_.batch / static_cast<size_t>(ab);
+      band_.resize(per_image);
+      view.im2col.clear();
+      for (uint32_t i = 0; i < d_.batch; ++i) {
+        const uint8_t* src = &bytes_[i * per_image * static_cast<size_t>(ab)];
+        for (size_t v = 0; v < per_image; ++v) band_[v] = load_act(src + v * static_cast<size_t>(ab), ab);
+        build_im2col(d_, band_, box, d_.batch == 1 ? &view.im2col : &image_view_);
+        if (d_.batch > 1) view.im2col.insert(view.im2col.end(), image_view_.begin(), image_view_.end());
+      }
       view.bytes = bytes_;
       view.key = key;
       view.act_id = ++c_.act_ids_;
@@ -243,19 +249,19 @@ class Controller::LayerRun {
     view_ = &view;
   }
 
-  // A tile's folds begin: its partial sums clear in the output buffer.
+  // A tile's folds begin: its partial sums (every image's) clear in the output buffer.
   void tile(uint64_t mt, uint32_t b, uint32_t st) {
-    const uint64_t pb = p_.tile_pixels(b, st), cols = s_.tile_cols(mt);
+    const uint64_t pb = p_.batch_pixels(b, st), cols = s_.tile_cols(mt);
     const uint64_t ab = static_cast<uint64_t>(act_bytes(a_)), n = p_.band_oy1(b) - p_.band_oy0(b);
     psums_.assign(pb * cols, 0);
     const uint64_t ph = d_.pooled_h(), pw = d_.pooled_w();
     const uint64_t staging = !pooled_ ? 0
-                             : s_.pool_by_rows ? std::min<uint64_t>(d_.out_h(), d_.pool_kh - 1 + n) * d_.out_w() * cols * ab
+                             : s_.pool_by_rows ? std::min<uint64_t>(d_.out_h(), d_.pool_kh - 1 + n) * d_.out_w() * cols * ab * d_.batch
                                                : staging_.size() * ab;
     const uint64_t write_staging = !a_.double_buffer_activations ? 0
                                    : !pooled_        ? pb * s_.psum_width() * ab
-                                   : s_.pool_by_rows ? std::min<uint64_t>(ph, n + d_.pool_kh) * pw * s_.psum_width() * ab
-                                                     : ph * pw * s_.psum_width() * ab;
+                                   : s_.pool_by_rows ? std::min<uint64_t>(ph, n + d_.pool_kh) * pw * s_.psum_width() * ab * d_.batch
+                                                     : ph * pw * s_.psum_width() * ab * d_.batch;
     c_.obuf_->occupy(pb * s_.psum_width() * static_cast<uint64_t>(acc_bytes(a_)) + staging + write_staging);
   }
 
@@ -337,19 +343,22 @@ class Controller::LayerRun {
   void tile_done(uint64_t, uint32_t, uint32_t) { c_.queue_.flush(true); }  // the tile's sums are complete
 
   // One pixel (C' lanes) per cycle: requantize, ReLU, saturate; staged for
-  // pooling, or written back.
+  // pooling, or written back (image after image).
   void output_stage(uint64_t mt, uint32_t b, uint32_t st) {
     c_.set_state(3);
-    const uint64_t pb = p_.tile_pixels(b, st), cols = s_.tile_cols(mt);
+    const uint64_t pi = p_.tile_pixels(b, st), pb = p_.batch_pixels(b, st), cols = s_.tile_cols(mt);
     const int A = a_.datapath.act_bits;
     if (pooled_) {  // the tile's rows into the staged conv output (channel after channel)
       const uint64_t plane = uint64_t{d_.out_h()} * d_.out_w(), w = p_.strip_ox1(st) - p_.strip_ox0(st);
-      for (uint32_t oy = p_.band_oy0(b); oy < p_.band_oy1(b); ++oy)
-        stage_.requantize(psums_.data() + (oy - p_.band_oy0(b)) * w * cols, w,
-                          staging_.data() + uint64_t{oy} * d_.out_w() + p_.strip_ox0(st), plane, &c_.last_.requant);
+      for (uint32_t i = 0; i < d_.batch; ++i)
+        for (uint32_t oy = p_.band_oy0(b); oy < p_.band_oy1(b); ++oy)
+          stage_.requantize(psums_.data() + (i * pi + (oy - p_.band_oy0(b)) * w) * cols, w,
+                            staging_.data() + i * cols * plane + uint64_t{oy} * d_.out_w() + p_.strip_ox0(st), plane,
+                            &c_.last_.requant);
     } else {
       outv_.assign(cols * pb, 0);
-      stage_.requantize(psums_.data(), pb, outv_.data(), pb, &c_.last_.requant);
+      for (uint32_t i = 0; i < d_.batch; ++i)
+        stage_.requantize(psums_.data() + i * pi * cols, pi, outv_.data() + i * pi * cols, pi, &c_.last_.requant);
     }
     c_.obuf_->read_bits(pb * cols * static_cast<uint64_t>(a_.datapath.acc_bits));
     const uint64_t cyc = output_stage_cycles(pb, s_.lane_groups(mt));
@@ -363,8 +372,9 @@ class Controller::LayerRun {
   void pool_stage(uint64_t mt, uint32_t py0, uint32_t py1) {
     c_.set_state(3);
     const uint64_t cols = s_.tile_cols(mt);
-    outv_.assign(cols * (py1 - py0) * d_.pooled_w(), 0);
-    pool_tile(d_, staging_.data(), cols, outv_.data(), py0, py1);
+    const uint64_t out = cols * (py1 - py0) * d_.pooled_w(), staged = cols * d_.out_h() * d_.out_w();
+    outv_.assign(out * d_.batch, 0);
+    for (uint32_t i = 0; i < d_.batch; ++i) pool_tile(d_, staging_.data() + i * staged, cols, outv_.data() + i * out, py0, py1);
     const uint64_t cyc = pool_stage_cycles(d_, s_.lane_groups(mt), py1 - py0);
     c_.obuf_->read_bits(pool_stage_cycles(d_, 1, py1 - py0) * cols * static_cast<uint64_t>(a_.datapath.act_bits));
     c_.advance(cyc);
@@ -400,7 +410,7 @@ class Controller::LayerRun {
   OutputStage stage_;
   std::vector<uint8_t> bytes_, part_, wbytes_, out_bytes_, codes_, tile8_;
   std::vector<int16_t> fixed_, tile16_;
-  std::vector<int32_t> band_, staging_, outv_;
+  std::vector<int32_t> band_, image_view_, staging_, outv_;
   std::vector<int64_t> psums_;
   uint64_t load_ = 0;
   FoldJob job_;  // each load's (every field set there)

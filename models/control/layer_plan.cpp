@@ -43,7 +43,7 @@ struct Timeline {
   }
   void tile_done(uint64_t, uint32_t, uint32_t) {}
   void output_stage(uint64_t mt, uint32_t b, uint32_t st) {
-    stage(output_stage_cycles(plan.tile_pixels(b, st), plan.s.lane_groups(mt)));
+    stage(output_stage_cycles(plan.batch_pixels(b, st), plan.s.lane_groups(mt)));
   }
   void pool_stage(uint64_t mt, uint32_t py0, uint32_t py1) {
     stage(pool_stage_cycles(plan.d, plan.s.lane_groups(mt), py1 - py0));

@@ -9,8 +9,11 @@
 // many as the buffers hold), then bands of output rows, then column strips
 // of a band, then input-channel chunks, then weight loads, then folds
 // (layer_schedule.h, tiling.h; docs/dataflows.md "Loop orders",
-// docs/tiling.md). A tile is (band, strip): its partial sums accumulate in
-// the output buffer across its chunks and weight loads. The parameter table of
+// docs/tiling.md). A tile is (band, strip) of every image of the batch:
+// its pixels are the band's pixels of image 0, then of image 1, ...
+// (docs/cycle-model.md "Batches"), so one weight load serves the whole
+// batch; its partial sums accumulate in the output buffer across its
+// chunks and weight loads. The parameter table of
 // an m-tile and the input of a tile's chunk are fetched before they are used;
 // serially every transfer is issued and waited for at once, while double
 // buffering issues transfers ahead (weights: load l + 1 when load l's first
@@ -30,19 +33,21 @@
 namespace brsim {
 
 // One fold of the plan: load j of (m-tile mt, band b, strip st), pixels
-// [p0, p0 + p) of the tile (its rows x its strip's columns, row-major).
+// [p0, p0 + p) of the tile (image after image of the batch; each image's
+// rows x its strip's columns, row-major).
 struct PlanFold {
   uint64_t mt = 0, j = 0, p0 = 0, p = 0;
   uint32_t band = 0, strip = 0;
 };
 
 // The output stage's cycles: one output pixel (C lanes) per cycle, and with
-// pooling one window element per cycle over the staged m-tile; an is
-// m-range wider than C passes `lane_groups` times (Schedule::lane_groups).
+// pooling one window element per cycle over the staged m-tile (every image
+// of the batch); an is m-range wider than C passes `lane_groups` times
+// (Schedule::lane_groups).
 inline uint64_t output_stage_cycles(uint64_t band_pixels, uint64_t lane_groups = 1) { return band_pixels * lane_groups; }
 // (pool_by_rows: `rows` pooled rows at a time).
 inline uint64_t pool_stage_cycles(const LayerDescriptor& d, uint64_t lane_groups = 1, uint64_t rows = ~uint64_t{0}) {
-  return std::min<uint64_t>(rows, d.pooled_h()) * d.pooled_w() * d.pool_kh * d.pool_kw * lane_groups;
+  return std::min<uint64_t>(rows, d.pooled_h()) * d.pooled_w() * d.pool_kh * d.pool_kw * lane_groups * d.batch;
 }
 // Pooled rows whose windows' conv rows all lie in [0, oy1).
 inline uint32_t pooled_rows_done(const LayerDescriptor& d, uint32_t oy1) {
@@ -65,8 +70,15 @@ struct LayerPlan {
   // Output columns [ox0, ox1) of strip st; pixels of tile (b, st).
   uint32_t strip_ox0(uint32_t st) const { return st * s.strip_cols; }
   uint32_t strip_ox1(uint32_t st) const { return std::min(d.out_w(), (st + 1) * s.strip_cols); }
+  // ... of one image, and of the whole batch (what the folds stream).
   uint64_t tile_pixels(uint32_t b, uint32_t st) const {
     return uint64_t{band_oy1(b) - band_oy0(b)} * (strip_ox1(st) - strip_ox0(st));
+  }
+  uint64_t batch_pixels(uint32_t b, uint32_t st) const { return tile_pixels(b, st) * d.batch; }
+  // DRAM byte addresses of image i's input and output.
+  uint64_t in_base(uint32_t i) const { return d.in_addr + i * d.in_image_values() * static_cast<uint64_t>(act_bytes(a)); }
+  uint64_t out_base(uint32_t i) const {
+    return d.out_addr + i * d.out_image_values() * static_cast<uint64_t>(act_bytes(a));
   }
   // Input channels [c0, c1) of chunk q.
   void chunk_channels(uint64_t q, uint32_t* c0, uint32_t* c1) const {
@@ -75,24 +87,42 @@ struct LayerPlan {
   std::vector<Chunk> params_chunks(uint64_t mt) const {
     return {{d.param_addr + s.m0(mt) * kParamBytes, s.tile_cols(mt) * kParamBytes}};
   }
-  // The input of chunk q of tile (b, st): its channels' rows and halo columns.
+  // The input of chunk q of tile (b, st): its channels' rows and halo
+  // columns, image after image.
   std::vector<Chunk> input_chunks(uint32_t b, uint32_t st = 0, uint64_t q = 0) const {
     uint32_t y0, y1, x0, x1, c0, c1;
     band_input_rows(d, band_oy0(b), band_oy1(b), &y0, &y1);
     if (s.strips > 1) strip_input_cols(d, strip_ox0(st), strip_ox1(st), &x0, &x1);
     else x0 = 0, x1 = d.in_w;
     chunk_channels(q, &c0, &c1);
-    return box_chunks(d.in_addr, d.in_h, d.in_w, c0, c1, y0, y1, x0, x1, a);
+    std::vector<Chunk> out;
+    for (uint32_t i = 0; i < d.batch; ++i) {
+      const std::vector<Chunk> one = box_chunks(in_base(i), d.in_h, d.in_w, c0, c1, y0, y1, x0, x1, a);
+      out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
   }
   std::vector<Chunk> weight_chunks(uint64_t mt, uint64_t j) const { return weight_load_chunks(d, s, a, mt, j); }
+  // A tile's outputs (pooled rows [py0, py1)), image after image.
   std::vector<Chunk> output_tile_chunks(uint64_t mt, uint32_t b, uint32_t st) const {
     const uint32_t m0 = static_cast<uint32_t>(s.m0(mt));
-    return box_chunks(d.out_addr, d.out_h(), d.out_w(), m0, m0 + static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b),
-                      band_oy1(b), strip_ox0(st), strip_ox1(st), a);
+    std::vector<Chunk> out;
+    for (uint32_t i = 0; i < d.batch; ++i) {
+      const std::vector<Chunk> one = box_chunks(out_base(i), d.out_h(), d.out_w(), m0,
+                                                m0 + static_cast<uint32_t>(s.tile_cols(mt)), band_oy0(b), band_oy1(b),
+                                                strip_ox0(st), strip_ox1(st), a);
+      out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
   }
   std::vector<Chunk> output_pooled_chunks(uint64_t mt, uint32_t py0, uint32_t py1) const {
-    return output_chunks(d.out_addr, d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(s.m0(mt)),
-                         static_cast<uint32_t>(s.tile_cols(mt)), py0, py1, a);
+    std::vector<Chunk> out;
+    for (uint32_t i = 0; i < d.batch; ++i) {
+      const std::vector<Chunk> one = output_chunks(out_base(i), d.pooled_h(), d.pooled_w(), static_cast<uint32_t>(s.m0(mt)),
+                                                   static_cast<uint32_t>(s.tile_cols(mt)), py0, py1, a);
+      out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
   }
 
   // Walks the layer through executor x, which provides (Ticket: a transfer
@@ -171,7 +201,7 @@ void LayerPlan::walk(X& x) const {
     for (uint32_t b = 0; b < s.bands; ++b) {
       for (uint32_t st = 0; st < s.strips; ++st) {
         x.tile(mt, b, st);
-        const uint64_t pb = tile_pixels(b, st);
+        const uint64_t pb = batch_pixels(b, st);
         for (uint64_t q = 0; q < s.chunks; ++q) {
           if (dba) {
             for (const Ticket& t : input) x.await(t);

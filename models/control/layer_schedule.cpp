@@ -29,6 +29,8 @@ void validate(const LayerDescriptor& d, const ArchConfig& a) {
   need(d.in_h >= 1 && d.in_h < lim && d.in_w >= 1 && d.in_w < lim, "input height/width must be in [1, 65535]");
   need(d.out_m >= 1 && d.out_m < lim, "out_m " + std::to_string(d.out_m) + ": expected [1, 65535]");
   need(d.kh >= 1 && d.kw >= 1, "kernel must be at least 1x1");
+  need(d.batch >= 1 && d.batch <= static_cast<uint32_t>(kMaxBatch),
+       "batch " + std::to_string(d.batch) + ": expected [1, " + std::to_string(kMaxBatch) + "] images");
   need(d.stride_h >= 1 && d.stride_w >= 1, "strides must be >= 1");
   need(d.pad_t < d.kh && d.pad_b < d.kh && d.pad_l < d.kw && d.pad_r < d.kw,
        "padding must be smaller than the kernel");

@@ -31,6 +31,11 @@ struct LayerDescriptor {
   PoolKind pool = PoolKind::None;
   uint32_t pool_kh = 2, pool_kw = 2, pool_sh = 2, pool_sw = 2;
   uint32_t pool_pt = 0, pool_pl = 0, pool_pb = 0, pool_pr = 0;
+  // Images that go through the layer together (docs/cycle-model.md
+  // "Batches"): image i's input at in_addr + i * in_image_values() values,
+  // its output at out_addr + i * out_image_values(); the shapes above are
+  // one image's.
+  uint32_t batch = 1;
 
   uint32_t out_h() const;
   uint32_t out_w() const;
@@ -43,6 +48,8 @@ struct LayerDescriptor {
   // Output tensor as written to DRAM (pooled if pooling): channels x h x w.
   uint32_t final_h() const { return pool == PoolKind::None ? out_h() : pooled_h(); }
   uint32_t final_w() const { return pool == PoolKind::None ? out_w() : pooled_w(); }
+  uint64_t in_image_values() const { return uint64_t{in_c} * in_h * in_w; }
+  uint64_t out_image_values() const { return uint64_t{out_m} * final_h() * final_w(); }
 };
 
 // Throws ConfigError naming the field for impossible shapes.

@@ -31,7 +31,8 @@ std::vector<std::pair<uint32_t, uint32_t>> descriptor_registers(const LayerDescr
                              ((static_cast<uint32_t>(sqrt2_terms) & 0xFu) << 16)},
           {reg::kPoolKernel, lo_hi(d.pool_kh, d.pool_kw)},
           {reg::kPoolStride, lo_hi(d.pool_sh, d.pool_sw)},
-          {reg::kPoolPad, bytes4(d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr)}};
+          {reg::kPoolPad, bytes4(d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr)},
+          {reg::kBatch, (d.batch - 1) & 0xFFu}};
 }
 
 LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_terms) {
@@ -56,6 +57,7 @@ LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_term
   d.pool_sh = at(reg::kPoolStride) & 0xFFFFu, d.pool_sw = at(reg::kPoolStride) >> 16;
   const uint32_t pp = at(reg::kPoolPad);
   d.pool_pt = pp & 0xFFu, d.pool_pl = (pp >> 8) & 0xFFu, d.pool_pb = (pp >> 16) & 0xFFu, d.pool_pr = pp >> 24;
+  d.batch = (at(reg::kBatch) & 0xFFu) + 1;
   return d;
 }
 

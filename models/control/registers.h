@@ -36,7 +36,8 @@ constexpr uint32_t kSegCfg = 0x50;
 constexpr uint32_t kPoolKernel = 0x54;
 constexpr uint32_t kPoolStride = 0x58;
 constexpr uint32_t kPoolPad = 0x5C;
-constexpr uint32_t kMapBytes = 0x60;
+constexpr uint32_t kBatch = 0x60;
+constexpr uint32_t kMapBytes = 0x64;
 constexpr uint32_t kIdValue = 0x42525331;  // "BRS1"
 constexpr uint32_t kStatusBusy = 1, kStatusDone = 2, kStatusError = 4;
 
@@ -72,6 +73,7 @@ inline constexpr Register kRegisterMap[] = {
     {kPoolKernel, "POOL_KERNEL", Access::Config, "as KERNEL"},
     {kPoolStride, "POOL_STRIDE", Access::Config, "as STRIDE"},
     {kPoolPad, "POOL_PAD", Access::Config, "as PAD"},
+    {kBatch, "BATCH", Access::Config, "bits 7:0 images per batch - 1 (0: one image); image i at IN_ADDR/OUT_ADDR + i x its bytes"},
 };
 // The register at `offset` (an aligned offset inside the map), or null for a
 // reserved word (reads 0, writes are command errors).

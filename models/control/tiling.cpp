@@ -26,6 +26,10 @@ uint64_t widest_chunk(const LayerDescriptor& d, const ArchConfig& a, uint64_t q)
   return most;
 }
 std::string str(uint64_t v) { return std::to_string(v); }
+// " of each of the N images" (a batch), else "".
+std::string of_batch(const LayerDescriptor& d) {
+  return d.batch > 1 ? " for each of the " + str(d.batch) + " images of the batch" : "";
+}
 }  // namespace
 
 // The smallest capacity a buffer may have (64 bytes: validate(ArchConfig)) that holds `bytes`.
@@ -45,7 +49,7 @@ uint64_t tile_input_bytes(const LayerDescriptor& d, const ArchConfig& a, uint32_
   const uint64_t in_rows = std::min<uint64_t>(d.in_h, (uint64_t{n} - 1) * d.stride_h + d.kh);
   // Whole rows when the tile spans the output's width, else the strip's halo.
   const uint64_t in_cols = w >= d.out_w() ? d.in_w : std::min<uint64_t>(d.in_w, (uint64_t{w} - 1) * d.stride_w + d.kw);
-  return (a.double_buffer_activations ? 2 : 1) * widest_chunk(d, a, q) * in_rows * in_cols * ab;
+  return (a.double_buffer_activations ? 2 : 1) * widest_chunk(d, a, q) * in_rows * in_cols * ab * d.batch;
 }
 
 uint64_t tile_output_bytes(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, uint32_t n, uint32_t w,
@@ -61,7 +65,7 @@ uint64_t tile_output_bytes(const LayerDescriptor& d, const ArchConfig& a, uint64
                                  : !pooled     ? uint64_t{n} * w * width * ab
                                  : pool_by_rows ? std::min<uint64_t>(ph, uint64_t{n} + d.pool_kh) * pw * width * ab
                                                 : ph * pw * width * ab;
-  return uint64_t{n} * w * width * cb + staging + write_staging;
+  return (uint64_t{n} * w * width * cb + staging + write_staging) * d.batch;  // per image of the batch
 }
 
 uint32_t full_band_rows(const LayerDescriptor& d, const ArchConfig& a, uint64_t width, bool pool_by_rows) {
@@ -102,12 +106,12 @@ Tiling chunked_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t wi
   // The smallest tile: one output pixel, one k-tile.
   const uint64_t out_min = tile_output_bytes(d, a, width, 1, 1, pooled);
   if (out_min > cap_out) {
-    const uint64_t psums = width * static_cast<uint64_t>(acc_bytes(a));
+    const uint64_t psums = width * static_cast<uint64_t>(acc_bytes(a)) * d.batch;
     std::string staging;
     if (pooled) staging = str(std::min<uint64_t>(oh, d.pool_kh)) + " conv rows staged for pooling";
     if (a.double_buffer_activations) staging += std::string(staging.empty() ? "" : ", ") + "the write-behind";
-    throw ConfigError("output_buffer too small for one tile: the smallest tile (one output pixel) needs " + str(out_min) +
-                      " bytes (" + str(width) + " partial sums of " + str(acc_bytes(a)) + " bytes" +
+    throw ConfigError("output_buffer too small for one tile: the smallest tile (one output pixel" + of_batch(d) + ") needs " + str(out_min) +
+                      " bytes (" + (d.batch > 1 ? str(d.batch) + " x " : "") + str(width) + " partial sums of " + str(acc_bytes(a)) + " bytes" +
                       (staging.empty() ? "" : " and " + str(out_min - psums) + " bytes of staging: " + staging) +
                       "), capacity_bytes is " + str(cap_out) + "; the smallest output_buffer that works is " +
                       str(smallest_buffer_capacity(out_min)) + " bytes");
@@ -117,7 +121,7 @@ Tiling chunked_tiling(const LayerDescriptor& d, const ArchConfig& a, uint64_t wi
     throw ConfigError("input_buffer too small for one tile: the smallest tile (one output pixel of one k-tile of " +
                       str(a.rows) + " rows of K: " + str(widest_chunk(d, a, 1)) + " channels x " + str(d.kh) + " x " +
                       str(d.kw) + " inputs" + (a.double_buffer_activations ? ", two tiles, double buffered" : "") +
-                      ") needs " + str(in_min) + " bytes of input rows, capacity_bytes is " + str(cap_in) +
+                      of_batch(d) + ") needs " + str(in_min) + " bytes of input rows, capacity_bytes is " + str(cap_in) +
                       "; the smallest input_buffer that works is " + str(smallest_buffer_capacity(in_min)) + " bytes");
   }
   // The largest spatial tile the output buffer holds: whole rows, else a
