@@ -482,4 +482,5 @@ std::vector<std::string> point_argv(const SweepSpec& s, const SweepPoint& p, con
   if (!s.energy.empty()) a.insert(a.end(), {"--energy", s.energy});
   return a;
 }
+
 }  // namespace brsim
