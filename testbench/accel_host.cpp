@@ -135,9 +135,10 @@ class Host : public sc_core::sc_module {
         s.vector = true;
         s.op = l.op;
         s.vec = l.vec;
-        const VectorCost c = vector_cost(l.vec, a);
-        s.closed_form.output = c.lane_cycles;
-        s.closed_form.stall = c.dram_cycles;
+        s.batch = static_cast<uint32_t>(a.batch);
+        const VectorCost c = vector_cost(l.vec, a);  // per image; a batch runs the step once per image
+        s.closed_form.output = c.lane_cycles * static_cast<uint64_t>(a.batch);
+        s.closed_form.stall = c.dram_cycles * static_cast<uint64_t>(a.batch);
         continue;
       }
       write_mem(l.desc.w_addr, l.weights);
@@ -156,7 +157,7 @@ class Host : public sc_core::sc_module {
       cf.weight_load += c.weight_load, cf.compute += c.compute, cf.drain += c.drain, cf.stall += c.stall,
           cf.output += c.output;
     }
-    const size_t batch = prog_.layers.front().desc.batch;  // compile_network: arch.batch (graph networks: 1)
+    const size_t batch = static_cast<size_t>(a.batch);
     const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
     for (size_t img = 0; img < inputs_.size(); img += batch) {
       // The batch's images, one after the other; the last batch holds the rest.
@@ -167,11 +168,14 @@ class Host : public sc_core::sc_module {
       std::vector<std::vector<int32_t>> outs(n);
       for (size_t li = 0; li < prog_.layers.size(); ++li) {
         const AccelLayer& l = prog_.layers[li];
-        if (l.vector) {
-          got = run_vector(l);
+        if (l.vector) {  // once per image of the batch
           LayerRunStats& s = out_->layers[l.row];
-          ++s.images;
-          if (expected_ && !check(img, li, l, got)) return;
+          for (uint32_t i = 0; i < n; ++i) {
+            got = run_vector(l, i);
+            ++s.images;
+            if (expected_ && !check(img + i, li, l, got)) return;
+          }
+          ++s.batches;
           continue;
         }
         LayerDescriptor d = l.desc;
@@ -195,7 +199,7 @@ class Host : public sc_core::sc_module {
         // Each image's output, checked by the scoreboard on its own.
         const uint64_t values = d.out_image_values();
         for (uint32_t i = 0; i < n; ++i) {
-          got = decode_activations(read_mem(d.out_addr + i * values * ab, values * ab), a);
+          got = decode_activations(read_mem(d.out_addr + i * d.out_image_step(ab), values * ab), a);
           if (expected_) {
             ++out_->tensors_compared;
             const std::string m = first_mismatch("image " + std::to_string(img + i) + ", layer " + l.name,
@@ -209,27 +213,29 @@ class Host : public sc_core::sc_module {
           outs[i] = std::move(got);
         }
       }
-      if (prog_.graph) {
-        got = decode_activations(read_mem(prog_.final_addr, prog_.final_values * ab), a);
-        outs[0] = std::move(got);
-      }
+      if (prog_.graph)
+        for (uint32_t i = 0; i < n; ++i)
+          outs[i] = decode_activations(read_mem(prog_.final_addr + i * prog_.final_stride, prog_.final_values * ab), a);
       for (std::vector<int32_t>& o : outs) out_->outputs.push_back(std::move(o));
       out_->images += n;
     }
   }
 
-  // A step of the vector unit: its operands read from DRAM, the result
-  // written back, the unit's cycles waited (vector_unit.h).
-  std::vector<int32_t> run_vector(const AccelLayer& l) {
+  // A step of the vector unit on image i of the batch: its operands read
+  // from DRAM, the result written back, the unit's cycles waited (vector_unit.h).
+  std::vector<int32_t> run_vector(const AccelLayer& l, uint32_t i) {
     const ArchConfig& a = prog_.arch;
     const VectorDescriptor& v = l.vec;
     const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+    auto stride = [&](size_t k) { return k < l.image_strides.size() ? l.image_strides[k] : uint64_t{0}; };
     std::vector<std::vector<int32_t>> ops;
-    for (const VectorDescriptor::Operand& o : v.in)
-      ops.push_back(decode_activations(read_mem(o.addr, uint64_t{o.c} * o.h * o.w * ab), a));
+    for (size_t k = 0; k < v.in.size(); ++k) {
+      const VectorDescriptor::Operand& o = v.in[k];
+      ops.push_back(decode_activations(read_mem(o.addr + i * stride(k), uint64_t{o.c} * o.h * o.w * ab), a));
+    }
     LayerStats st;
     std::vector<int32_t> out = vector_compute(v, ops, a.datapath.act_bits, &st.requant);
-    write_mem(v.out_addr, encode_activations(out, a));
+    write_mem(v.out_addr + i * stride(v.in.size()), encode_activations(out, a));
     const VectorCost c = vector_cost(v, a);
     st.cycles.output = c.lane_cycles;
     st.cycles.stall = c.dram_cycles;

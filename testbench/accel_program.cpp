@@ -64,13 +64,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   if (q.formats.act_bits != arch.datapath.act_bits)
     throw ConfigError(where + "activations are " + std::to_string(q.formats.act_bits) + "-bit, the array's are " +
                       std::to_string(arch.datapath.act_bits) + "-bit");
-  if (!net.is_chain()) {
-    if (arch.batch > 1)
-      throw ConfigError(where + "batch " + std::to_string(arch.batch) +
-                        ": batches run on chain networks (Conv/FC layers with fused pooling); this network is a graph "
-                        "(its vector-unit steps and DRAM regions are per image): use batch 1");
-    return compile_graph(q, arch);
-  }
+  if (!net.is_chain()) return compile_graph(q, arch);
   AccelProgram prog;
   prog.arch = arch;
   for (size_t i = 0; i < net.layers.size(); ++i) {

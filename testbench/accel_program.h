@@ -34,6 +34,9 @@ struct AccelLayer {
   uint32_t groups = 1;
   uint32_t out_c0 = 0;
   bool sliced = false;      // writes a channel slice (a group) of the output
+  // A vector step of a batch: the DRAM bytes from one image's operand (each
+  // of vec.in, then vec.out) to the next.
+  std::vector<uint64_t> image_strides;
 };
 
 struct AccelProgram {
@@ -47,7 +50,7 @@ struct AccelProgram {
   // Graph networks: every layer's output has a DRAM region of its own; the
   // network output is read from final_addr (final_values values).
   bool graph = false;
-  uint64_t final_addr = 0, final_values = 0;
+  uint64_t final_addr = 0, final_values = 0, final_stride = 0;  // final_stride: bytes from one image's output to the next
   size_t rows = 0;  // report rows
 };
 

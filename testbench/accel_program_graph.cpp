@@ -92,6 +92,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
         LayerDescriptor trial;
         trial.in_c = static_cast<uint32_t>(l.in.c), trial.in_h = static_cast<uint32_t>(l.in.h);
         trial.in_w = static_cast<uint32_t>(l.in.w), trial.out_m = static_cast<uint32_t>(l.out.c);
+        trial.batch = static_cast<uint32_t>(arch.batch);
         set_window(trial, l.window);
         set_pool(trial, p);
         bool fits = true;
@@ -126,6 +127,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
         }
         d.out_m = static_cast<uint32_t>(mg);
         d.relu = l.relu;
+        d.batch = static_cast<uint32_t>(arch.batch);
         if (out_layer != i) {
           const Layer& p = net.layers[out_layer];
           set_pool(d, p);
@@ -242,14 +244,16 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
     st.al.desc.param_addr = addr;
     addr = align64(addr + st.al.params.size());
   }
+  // A region holds a batch's images of its tensor, one after the other (bytes[] apart).
+  const uint64_t images = static_cast<uint64_t>(arch.batch);
   std::vector<uint64_t> base(n + 1, 0);
   base[n] = addr;
-  addr = align64(addr + bytes[n]);
+  addr = align64(addr + bytes[n] * images);
   prog.act_addr[0] = prog.act_addr[1] = base[n];
   for (size_t i = 0; i < n; ++i) {
     if (region[i] != static_cast<int>(i) || bytes[i] == 0) continue;
     base[i] = addr;
-    addr = align64(addr + bytes[i]);
+    addr = align64(addr + bytes[i] * images);
   }
   prog.dram_bytes_used = addr;
   if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
@@ -257,17 +261,24 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
                       std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
   for (Pending& st : steps) {
     if (st.al.vector) {
-      for (size_t k = 0; k < st.operand_regions.size(); ++k)
+      for (size_t k = 0; k < st.operand_regions.size(); ++k) {
         st.al.vec.in[k].addr = base[static_cast<size_t>(st.operand_regions[k])] + st.operand_offsets[k];
+        st.al.image_strides.push_back(bytes[static_cast<size_t>(st.operand_regions[k])]);
+      }
       st.al.vec.out_addr = base[static_cast<size_t>(st.out_region)];
+      st.al.image_strides.push_back(bytes[static_cast<size_t>(st.out_region)]);
     } else {
+      // A group reads and writes a channel slice of each image's tensor.
       st.al.desc.in_addr = base[static_cast<size_t>(st.in_region)] + st.in_offset;
       st.al.desc.out_addr = base[static_cast<size_t>(st.out_region)] + st.out_offset;
+      st.al.desc.in_image_stride = static_cast<uint32_t>(bytes[static_cast<size_t>(st.in_region)]);
+      st.al.desc.out_image_stride = static_cast<uint32_t>(bytes[static_cast<size_t>(st.out_region)]);
     }
     prog.layers.push_back(std::move(st.al));
   }
   const int last = region_of(static_cast<int>(n) - 1);
   prog.final_addr = base[static_cast<size_t>(last)];
+  prog.final_stride = bytes[static_cast<size_t>(last)];
   prog.final_values = static_cast<uint64_t>(net.layers.back().out.numel());
   prog.rows = row;
   return prog;

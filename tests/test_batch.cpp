@@ -14,6 +14,8 @@
 
 #include "accel_case.h"
 #include "cli_runner.h"
+#include "idx_dataset.h"
+#include "onnx_import.h"
 #include "layer_plan.h"
 #include "registers.h"
 #include "tiling.h"
@@ -234,17 +236,29 @@ TEST(Batch, ConvolutionLoadsEachWeightTileOncePerBatch) {
   EXPECT_EQ(st.macs, 4 * st1.macs);
 }
 
-// The register map carries the batch (BATCH: images - 1 in bits 7:0).
+// The register map carries the batch (BATCH: images - 1 in bits 7:0) and
+// the images' strides (IN_STRIDE, OUT_STRIDE; 0: packed).
 TEST(Batch, RegistersCarryTheBatch) {
   LayerDescriptor d;
-  d.batch = 256;
+  d.batch = 256, d.in_image_stride = 4096, d.out_image_stride = 640;
   int k = 4;
   RegisterFile regs{};
   for (const auto& [addr, value] : descriptor_registers(d, k)) regs[addr / 4] = value;
   EXPECT_EQ(regs[reg::kBatch / 4], 255u);
-  EXPECT_EQ(descriptor_from_registers(regs, &k).batch, 256u);
-  regs[reg::kBatch / 4] = 0;  // the reset value: one image
-  EXPECT_EQ(descriptor_from_registers(regs, &k).batch, 1u);
+  const LayerDescriptor back = descriptor_from_registers(regs, &k);
+  EXPECT_EQ(back.batch, 256u);
+  EXPECT_EQ(back.in_image_stride, 4096u);
+  EXPECT_EQ(back.out_image_stride, 640u);
+  regs = RegisterFile{};  // the reset values: one image, packed
+  const LayerDescriptor reset = descriptor_from_registers(regs, &k);
+  EXPECT_EQ(reset.batch, 1u);
+  EXPECT_EQ(reset.in_image_stride, 0u);
+  EXPECT_EQ(reset.out_image_stride, 0u);
+  // Packed: an image's own bytes apart.
+  LayerDescriptor p;
+  p.in_c = 3, p.in_h = 5, p.in_w = 7, p.out_m = 4;
+  EXPECT_EQ(p.in_image_step(2), 3u * 5 * 7 * 2);
+  EXPECT_EQ(p.out_image_step(2), 4u * 5 * 7 * 2);
 }
 
 // The command line: --batch and batch: in the architecture file, the
@@ -300,8 +314,8 @@ TEST(BatchCli, ArchitectureFileKeyAndRefusal) {
 }
 
 // `brsim run --images 6 --batch 4`: two batches, the last of 2 images,
-// every image's layer outputs checked; a graph network refuses batches.
-TEST(BatchCli, RunsAPartialLastBatchAndRefusesGraphNetworks) {
+// every image's layer outputs checked.
+TEST(BatchCli, RunsAPartialLastBatch) {
   const CliResult r = run_brsim("run --images 6 --batch 4 --mode fast --format json --out " + ::testing::TempDir() +
                                 "brsim_batch_run");
   ASSERT_EQ(r.status, 0) << r.out;
@@ -314,8 +328,41 @@ TEST(BatchCli, RunsAPartialLastBatchAndRefusesGraphNetworks) {
     EXPECT_EQ(l["batch"]["batches"], 2) << l["name"];
     EXPECT_EQ(l["batch"]["macs_per_batch"].get<uint64_t>(), 3 * l["macs"].get<uint64_t>()) << l["name"];
   }
-  const CliResult g = run_brsim("run " + std::string(BRSIM_DATA_DIR) +
-                                "/models/fashion_dsresnet.onnx --inputs random --images 2 --batch 2");
-  EXPECT_EQ(g.status, 2) << g.out;
-  EXPECT_NE(g.out.find("batch 2: batches run on chain networks"), std::string::npos) << g.out;
+}
+
+// A graph network (the shipped residual model: depthwise and grouped convs
+// as one GEMM per group, residual adds and pooling on the vector unit)
+// in batches of 3: 7 images give the outputs of 7 batch-1 runs, bit exact
+// against the golden model image by image; each group reads and writes
+// its channel slice of every image (IN_STRIDE, OUT_STRIDE), each vector
+// step runs once per image.
+TEST(Batch, GraphNetworkBatchesEqualBatchOneRuns) {
+  auto net = std::make_shared<const Network>(import_onnx(std::string(BRSIM_DATA_DIR) + "/models/fashion_dsresnet.onnx"));
+  ASSERT_FALSE(net->is_chain());
+  const QuantizedNetwork q =
+      quantize_network(net, calibrate(*net, load_idx(kFashionMnistDir, "train", 20), CalibOptions{}), brslog_k(4));
+  const ImageSet test = load_idx(kFashionMnistDir, "t10k", 7);
+  std::vector<std::vector<float>> xs;
+  for (int64_t i = 0; i < test.count; ++i) xs.push_back(image_to_input(test.image(i), net->input.numel()));
+  ArchConfig a1, a3;
+  a3.batch = 3;
+  const AccelProgram p1 = compile_network(q, a1), p3 = compile_network(q, a3);
+  const GoldenRun g = golden_run(q, p3, xs);
+  const AccelRunResult one = run_accelerator(p1, g.inputs, &g.expected, nullptr, true, kFast);
+  const AccelRunResult three = run_accelerator(p3, g.inputs, &g.expected, nullptr, true, kFast);
+  EXPECT_TRUE(one.bit_exact) << one.mismatch;
+  EXPECT_TRUE(three.bit_exact) << three.mismatch;
+  EXPECT_EQ(three.outputs, one.outputs);
+  EXPECT_EQ(three.tensors_compared, one.tensors_compared);
+  bool grouped = false, vector = false;
+  for (size_t i = 0; i < three.layers.size(); ++i) {
+    const LayerRunStats& l = three.layers[i];
+    EXPECT_EQ(l.images, 7u) << l.name;
+    EXPECT_EQ(l.batches, 3u) << l.name;
+    EXPECT_EQ(l.stats.macs, one.layers[i].stats.macs) << l.name;
+    grouped |= l.groups > 1, vector |= l.vector;
+    if (l.vector) EXPECT_EQ(l.stats.cycles, one.layers[i].stats.cycles) << l.name;  // per image either way
+  }
+  EXPECT_TRUE(grouped);
+  EXPECT_TRUE(vector);
 }

@@ -76,10 +76,8 @@ struct LayerPlan {
   }
   uint64_t batch_pixels(uint32_t b, uint32_t st) const { return tile_pixels(b, st) * d.batch; }
   // DRAM byte addresses of image i's input and output.
-  uint64_t in_base(uint32_t i) const { return d.in_addr + i * d.in_image_values() * static_cast<uint64_t>(act_bytes(a)); }
-  uint64_t out_base(uint32_t i) const {
-    return d.out_addr + i * d.out_image_values() * static_cast<uint64_t>(act_bytes(a));
-  }
+  uint64_t in_base(uint32_t i) const { return d.in_addr + i * d.in_image_step(static_cast<uint64_t>(act_bytes(a))); }
+  uint64_t out_base(uint32_t i) const { return d.out_addr + i * d.out_image_step(static_cast<uint64_t>(act_bytes(a))); }
   // Input channels [c0, c1) of chunk q.
   void chunk_channels(uint64_t q, uint32_t* c0, uint32_t* c1) const {
     brsim::chunk_channels(d, static_cast<uint64_t>(s.rows), s.chunk_kt0(q), s.chunk_kt1(q), c0, c1);

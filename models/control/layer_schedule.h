@@ -32,10 +32,12 @@ struct LayerDescriptor {
   uint32_t pool_kh = 2, pool_kw = 2, pool_sh = 2, pool_sw = 2;
   uint32_t pool_pt = 0, pool_pl = 0, pool_pb = 0, pool_pr = 0;
   // Images that go through the layer together (docs/cycle-model.md
-  // "Batches"): image i's input at in_addr + i * in_image_values() values,
-  // its output at out_addr + i * out_image_values(); the shapes above are
-  // one image's.
+  // "Batches"): image i's input at in_addr + i * in_image_stride bytes, its
+  // output at out_addr + i * out_image_stride (0: the image's own bytes,
+  // in_image_values() or out_image_values() values, packed); the shapes
+  // above are one image's.
   uint32_t batch = 1;
+  uint32_t in_image_stride = 0, out_image_stride = 0;
 
   uint32_t out_h() const;
   uint32_t out_w() const;
@@ -50,6 +52,11 @@ struct LayerDescriptor {
   uint32_t final_w() const { return pool == PoolKind::None ? out_w() : pooled_w(); }
   uint64_t in_image_values() const { return uint64_t{in_c} * in_h * in_w; }
   uint64_t out_image_values() const { return uint64_t{out_m} * final_h() * final_w(); }
+  // DRAM bytes from one image's input (output) to the next, at act_bytes per value.
+  uint64_t in_image_step(uint64_t act_bytes) const { return in_image_stride ? in_image_stride : in_image_values() * act_bytes; }
+  uint64_t out_image_step(uint64_t act_bytes) const {
+    return out_image_stride ? out_image_stride : out_image_values() * act_bytes;
+  }
 };
 
 // Throws ConfigError naming the field for impossible shapes.

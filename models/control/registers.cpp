@@ -32,7 +32,9 @@ std::vector<std::pair<uint32_t, uint32_t>> descriptor_registers(const LayerDescr
           {reg::kPoolKernel, lo_hi(d.pool_kh, d.pool_kw)},
           {reg::kPoolStride, lo_hi(d.pool_sh, d.pool_sw)},
           {reg::kPoolPad, bytes4(d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr)},
-          {reg::kBatch, (d.batch - 1) & 0xFFu}};
+          {reg::kBatch, (d.batch - 1) & 0xFFu},
+          {reg::kInStride, d.in_image_stride},
+          {reg::kOutStride, d.out_image_stride}};
 }
 
 LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_terms) {
@@ -58,6 +60,7 @@ LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_term
   const uint32_t pp = at(reg::kPoolPad);
   d.pool_pt = pp & 0xFFu, d.pool_pl = (pp >> 8) & 0xFFu, d.pool_pb = (pp >> 16) & 0xFFu, d.pool_pr = pp >> 24;
   d.batch = (at(reg::kBatch) & 0xFFu) + 1;
+  d.in_image_stride = at(reg::kInStride), d.out_image_stride = at(reg::kOutStride);
   return d;
 }
 

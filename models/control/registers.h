@@ -37,7 +37,9 @@ constexpr uint32_t kPoolKernel = 0x54;
 constexpr uint32_t kPoolStride = 0x58;
 constexpr uint32_t kPoolPad = 0x5C;
 constexpr uint32_t kBatch = 0x60;
-constexpr uint32_t kMapBytes = 0x64;
+constexpr uint32_t kInStride = 0x64;
+constexpr uint32_t kOutStride = 0x68;
+constexpr uint32_t kMapBytes = 0x6C;
 constexpr uint32_t kIdValue = 0x42525331;  // "BRS1"
 constexpr uint32_t kStatusBusy = 1, kStatusDone = 2, kStatusError = 4;
 
@@ -73,7 +75,9 @@ inline constexpr Register kRegisterMap[] = {
     {kPoolKernel, "POOL_KERNEL", Access::Config, "as KERNEL"},
     {kPoolStride, "POOL_STRIDE", Access::Config, "as STRIDE"},
     {kPoolPad, "POOL_PAD", Access::Config, "as PAD"},
-    {kBatch, "BATCH", Access::Config, "bits 7:0 images per batch - 1 (0: one image); image i at IN_ADDR/OUT_ADDR + i x its bytes"},
+    {kBatch, "BATCH", Access::Config, "bits 7:0 images per batch - 1 (0: one image)"},
+    {kInStride, "IN_STRIDE", Access::Config, "DRAM bytes from one image's input to the next (0: the input's own bytes)"},
+    {kOutStride, "OUT_STRIDE", Access::Config, "DRAM bytes from one image's output to the next (0: the output's own bytes)"},
 };
 // The register at `offset` (an aligned offset inside the map), or null for a
 // reserved word (reads 0, writes are command errors).
