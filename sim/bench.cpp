@@ -16,10 +16,10 @@
 //     2 and 1, interleaved, and cycle by cycle), in wall time and simulated
 //     MACs per host second, as ratios to the golden model's time on the same
 //     layers measured here.
-// Usage: brsim_bench [--quick | --fast [layer] | --process | --phases]  (--quick: conv2 only;
+// Usage: brsim_bench [--quick | --fast [layer [runs]] | --process | --phases]  (--quick: conv2 only;
 // --fast: fast mode only: conv2, then the network as in 3; with a layer
-// name, that layer only, three times with one thread and three with two,
-// interleaved, for profiling; --process: part 4 only; --phases: part 4
+// name, that layer only, `runs` times (6 by default) alternating one thread
+// and two, for profiling; --process: part 4 only; --phases: part 4
 // without the direct search). Fast mode runs with its default two threads
 // and, as the baseline, with one (FastEngine::set_threads).
 #include <fcntl.h>
@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -367,10 +368,11 @@ int sc_main(int argc, char** argv) {
     for (const LayerSpec& s : alexnet)
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
-        for (int i = 0; i < 6; ++i) {  // one thread, then two, three times: interleaved against load changes
+        const int runs = argc > 3 ? std::max(2, std::atoi(argv[3])) : 6;
+        for (int i = 0; i < runs; ++i) {  // one thread, then two, three times: interleaved against load changes
           const double cpu0 = cpu_seconds();
           const AccelRunResult fr =
-              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread);
+              run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, (i % 2 && !getenv("ONE")) ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
           std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
