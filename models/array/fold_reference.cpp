@@ -50,20 +50,22 @@ BRSIM_CLONES_AVX2 void mac_row(int64_t* ps, const int64_t* above, const int32_t*
 // Bit toggles of a row of activation registers shifting right by one:
 // sum of popcount((a[c-1] ^ a[c]) & mask) for c in [1, n).
 #if BRSIM_X86
+// Pairs (a[j], a[j + 1]) for j in [0, n - 1), 8 per vector; the lanes past
+// the row are masked on load (nothing past a[n - 1] is read) and xor to 0.
 __attribute__((target("avx2"))) uint64_t shift_toggles_avx2(const int32_t* a, size_t n, uint32_t mask) {
   const __m256i m = _mm256_set1_epi32(static_cast<int>(mask));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   __m256i acc = _mm256_setzero_si256();
-  size_t c = 1;
-  for (; c + 8 <= n; c += 8) {
-    const __m256i cur = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c));
-    const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c - 1));
-    acc = _mm256_add_epi64(acc, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(cur, prev), m)));
+  for (size_t j = 0; j + 1 < n; j += 8) {
+    // lanes with j + lane + 1 < n, i.e. lane < n - 1 - j
+    const __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<size_t>(n - 1 - j, 8))), lane);
+    const __m256i x = _mm256_maskload_epi32(a + j, valid);
+    const __m256i y = _mm256_maskload_epi32(a + j + 1, valid);
+    acc = _mm256_add_epi64(acc, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(x, y), m)));
   }
   alignas(32) uint64_t l[4];
   _mm256_store_si256(reinterpret_cast<__m256i*>(l), acc);
-  uint64_t t = l[0] + l[1] + l[2] + l[3];
-  for (; c < n; ++c) t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[c - 1] ^ a[c]) & mask));
-  return t;
+  return l[0] + l[1] + l[2] + l[3];
 }
 #endif  // BRSIM_X86
 
