@@ -326,17 +326,17 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
               "total", two.total(), one.total(), two.total() / golden_s, one.total() / golden_s, golden_s,
               exact ? "yes" : "NO");
   set_host_threads(2);
-  // The command as a user runs it: three runs with each thread count,
-  // interleaved, the best and the slowest; then once cycle by cycle.
+  // The command as a user runs it: three runs of each way, interleaved,
+  // the median and the range.
   struct Way {
     const char* what;
     std::vector<std::string> args;
     int runs;
-    double best = 0, worst = 0;
+    std::vector<double> t;
   };
-  Way ways[] = {{"--mode fast (--threads 2, the default)", {"layer", "--network", "alexnet", "--mode", "fast"}, 3},
-                {"--mode fast --threads 1", {"layer", "--network", "alexnet", "--mode", "fast", "--threads", "1"}, 3},
-                {"--mode cycle", {"layer", "--network", "alexnet"}, 1}};
+  Way ways[] = {{"--mode fast (--threads 2, the default)", {"layer", "--network", "alexnet", "--mode", "fast"}, 3, {}},
+                {"--mode fast --threads 1", {"layer", "--network", "alexnet", "--mode", "fast", "--threads", "1"}, 3, {}},
+                {"--mode cycle", {"layer", "--network", "alexnet"}, 3, {}}};
   for (int round = 0; round < 3; ++round)
     for (Way& w : ways) {
       if (round >= w.runs) continue;
@@ -346,15 +346,17 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
         std::printf("  brsim %s failed\n", w.what);
         continue;
       }
-      w.best = round == 0 ? t : std::min(w.best, t);
-      w.worst = std::max(w.worst, t);
+      w.t.push_back(t);
     }
   std::printf("  the command as a user runs it (`brsim layer --network alexnet ...`, whole process, wall time):\n");
-  for (const Way& w : ways)
-    std::printf("    %-40s %6.2f-%6.2f s (%d run%s) = %5.0f-%5.0f M simulated MAC per host second, %5.2f-%5.2fx the golden "
-                "model's time\n",
-                w.what, w.best, w.worst, w.runs, w.runs > 1 ? "s" : "", macs / w.worst / 1e6, macs / w.best / 1e6,
-                w.best / golden_s, w.worst / golden_s);
+  for (const Way& w : ways) {
+    if (w.t.empty()) continue;
+    const double med = median(w.t), lo = *std::min_element(w.t.begin(), w.t.end()),
+                 hi = *std::max_element(w.t.begin(), w.t.end());
+    std::printf("    %-40s %6.2f s (%.2f-%.2f s, median of %zu) = %5.0f M simulated MAC per host second, %5.2fx the "
+                "golden model's time\n",
+                w.what, med, lo, hi, w.t.size(), macs / med / 1e6, med / golden_s);
+  }
   std::printf("\n");
   return ok;
 }
