@@ -3,10 +3,11 @@
 //     MACs and cycles per host second, against the golden reference's own
 //     throughput on the same layer in the same process.
 //  2. The whole AlexNet-shaped network (5 conv + 3 FC) cycle by cycle: time
-//     and peak memory (resident set size).
+//     (wall and CPU), MACs and cycles per host second, the ratio to the
+//     golden model's time on each layer, and peak memory (resident set size).
 //  3. The network again in fast mode (--mode fast), in five rounds over its
-//     layers (fast_rounds), each layer's best time kept, the golden model
-//     timed in the same rounds.
+//     layers (fast_rounds), each layer's median kept, the golden model timed
+//     in the same rounds: MACs and cycles per host second and the ratio.
 //  4. The whole process of `brsim layer --network alexnet --mode fast`: the
 //     weight quantizer's search over the network's weights with the direct
 //     (brute-force) search and the fast one, in the same process, as a
@@ -18,10 +19,10 @@
 //     layers measured here. Then, where the torchvision check has exported
 //     it (build/tests/torchvision/resnet50.onnx), `brsim run resnet50.onnx
 //     --mode fast --inputs random --images 1`, whole process, three runs.
-// Usage: brsim_bench [--quick | --fast [layer] | --process | --phases]  (--quick: conv2 only;
+// Usage: brsim_bench [--quick | --fast [layer [runs]] | --process | --phases]  (--quick: conv2 only;
 // --fast: fast mode only: conv2, then the network as in 3; with a layer
-// name, that layer only, three times with one thread and three with two,
-// interleaved, for profiling; --process: part 4 only; --phases: part 4
+// name, that layer only, `runs` times (6 by default) alternating one thread
+// and two, for profiling; --process: part 4 only; --phases: part 4
 // without the direct search). Fast mode runs with its default two threads
 // and, as the baseline, with one (FastEngine::set_threads).
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -55,8 +57,17 @@ struct Prepared {
   std::vector<float> input;  // the layer's float input (for the golden model)
   std::vector<ActTensor> inputs;
   std::vector<std::vector<ActTensor>> expected;
-  double golden_s = 0;
+  double golden_s = 0;  // the median of three runs
 };
+
+// The median of a sample (the machine is shared: one slow spell moves a
+// mean or a best far more than a median).
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 // One run of the golden model on the prepared layer: host seconds.
 double golden_once(const Prepared& p, std::vector<ActTensor>* outs) {
@@ -74,10 +85,9 @@ Prepared prepare(const LayerSpec& s, const ArchConfig& arch) {
   p.prog = compile_network(p.q, arch);
   p.input = sl.input;
   std::vector<ActTensor> outs;
-  for (int i = 0; i < 3; ++i) {  // the best of three: these machines are noisy
-    const double t = golden_once(p, &outs);
-    p.golden_s = i == 0 ? t : std::min(p.golden_s, t);
-  }
+  std::vector<double> t;
+  for (int i = 0; i < 3; ++i) t.push_back(golden_once(p, &outs));
+  p.golden_s = median(t);
   p.inputs = {quantize_input(p.q, sl.input, nullptr)};
   p.expected = {{outs.back()}};
   return p;
@@ -95,91 +105,96 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-// Fast mode on one prepared layer: the best of `reps` runs with two
-// threads and of `reps` with one, interleaved (noise on these machines comes
-// and goes); exact: every run bit exact with the same cycles and toggles.
-struct FastTimes {
-  double two = 0, one = 0;
+// Fast mode on one prepared layer: `reps` runs with two threads and `reps`
+// with one, interleaved, host (wall) seconds and process CPU seconds of
+// each; exact: every run bit exact with the same cycles and toggles.
+struct FastRuns {
+  std::vector<double> two, one, cpu_two, cpu_one;
   bool exact = true;
   uint64_t macs = 0, cycles = 0;
 };
 
-FastTimes fast_best(const Prepared& p, int reps) {
+void fast_runs(const Prepared& p, int reps, FastRuns* f) {
   const auto two = [](Accelerator& acc) { acc.array.set_fast(true); };
   const auto one = [](Accelerator& acc) {
     acc.array.set_fast(true);
     acc.array.fast_engine().set_threads(1);
   };
-  FastTimes f;
-  LayerStats first;
   for (int i = 0; i < 2 * reps; ++i) {
+    const double cpu0 = cpu_seconds();
     const AccelRunResult r = run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? one : two);
-    double& best = i % 2 ? f.one : f.two;
-    best = i < 2 ? r.host_seconds : std::min(best, r.host_seconds);
+    const double cpu = cpu_seconds() - cpu0;
+    (i % 2 ? f->one : f->two).push_back(r.host_seconds);
+    (i % 2 ? f->cpu_one : f->cpu_two).push_back(cpu);
     const LayerStats& st = r.layers[0].stats;
-    if (i == 0) first = st, f.macs = st.macs, f.cycles = r.cycles();
-    f.exact &= r.bit_exact && st.cycles == first.cycles && st.toggles_psum == first.toggles_psum &&
-               st.toggles_product == first.toggles_product && st.toggles_weight == first.toggles_weight;
+    const bool first = f->macs == 0 && f->cycles == 0;
+    if (first) f->macs = st.macs, f->cycles = r.cycles();
+    f->exact &= r.bit_exact && st.macs == f->macs && r.cycles() == f->cycles;
   }
-  return f;
 }
 
 // The network in fast mode: every layer prepared first; then rounds, each
 // running every layer once in each of three ways (golden model, fast mode
-// with two threads and with one). Each layer keeps its best time of each
-// way: the machine's slow spells (they come and go over seconds here) then
-// rarely catch every repetition of one layer, and all three ways are timed
-// alike, in the same rounds.
+// with two threads and with one). Each layer keeps the median of its
+// rounds in each way: the machine's slow spells (they come and go over
+// seconds here) then rarely move a layer's figure, and all three ways are
+// timed alike, in the same rounds.
 constexpr int kRounds = 5;
 struct LayerFast {
-  FastTimes fast;
-  double golden_s = 0;
+  FastRuns fast;
+  std::vector<double> golden;
 };
 std::vector<LayerFast> fast_rounds(const std::vector<LayerSpec>& specs, const ArchConfig& arch) {
   std::vector<Prepared> layers;
   for (const LayerSpec& s : specs) layers.push_back(prepare(s, arch));
-  std::vector<LayerFast> best(layers.size());
+  std::vector<LayerFast> all(layers.size());
   std::vector<ActTensor> outs;
   for (int round = 0; round < kRounds; ++round)
     for (size_t l = 0; l < layers.size(); ++l) {
-      const Prepared& p = layers[l];
-      const double g = golden_once(p, &outs);
-      const FastTimes t = fast_best(p, 1);
-      LayerFast& b = best[l];
-      b.golden_s = round == 0 ? std::min(p.golden_s, g) : std::min(b.golden_s, g);
-      b.fast.two = round == 0 ? t.two : std::min(b.fast.two, t.two);
-      b.fast.one = round == 0 ? t.one : std::min(b.fast.one, t.one);
-      b.fast.exact = (round == 0 || (b.fast.exact && t.cycles == b.fast.cycles && t.macs == b.fast.macs)) && t.exact;
-      b.fast.macs = t.macs, b.fast.cycles = t.cycles;
+      all[l].golden.push_back(golden_once(layers[l], &outs));
+      fast_runs(layers[l], 1, &all[l].fast);
     }
-  return best;
+  return all;
 }
 
-
 // Prints the fast-mode rounds, per layer and in all, next to the golden
-// model timed in the same rounds. cycles: each layer's cycles from the
+// model timed in the same rounds: medians of the rounds, wall time (and the
+// process's CPU time: on a shared machine the wall time also holds the
+// time other jobs had the cores), simulated MACs and cycles per host
+// second, and the ratio golden model's time / fast mode's time (above 1:
+// fast mode is faster). cycles: each layer's cycles from the
 // cycle-by-cycle run (empty: none ran), which fast mode must equal.
 // Returns whether every fast run was bit exact with the same counts.
 bool report_fast_rounds(const std::vector<LayerFast>& net, const std::vector<LayerSpec>& specs,
                         const std::vector<uint64_t>& cycles) {
-  double fs = 0, fs1 = 0, fm = 0, fc = 0, gs = 0;
+  double fs = 0, fs1 = 0, cs = 0, cs1 = 0, fm = 0, fc = 0, gs = 0, fcm = 0, fcs = 0, fcs1 = 0, fcg = 0;
   bool ok = true;
-  std::printf("AlexNet-shaped network, fast mode, best of %d rounds per layer (the golden model in the same rounds):\n",
+  std::printf("AlexNet-shaped network, fast mode, medians of %d rounds per layer (the golden model in the same rounds); "
+              "ratio = golden model's time / fast mode's:\n",
               kRounds);
+  std::printf("  %-6s %9s | %-44s | %-44s | %8s %8s\n", "layer", "MACs", "two threads (default): wall, CPU, rate",
+              "one thread: wall, CPU, rate", "golden", "ratio");
   for (size_t l = 0; l < net.size(); ++l) {
-    const FastTimes& t = net[l].fast;
-    const double lm = static_cast<double>(t.macs), g = net[l].golden_s;
+    const FastRuns& t = net[l].fast;
+    const double two = median(t.two), one = median(t.one), g = median(net[l].golden);
+    const double c2 = median(t.cpu_two), c1 = median(t.cpu_one);
+    const double lm = static_cast<double>(t.macs), lc = static_cast<double>(t.cycles);
     ok &= t.exact && (cycles.empty() || t.cycles == cycles[l]);
-    fs += t.two, fs1 += t.one, fm += lm, fc += static_cast<double>(t.cycles), gs += g;
-    std::printf("  %-6s fast %7.3f s %8.1f M MAC/s  (1 thread %7.3f s %8.1f M MAC/s; golden %8.1f M MAC/s)\n",
-                specs[l].name.c_str(), t.two, lm / t.two / 1e6, t.one, lm / t.one / 1e6, lm / g / 1e6);
+    fs += two, fs1 += one, cs += c2, cs1 += c1, fm += lm, fc += lc, gs += g;
+    if (specs[l].fc) fcm += lm, fcs += two, fcs1 += one, fcg += g;
+    std::printf("  %-6s %7.1f M | %6.3f s %6.3f s %7.1f M MAC/s %6.2f M cyc/s | %6.3f s %6.3f s %7.1f M MAC/s %6.2f M cyc/s "
+                "| %6.3f s %6.2fx\n",
+                specs[l].name.c_str(), lm / 1e6, two, c2, lm / two / 1e6, lc / two / 1e6, one, c1, lm / one / 1e6,
+                lc / one / 1e6, g, g / two);
   }
-  std::printf("  total  fast %7.3f s %8.1f M MAC/s %7.3f M cycles/s  (1 thread %7.3f s %8.1f M MAC/s = %.2fx), "
-              "bit exact%s: %s\n",
-              fs, fm / fs / 1e6, fc / fs / 1e6, fs1, fm / fs1 / 1e6, fs1 / fs,
+  std::printf("  %-6s %7.1f M | %6.3f s %6.3f s %7.1f M MAC/s %6.2f M cyc/s | %6.3f s %6.3f s %7.1f M MAC/s %6.2f M cyc/s "
+              "| %6.3f s %6.2fx, bit exact%s: %s\n",
+              "total", fm / 1e6, fs, cs, fm / fs / 1e6, fc / fs / 1e6, fs1, cs1, fm / fs1 / 1e6, fc / fs1 / 1e6, gs, gs / fs,
               cycles.empty() ? "" : ", cycles as cycle by cycle", ok ? "yes" : "NO");
-  std::printf("  golden model %.3f s %8.1f M MAC/s: fast mode runs at %.1f %% of its rate\n", gs, fm / gs / 1e6,
-              100.0 * gs / fs);
+  if (fcm > 0)
+    std::printf("  fully connected layers: %.1f M MACs, %.1f M MAC/s (one thread %.1f M MAC/s), golden model %.1f M MAC/s, "
+                "ratio %.2fx\n",
+                fcm / 1e6, fcm / fcs / 1e6, fcm / fcs1 / 1e6, fcm / fcg / 1e6, fcg / fcs);
   return ok;
 }
 
@@ -293,7 +308,7 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
   bool ok = !with_search || report_search(specs, arch) > 0;
   double macs = 0;
   for (const LayerSpec& s : specs) macs += static_cast<double>(s.macs());
-  // The golden model on the same layers, this process: the best of three.
+  // The golden model on the same layers, this process: the median of three.
   double golden_s = 0;
   for (const LayerSpec& s : specs) golden_s += prepare(s, arch).golden_s;
   bool exact = true;
@@ -310,21 +325,21 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
     std::printf("  %-42s %7.3f s %5.1f %% | %7.3f s %5.1f %%\n", names[r], a[r], 100.0 * a[r] / two.total(), b[r],
                 100.0 * b[r] / one.total());
   std::printf("  %-42s %7.3f s         | %7.3f s        = %.2fx | %.2fx the golden model's time on the network "
-              "(%.3f s, best of three), bit exact: %s\n",
+              "(%.3f s, median of three), bit exact: %s\n",
               "total", two.total(), one.total(), two.total() / golden_s, one.total() / golden_s, golden_s,
               exact ? "yes" : "NO");
   set_host_threads(2);
-  // The command as a user runs it: three runs with each thread count,
-  // interleaved, the best and the slowest; then once cycle by cycle.
+  // The command as a user runs it: three runs of each way, interleaved,
+  // the median and the range.
   struct Way {
     const char* what;
     std::vector<std::string> args;
     int runs;
-    double best = 0, worst = 0;
+    std::vector<double> t;
   };
-  Way ways[] = {{"--mode fast (--threads 2, the default)", {"layer", "--network", "alexnet", "--mode", "fast"}, 3},
-                {"--mode fast --threads 1", {"layer", "--network", "alexnet", "--mode", "fast", "--threads", "1"}, 3},
-                {"--mode cycle", {"layer", "--network", "alexnet"}, 1}};
+  Way ways[] = {{"--mode fast (--threads 2, the default)", {"layer", "--network", "alexnet", "--mode", "fast"}, 3, {}},
+                {"--mode fast --threads 1", {"layer", "--network", "alexnet", "--mode", "fast", "--threads", "1"}, 3, {}},
+                {"--mode cycle", {"layer", "--network", "alexnet"}, 3, {}}};
   for (int round = 0; round < 3; ++round)
     for (Way& w : ways) {
       if (round >= w.runs) continue;
@@ -334,15 +349,17 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
         std::printf("  brsim %s failed\n", w.what);
         continue;
       }
-      w.best = round == 0 ? t : std::min(w.best, t);
-      w.worst = std::max(w.worst, t);
+      w.t.push_back(t);
     }
   std::printf("  the command as a user runs it (`brsim layer --network alexnet ...`, whole process, wall time):\n");
-  for (const Way& w : ways)
-    std::printf("    %-40s %6.2f-%6.2f s (%d run%s) = %5.0f-%5.0f M simulated MAC per host second, %5.2f-%5.2fx the golden "
-                "model's time\n",
-                w.what, w.best, w.worst, w.runs, w.runs > 1 ? "s" : "", macs / w.worst / 1e6, macs / w.best / 1e6,
-                w.best / golden_s, w.worst / golden_s);
+  for (const Way& w : ways) {
+    if (w.t.empty()) continue;
+    const double med = median(w.t), lo = *std::min_element(w.t.begin(), w.t.end()),
+                 hi = *std::max_element(w.t.begin(), w.t.end());
+    std::printf("    %-40s %6.2f s (%.2f-%.2f s, median of %zu) = %5.0f M simulated MAC per host second, %5.2fx the "
+                "golden model's time\n",
+                w.what, med, lo, hi, w.t.size(), macs / med / 1e6, med / golden_s);
+  }
   // ResNet-50 from ONNX (import, calibration, quantization, golden model,
   // fast simulation), where the torchvision check exported it beside us.
   char self[4096];
@@ -352,18 +369,19 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
   if (access(model.c_str(), R_OK) == 0) {
     char out[] = "/tmp/brsim_bench_resnet50_XXXXXX";
     if (mkdtemp(out)) {
-      double best = 0, worst = 0;
+      std::vector<double> t;
       for (int run = 0; run < 3; ++run) {
-        const double t = run_brsim({"run", model, "--mode", "fast", "--inputs", "random", "--images", "1", "--out",
+        const double s = run_brsim({"run", model, "--mode", "fast", "--inputs", "random", "--images", "1", "--out",
                                     std::string(out) + "/" + std::to_string(run)});
-        ok &= t >= 0;
-        best = run == 0 ? t : std::min(best, t);
-        worst = std::max(worst, t);
+        ok &= s >= 0;
+        if (s >= 0) t.push_back(s);
       }
       std::error_code ec;
       std::filesystem::remove_all(out, ec);
-      std::printf("  `brsim run resnet50.onnx --mode fast --inputs random --images 1` (whole process, wall time): "
-                  "%.2f-%.2f s (3 runs)\n", best, worst);
+      if (!t.empty())
+        std::printf("  `brsim run resnet50.onnx --mode fast --inputs random --images 1` (whole process, wall time): "
+                    "%.2f s (%.2f-%.2f s, median of %zu)\n",
+                    median(t), *std::min_element(t.begin(), t.end()), *std::max_element(t.begin(), t.end()), t.size());
     }
   }
   std::printf("\n");
@@ -393,15 +411,17 @@ int sc_main(int argc, char** argv) {
     for (const LayerSpec& s : alexnet)
       if (s.name == argv[2]) {
         const Prepared p = prepare(s, arch);
-        for (int i = 0; i < 6; ++i) {  // one thread, then two, three times: interleaved against load changes
+        const int runs = argc > 3 ? std::max(2, std::atoi(argv[3])) : 6;
+        for (int i = 0; i < runs; ++i) {  // one thread, then two: interleaved against load changes
           const double cpu0 = cpu_seconds();
           const AccelRunResult fr =
               run_accelerator(p.prog, p.inputs, &p.expected, nullptr, true, i % 2 ? fast_mode : fast_one_thread);
           const double cpu = cpu_seconds() - cpu0;
           const double lm = static_cast<double>(fr.layers[0].stats.macs);
-          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s), bit exact: %s\n",
-                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i % 2 ? 2 : 1,
-                      i % 2 ? "s" : "", fr.bit_exact ? "yes" : "NO");
+          std::printf("  %-6s fast %7.3f s %8.1f M MAC/s (CPU time %.3f s, %d thread%s; golden model %.3f s = %.2fx), "
+                      "bit exact: %s\n",
+                      s.name.c_str(), fr.host_seconds, lm / fr.host_seconds / 1e6, cpu, i % 2 ? 2 : 1, i % 2 ? "s" : "",
+                      p.golden_s, p.golden_s / fr.host_seconds, fr.bit_exact ? "yes" : "NO");
         }
       }
     return 0;
@@ -412,9 +432,9 @@ int sc_main(int argc, char** argv) {
     const AccelRunResult f1 = run_accelerator(c2.prog, c2.inputs, &c2.expected, nullptr, true, fast_one_thread);
     const double m = static_cast<double>(f.layers[0].stats.macs);
     std::printf("AlexNet conv2 fast mode: %7.3f s  %8.1f M MAC/s (1 thread: %7.3f s %8.1f M MAC/s; golden %8.1f M "
-                "MAC/s), bit exact: %s\n",
+                "MAC/s: ratio %.2fx), bit exact: %s\n",
                 f.host_seconds, m / f.host_seconds / 1e6, f1.host_seconds, m / f1.host_seconds / 1e6,
-                m / c2.golden_s / 1e6, f.bit_exact && f1.bit_exact ? "yes" : "NO");
+                m / c2.golden_s / 1e6, c2.golden_s / f.host_seconds, f.bit_exact && f1.bit_exact ? "yes" : "NO");
     bool ok = f.bit_exact && f1.bit_exact;
     ok &= report_fast_rounds(fast_rounds(alexnet, arch), alexnet, {});
     return ok ? 0 : 1;
@@ -457,25 +477,31 @@ int sc_main(int argc, char** argv) {
                   : "NO");
   if (quick) return r.bit_exact ? 0 : 1;
 
-  double total_s = 0, total_macs = 0, total_cycles = 0;
+  double total_s = 0, total_cpu = 0, total_macs = 0, total_cycles = 0, total_golden = 0;
   bool exact = true;
   std::vector<uint64_t> cycles_of;
-  std::printf("AlexNet-shaped network, layer by layer, cycle by cycle:\n");
+  std::printf("AlexNet-shaped network, layer by layer, cycle by cycle (wall time, the process's CPU time; ratio = the "
+              "golden model's time, median of three in this process, / the simulation's):\n");
   for (const LayerSpec& s : alexnet) {
     const Prepared p = prepare(s, arch);
+    const double cpu0 = cpu_seconds();
     const AccelRunResult lr = run_accelerator(p.prog, p.inputs, &p.expected);
+    const double cpu = cpu_seconds() - cpu0;
     exact &= lr.bit_exact;
     cycles_of.push_back(lr.cycles());
-    total_s += lr.host_seconds;
+    total_s += lr.host_seconds, total_cpu += cpu, total_golden += p.golden_s;
     total_macs += static_cast<double>(lr.layers[0].stats.macs);
     total_cycles += static_cast<double>(lr.cycles());
-    const double lm = static_cast<double>(lr.layers[0].stats.macs);
-    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s %8.1f M MAC/s\n", s.name.c_str(),
-                static_cast<unsigned long long>(lr.layers[0].stats.macs), static_cast<unsigned long long>(lr.cycles()),
-                lr.host_seconds, lm / lr.host_seconds / 1e6);
+    const double lm = static_cast<double>(lr.layers[0].stats.macs), lc = static_cast<double>(lr.cycles());
+    std::printf("  %-6s %12llu MACs %11llu cycles %7.3f s (CPU %7.3f s) %8.1f M MAC/s %7.3f M cycles/s, ratio %.4fx\n",
+                s.name.c_str(), static_cast<unsigned long long>(lr.layers[0].stats.macs),
+                static_cast<unsigned long long>(lr.cycles()), lr.host_seconds, cpu, lm / lr.host_seconds / 1e6,
+                lc / lr.host_seconds / 1e6, p.golden_s / lr.host_seconds);
   }
-  std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s %8.1f M MAC/s %7.3f M cycles/s, bit exact: %s\n", total_macs,
-              total_cycles, total_s, total_macs / total_s / 1e6, total_cycles / total_s / 1e6, exact ? "yes" : "NO");
+  std::printf("  total  %12.0f MACs %11.0f cycles %7.3f s (CPU %7.3f s) %8.1f M MAC/s %7.3f M cycles/s, ratio %.4fx, "
+              "bit exact: %s\n",
+              total_macs, total_cycles, total_s, total_cpu, total_macs / total_s / 1e6, total_cycles / total_s / 1e6,
+              total_golden / total_s, exact ? "yes" : "NO");
   std::printf("peak memory (resident), layer by layer: %.1f MiB\n\n", peak_rss_mib());
 
   exact &= report_fast_rounds(fast_rounds(alexnet, arch), alexnet, cycles_of);

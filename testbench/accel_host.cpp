@@ -106,8 +106,10 @@ class Host : public sc_core::sc_module {
     access(reg_socket, tlm::TLM_READ_COMMAND, a, reinterpret_cast<uint8_t*>(&v), 4);
     return v;
   }
-  void write_mem(uint64_t a, std::vector<uint8_t> bytes) {
-    if (!bytes.empty()) access(mem_socket, tlm::TLM_WRITE_COMMAND, a, bytes.data(), bytes.size());
+  // (by reference: a layer's weights are tens of MB; a write only reads them)
+  void write_mem(uint64_t a, const std::vector<uint8_t>& bytes) {
+    if (!bytes.empty())
+      access(mem_socket, tlm::TLM_WRITE_COMMAND, a, const_cast<uint8_t*>(bytes.data()), bytes.size());
   }
   std::vector<uint8_t> read_mem(uint64_t a, uint64_t n) {
     std::vector<uint8_t> b(n);

@@ -64,6 +64,7 @@ ArrayDatapath::ArrayDatapath(const ArchConfig& arch)
     : decoders_(static_cast<size_t>(std::max(arch.rows, arch.cols))),
       dp_(arch.datapath),
       fixed16_(arch.pe == PeType::Fixed16) {
+  tables_.resize(decoders_.size());
   if (fixed16_) ae_.configure(dp_, true), ae_set_ = true;
 }
 
@@ -73,6 +74,18 @@ void ArrayDatapath::set_sqrt2_terms(int k) {
   dp.sqrt2_terms = k;
   ae_.configure(dp, false);
   ae_set_ = true;
+}
+
+void ArrayDatapath::fill_table(const SegmentConfig& cfg, LaneTable* t) const {
+  const uint32_t n = cfg.bits >= 1 && cfg.bits <= 16 ? 1u << cfg.bits : 0;
+  t->d.resize(n);
+  t->w.resize(n);
+  for (uint32_t code = 0; code < n; ++code) {
+    t->d[code] = brsim::decode(code, cfg);
+    t->w[code] = ae_.weight(t->d[code]);
+  }
+  t->cfg = cfg;
+  t->ae = ae_.reconfigurations();
 }
 
 uint64_t ArrayDatapath::decodes() const {

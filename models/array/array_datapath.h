@@ -34,6 +34,9 @@ class WeightDecoderUnit {
     ++decodes_;
     return brsim::decode(code, seg_);
   }
+  // A decode whose output the caller took from a table of decode()'s
+  // outputs under the same configuration (ArrayDatapath::decode).
+  void count_decode() { ++decodes_; }
   const SegmentConfig& segment() const { return seg_; }
   const DatapathConfig& datapath() const { return dp_; }
   uint64_t decodes() const { return decodes_; }
@@ -87,18 +90,36 @@ class ArrayDatapath {
   void set_sqrt2_terms(int k);
   // The weight leaving decoder `lane` for code `code` of a column whose
   // segment configuration is `cfg`: its decoded fields and effective weight.
+  // (Each lane's outputs for every code of its configuration are tabulated
+  // once per configuration and AE configuration: the same fields and weights.)
   void decode(size_t lane, uint32_t code, const SegmentConfig& cfg, DecodedWeight* d, int64_t* w) {
     WeightDecoderUnit& u = decoders_[lane];
     if (u.segment() != cfg) u.configure(cfg, ae_.datapath());
-    *d = u.decode(code);
-    *w = ae_.weight(*d);
+    LaneTable& t = tables_[lane];
+    if (t.cfg != cfg || t.ae != ae_.reconfigurations()) fill_table(cfg, &t);
+    if (code >= t.d.size()) {  // not a code word of the configuration: the unit's error
+      *d = u.decode(code);
+      *w = ae_.weight(*d);
+      return;
+    }
+    u.count_decode();
+    *d = t.d[code];
+    *w = t.w[code];
   }
   const AeUnit& ae() const { return ae_; }
   const std::vector<WeightDecoderUnit>& decoders() const { return decoders_; }
   uint64_t decodes() const;
 
  private:
+  struct LaneTable {  // a decoder's outputs and their weights by code
+    SegmentConfig cfg;
+    uint64_t ae = ~uint64_t{0};  // the AE's configuration (its reconfiguration count) it was made under
+    std::vector<DecodedWeight> d;
+    std::vector<int64_t> w;
+  };
+  void fill_table(const SegmentConfig& cfg, LaneTable* t) const;
   std::vector<WeightDecoderUnit> decoders_;
+  std::vector<LaneTable> tables_;
   DatapathConfig dp_;
   bool fixed16_ = false;
   AeUnit ae_;

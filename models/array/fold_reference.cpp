@@ -50,20 +50,22 @@ BRSIM_CLONES_AVX2 void mac_row(int64_t* ps, const int64_t* above, const int32_t*
 // Bit toggles of a row of activation registers shifting right by one:
 // sum of popcount((a[c-1] ^ a[c]) & mask) for c in [1, n).
 #if BRSIM_X86
+// Pairs (a[j], a[j + 1]) for j in [0, n - 1), 8 per vector; the lanes past
+// the row are masked on load (nothing past a[n - 1] is read) and xor to 0.
 __attribute__((target("avx2"))) uint64_t shift_toggles_avx2(const int32_t* a, size_t n, uint32_t mask) {
   const __m256i m = _mm256_set1_epi32(static_cast<int>(mask));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   __m256i acc = _mm256_setzero_si256();
-  size_t c = 1;
-  for (; c + 8 <= n; c += 8) {
-    const __m256i cur = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c));
-    const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + c - 1));
-    acc = _mm256_add_epi64(acc, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(cur, prev), m)));
+  for (size_t j = 0; j + 1 < n; j += 8) {
+    // lanes with j + lane + 1 < n, i.e. lane < n - 1 - j
+    const __m256i valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<size_t>(n - 1 - j, 8))), lane);
+    const __m256i x = _mm256_maskload_epi32(a + j, valid);
+    const __m256i y = _mm256_maskload_epi32(a + j + 1, valid);
+    acc = _mm256_add_epi64(acc, popcount_lanes(_mm256_and_si256(_mm256_xor_si256(x, y), m)));
   }
   alignas(32) uint64_t l[4];
   _mm256_store_si256(reinterpret_cast<__m256i*>(l), acc);
-  uint64_t t = l[0] + l[1] + l[2] + l[3];
-  for (; c < n; ++c) t += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[c - 1] ^ a[c]) & mask));
-  return t;
+  return l[0] + l[1] + l[2] + l[3];
 }
 #endif  // BRSIM_X86
 
@@ -153,16 +155,23 @@ bool FoldReference::ws_edge() {
 // Weights shift down one row; the top row takes tile row R-1-edge through
 // the column decoders (rows beyond the tile hold zero weights).
 void FoldReference::ws_load_edge() {
-  const size_t row = static_cast<size_t>(s_.C), n = s_.weff.size();
+  const size_t row = static_cast<size_t>(s_.C), n = s_.weff.size(), R = static_cast<size_t>(s_.R);
   ++s_.weight_edits;
-  if (activity_) {
-    // Every weight register takes the value above it (the top row a new one).
-    uint64_t t = 0;
-    old_bits_.resize(n);
-    for (size_t i = 0; i < n; ++i) old_bits_[i] = s_.weight_bits(i);
-    for (size_t i = row; i < n; ++i) t += pop(old_bits_[i] ^ old_bits_[i - row]);
-    top_row_old_.assign(old_bits_.begin(), old_bits_.begin() + static_cast<std::ptrdiff_t>(row));
-    c_.toggles_weight += t;
+  if (activity_ && edge_ == 0) {
+    // The registers' bits as the fold found them: the top row's, and the
+    // bit differences of each row j >= 1 and the row above it (row_diff_).
+    // Nothing else writes the registers until the fold's last load edge, so
+    // later edges keep these up to date as the rows shift.
+    top_bits_.resize(row);
+    row_diff_.assign(R, 0);
+    row_diff_sum_ = 0;
+    for (size_t c = 0; c < row; ++c) top_bits_[c] = s_.weight_bits(c);
+    for (size_t j = 1; j < R; ++j) {
+      uint64_t d = 0;
+      for (size_t c = 0; c < row; ++c) d += pop(s_.weight_bits(j * row + c) ^ s_.weight_bits((j - 1) * row + c));
+      row_diff_[j] = d;
+      row_diff_sum_ += d;
+    }
   }
   c_.reg_writes += edge_write_bits(shape_, FoldPhase::Load);
   std::memmove(&s_.weff[row], &s_.weff[0], (n - row) * sizeof(int64_t));
@@ -182,8 +191,22 @@ void FoldReference::ws_load_edge() {
     }
   }
   if (tr < job_.rows) wbuf_->read_bits(job_.cols * shape_.weight_bits);
-  if (activity_)
-    for (size_t c = 0; c < row; ++c) c_.toggles_weight += pop(top_row_old_[c] ^ s_.weight_bits(c));
+  if (activity_) {
+    // Every register takes the value above it (row j: row_diff_[j] bits),
+    // the top row the decoders' outputs; then row 1 holds the old top row.
+    uint64_t top = 0;
+    for (size_t c = 0; c < row; ++c) {
+      const uint64_t b = s_.weight_bits(c);
+      top += pop(top_bits_[c] ^ b);
+      top_bits_[c] = b;
+    }
+    c_.toggles_weight += row_diff_sum_ + top;
+    if (R >= 2) {
+      row_diff_sum_ += top - row_diff_[R - 1];
+      std::memmove(&row_diff_[2], &row_diff_[1], (R - 2) * sizeof(uint64_t));
+      row_diff_[1] = top;
+    }
+  }
 }
 
 // After the last load edge: the activation, product and partial-sum
@@ -194,6 +217,9 @@ void FoldReference::ws_begin_stream() {
   edge_ = 0;
   const int R = s_.R, C = s_.C;
   s_.clear_for_ws_stream(activity_, &c_);
+  last_feed_.assign(static_cast<size_t>(R), INT64_MIN / 2);
+  zero_sums_.assign(static_cast<size_t>(R), 1);
+  zero_products_.assign(static_cast<size_t>(R), 1);
   AePaths paths;  // the loaded tile's weights (the decoders' outputs)
   for (uint64_t r = 0; r < job_.rows; ++r)
     for (uint64_t c = 0; c < job_.cols; ++c) {
@@ -224,6 +250,14 @@ void FoldReference::mac_rows(const W* weights) {
   const size_t C = static_cast<size_t>(s_.C);
   uint64_t tp = 0, ts = 0;
   for (int r = s_.R - 1; r >= 0; --r) {
+    // A row whose activations, products and sums are zero, under a row of
+    // zero sums, stays zero: nothing to compute or count (for a fold of
+    // few pixels, most rows on most edges).
+    const size_t ur = static_cast<size_t>(r);
+    const bool act_zero = row_acts_zero(ur), above_zero = r == 0 || zero_sums_[ur - 1];
+    if (act_zero && above_zero && zero_sums_[ur] && zero_products_[ur]) continue;
+    zero_products_[ur] = act_zero;
+    zero_sums_[ur] = act_zero && above_zero;
     int64_t* ps = &s_.psum[static_cast<size_t>(r) * C];
     int64_t* pr = &s_.prod[static_cast<size_t>(r) * C];
     const int64_t* above = r ? &s_.psum[static_cast<size_t>(r - 1) * C] : s_.zero_row.data();
@@ -267,10 +301,12 @@ void FoldReference::shift_activations() {
     s_.base = L - C;
   }
   if (activity_) {
-    // Register (r, c) takes (r, c - 1)'s value; column 0 takes the feed.
+    // Register (r, c) takes (r, c - 1)'s value; column 0 takes the feed
+    // (no toggles in a row of zeros taking a zero).
     uint64_t t = 0;
     const uint32_t m32 = static_cast<uint32_t>(act_mask_);
     for (int r = 0; r < s_.R; ++r) {
+      if (s_.feed[static_cast<size_t>(r)] == 0 && row_acts_zero(static_cast<size_t>(r))) continue;
       const int32_t* a = &s_.act_ring[static_cast<size_t>(r) * L + s_.base];
       t += pop((static_cast<uint64_t>(s_.feed[static_cast<size_t>(r)]) ^ static_cast<uint64_t>(static_cast<int64_t>(a[0]))) &
                act_mask_);
@@ -283,8 +319,10 @@ void FoldReference::shift_activations() {
     c_.toggles_act += t;
   }
   --s_.base;
-  for (int r = 0; r < s_.R; ++r)
+  for (int r = 0; r < s_.R; ++r) {
     s_.act_ring[static_cast<size_t>(r) * L + s_.base] = static_cast<int32_t>(s_.feed[static_cast<size_t>(r)]);
+    if (s_.feed[static_cast<size_t>(r)] != 0) last_feed_[static_cast<size_t>(r)] = static_cast<int64_t>(edge_);
+  }
 }
 
 void FoldReference::ws_stream_edge() {

@@ -88,7 +88,17 @@ class FoldReference {
   bool checked_ = true;  // partial sums may leave the accumulator range
   bool narrow_ = false;  // every weight fits 32 bits (weff32_ is valid)
   std::vector<int32_t> weff32_;
-  std::vector<uint64_t> old_bits_, top_row_old_;
+  // ws load edges: the top row's weight register bits and, per row j >= 1,
+  // popcount(row j ^ row j - 1) of the bits, with their sum.
+  std::vector<uint64_t> top_bits_, row_diff_;
+  uint64_t row_diff_sum_ = 0;
+  // ws stream: the edge of each row's last non-zero feed, and the rows
+  // whose partial sums (products) are all zero after the last edge.
+  std::vector<int64_t> last_feed_;
+  std::vector<uint8_t> zero_sums_, zero_products_;
+  // Row r's activation registers are all zero on this stream edge: they
+  // hold the feeds of the C edges before it.
+  bool row_acts_zero(size_t r) const { return last_feed_[r] + s_.C < static_cast<int64_t>(edge_); }
 };
 
 }  // namespace brsim

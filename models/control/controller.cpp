@@ -225,7 +225,7 @@ class Controller::LayerRun {
     const uint64_t tile = uint64_t{b} * s_.strips + st, key = tile * s_.chunks + q;
     BandView& view = views_[keep_views_ ? tile : 0];
     if (view.act_id == 0 || view.key != key || view.bytes != bytes_) {
-      c_.queue_.flush(true);  // no queued fold reads the view any more
+      c_.queue_.flush();  // no queued fold reads the view any more
       TileBox box;
       band_input_rows(d_, p_.band_oy0(b), p_.band_oy1(b), &box.y0, &box.y1);
       if (s_.strips > 1) strip_input_cols(d_, p_.strip_ox0(st), p_.strip_ox1(st), &box.x0, &box.x1);
@@ -340,7 +340,7 @@ class Controller::LayerRun {
     c_.run_fold(job_);
   }
 
-  void tile_done(uint64_t, uint32_t, uint32_t) { c_.queue_.flush(true); }  // the tile's sums are complete
+  void tile_done(uint64_t, uint32_t, uint32_t) { c_.queue_.flush(); }  // the tile's sums are complete
 
   // One pixel (C' lanes) per cycle: requantize, ReLU, saturate; staged for
   // pooling, or written back (image after image).
@@ -449,7 +449,6 @@ void Controller::run() {
     decoupled_ = array_->fast() && tracer_ == nullptr;
     base_cycle_ = now_cycle();
     qk_.reset();
-    queue_.set_threads(array_->fast_engine().tuning().threads);
     if (tracer_) tracer_->begin_layer(static_cast<int>(layers_started_), now_cycle());
     ++layers_started_;
     last_ = LayerStats{};
@@ -470,7 +469,7 @@ void Controller::run() {
     }
     if (status & reg::kStatusError) {
       try {  // the folds before the error run, as they would have (the error is what the layer reports)
-        queue_.flush(true);
+        queue_.flush();
       } catch (...) {
       }
       dma_drain(false);  // nothing of a failed layer stays queued

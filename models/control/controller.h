@@ -48,8 +48,6 @@ class Controller : public sc_core::sc_module {
   const uint64_t& fold_index() const { return fold_index_; }
   sc_core::sc_time clock_period() const { return period_; }
   void set_tracer(TraceHooks* t) { tracer_ = t; }
-  // Batches of queued folds run on the fold queue's worker thread so far.
-  uint64_t runner_batches() const { return queue_.worker_batches(); }
 
  private:
   class LayerRun;  // the plan's executor (controller.cpp)

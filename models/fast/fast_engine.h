@@ -32,6 +32,7 @@ struct FastStats {
   uint64_t split_folds = 0;     // folds streamed on two threads
   uint64_t worker_chunks = 0;   // chunks the worker thread ran
   uint64_t vector_loads = 0;    // loads decoded in vectors
+  uint64_t per_pe_loads = 0;    // BRSLog loads decoded PE by PE (the columns' tables differ, or too many codes)
   uint64_t table_folds = 0;     // folds whose product toggles came from the tables
   uint64_t one_pass_folds = 0;  // one-pixel folds decoded and streamed in one pass
   uint64_t one_pass_fallbacks = 0;  // of those, handed back (a product or sum could pass 32 bits)

@@ -242,6 +242,7 @@ void FastEngine::fast_load_brslog() {
   // the vector decode.
   const bool vec = kHasAvx2 && tune_.vector_load && shared && shared->vec && fast_load_vec(*shared, path);
   stats_.vector_loads += vec;
+  stats_.per_pe_loads += !vec;
   col_vec_table_ = vec ? shared : nullptr;
   if (!vec) {
     // Decode the tile (outside it, zero weights) into the views of the

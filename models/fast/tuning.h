@@ -11,8 +11,7 @@ struct FastTuning {
   // Host threads of a weight-stationary fold: 2 lets a fold with at least
   // split_work PE-pixel steps (P x R x C) run its activation pass, its
   // missing table rows and its stream in chunks on a worker thread and the
-  // caller (the controller's fold queue also runs batches of one-pixel folds
-  // on a worker then); 1 is the calling thread only.
+  // caller; 1 is the calling thread only.
   int threads = 2;
   uint64_t split_work = 16384;
   // Decode a tile in vectors when every column goes through one table of at
