@@ -254,7 +254,9 @@ TEST(BuiltinNetworks, LayerListsOfTheTorchvisionModels) {
   EXPECT_NEAR(macs(builtin_network_layers("mobilenet_v2")) / 1e9, 0.30, 0.01);
   EXPECT_NEAR(macs(builtin_network_layers("efficientnet_b0")) / 1e9, 0.39, 0.01);
   for (const LayerSpec& s : builtin_network_layers("mobilenet_v2"))
-    if (s.name.find("depthwise") != std::string::npos) EXPECT_EQ(s.groups, s.in_c) << s.name;
+    if (s.name.find("depthwise") != std::string::npos) {
+      EXPECT_EQ(s.groups, s.in_c) << s.name;
+    }
   EXPECT_THROW(builtin_network_layers("vgg"), ConfigError);
 }
 

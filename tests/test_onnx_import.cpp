@@ -250,6 +250,21 @@ TEST(OnnxImport, ChannelSliceAndShuffle) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i / 4);
   EXPECT_EQ(run_float(n, x), (std::vector<float>{3, 3, 3, 3, 4, 4, 4, 4}));
 
+  // A 1 x 1, stride-1 pooling (torchvision vgg's AdaptiveAvgPool2d on a
+  // 7 x 7 input) changes nothing: no layer.
+  {
+    OnnxBuilder m({1, 2, 3, 3});
+    m.init("W", {2, 2, 1, 1}, random_vec(4, 3));
+    m.node("Conv", {"x", "W"}, "c", "conv");
+    auto* p = m.node("AveragePool", {"c"}, "y", "avgpool");
+    OnnxBuilder::ints(p, "kernel_shape", {1, 1});
+    OnnxBuilder::ints(p, "strides", {1, 1});
+    m.output("y");
+    const Network one = import_onnx(m.save("pool1.onnx"));
+    ASSERT_EQ(one.layers.size(), 1u);
+    EXPECT_EQ(one.layers[0].kind, LayerKind::Conv);
+  }
+
   auto refused = [&](auto&& build) {
     OnnxBuilder m({1, 6, 2, 2});
     build(m);
