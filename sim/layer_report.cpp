@@ -87,6 +87,11 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
   for (const LayerRunStats& l : r.layers) {
     if (l.vector) continue;
     const Schedule sc = make_schedule(l.desc, a);
+    if (sc.passes > 1)
+      os << "note: " << l.name << ": the batch runs in " << sc.passes << " passes of " << sc.pass_images
+         << (sc.pass_images == 1 ? " image" : " images")
+         << " (fewer cycles than one pass: the buffers hold too little of the whole batch's tiles; "
+            "docs/cycle-model.md \"Batches\")\n";
     if (sc.strips == 1 && sc.chunks == 1 && !sc.pool_by_rows) continue;
     os << "note: " << l.name << ": tiled: " << sc.bands << " band(s) of " << sc.band_rows << " output row(s)";
     if (sc.strips > 1) os << ", " << sc.strips << " strips of " << sc.strip_cols << " columns";
@@ -140,6 +145,7 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
     j["schedule"] = {{"bands", sc.bands},         {"band_rows", sc.band_rows},     {"strips", sc.strips},
                      {"strip_cols", sc.strip_cols}, {"chunks", sc.chunks},       {"chunk_k_tiles", sc.chunk_ktiles},
                      {"pool_by_rows", sc.pool_by_rows}};
+    if (d.batch > 1) j["schedule"]["passes"] = sc.passes, j["schedule"]["pass_images"] = sc.pass_images;
   }
   j["dram_bytes"] = {{"read", per_image(l.stats.dram_bytes_read, n)}, {"written", per_image(l.stats.dram_bytes_written, n)}};
   j["buffer_words"] = {{"weight_reads", per_image(l.stats.weight_reads, n)},

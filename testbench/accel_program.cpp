@@ -139,7 +139,9 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   prog.act_addr[1] = addr + prog.act_region_bytes;
   prog.dram_bytes_used = prog.act_addr[1] + prog.act_region_bytes;
   if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
-    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM; dram.size_bytes is " +
+    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM" +
+                      (arch.batch > 1 ? " (with the activations of a batch of " + std::to_string(arch.batch) + " images)" : "") +
+                      "; dram.size_bytes is " +
                       std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
   for (size_t i = 0; i < prog.layers.size(); ++i) {
     prog.layers[i].desc.in_addr = prog.act_addr[i % 2];

@@ -257,7 +257,9 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
   }
   prog.dram_bytes_used = addr;
   if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
-    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM; dram.size_bytes is " +
+    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM" +
+                      (arch.batch > 1 ? " (with the activations of a batch of " + std::to_string(arch.batch) + " images)" : "") +
+                      "; dram.size_bytes is " +
                       std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
   for (Pending& st : steps) {
     if (st.al.vector) {

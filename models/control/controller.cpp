@@ -420,11 +420,15 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   const ArchConfig& a = arch_;
   if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
     throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
-  const LayerPlan plan(d, a);
+  const Schedule s = make_schedule(d, a);
   const FoldCounters before = array_->counters();
   const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
-  LayerRun x(*this, plan, sqrt2_terms);
-  plan.walk(x);
+  for (uint32_t p = 0; p < s.passes; ++p) {  // a batch's passes, one after the other (docs/cycle-model.md "Batches")
+    const LayerDescriptor dp = s.passes > 1 ? pass_descriptor(d, a, s, p) : d;
+    const LayerPlan plan(dp, a, s.passes > 1 ? schedule_of_pass(dp, a, s) : s);
+    LayerRun x(*this, plan, sqrt2_terms);
+    plan.walk(x);
+  }
   const FoldCounters f = array_->counters() - before;
   last_.take_fold_counters(f);
   last_.weight_reads = wbuf_->counters().reads - wb0.reads;

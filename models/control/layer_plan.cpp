@@ -60,6 +60,21 @@ struct Timeline {
 LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) { return closed_form(d, a, make_schedule(d, a)); }
 
 LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  if (s.passes > 1) {
+    // One after the other, each ending when its last write has landed; the
+    // full passes alike (the cycles do not depend on the addresses).
+    const uint32_t full = d.batch / s.pass_images;
+    LayerCycles sum;
+    auto add = [&](uint32_t p, uint64_t times) {
+      const LayerDescriptor dp = pass_descriptor(d, a, s, p);
+      const LayerCycles c = closed_form(dp, a, schedule_of_pass(dp, a, s));
+      sum.weight_load += c.weight_load * times, sum.compute += c.compute * times, sum.drain += c.drain * times,
+          sum.stall += c.stall * times, sum.output += c.output * times;
+    };
+    add(0, full);
+    if (full < s.passes) add(full, 1);
+    return sum;
+  }
   const LayerPlan plan(d, a, s);
   Timeline x{plan, {}, 0, {}};
   plan.walk(x);

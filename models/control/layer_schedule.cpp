@@ -108,7 +108,54 @@ void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint3
 
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   validate(d, a);
+  if (d.batch == 1) return pass_schedule(d, a);
+  // Passes of g images, g = N, then powers of two below it: the fewest
+  // cycles (ties: the larger pass). A pass too large for the buffers is
+  // skipped; when not even one image fits, one image's error is thrown.
+  Schedule best;
+  uint64_t best_cycles = ~uint64_t{0};
+  std::vector<uint32_t> sizes{d.batch};
+  for (uint32_t g = 1; g < d.batch; g *= 2) sizes.insert(sizes.begin() + 1, g);
+  for (const uint32_t g : sizes) {
+    LayerDescriptor dg = d;
+    dg.batch = g;
+    Schedule s;
+    try {
+      s = pass_schedule(dg, a);
+    } catch (const ConfigError&) {
+      if (g == 1) throw;
+      continue;
+    }
+    s.pass_images = g;
+    s.passes = (d.batch + g - 1) / g;
+    const uint64_t cycles = closed_form(d, a, s).total();
+    if (cycles < best_cycles) best = s, best_cycles = cycles;
+  }
+  return best;
+}
+
+LayerDescriptor pass_descriptor(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s, uint32_t p) {
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a)), first = uint64_t{p} * s.pass_images;
+  LayerDescriptor x = d;
+  x.batch = static_cast<uint32_t>(std::min<uint64_t>(s.pass_images, d.batch - first));
+  x.in_addr = d.in_addr + first * d.in_image_step(ab);
+  x.out_addr = d.out_addr + first * d.out_image_step(ab);
+  return x;
+}
+
+Schedule schedule_of_pass(const LayerDescriptor& pass, const ArchConfig& a, const Schedule& s) {
+  if (pass.batch == s.pass_images) {
+    Schedule x = s;
+    x.passes = 1;
+    return x;
+  }
+  return pass_schedule(pass, a);  // the last pass, with fewer images
+}
+
+Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a) {
+  validate(d, a);
   Schedule s;
+  s.pass_images = d.batch;
   s.flow = a.dataflow;
   s.rows = a.rows, s.cols = a.cols;
   s.P = d.gemm_p(), s.K = d.gemm_k(), s.M = d.gemm_m();

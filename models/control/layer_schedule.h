@@ -89,6 +89,12 @@ struct Schedule {
   uint32_t strip_cols = 0, strips = 1;
   uint64_t chunk_ktiles = 0, chunks = 1;
   bool pool_by_rows = false;
+  // Batches (docs/cycle-model.md "Batches"): the images run in passes of
+  // pass_images each (the last pass holds the rest), each pass the plan of
+  // a batch of that many; the other fields are a full pass's. One pass of
+  // every image unless the buffers hold so little of the batch's tiles that
+  // smaller passes take fewer cycles.
+  uint32_t pass_images = 1, passes = 1;
   uint64_t chunk_kt0(uint64_t q) const { return q * chunk_ktiles; }  // k-tiles [kt0, kt1) of chunk q
   uint64_t chunk_kt1(uint64_t q) const { return std::min(k_tiles, (q + 1) * chunk_ktiles); }
   uint64_t chunk_j0(uint64_t q) const { return chunk_kt0(q) / k_chunk; }  // loads [j0, j1) of chunk q
@@ -120,6 +126,11 @@ struct Schedule {
 // capacity and the smallest capacity that works when not even one output
 // pixel of one k-tile (or one weight tile) fits.
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a);
+// The schedule of one pass of all d.batch images (make_schedule compares passes by it).
+Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a);
+// Pass p of schedule s: its descriptor (its images: batch, addresses), and its schedule.
+LayerDescriptor pass_descriptor(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s, uint32_t p);
+Schedule schedule_of_pass(const LayerDescriptor& pass, const ArchConfig& a, const Schedule& s);
 
 // Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
 void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1);
