@@ -124,7 +124,6 @@ void run_layer_cmd(LayerArgs a) {
     throw ConfigError("invalid --scale " + std::to_string(a.scale) +
                       ": expected a positive Laplace scale of the weights in (0, 1e6]");
   const std::vector<LayerSpec> specs = specs_of(a);
-  check_layer_specs_fit(specs, arch);  // every layer's smallest tile, before any is quantized
   uint64_t largest = 0;
   size_t largest_at = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -132,6 +131,7 @@ void run_layer_cmd(LayerArgs a) {
     if (e > largest) largest = e, largest_at = i;
   }
   check_memory(largest, "brsim layer '" + specs[largest_at].name + "'");
+  check_layer_specs_fit(specs, arch);  // every layer's smallest tile and DRAM, before any is quantized
   NetQuantOptions o;
   o.weights.policy = Policy::parse(weight_policy(a.policy, arch));
   o.weights.bits = arch.weight_bits;

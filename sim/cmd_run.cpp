@@ -62,9 +62,9 @@ void run_run(RunArgs a) {
   check_image_counts(a.images, a.calib_images);
   const ArchConfig arch = resolve_arch(a.arch);
   auto net = std::make_shared<const Network>(import_onnx(a.model));
-  check_network_fits(*net, arch);  // before calibration and quantization
   check_memory(network_memory_estimate(*net, static_cast<uint64_t>(a.images) * (a.compare.empty() ? 1 : 2)),
                "brsim run of " + a.model + " on " + std::to_string(a.images) + " images");
+  check_network_fits(*net, arch);  // buffers and DRAM, before calibration and quantization
   NetQuantOptions o;
   o.weights.policy = Policy::parse(weight_policy(a.policy, arch));
   o.weights.bits = arch.weight_bits;

@@ -1,5 +1,6 @@
 #include "accel_check.h"
 
+#include "accel_program.h"
 #include "errors.h"
 #include "layer_schedule.h"
 
@@ -17,9 +18,11 @@ void set_window(LayerDescriptor& d, const Window& w) {
 // The schedule of d, or the ConfigError naming `where` and `name`. The
 // segment configuration is not known before quantization: the check takes
 // a realizable one (the descriptor's shapes and buffers are what it checks).
+// One image: a batch runs wherever one image does (in passes of fewer
+// images where its tiles do not fit, layer_schedule.h), and planning the
+// passes of a large batch is the slow part of make_schedule.
 void check(LayerDescriptor d, const ArchConfig& arch, const std::string& where, const std::string& name) {
   d.per_channel = true;
-  d.batch = static_cast<uint32_t>(arch.batch);  // the buffers hold a batch's tiles
   try {
     make_schedule(d, arch);
   } catch (const ConfigError& e) {
@@ -33,6 +36,7 @@ void check_network_fits(const Network& net, const ArchConfig& arch) {
   validate(arch);
   const std::string where = net.source.empty() ? "" : net.source + ": ";
   const bool chain = net.is_chain();
+  std::vector<LayerDescriptor> program;  // a chain's accelerator layers, pooling fused
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     if (!l.has_weights()) continue;
@@ -58,7 +62,10 @@ void check_network_fits(const Network& net, const ArchConfig& arch) {
       d.pool_pb = static_cast<uint32_t>(p.window.pad_bottom), d.pool_pr = static_cast<uint32_t>(p.window.pad_right);
       check(d, arch, where, l.name + "+" + p.name);
     }
+    program.push_back(d);
   }
+  // Graph networks: their DRAM regions are laid out (and checked) by compile_graph.
+  if (chain) check_dram_fits(chain_dram_bytes(program, static_cast<uint64_t>(net.input.numel()), arch), arch, where);
 }
 
 void check_layer_specs_fit(const std::vector<LayerSpec>& specs, const ArchConfig& arch) {
@@ -77,6 +84,10 @@ void check_layer_specs_fit(const std::vector<LayerSpec>& specs, const ArchConfig
     }
     d.out_m = static_cast<uint32_t>(s.out_m / s.groups);
     check(d, arch, "", s.name);
+    // Each layer runs as a program of its own (grouped layers as graphs, checked when compiled).
+    if (s.groups == 1)
+      check_dram_fits(chain_dram_bytes({d}, static_cast<uint64_t>(s.in_c * s.in_h * s.in_w), arch), arch,
+                      "layer '" + s.name + "': ");
   }
 }
 

@@ -2,8 +2,10 @@
 // the model's shapes and the architecture decide, without weights,
 // calibration or quantization, so that a doomed run fails in well under a
 // second: each accelerator layer's (and its fused pooling's) descriptor is
-// valid and its smallest tile fits the buffers (make_schedule). Errors are
-// ConfigErrors that name the network and the layer.
+// valid and its smallest tile fits the buffers (make_schedule), and the
+// program's DRAM layout fits the DRAM (chain_dram_bytes; graph networks'
+// regions are checked when compiled). Errors are ConfigErrors that name the
+// network and the layer.
 #pragma once
 
 #include <string>

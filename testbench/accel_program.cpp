@@ -14,6 +14,24 @@ uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
 
+uint64_t chain_dram_bytes(const std::vector<LayerDescriptor>& layers, uint64_t input_values, const ArchConfig& arch) {
+  uint64_t addr = 0, largest = input_values;
+  for (const LayerDescriptor& d : layers) {
+    addr = align64(addr + weight_bytes(d, arch));
+    addr = align64(addr + uint64_t{d.out_m} * kParamBytes);
+    largest = std::max(largest, d.out_image_values());
+  }
+  return addr + 2 * align64(largest * static_cast<uint64_t>(act_bytes(arch)) * static_cast<uint64_t>(arch.batch));
+}
+
+void check_dram_fits(uint64_t bytes, const ArchConfig& arch, const std::string& where) {
+  if (bytes > arch.dram.size_bytes || bytes > 0xFFFFFFFFull)
+    throw ConfigError(where + "needs " + std::to_string(bytes) + " bytes of DRAM" +
+                      (arch.batch > 1 ? " (with the activations of a batch of " + std::to_string(arch.batch) + " images)"
+                                      : "") +
+                      "; dram.size_bytes is " + std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
+}
+
 // The m-tiles' byte ranges are known up front: they are packed in parallel
 // (host_threads()), each by the layout's packer.
 std::vector<uint8_t> pack_weights(const IntWeights& w, const ArchConfig& a) {
@@ -138,11 +156,7 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   prog.act_addr[0] = addr;
   prog.act_addr[1] = addr + prog.act_region_bytes;
   prog.dram_bytes_used = prog.act_addr[1] + prog.act_region_bytes;
-  if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
-    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM" +
-                      (arch.batch > 1 ? " (with the activations of a batch of " + std::to_string(arch.batch) + " images)" : "") +
-                      "; dram.size_bytes is " +
-                      std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
+  check_dram_fits(prog.dram_bytes_used, arch, where);
   for (size_t i = 0; i < prog.layers.size(); ++i) {
     prog.layers[i].desc.in_addr = prog.act_addr[i % 2];
     prog.layers[i].desc.out_addr = prog.act_addr[(i + 1) % 2];

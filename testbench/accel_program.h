@@ -58,6 +58,16 @@ struct AccelProgram {
 // not fit the architecture: PE type vs policy, weight width, K = exact,
 // pooling that does not follow a Conv/FC, DRAM too small, buffers too small.
 AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch);
+
+// The DRAM a chain program occupies (compile_network's layout): each
+// layer's weights and parameter table, 64-byte aligned, then two activation
+// regions that hold a batch of the largest tensor (the input of `input_values`
+// values per image, or a layer's output). From the shapes alone, so that it
+// can be checked before the weights exist (accel_check.h).
+uint64_t chain_dram_bytes(const std::vector<LayerDescriptor>& layers, uint64_t input_values, const ArchConfig& arch);
+// ConfigError "WHERE needs N bytes of DRAM ...; dram.size_bytes is S" when a
+// program of `bytes` does not fit the DRAM or 32-bit addresses.
+void check_dram_fits(uint64_t bytes, const ArchConfig& arch, const std::string& where);
 // The same for a graph network (accel_program_graph.cpp): Conv/FC on the
 // array (a fused pooling that follows), a grouped conv as one GEMM per
 // group, every other layer on the vector unit; operands through DRAM.

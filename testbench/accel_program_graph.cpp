@@ -256,11 +256,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
     addr = align64(addr + bytes[i] * images);
   }
   prog.dram_bytes_used = addr;
-  if (prog.dram_bytes_used > arch.dram.size_bytes || prog.dram_bytes_used > 0xFFFFFFFFull)
-    throw ConfigError(where + "needs " + std::to_string(prog.dram_bytes_used) + " bytes of DRAM" +
-                      (arch.batch > 1 ? " (with the activations of a batch of " + std::to_string(arch.batch) + " images)" : "") +
-                      "; dram.size_bytes is " +
-                      std::to_string(arch.dram.size_bytes) + " (addresses are 32-bit)");
+  check_dram_fits(prog.dram_bytes_used, arch, where);
   for (Pending& st : steps) {
     if (st.al.vector) {
       for (size_t k = 0; k < st.operand_regions.size(); ++k) {

@@ -58,6 +58,22 @@ TEST(TilingCli, ADoomedRunFailsBeforeQuantization) {
   EXPECT_NE(r.out.find("the smallest input_buffer that works is 484 bytes"), std::string::npos) << r.out;
 }
 
+// A batch whose activations do not fit the DRAM is refused from the shapes,
+// before any weight is drawn or quantized and before the passes of the batch
+// are planned: with the number of bytes the compiled program would occupy
+// (AlexNet's conv1: its weights and parameters, then two regions of 256
+// images of its 96 x 55 x 55 output).
+TEST(TilingCli, ABatchBeyondTheDramFailsBeforeQuantization) {
+  CliResult r;
+  const double s = timed("layer --network alexnet --mode fast --batch 256", &r);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_LT(s, 1.0) << r.out;
+  EXPECT_NE(r.out.find("layer 'conv1': needs 297392960 bytes of DRAM (with the activations of a batch of 256 "
+                       "images); dram.size_bytes is 268435456"),
+            std::string::npos)
+      << r.out;
+}
+
 // 32x32x16 -> 8, 3x3 on a 512-byte input buffer: one output row of every
 // channel's three input rows needs 16 x 3 x 32 x 2 = 3072 bytes, so the
 // rows are cut into input-channel chunks; the run is bit exact and its
