@@ -98,7 +98,6 @@ bool FastEngine::fast_stream32() {
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
   const bool split = splits(job_);
-  const uint64_t min_back = tune_.leave_first_chunk ? 1 : 0;
   const int32_t* const acts = fold_acts();
   uint64_t amax = 0, act_toggles = 0;
   if (const ProductToggles* pt = activity_ ? cached_rows() : nullptr) {  // the rows' pass, kept
@@ -119,7 +118,7 @@ bool FastEngine::fast_stream32() {
       const uint64_t mid = a.P / 2;
       a.toggles[i] = act_pass_avx2(a.act, a.stride, i ? mid : 0, i ? a.P : mid, a.P, a.rows, a.mask, &a.amax[i]);
     };
-    stats_.worker_chunks += worker().run_chunks(half, &ap, 2, min_back);
+    stats_.worker_chunks += worker().run_chunks(half, &ap, 2);
     amax = std::max(ap.amax[0], ap.amax[1]);
     act_toggles = (ap.toggles[0] + ap.toggles[1]) * static_cast<uint64_t>(C_);
   } else {
@@ -157,7 +156,7 @@ bool FastEngine::fast_stream32() {
       Chunks& k = *static_cast<Chunks*>(c);
       stream_chunk(k.fn, k.s[th], i * k.chunk, std::min(k.P, (i + 1) * k.chunk), &k.at[th], &k.n[th]);
     };
-    stats_.worker_chunks += worker().run_chunks(chunk, &t, (P + t.chunk - 1) / t.chunk, min_back);
+    stats_.worker_chunks += worker().run_chunks(chunk, &t, (P + t.chunk - 1) / t.chunk);
     n = t.n[0];
     n.pop_p += t.n[1].pop_p, n.pop_s += t.n[1].pop_s, n.sign_p += t.n[1].sign_p, n.sign_s += t.n[1].sign_s;
     n.out_overflows += t.n[1].out_overflows;
@@ -302,7 +301,7 @@ void FastEngine::product_table_rows(ProductToggles* pt, const int32_t* act, uint
     }
   };
   if (splits(job_) && rows >= 2) {
-    stats_.worker_chunks += worker().run_chunks(part, &job, 2, tune_.leave_first_chunk ? 1 : 0);
+    stats_.worker_chunks += worker().run_chunks(part, &job, 2);
   } else {
     part(&job, 0, 0), part(&job, 1, 0);
   }

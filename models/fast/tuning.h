@@ -20,9 +20,6 @@ struct FastTuning {
   // Count product toggles from per-row tables when a band's rows serve at
   // least this many columns (m-tiles left x C); 0: always, UINT64_MAX: never.
   uint64_t table_reuse = 48;
-  // Tests: the caller leaves each split fold's first chunk to the worker
-  // (and waits for it), so the worker streams on every split fold.
-  bool leave_first_chunk = false;
 };
 
 }  // namespace brsim

@@ -17,17 +17,12 @@ Worker::~Worker() {
 
 void Worker::loop() {
   uint64_t seen = 0;
-  auto has_chunks = [&] { return posted_.load(std::memory_order_acquire) != seen; };
-  auto has_work = [&] { return has_chunks() || busy_.load(std::memory_order_acquire); };
+  auto has_work = [&] { return posted_.load(std::memory_order_acquire) != seen; };
   for (;;) {
     if (!spin_until(has_work, spin_)) {
       std::unique_lock<std::mutex> l(m_);
       work_cv_.wait(l, [&] { return quit_ || has_work(); });
       if (!has_work()) return;  // quit
-    }
-    if (busy_.load(std::memory_order_acquire)) {
-      run_task();
-      continue;
     }
     seen = posted_.load(std::memory_order_acquire);
     for (;;) {
@@ -44,7 +39,7 @@ void Worker::loop() {
   }
 }
 
-uint64_t Worker::run_chunks(ChunkFn f, void* c, uint64_t chunks, uint64_t min_back) {
+uint64_t Worker::run_chunks(ChunkFn f, void* c, uint64_t chunks) {
   fn_ = f, ctx_ = c;
   completed_.store(0, std::memory_order_relaxed);
   uint64_t gen = (posted_.load(std::memory_order_relaxed) + 1) & ((uint64_t{1} << (64 - 2 * kSide)) - 1);
@@ -57,7 +52,7 @@ uint64_t Worker::run_chunks(ChunkFn f, void* c, uint64_t chunks, uint64_t min_ba
   work_cv_.notify_one();
   for (;;) {
     uint64_t st = state_.load(std::memory_order_acquire);
-    if (front_of(st) >= back_of(st) || back_of(st) <= min_back) break;
+    if (front_of(st) >= back_of(st)) break;
     if (!state_.compare_exchange_weak(st, st - 1, std::memory_order_acq_rel)) continue;
     f(c, back_of(st) - 1, 0);
   }
@@ -74,49 +69,6 @@ uint64_t Worker::run_chunks(ChunkFn f, void* c, uint64_t chunks, uint64_t min_ba
     done_cv_.wait(l, done);
   }
   return front;
-}
-
-void Worker::post(std::function<void()> task) {
-  {
-    std::lock_guard<std::mutex> l(m_);
-    task_ = std::move(task);
-    error_ = nullptr;
-    busy_.store(true, std::memory_order_release);
-  }
-  work_cv_.notify_one();
-}
-
-void Worker::run_task() {
-  std::function<void()> task;
-  {
-    std::lock_guard<std::mutex> l(m_);
-    task = std::move(task_);
-  }
-  std::exception_ptr e;
-  try {
-    task();
-  } catch (...) {
-    e = std::current_exception();
-  }
-  {
-    std::lock_guard<std::mutex> l(m_);
-    error_ = e;
-    busy_.store(false, std::memory_order_release);
-  }
-  done_cv_.notify_all();
-}
-
-void Worker::wait() {
-  if (!spin_until([this] { return !busy_.load(std::memory_order_acquire); }, spin_)) {
-    std::unique_lock<std::mutex> l(m_);
-    done_cv_.wait(l, [this] { return !busy_.load(std::memory_order_acquire); });
-  }
-  std::exception_ptr e;
-  {
-    std::lock_guard<std::mutex> l(m_);
-    std::swap(e, error_);
-  }
-  if (e) std::rethrow_exception(e);
 }
 
 }  // namespace brsim

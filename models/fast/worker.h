@@ -1,17 +1,14 @@
-// A host thread beside the simulation's own (fast mode): it works either
-// on chunks of a task together with its caller (run_chunks: a fold's pixels,
-// its activation pass, its table rows) or on a whole task while the caller
-// goes on (post, then wait: the controller's queued folds). Results never
-// depend on which thread ran what: chunks write disjoint data and count
-// into their thread's own counts, added up afterwards.
+// A host thread beside the simulation's own (fast mode): it works on
+// chunks of a task together with its caller (run_chunks: a fold's pixels,
+// its activation pass, its table rows). Results never depend on which
+// thread ran what: chunks write disjoint data and count into their
+// thread's own counts, added up afterwards.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <exception>
-#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -30,15 +27,9 @@ class Worker {
   // worker). run_chunks runs chunks [0, n) on both threads: the worker
   // claims them from the front, the caller from the back (one atomic word),
   // so the caller never waits for a worker that has not started; it returns
-  // when all are done, with the number the worker ran. min_back 1: the caller
-  // leaves chunk 0 to the worker (tests).
+  // when all are done, with the number the worker ran.
   using ChunkFn = void (*)(void* ctx, uint64_t i, int thread);
-  uint64_t run_chunks(ChunkFn chunk, void* ctx, uint64_t n, uint64_t min_back = 0);
-
-  // Hands a task over; wait() returns when it is done, rethrowing what it
-  // threw. One task at a time.
-  void post(std::function<void()> task);
-  void wait();
+  uint64_t run_chunks(ChunkFn chunk, void* ctx, uint64_t n);
 
  private:
   static constexpr int kSide = 20;  // bits of front and back; the generation above
@@ -48,7 +39,6 @@ class Worker {
   static uint64_t front_of(uint64_t s) { return (s >> kSide) & kSideMask; }
   static uint64_t back_of(uint64_t s) { return s & kSideMask; }
   void loop();
-  void run_task();
 
   std::chrono::microseconds spin_;
   std::mutex m_;
@@ -61,10 +51,6 @@ class Worker {
   std::atomic<uint64_t> posted_{0}, state_{0}, completed_{0};
   ChunkFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  // A posted task (under m_) and whether it is pending or running.
-  std::atomic<bool> busy_{false};
-  std::function<void()> task_;
-  std::exception_ptr error_;
   std::thread thread_;
 };
 
