@@ -22,6 +22,11 @@ void add_calib_images_option(CLI::App* cmd, int64_t& calib_images) {
   cmd->add_option("--calib-images", calib_images, "Training images used for calibration")->capture_default_str();
 }
 
+void add_bias_correction_option(CLI::App* cmd, bool& bias_correction) {
+  cmd->add_flag("--bias-correction", bias_correction,
+                "Subtract each layer's mean output error (quantized vs float weights, over the calibration images) from its bias");
+}
+
 void add_codebook_option(CLI::App* cmd, std::string& codebook) {
   cmd->add_option("--codebook", codebook, "ideal (exact sqrt2) or hardware (A_K) levels")
       ->check(CLI::IsMember({"ideal", "hardware"}))

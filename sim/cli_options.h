@@ -25,6 +25,10 @@ void add_test_set_options(CLI::App* cmd, int64_t& images, std::string& dataset);
 // --calib-images: training images used for calibration.
 void add_calib_images_option(CLI::App* cmd, int64_t& calib_images);
 
+// --bias-correction (a flag, off by default): each Conv/Dense layer's bias
+// less its expected output error over the calibration images.
+void add_bias_correction_option(CLI::App* cmd, bool& bias_correction);
+
 // The weight quantizer's choices, one value each: --codebook, --rounding,
 // --granularity.
 void add_codebook_option(CLI::App* cmd, std::string& codebook);

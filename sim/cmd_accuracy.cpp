@@ -37,6 +37,7 @@ struct AccuracyArgs {
   int act_bits = 16;
   int64_t calib_images = 500;
   double calib_percentile = 100.0;
+  bool bias_correction = false;
   int jobs = 0;
   std::string format = "text";
 };
@@ -78,6 +79,7 @@ std::vector<NetQuantOptions> variants(const AccuracyArgs& a) {
             o.weights.datapath.sqrt2_terms = v;
           }
           o.weights.datapath.act_bits = a.act_bits;
+          o.bias_correction = a.bias_correction;
           validate(o.weights);
           const std::string key = o.label();
           if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
@@ -134,6 +136,7 @@ void run_accuracy(AccuracyArgs a) {
   co.act_bits = a.act_bits;
   co.images = a.calib_images;
   co.percentile = a.calib_percentile;
+  co.input_means = a.bias_correction;
   const ActivationFormats formats = calibrate(*net, load_idx(a.dataset, "train", a.calib_images), co);
   const int64_t n = test.count;
   const size_t px = static_cast<size_t>(test.rows * test.cols);
@@ -198,13 +201,14 @@ void run_accuracy(AccuracyArgs a) {
                        {"calibration", {{"images", formats.images_used}, {"percentile", co.percentile},
                                         {"act_bits", co.act_bits}}},
                        {"results", res}};
+    if (a.bias_correction) out["calibration"]["bias_correction"] = true;
     std::cout << out.dump(2) << "\n";
     return;
   }
   std::cout << "Model " << a.model << ": " << net->layers.size() << " layers, " << net->macs() << " MACs per image\n"
             << "Test set " << a.dataset << " (t10k): " << n << " images; calibration: first " << formats.images_used
             << " training images, " << (co.percentile >= 100 ? std::string("max |x|") : fmt_general(co.percentile, 6) + " percentile of |x|")
-            << ", " << co.act_bits << "-bit activations\n\n";
+            << ", " << co.act_bits << "-bit activations" << (a.bias_correction ? "; bias correction on" : "") << "\n\n";
   TextTable t({"policy", "bits", "K", "codebook", "top-1 (%)", "vs float (points)", "acc overflows", "saturations"},
               {true, false, false, true, false, false, false, false});
   const double float_top1 = 100.0 * static_cast<double>(results[0].correct) / static_cast<double>(n);
@@ -239,6 +243,7 @@ void add_accuracy_command(CLI::App& app) {
   add_granularity_option(cmd, args->granularity);
   cmd->add_option("--act-bits", args->act_bits, "Activation width A in bits")->capture_default_str();
   add_calib_images_option(cmd, args->calib_images);
+  add_bias_correction_option(cmd, args->bias_correction);
   cmd->add_option("--calib-percentile", args->calib_percentile, "Calibration bound: 100 = max |x|, or a percentile")
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->jobs, "Worker threads (0 = one per core)")->capture_default_str();

@@ -1,6 +1,8 @@
 // `brsim quantize`: quantizes weights under one or more policies and reports
 // the per-layer error (BRSLOG.md section 5). Without a model it quantizes a
 // built-in demo tensor: seeded Laplace-distributed conv weights.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "errors.h"
 #include "memory_limit.h"
 #include "onnx_import.h"
+#include "qnet.h"
 #include "quant_report.h"
 #include "random_weights.h"
 #include "text_table.h"
@@ -31,6 +34,9 @@ struct QuantizeArgs {
   uint64_t seed = 1;
   std::string format = "text";
   bool histogram = false;
+  bool bias_correction = false;  // models only: calibrate and report each layer's correction
+  int64_t calib_images = 500;
+  std::string dataset = kFashionMnistDir;
 };
 
 std::vector<int64_t> parse_shape(const std::string& text) {
@@ -74,19 +80,46 @@ void run_model(const QuantizeArgs& a) {
   const Network net = import_onnx(a.model);
   check_memory(network_memory_estimate(net, 0), "brsim quantize of " + a.model);
   const std::vector<std::string> policies = a.policies.empty() ? std::vector<std::string>{"brslog"} : a.policies;
+  ActivationFormats formats;  // with --bias-correction: the layers' input means
+  if (a.bias_correction) {
+    if (a.calib_images < 1) throw ConfigError("invalid --calib-images " + std::to_string(a.calib_images) + ": expected >= 1");
+    CalibOptions co;
+    co.images = a.calib_images;
+    co.input_means = true;
+    formats = calibrate(net, load_idx(a.dataset, "train", a.calib_images), co);
+  }
   std::vector<QuantReportRow> rows;
+  std::vector<std::vector<double>> corrections;  // per row, per output channel (real output units)
   for (const std::string& p : policies) {
     const QuantOptions opt = options_for(a, p);
-    for (const Layer& l : net.layers) {
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const Layer& l = net.layers[i];
       if (!l.has_weights()) continue;
       std::vector<int64_t> shape{l.gemm_m(), l.gemm_k()};
       if (l.kind == LayerKind::Conv) shape = {l.gemm_m(), l.in.c / l.groups, l.window.kh, l.window.kw};
       rows.push_back({l.name, quantize_tensor(std::vector<double>(l.weights.begin(), l.weights.end()), shape, opt)});
+      if (a.bias_correction)
+        corrections.push_back(expected_output_error(l, rows.back().weights, formats.input_means[i], false));
     }
   }
+  // Max |correction| and its RMS over a row's output channels.
+  auto max_rms = [](const std::vector<double>& c) {
+    double mx = 0, ss = 0;
+    for (double v : c) mx = std::max(mx, std::fabs(v)), ss += v * v;
+    return std::pair<double, double>{mx, c.empty() ? 0.0 : std::sqrt(ss / static_cast<double>(c.size()))};
+  };
   if (a.format == "json") {
     nlohmann::json j = quant_json(rows);
     j["source"] = {{"kind", "onnx"}, {"model", a.model}};
+    if (a.bias_correction) {
+      j["bias_correction"] = true;
+      j["calibration_images"] = formats.images_used;
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const auto [mx, rms] = max_rms(corrections[r]);
+        j["layers"][r]["bias_correction_max_abs"] = mx;
+        j["layers"][r]["bias_correction_rms"] = rms;
+      }
+    }
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -101,6 +134,16 @@ void run_model(const QuantizeArgs& a) {
   if (policies.size() == 1)
     std::cout << "\ntotal weights: " << bytes << " B quantized vs " << fp32 << " B fp32 ("
               << fmt_fixed(static_cast<double>(fp32) / static_cast<double>(bytes), 2) << "x smaller)\n";
+  if (a.bias_correction) {
+    std::cout << "\nbias correction (first " << formats.images_used << " training images of " << a.dataset
+              << "): the mean output error subtracted from each output channel's bias, in output units\n";
+    TextTable t({"layer", "policy", "max |correction|", "RMS"}, {true, true, false, false});
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const auto [mx, rms] = max_rms(corrections[r]);
+      t.add_row({rows[r].name, rows[r].weights.options.policy.name(), fmt_general(mx, 4), fmt_general(rms, 4)});
+    }
+    t.print(std::cout);
+  }
   if (a.histogram)
     for (const QuantReportRow& r : rows) {
       std::cout << "\n";
@@ -110,6 +153,8 @@ void run_model(const QuantizeArgs& a) {
 
 void run_quantize(const QuantizeArgs& a) {
   if (!a.model.empty()) return run_model(a);
+  if (a.bias_correction)
+    throw ConfigError("--bias-correction needs a model: it corrects each layer's bias from the activations of the calibration images");
   if (!(a.scale > 0.0 && a.scale <= 1e6))
     throw ConfigError("invalid --scale " + std::to_string(a.scale) + ": expected a Laplace scale in (0, 1e6]");
   const std::vector<int64_t> shape = parse_shape(a.shape);
@@ -163,6 +208,10 @@ void add_quantize_command(CLI::App& app) {
   add_format_option(cmd, args->format);
   add_max_memory_option(cmd);
   cmd->add_flag("--histogram", args->histogram, "Also print the histogram of code words");
+  add_bias_correction_option(cmd, args->bias_correction);
+  add_calib_images_option(cmd, args->calib_images);
+  cmd->add_option("--dataset", args->dataset, "Folder with the IDX files (train-*) of --bias-correction's calibration")
+      ->capture_default_str();
   cmd->callback([args] { run_quantize(*args); });
 }
 

@@ -41,6 +41,7 @@ struct RunArgs {
   std::string codebook = "ideal";
   std::string granularity = "layer";
   int64_t calib_images = 500;
+  bool bias_correction = false;
   std::string out = "results/run";
   std::string energy;   // energy table (default: the shipped 45 nm table)
   std::string compare;  // "fixed16": the same network on the fixed16 PE array
@@ -71,7 +72,9 @@ void run_run(RunArgs a) {
   o.weights.codebook = parse_codebook(a.codebook);
   o.weights.granularity = parse_granularity(a.granularity);
   o.weights.datapath = arch.datapath;
+  o.bias_correction = a.bias_correction;
   CalibOptions co;
+  co.input_means = a.bias_correction;
   co.act_bits = arch.datapath.act_bits;
   co.images = a.calib_images;
   // The inputs: the IDX test set (labelled), or --inputs random / FILE.npy
@@ -152,6 +155,7 @@ void run_run(RunArgs a) {
   summary["quantization"] = {{"policy", o.weights.policy.name()}, {"bits", o.weights.bits},
                              {"sqrt2_terms", o.weights.datapath.sqrt2_terms}, {"codebook", a.codebook},
                              {"granularity", a.granularity}, {"calibration_images", formats.images_used}};
+  if (a.bias_correction) summary["quantization"]["bias_correction"] = true;
   summary["images"] = test.count;
   nlohmann::json layers = nlohmann::json::array();
   for (size_t i = 0; i < r.layers.size(); ++i) layers.push_back(layer_json(r.layers[i], arch, energy[i]));
@@ -234,7 +238,8 @@ void run_run(RunArgs a) {
                 << ", " << summary["totals"]["cycles_per_batch"].get<uint64_t>() << " cycles per batch (mean over the batches run)\n";
     }
     if (labelled)
-      std::cout << "accuracy on " << test.count << " images: float " << fmt_fixed(100.0 * float_ok / n, 2)
+      std::cout << "accuracy on " << test.count << " images" << (a.bias_correction ? " (bias correction on)" : "")
+                << ": float " << fmt_fixed(100.0 * float_ok / n, 2)
                 << " %, golden model " << fmt_fixed(100.0 * golden_ok / n, 2) << " %, simulated hardware "
                 << fmt_fixed(100.0 * hw_ok / n, 2) << " %\n";
     std::cout << "energy: " << fmt_fixed(total_e.total_pj / n / 1e3, 2) << " nJ per image ("
@@ -286,6 +291,7 @@ void add_run_command(CLI::App& app) {
   add_codebook_option(cmd, args->codebook);
   add_granularity_option(cmd, args->granularity);
   add_calib_images_option(cmd, args->calib_images);
+  add_bias_correction_option(cmd, args->bias_correction);
   cmd->add_option("--out", args->out, "Results folder")->capture_default_str();
   add_simulation_options(cmd, args->trace, args->mode, args->threads, args->energy);
   cmd->add_option("--compare", args->compare, "Also run the fixed16 baseline and report the ratios: fixed16");

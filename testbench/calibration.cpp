@@ -41,6 +41,31 @@ ActivationFormats calibrate(const Network& net, const ImageSet& images, const Ca
   return calibrate(net, xs, opt);
 }
 
+std::vector<double> layer_input_means(const Layer& l, const std::vector<float>& x) {
+  if (l.kind == LayerKind::Dense) return std::vector<double>(x.begin(), x.end());
+  if (l.kind != LayerKind::Conv) return {};
+  const Window& w = l.window;
+  const int64_t c_n = l.in.c, h = l.in.h, wd = l.in.w, oh = l.out.h, ow = l.out.w;
+  std::vector<double> means(static_cast<size_t>(c_n * w.kh * w.kw), 0.0);
+  const double pixels = static_cast<double>(oh * ow);
+  for (int64_t c = 0; c < c_n; ++c)
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        double s = 0;
+        for (int64_t y = 0; y < oh; ++y) {
+          const int64_t iy = y * w.stride_h - w.pad_top + i;
+          if (iy < 0 || iy >= h) continue;
+          const float* row = &x[static_cast<size_t>((c * h + iy) * wd)];
+          for (int64_t xo = 0; xo < ow; ++xo) {
+            const int64_t ix = xo * w.stride_w - w.pad_left + j;
+            if (ix >= 0 && ix < wd) s += row[ix];
+          }
+        }
+        means[static_cast<size_t>((c * w.kh + i) * w.kw + j)] = s / pixels;
+      }
+  return means;
+}
+
 bool keeps_format(const Layer& l) {
   return l.is_pool() || l.kind == LayerKind::Flatten || l.kind == LayerKind::Relu || l.kind == LayerKind::Clip ||
          l.is_data_movement();
@@ -58,6 +83,12 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
   const bool keep_all = opt.percentile < 100.0;
   std::vector<std::vector<float>> values(tensors);
   std::vector<double> maxabs(tensors, 0.0);
+  // Tensor t's Conv/Dense readers, whose input means it adds to (input_means).
+  std::vector<std::vector<size_t>> readers(tensors);
+  std::vector<std::vector<double>> mean_sums(opt.input_means ? net.layers.size() : 0);
+  if (opt.input_means)
+    for (size_t l = 0; l < net.layers.size(); ++l)
+      if (net.layers[l].has_weights()) readers[static_cast<size_t>(net.input_of(l) + 1)].push_back(l);
   for (int64_t i = 0; i < n; ++i) {
     const std::vector<float>& in = inputs[static_cast<size_t>(i)];
     // Tensor 0 is the input, tensor t the output of layer t - 1 (seen as it is made, not kept).
@@ -67,6 +98,12 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
       maxabs[t] = std::max(maxabs[t], static_cast<double>(m));
       if (keep_all)
         for (float x : v) values[t].push_back(std::fabs(x));
+      for (size_t l : readers[t]) {
+        const std::vector<double> m = layer_input_means(net.layers[l], v);
+        std::vector<double>& sum = mean_sums[l];
+        if (sum.empty()) sum.assign(m.size(), 0.0);
+        for (size_t k = 0; k < m.size(); ++k) sum[k] += m[k];
+      }
     };
     see(0, in);
     run_float(net, in, [&](size_t layer, const std::vector<float>& v) { see(layer + 1, v); });
@@ -75,6 +112,9 @@ ActivationFormats calibrate(const Network& net, const std::vector<std::vector<fl
   f.act_bits = opt.act_bits;
   f.options = opt;
   f.images_used = n;
+  for (std::vector<double>& sum : mean_sums)
+    for (double& v : sum) v /= static_cast<double>(n);
+  f.input_means = std::move(mean_sums);
   for (size_t t = 0; t < tensors; ++t)
     f.input_range_and_layers.push_back(keep_all ? bound_of(values[t], opt.percentile) : maxabs[t]);
   f.input_frac = frac_bits_for(f.input_range_and_layers[0], opt.act_bits);

@@ -16,9 +16,32 @@ std::string NetQuantOptions::label() const {
   return s;
 }
 
+std::vector<double> expected_output_error(const Layer& l, const QuantizedWeights& qw, const std::vector<double>& mean,
+                                          bool exact_sqrt2) {
+  const int64_t m = l.gemm_m(), k = l.gemm_k(), groups = l.kind == LayerKind::Conv ? l.groups : 1;
+  if (static_cast<int64_t>(mean.size()) != k * groups || static_cast<int64_t>(l.weights.size()) != m * k)
+    throw ConfigError(l.name + ": bias correction has " + std::to_string(mean.size()) + " input means, expected " +
+                      std::to_string(k * groups));
+  const bool fixed = qw.options.policy.kind == PolicyKind::Fixed16;
+  std::vector<double> err(static_cast<size_t>(m), 0.0);
+  for (int64_t ch = 0; ch < m; ++ch) {
+    const double* mu = &mean[static_cast<size_t>(ch / (m / groups) * k)];
+    double s = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      const size_t idx = static_cast<size_t>(ch * k + i);
+      const double wq = exact_sqrt2 && !fixed ? ideal_value(qw.codes[idx], qw.config_of_channel(static_cast<size_t>(ch)))
+                                              : qw.hardware_weight(idx);
+      s += (wq - static_cast<double>(l.weights[idx])) * mu[i];
+    }
+    err[static_cast<size_t>(ch)] = s;
+  }
+  return err;
+}
+
 namespace {
 
-QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions& opt) {
+QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions& opt,
+                      const std::vector<double>* input_means) {
   QLayer q;
   q.f_in = f_in;
   q.f_out = f_out;
@@ -36,13 +59,16 @@ QLayer quantize_layer(const Layer& l, int f_in, int f_out, const NetQuantOptions
     for (int64_t g = 0; g < l.groups; ++g) q.group_ew.push_back(effective_weights(column_slice(q.iw, g * mg, mg), dp));
   }
   const int q_k = fixed ? 0 : sqrt2_approx(dp.sqrt2_terms).q;
+  if (input_means) q.bias_correction = expected_output_error(l, q.qw, *input_means, opt.exact_sqrt2);
   for (int64_t ch = 0; ch < m; ++ch) {
     // Accumulator fraction bits: f_in + q_K - e_base (fixed16: f_in + f_w).
     const int e = fixed ? -q.qw.f_w : q.qw.config_of_channel(static_cast<size_t>(ch)).e_base;
     int acc_frac = f_in + q_k - e;
     if (opt.exact_sqrt2 && !fixed) acc_frac = f_in - e;  // real-valued reference: no q_K scaling
     bool sat = false;
-    q.bias_q.push_back(quantize_bias(l.bias[static_cast<size_t>(ch)], acc_frac, dp.acc_bits, &sat));
+    double bias = l.bias[static_cast<size_t>(ch)];
+    if (input_means) bias -= q.bias_correction[static_cast<size_t>(ch)];
+    q.bias_q.push_back(quantize_bias(bias, acc_frac, dp.acc_bits, &sat));
     q.bias_saturated += sat;
     q.shift.push_back(requant_shift(f_in, opt.exact_sqrt2 && !fixed ? 0 : q_k, e, f_out));
   }
@@ -171,6 +197,8 @@ QuantizedNetwork quantize_network(std::shared_ptr<const Network> net, const Acti
   if (formats.layer_frac.size() != net->layers.size())
     throw ConfigError("activation formats do not match the network (" + std::to_string(formats.layer_frac.size()) +
                       " formats for " + std::to_string(net->layers.size()) + " layers)");
+  if (opt.bias_correction && formats.input_means.size() != net->layers.size())
+    throw ConfigError("bias correction needs the calibration's input means (CalibOptions::input_means)");
   QuantizedNetwork q;
   q.net = net;
   q.formats = formats;
@@ -187,7 +215,9 @@ QuantizedNetwork quantize_network(std::shared_ptr<const Network> net, const Acti
       f_ins.push_back(p < 0 ? formats.input_frac : formats.layer_frac[static_cast<size_t>(p)]);
     }
     if (!chain) f = f_ins[0];
-    q.layers.push_back(l.has_weights() ? quantize_layer(l, f, f_out, q.options) : QLayer{});
+    q.layers.push_back(l.has_weights() ? quantize_layer(l, f, f_out, q.options,
+                                                                    opt.bias_correction ? &formats.input_means[i] : nullptr)
+                                                   : QLayer{});
     QLayer& ql = q.layers.back();
     ql.f_in = f;
     ql.f_out = f_out;

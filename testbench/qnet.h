@@ -18,6 +18,10 @@ namespace brsim {
 struct NetQuantOptions {
   QuantOptions weights;      // policy, bits, codebook, rounding, granularity, datapath (K, widths)
   bool exact_sqrt2 = false;  // float reference with the real sqrt2 (BRSLog policies only)
+  // Bias correction (docs/numerics.md): each Conv/Dense layer's float bias
+  // less its expected output error over the calibration images (the formats
+  // must carry input_means). Not part of label().
+  bool bias_correction = false;
   std::string label() const;  // "brslog K=4 ideal", "fixed16", "brslog K=exact"
 };
 
@@ -30,6 +34,9 @@ struct QLayer {
   std::vector<int64_t> bias_q;       // per output channel, accumulator units
   std::vector<int> shift;            // requantization shift r per output channel
   uint64_t bias_saturated = 0;       // biases that did not fit the accumulator
+  // With bias correction: per output channel, the expected output error
+  // subtracted from the float bias before it is quantized (real units).
+  std::vector<double> bias_correction;
   std::vector<double> exact_weights; // [M x K] ideal values (exact-sqrt2 reference only)
   // Graph networks: a grouped Conv's weights per group (columns g M/G to
   // (g+1) M/G of iw; ew stays empty), the formats of every input of a
@@ -38,6 +45,13 @@ struct QLayer {
   std::vector<int> f_ins;
   int32_t lo_q = 0, hi_q = 0;
 };
+
+// The expected output error of quantized weights per output channel m:
+// sum_k (w_q[m, k] - w[m, k]) mean[g K + k], g = m's group, with w_q the
+// values the layer computes with (hardware_weight; the ideal levels for the
+// exact-sqrt2 reference) and mean the layer's calibration input means.
+std::vector<double> expected_output_error(const Layer& l, const QuantizedWeights& qw, const std::vector<double>& mean,
+                                          bool exact_sqrt2);
 
 // Columns [m0, m0 + mn) of W[K x M] (a grouped conv's group).
 IntWeights column_slice(const IntWeights& w, int64_t m0, int64_t mn);
