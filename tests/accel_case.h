@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,39 @@ using namespace brsim;
 
 inline const Dataflow kDataflows[] = {Dataflow::WeightStationary, Dataflow::OutputStationary,
                                       Dataflow::InputStationary};
+
+inline uint64_t pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
+
+// The bounds of random_layer's small layers.
+struct RandomLayerBounds {
+  int fc_every = 5, fc_at = 2;  // layer t is FC when t % fc_every == fc_at
+  uint64_t channels = 10, filters = 20, fc_inputs = 70, kernel = 3, side = 9;
+};
+
+// Random small layer number t: a conv (kernel 1..kernel, input side up to
+// `side`, stride 1-2, padding below the kernel) or FC layer; *pool is the
+// pooling to fuse after a conv (1: max, 2: average, 0: none; none where
+// the output is under 2 x 2).
+inline LayerSpec random_layer(std::mt19937_64& rng, int t, const RandomLayerBounds& b, int* pool) {
+  LayerSpec s;
+  s.fc = t % b.fc_every == b.fc_at;
+  s.in_c = static_cast<int64_t>(pick(rng, 1, b.channels));
+  s.out_m = static_cast<int64_t>(pick(rng, 1, b.filters));
+  *pool = 0;
+  if (s.fc) {
+    s.in_c = static_cast<int64_t>(pick(rng, 1, b.fc_inputs));
+  } else {
+    s.kh = s.kw = static_cast<int64_t>(pick(rng, 1, b.kernel));
+    s.in_h = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kh) + 1, b.side));
+    s.in_w = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kw) + 1, b.side));
+    s.stride = static_cast<int64_t>(pick(rng, 1, 2));
+    s.pad = static_cast<int64_t>(pick(rng, 0, static_cast<uint64_t>(s.kh) - 1));
+    *pool = t % 4 == 1 ? 1 : t % 8 == 3 ? 2 : 0;
+    const int64_t oh = (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, ow = (s.in_w + 2 * s.pad - s.kw) / s.stride + 1;
+    if (oh < 2 || ow < 2) *pool = 0;
+  }
+  return s;
+}
 
 inline NetQuantOptions brslog_k(int k, PolicyKind kind = PolicyKind::BrsLog) {
   NetQuantOptions o;

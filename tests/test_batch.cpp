@@ -26,7 +26,6 @@ using namespace brsim_test;
 
 namespace {
 
-uint64_t pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
 
 // A synthetic layer (with pooling when pool > 0) quantized for `a`, and
 // `images` inputs: its own first, then seeded uniform ones in [-1, 1).
@@ -66,24 +65,9 @@ TEST(Batch, RandomLayersMeetTheClosedFormInEveryDataflow) {
   std::mt19937_64 rng(15);
   int runs = 0, small = 0, tiled = 0, passes = 0;
   for (int t = 0; t < 90; ++t) {
-    LayerSpec s;
-    s.name = "b" + std::to_string(t);
-    s.fc = t % 5 == 2;
-    s.in_c = static_cast<int64_t>(pick(rng, 1, 10));
-    s.out_m = static_cast<int64_t>(pick(rng, 1, 20));
     int pool = 0;
-    if (s.fc) {
-      s.in_c = static_cast<int64_t>(pick(rng, 1, 70));
-    } else {
-      s.kh = s.kw = static_cast<int64_t>(pick(rng, 1, 3));
-      s.in_h = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kh) + 1, 9));
-      s.in_w = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kw) + 1, 9));
-      s.stride = static_cast<int64_t>(pick(rng, 1, 2));
-      s.pad = static_cast<int64_t>(pick(rng, 0, static_cast<uint64_t>(s.kh) - 1));
-      pool = t % 4 == 1 ? 1 : t % 8 == 3 ? 2 : 0;
-      const int64_t oh = (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, ow = (s.in_w + 2 * s.pad - s.kw) / s.stride + 1;
-      if (oh < 2 || ow < 2) pool = 0;
-    }
+    LayerSpec s = random_layer(rng, t, RandomLayerBounds{}, &pool);
+    s.name = "b" + std::to_string(t);
     ArchConfig a;
     a.rows = static_cast<int>(pick(rng, 2, 8));
     a.cols = static_cast<int>(pick(rng, 2, 8));
@@ -370,7 +354,9 @@ TEST(Batch, GraphNetworkBatchesEqualBatchOneRuns) {
     EXPECT_EQ(l.batches, 3u) << l.name;
     EXPECT_EQ(l.stats.macs, one.layers[i].stats.macs) << l.name;
     grouped |= l.groups > 1, vector |= l.vector;
-    if (l.vector) EXPECT_EQ(l.stats.cycles, one.layers[i].stats.cycles) << l.name;  // per image either way
+    if (l.vector) {
+      EXPECT_EQ(l.stats.cycles, one.layers[i].stats.cycles) << l.name;  // per image either way
+    }
   }
   EXPECT_TRUE(grouped);
   EXPECT_TRUE(vector);

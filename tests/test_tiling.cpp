@@ -32,7 +32,6 @@ LayerCase make_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int 
   return layer_case(sl, a);
 }
 
-uint64_t pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
 
 }  // namespace
 
@@ -43,24 +42,9 @@ TEST(Tiling, RandomLayersOnSmallBuffersMeetTheClosedFormBitExactly) {
   std::mt19937_64 rng(20);
   int strips = 0, chunks = 0, by_rows = 0, runs = 0;
   for (int t = 0; t < 200; ++t) {
-    LayerSpec s;
-    s.name = "t" + std::to_string(t);
-    s.fc = t % 11 == 3;
-    s.in_c = static_cast<int64_t>(pick(rng, 1, 12));
-    s.out_m = static_cast<int64_t>(pick(rng, 1, 20));
     int pool = 0;
-    if (s.fc) {
-      s.in_c = static_cast<int64_t>(pick(rng, 1, 80));
-    } else {
-      s.kh = s.kw = static_cast<int64_t>(pick(rng, 1, 4));
-      s.in_h = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kh) + 1, 11));
-      s.in_w = static_cast<int64_t>(pick(rng, static_cast<uint64_t>(s.kw) + 1, 11));
-      s.stride = static_cast<int64_t>(pick(rng, 1, 2));
-      s.pad = static_cast<int64_t>(pick(rng, 0, static_cast<uint64_t>(s.kh) - 1));
-      pool = t % 4 == 1 ? 1 : t % 8 == 3 ? 2 : 0;
-      const int64_t oh = (s.in_h + 2 * s.pad - s.kh) / s.stride + 1, ow = (s.in_w + 2 * s.pad - s.kw) / s.stride + 1;
-      if (oh < 2 || ow < 2) pool = 0;
-    }
+    LayerSpec s = random_layer(rng, t, RandomLayerBounds{11, 3, 12, 20, 80, 4, 11}, &pool);
+    s.name = "t" + std::to_string(t);
     ArchConfig a;
     a.rows = static_cast<int>(pick(rng, 2, 8));
     a.cols = static_cast<int>(pick(rng, 2, 8));
