@@ -54,8 +54,8 @@ const float* columns(const Layer& l, const Vec& in, int64_t g, Vec& buf) {
 #endif
 constexpr int64_t PB = 8;
 template <int MB>
-BRSIM_FLOAT_CLONES void conv_block(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
-                                   const float* bias, float* out) {
+inline __attribute__((always_inline)) void conv_block(const float* wts, int64_t k, const float* col, int64_t p,
+                                                      int64_t p0, const float* bias, float* out) {
   float acc[MB][PB];
   for (int i = 0; i < MB; ++i)
     for (int j = 0; j < PB; ++j) acc[i][j] = bias[i];
@@ -68,6 +68,16 @@ BRSIM_FLOAT_CLONES void conv_block(const float* wts, int64_t k, const float* col
   }
   for (int i = 0; i < MB; ++i)
     for (int j = 0; j < PB; ++j) out[i * p + p0 + j] = acc[i][j];
+}
+// The blocks of 8 and of 1 channel as plain functions (clang does not clone
+// templates), each built for AVX2 and the baseline.
+BRSIM_FLOAT_CLONES void conv_block8(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
+                                    const float* bias, float* out) {
+  conv_block<8>(wts, k, col, p, p0, bias, out);
+}
+BRSIM_FLOAT_CLONES void conv_block1(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
+                                    const float* bias, float* out) {
+  conv_block<1>(wts, k, col, p, p0, bias, out);
 }
 // The last pn < PB pixels.
 void conv_tail(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0, int64_t pn, int64_t mb,
@@ -86,7 +96,7 @@ Vec conv(const Layer& l, const Vec& in) {
   Vec out(static_cast<size_t>(os.numel()));
   const int64_t cg = is.c / l.groups, mg = os.c / l.groups;  // channels per group
   const int64_t p = os.h * os.w, k = cg * w.kh * w.kw;
-  constexpr int64_t MB = 8;
+  constexpr int64_t MB = 8;  // conv_block8
   const bool parallel = os.numel() * k >= kParallelMacs;
   // Output channels m0 .. m0 + n of group g (its columns in col): blocks of
   // MB channels, the last ones one by one, over all pixels.
@@ -98,8 +108,8 @@ Vec conv(const Layer& l, const Vec& in) {
       const float* bias = &l.bias[static_cast<size_t>(m)];
       int64_t p0 = 0;
       for (; p0 + PB <= p; p0 += PB) {
-        if (mb == MB) conv_block<MB>(wts, k, col, p, p0, bias, o);
-        else conv_block<1>(wts, k, col, p, p0, bias, o);
+        if (mb == MB) conv_block8(wts, k, col, p, p0, bias, o);
+        else conv_block1(wts, k, col, p, p0, bias, o);
       }
       if (p0 < p) conv_tail(wts, k, col, p, p0, p - p0, mb, bias, o);
       m += mb;
