@@ -56,7 +56,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_fashion_lenet import (SEED, REPO_ROOT, load_split,  # noqa: E402
                                  numpy_eval_onnx as numpy_eval_chain, predict_logits, _attrs,
-                                 write_fixture_and_meta)
+                                 report_float_accuracy, export_onnx, write_fixture_and_meta)
 
 ALLOWED_OPS = {"Conv", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Flatten", "Reshape", "Gemm"}
 NUM_FIXTURE_IMAGES = 8
@@ -199,26 +199,10 @@ def main():
     train_seconds = time.time() - t0
     print("training wall time: %.1f s" % train_seconds)
 
-    model.eval()
-    test_logits = predict_logits(model, x_test)
-    test_top1 = float((test_logits.argmax(1) == y_test).mean())
-    print("float test top-1: %.4f (%d/%d)"
-          % (test_top1, int((test_logits.argmax(1) == y_test).sum()), len(y_test)))
+    test_top1 = report_float_accuracy(model, x_test, y_test)
 
     # --- ONNX export ---------------------------------------------------------------
-    os.makedirs(args.out_dir, exist_ok=True)
-    onnx_path = os.path.join(args.out_dir, "fashion_dsresnet.onnx")
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
-                      export_params=True, opset_version=13,
-                      do_constant_folding=True,
-                      input_names=["input"], output_names=["logits"])
-    proto = onnx.load(onnx_path)
-    onnx.checker.check_model(proto)
-    ops = [n.op_type for n in proto.graph.node]
-    print("ONNX ops: %s" % ops)
-    bad = sorted(set(ops) - ALLOWED_OPS)
-    if bad:
-        sys.exit("error: exported graph contains unexpected ops %s (BatchNorm not folded?)" % bad)
+    onnx_path, proto = export_onnx(model, args.out_dir, "fashion_dsresnet", ALLOWED_OPS)
     print("ONNX size: %d bytes" % os.path.getsize(onnx_path))
 
     # --- reference fixture + numpy cross-check --------------------------------------

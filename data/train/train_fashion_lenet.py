@@ -201,6 +201,35 @@ def numpy_eval_onnx(model_proto, feeds):
 # ----------------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------------
+def report_float_accuracy(model, x_test, y_test):
+    """The trained model's float top-1 on the test set (printed and returned)."""
+    model.eval()
+    test_logits = predict_logits(model, x_test)
+    test_top1 = float((test_logits.argmax(1) == y_test).mean())
+    print("float test top-1: %.4f (%d/%d)"
+          % (test_top1, int((test_logits.argmax(1) == y_test).sum()), len(y_test)))
+    return test_top1
+
+
+def export_onnx(model, out_dir, name, allowed_ops):
+    """Exports `model` to OUT_DIR/NAME.onnx (batch 1, opset 13, constant
+    folding), checks it and that it holds only `allowed_ops`."""
+    os.makedirs(out_dir, exist_ok=True)
+    onnx_path = os.path.join(out_dir, name + ".onnx")
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
+                      export_params=True, opset_version=13,
+                      do_constant_folding=True,
+                      input_names=["input"], output_names=["logits"])
+    proto = onnx.load(onnx_path)
+    onnx.checker.check_model(proto)
+    ops = [n.op_type for n in proto.graph.node]
+    print("ONNX ops: %s" % ops)
+    bad = sorted(set(ops) - allowed_ops)
+    if bad:
+        sys.exit("error: exported graph contains unexpected ops %s" % bad)
+    return onnx_path, proto
+
+
 def write_fixture_and_meta(name, args, idxs, y_test, ref_logits, max_diff, test_top1):
     """The test fixture (PyTorch logits of the first test images) at args.fixture and
     the model's JSON sidecar NAME.json in args.out_dir."""
@@ -298,26 +327,10 @@ def main():
     train_seconds = time.time() - t0
     print("training wall time: %.1f s" % train_seconds)
 
-    model.eval()
-    test_logits = predict_logits(model, x_test)
-    test_top1 = float((test_logits.argmax(1) == y_test).mean())
-    print("float test top-1: %.4f (%d/%d)"
-          % (test_top1, int((test_logits.argmax(1) == y_test).sum()), len(y_test)))
+    test_top1 = report_float_accuracy(model, x_test, y_test)
 
     # --- ONNX export ---------------------------------------------------------------
-    os.makedirs(args.out_dir, exist_ok=True)
-    onnx_path = os.path.join(args.out_dir, "fashion_lenet.onnx")
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
-                      export_params=True, opset_version=13,
-                      do_constant_folding=True,
-                      input_names=["input"], output_names=["logits"])
-    proto = onnx.load(onnx_path)
-    onnx.checker.check_model(proto)
-    ops = [n.op_type for n in proto.graph.node]
-    print("ONNX ops: %s" % ops)
-    bad = sorted(set(ops) - ALLOWED_OPS)
-    if bad:
-        sys.exit("error: exported graph contains unsupported ops %s" % bad)
+    onnx_path, proto = export_onnx(model, args.out_dir, "fashion_lenet", ALLOWED_OPS)
     for init in proto.graph.initializer:
         print("  initializer %-14s %s" % (init.name, list(init.dims)))
     print("ONNX size: %d bytes" % os.path.getsize(onnx_path))
