@@ -26,8 +26,10 @@
 #include "row_kernels.h"
 #include "simd.h"
 
-// mac_row in an AVX2 and a default version, chosen at load time (x86 only).
-#if BRSIM_X86
+// mac_row in an AVX2 and a default version, chosen at load time (x86 with
+// GCC; clang does not clone function templates, so its builds (the fuzz
+// and sanitizer builds) keep the default version).
+#if BRSIM_X86 && !defined(__clang__)
 #define BRSIM_CLONES_AVX2 __attribute__((target_clones("avx2", "default")))
 #else
 #define BRSIM_CLONES_AVX2
