@@ -204,9 +204,37 @@ Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   uint64_t k_chunk = s.k_chunk;
   const Tiling chunked = chunked_tiling(d, a, s.psum_width(), &k_chunk);  // throws below the smallest tile
   const Schedule band = with(whole, s.k_chunk), tiled = with(chunked, k_chunk);
-  if (whole.bands == 0) return tiled;
-  if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) return band;
-  return closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
+  Schedule best = tiled;
+  if (whole.bands != 0) {
+    if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) best = band;
+    else best = closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
+  }
+  // Spilling partial sums (docs/tiling.md "Spilling partial sums"): serial
+  // memory, several weight loads and several tiles (with one tile it only
+  // adds traffic); the chunked tiling's tiles, a chunk per weight load.
+  // Taken only when it takes fewer cycles by the closed form.
+  if (!a.double_buffer_weights && !a.double_buffer_activations && tiled.loads > 1 &&
+      uint64_t{best.bands} * best.strips > 1) {
+    Schedule sp = tiled;
+    sp.spill = true;
+    sp.chunk_ktiles = sp.k_chunk, sp.chunks = sp.loads;
+    if (closed_form(d, a, sp).total() < closed_form(d, a, best).total()) best = sp;
+  }
+  return best;
+}
+
+uint64_t spill_scratch_bytes(const Schedule& s, const ArchConfig& a) {
+  return s.spill ? s.P * s.pass_images * s.m_cols * static_cast<uint64_t>(acc_bytes(a)) : 0;
+}
+
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a) {
+  const Schedule s = make_schedule(d, a);
+  uint64_t bytes = spill_scratch_bytes(s, a);
+  if (s.passes > 1 && d.batch % s.pass_images != 0) {  // the last pass, with fewer images, has a schedule of its own
+    const LayerDescriptor last = pass_descriptor(d, a, s, s.passes - 1);
+    bytes = std::max(bytes, spill_scratch_bytes(schedule_of_pass(last, a, s), a));
+  }
+  return bytes;
 }
 
 std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,

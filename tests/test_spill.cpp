@@ -1,0 +1,213 @@
+// Spilling partial sums to DRAM (docs/tiling.md "Spilling partial sums"):
+// the weight-stationary planner takes the loop order with the weight loads
+// outside the tiles, each tile's partial sums written to a DRAM scratch
+// area and read back between loads, when it takes fewer cycles by the
+// closed form. Layers that spill are bit exact against the golden model in
+// cycle and fast mode, both modes meet the closed form, and the DRAM
+// traffic is exactly the spill traffic on top of the rest.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <random>
+
+#include "accel_case.h"
+#include "accel_host.h"
+#include "accelerator.h"
+#include "asan_main_stack.h"
+#include "errors.h"
+#include "layer_plan.h"
+#include "qnet.h"
+#include "sc_kernel.h"
+#include "synthetic_layer.h"
+#include "tiling.h"
+
+using namespace brsim;
+using namespace brsim_test;
+
+namespace {
+
+// 16 x 6 x 6 -> 32, 3x3 (K = 144: 5 k-tiles of 32 rows, 4 x 4 = 16 output
+// pixels) on a 32 x 32 array whose output buffer holds one pixel's 32
+// partial sums of 6 bytes: 16 one-pixel tiles. DRAM latency `latency`, 4 bytes per cycle.
+LayerSpec one_pixel_layer() {
+  LayerSpec s;
+  s.name = "conv";
+  s.in_c = 16, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 32;
+  return s;
+}
+
+ArchConfig one_pixel_arch(int latency) {
+  ArchConfig a;
+  a.rows = a.cols = 32;
+  a.output_buffer.capacity_bytes = 32 * 6;        // one pixel's partial sums
+  a.input_buffer.capacity_bytes = 256;            // one k-tile of one pixel: at most 5 channels x 3 x 3 x 2 bytes
+  a.weight_buffer.capacity_bytes = 32 * 32 * 5 / 8;  // one weight tile
+  a.dram.latency_cycles = latency;
+  a.dram.bytes_per_cycle = 4;
+  return a;
+}
+
+// The planner's spilling candidate built by hand: the chunked tiling's
+// tiles, one chunk per k-tile, spilling.
+Schedule spilling(const LayerDescriptor& d, const ArchConfig& a, Schedule s) {
+  uint64_t k_chunk = 1;
+  const Tiling t = chunked_tiling(d, a, s.psum_width(), &k_chunk);
+  s.band_rows = t.band_rows, s.bands = t.bands, s.strip_cols = t.strip_cols, s.strips = t.strips;
+  s.pool_by_rows = t.pool_by_rows;
+  s.chunk_ktiles = 1, s.chunks = s.k_tiles, s.k_chunk = 1, s.loads = s.k_tiles;
+  s.spill = true;
+  return s;
+}
+
+}  // namespace
+
+// (a) A layer that spills: per k-tile, the weight tile (640 bytes, 164
+// cycles at 4 latency + 160) is fetched once instead of once per pixel,
+// and each pixel's 32 sums (192 bytes) go out and come back (2 x 52 cycles).
+TEST(Spill, OnePixelTilesOnA32x32ArraySpillBitExactlyAndMeetTheClosedForm) {
+  const ArchConfig a = one_pixel_arch(4);
+  const LayerCase c = layer_case(one_pixel_layer(), a, 31);
+  const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+  const Schedule s = make_schedule(d, a);
+  ASSERT_TRUE(s.spill);
+  EXPECT_EQ(s.bands, 4u);
+  EXPECT_EQ(s.strips, 4u);
+  EXPECT_EQ(s.k_tiles, 5u);
+  EXPECT_EQ(s.chunks, 5u);
+  // The order without spilling takes more cycles.
+  Schedule plain = s;
+  plain.spill = false;
+  EXPECT_GT(closed_form(d, a, plain).total(), closed_form(d, a, s).total());
+
+  const LayerStats st = run_cycle_and_fast(c, a, "one-pixel tiles");  // bit exact, cycles = closed form, both modes
+  if (::testing::Test::HasFailure()) return;
+
+  // The traffic, counted independently: 4 of the 5 loads spill every pixel's
+  // 32 sums of 6 bytes and read them back.
+  const uint64_t P = 16, C = 32, acc = 6, act = 2;
+  const uint64_t spilled = (5 - 1) * P * C * acc;
+  EXPECT_EQ(spilled, 12288u);
+  EXPECT_EQ(st.dram_psum_bytes_written, spilled);
+  EXPECT_EQ(st.dram_psum_bytes_read, spilled);
+  // Weights once: 4 tiles of 32 x 32 and one of 16 x 32 5-bit codes; the
+  // parameter table; each pixel's input per k-tile (the channels its 32
+  // rows of K span, 3 x 3 values each); the 32 x 16 outputs.
+  const uint64_t weights = 4 * (32 * 32 * 5 / 8) + 16 * 32 * 5 / 8, params = C * 16;
+  uint64_t input = 0;
+  for (uint64_t j = 0; j < 5; ++j) {
+    const uint64_t c0 = j * 32 / 9, c1 = (std::min<uint64_t>(144, (j + 1) * 32) + 8) / 9;
+    input += P * (c1 - c0) * 9 * act;
+  }
+  EXPECT_EQ(st.dram_bytes_read, weights + params + input + spilled);
+  EXPECT_EQ(st.dram_bytes_written, C * P * act + spilled);
+  // The program's DRAM holds the scratch area: one pass's 16 pixels x 32 sums.
+  const AccelProgram prog = compile_network(c.q, a);
+  EXPECT_EQ(prog.dram_bytes_used, prog.layers[0].desc.psum_addr + P * C * acc);
+  EXPECT_EQ(spill_scratch_bytes(d, a), P * C * acc);
+}
+
+// (c) The same layer with the default DRAM latency (100 cycles): a spill
+// and a read-back (2 x 148 cycles) cost more than re-fetching the weight
+// tile (260 cycles), so the planner keeps the weights inside the tiles.
+TEST(Spill, NotTakenWhereItWouldBeSlower) {
+  const ArchConfig a = one_pixel_arch(100);
+  const LayerCase c = layer_case(one_pixel_layer(), a, 31);
+  const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+  const Schedule s = make_schedule(d, a);
+  EXPECT_FALSE(s.spill);
+  EXPECT_GT(closed_form(d, a, spilling(d, a, s)).total(), closed_form(d, a, s).total());
+  const LayerStats st = run_cycle_and_fast(c, a, "latency 100");
+  EXPECT_EQ(st.dram_psum_bytes_written, 0u);
+  EXPECT_EQ(st.dram_psum_bytes_read, 0u);
+  EXPECT_EQ(spill_scratch_bytes(d, a), 0u);
+  const AccelProgram prog = compile_network(c.q, a);
+  EXPECT_EQ(prog.dram_bytes_used, prog.act_addr[1] + prog.act_region_bytes);  // no scratch area
+}
+
+// (b) Random layers (some with fused pooling) on random small buffers of
+// large arrays with fast DRAM: the planner spills some of them; every
+// layer is bit exact in cycle and fast mode, both equal the closed form on
+// every counter, and spill traffic appears exactly when the schedule spills.
+TEST(Spill, RandomLayersOnSmallBuffersOfLargeArrays) {
+  std::mt19937_64 rng(2020);
+  int spilled = 0, pooled = 0, runs = 0, by_flow[3] = {0, 0, 0};
+  for (int t = 0; t < 120; ++t) {
+    int pool = 0;
+    LayerSpec s = random_layer(rng, t, RandomLayerBounds{11, 3, 24, 40, 80, 3, 8}, &pool);
+    s.name = "s" + std::to_string(t);
+    ArchConfig a;
+    a.dataflow = kDataflows[t % 3];
+    a.rows = static_cast<int>(pick(rng, 12, 32));
+    a.cols = static_cast<int>(pick(rng, 8, 32));
+    a.dram.latency_cycles = static_cast<int>(pick(rng, 0, 12));
+    a.dram.bytes_per_cycle = static_cast<int>(pick(rng, 1, 8));
+    SyntheticLayer sl = make_synthetic_layer(s, 900 + static_cast<uint64_t>(t));
+    if (pool) add_pooling(&sl, pool);
+    const LayerCase c = layer_case(sl, a);
+    const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+    const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
+    const uint64_t out_min = tile_output_bytes(d, a, static_cast<uint64_t>(a.cols), 1, 1, d.pool != PoolKind::None);
+    const uint64_t w_min = weight_tile_bytes(static_cast<uint64_t>(a.rows), static_cast<uint64_t>(a.cols), a);
+    a.input_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, in_min, 4 * in_min));
+    a.output_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, out_min, 2 * out_min));
+    a.weight_buffer.capacity_bytes = smallest_buffer_capacity(pick(rng, w_min, 2 * w_min));
+    const Schedule sc = make_schedule(d, a);
+    const std::string where = s.name + " (" + std::to_string(s.in_c) + "x" + std::to_string(s.in_h) + "x" +
+                              std::to_string(s.in_w) + " -> " + std::to_string(s.out_m) + ", k" +
+                              std::to_string(s.kh) + " s" + std::to_string(s.stride) + " p" + std::to_string(s.pad) +
+                              " pool " + std::to_string(pool) + ") on " +
+                              std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(a.dataflow) + ", buffers " +
+                              std::to_string(a.input_buffer.capacity_bytes) + "/" +
+                              std::to_string(a.output_buffer.capacity_bytes) + ", spill " + std::to_string(sc.spill);
+    const LayerStats st = run_cycle_and_fast(c, a, where);
+    if (::testing::Test::HasFailure()) return;
+    if (sc.spill) {
+      ++spilled, pooled += pool != 0, ++by_flow[t % 3];
+      // Every pixel's sums of every m-tile (all M channels), spilled and read back after each load but the last.
+      const uint64_t acc = static_cast<uint64_t>(acc_bytes(a)), n = d.gemm_p() * d.batch * d.out_m * acc;
+      EXPECT_EQ(st.dram_psum_bytes_written, (sc.loads - 1) * n) << where;
+      EXPECT_EQ(st.dram_psum_bytes_read, (sc.loads - 1) * n) << where;
+      EXPECT_LT(closed_form(d, a, sc).total(), closed_form(d, a, [&] {
+                                                       Schedule x = sc;
+                                                       x.spill = false;
+                                                       return x;
+                                                     }()).total())
+          << where;
+    } else {
+      EXPECT_EQ(st.dram_psum_bytes_written + st.dram_psum_bytes_read, 0u) << where;
+    }
+    ++runs;
+  }
+  EXPECT_EQ(runs, 120);
+  EXPECT_GT(spilled, 10);
+  for (int f = 0; f < 3; ++f) EXPECT_GT(by_flow[f], 1) << to_string(kDataflows[f]);
+  EXPECT_GT(pooled, 2);
+  EXPECT_LT(spilled, 120);
+  std::cout << spilled << " of 120 layers spill (" << pooled << " with pooling; ws " << by_flow[0] << ", os "
+            << by_flow[1] << ", is " << by_flow[2] << ")\n";
+}
+
+// Every dataflow spills the one-pixel layer with serial memory (bit
+// exact, the closed form in both modes); double-buffered memory keeps the
+// loop order whose weight loads and inputs are fetched ahead.
+TEST(Spill, EveryDataflowSpillsWithSerialMemoryOnly) {
+  for (Dataflow f : kDataflows) {
+    ArchConfig a = one_pixel_arch(4);
+    a.dataflow = f;
+    const LayerCase c = layer_case(one_pixel_layer(), a, 31);
+    const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+    EXPECT_TRUE(make_schedule(d, a).spill) << to_string(f);
+    const LayerStats st = run_cycle_and_fast(c, a, "one-pixel tiles " + to_string(f));
+    EXPECT_EQ(st.dram_psum_bytes_written, 12288u) << to_string(f);
+    EXPECT_EQ(st.dram_psum_bytes_read, 12288u) << to_string(f);
+    ArchConfig b = a;
+    b.double_buffer_weights = true;
+    b.weight_buffer.capacity_bytes = 2 * 640;
+    EXPECT_FALSE(make_schedule(d, b).spill) << to_string(f);
+    b = a;
+    b.double_buffer_activations = true;
+    b.input_buffer.capacity_bytes = 512;
+    b.output_buffer.capacity_bytes = 32 * 6 + 32 * 2;  // the sums and the write-behind staging
+    EXPECT_FALSE(make_schedule(d, b).spill) << to_string(f);
+  }
+}
