@@ -1,8 +1,8 @@
 // Spilling partial sums to DRAM (docs/tiling.md "Spilling partial sums"):
-// the weight-stationary planner takes the loop order with the weight loads
-// outside the tiles, each tile's partial sums written to a DRAM scratch
-// area and read back between loads, when it takes fewer cycles by the
-// closed form. Layers that spill are bit exact against the golden model in
+// the planner takes the loop order with the weight loads outside the
+// tiles, each tile's partial sums written to a DRAM scratch area and read
+// back between loads, where it takes fewer cycles by the closed form (serial
+// memory, every dataflow). Layers that spill are bit exact against the golden model in
 // cycle and fast mode, both modes meet the closed form, and the DRAM
 // traffic is exactly the spill traffic on top of the rest.
 #include <gtest/gtest.h>

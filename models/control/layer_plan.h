@@ -13,7 +13,8 @@
 // its pixels are the band's pixels of image 0, then of image 1, ...
 // (docs/cycle-model.md "Batches"), so one weight load serves the whole
 // batch; its partial sums accumulate in the output buffer across its
-// chunks and weight loads. The parameter table of
+// chunks and weight loads (a spilling schedule: across the weight loads
+// through a DRAM scratch area, walk_spill). The parameter table of
 // an m-tile and the input of a tile's chunk are fetched before they are used;
 // serially every transfer is issued and waited for at once, while double
 // buffering issues transfers ahead (weights: load l + 1 when load l's first
