@@ -259,10 +259,10 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
       << fmt_general(e.total_pj / static_cast<double>(n ? n : 1), 9) << ',' << fmt_general(e.pj_per_mac, 6) << ','
       << fmt_general(e.avg_power_mw, 6) << ',' << s.toggles_weight << ',' << s.toggles_act << ','
       << s.toggles_product << ',' << s.toggles_psum;
+    const Schedule sc = l.vector ? Schedule{} : make_schedule(d, a);
     if (l.vector) {
       o << ",,,,";
     } else {  // the tiling (docs/tiling.md)
-      const Schedule sc = make_schedule(d, a);
       o << ',' << sc.bands << ',' << sc.strips << ',' << sc.chunks << ',' << (sc.pool_by_rows ? 1 : 0);
     }
     if (batched)
@@ -270,7 +270,7 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
         << per_image(s.macs, l.batches) << ',' << per_image(s.dram_bytes_read, l.batches) << ','
         << per_image(s.dram_bytes_written, l.batches);
     o << ',';
-    if (!l.vector) o << (make_schedule(d, a).spill ? 1 : 0);
+    if (!l.vector) o << (sc.spill ? 1 : 0);
     o << ',' << per_image(s.dram_psum_bytes_read, n) << ',' << per_image(s.dram_psum_bytes_written, n);
     o << '\n';
   }

@@ -124,14 +124,15 @@ TEST(Spill, NotTakenWhereItWouldBeSlower) {
   EXPECT_EQ(prog.dram_bytes_used, prog.act_addr[1] + prog.act_region_bytes);  // no scratch area
 }
 
-// (b) Random layers (some with fused pooling) on random small buffers of
-// large arrays with fast DRAM: the planner spills some of them; every
+// (b) 200 random layers (some with fused pooling, some FC, a fifth in
+// batches of 2) on random small buffers of 12-32 x 8-32 arrays with fast
+// DRAM, in every dataflow: the planner spills some of them; every
 // layer is bit exact in cycle and fast mode, both equal the closed form on
 // every counter, and spill traffic appears exactly when the schedule spills.
 TEST(Spill, RandomLayersOnSmallBuffersOfLargeArrays) {
   std::mt19937_64 rng(2020);
-  int spilled = 0, pooled = 0, runs = 0, by_flow[3] = {0, 0, 0};
-  for (int t = 0; t < 120; ++t) {
+  int spilled = 0, pooled = 0, batched = 0, runs = 0, by_flow[3] = {0, 0, 0};
+  for (int t = 0; t < 200; ++t) {
     int pool = 0;
     LayerSpec s = random_layer(rng, t, RandomLayerBounds{11, 3, 24, 40, 80, 3, 8}, &pool);
     s.name = "s" + std::to_string(t);
@@ -139,11 +140,10 @@ TEST(Spill, RandomLayersOnSmallBuffersOfLargeArrays) {
     a.dataflow = kDataflows[t % 3];
     a.rows = static_cast<int>(pick(rng, 12, 32));
     a.cols = static_cast<int>(pick(rng, 8, 32));
-    a.dram.latency_cycles = static_cast<int>(pick(rng, 0, 12));
+    a.dram.latency_cycles = static_cast<int>(pick(rng, 0, 8));
     a.dram.bytes_per_cycle = static_cast<int>(pick(rng, 1, 8));
-    SyntheticLayer sl = make_synthetic_layer(s, 900 + static_cast<uint64_t>(t));
-    if (pool) add_pooling(&sl, pool);
-    const LayerCase c = layer_case(sl, a);
+    a.batch = t % 5 == 4 ? 2 : 1;
+    const LayerCase c = batch_case(s, 900 + static_cast<uint64_t>(t), a, a.batch, pool);
     const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
     const uint64_t in_min = tile_input_bytes(d, a, 1, 1, 1);
     const uint64_t out_min = tile_output_bytes(d, a, static_cast<uint64_t>(a.cols), 1, 1, d.pool != PoolKind::None);
@@ -155,16 +155,17 @@ TEST(Spill, RandomLayersOnSmallBuffersOfLargeArrays) {
     const std::string where = s.name + " (" + std::to_string(s.in_c) + "x" + std::to_string(s.in_h) + "x" +
                               std::to_string(s.in_w) + " -> " + std::to_string(s.out_m) + ", k" +
                               std::to_string(s.kh) + " s" + std::to_string(s.stride) + " p" + std::to_string(s.pad) +
-                              " pool " + std::to_string(pool) + ") on " +
+                              " pool " + std::to_string(pool) + ", batch " + std::to_string(a.batch) + ") on " +
                               std::to_string(a.rows) + "x" + std::to_string(a.cols) + " " + to_string(a.dataflow) + ", buffers " +
                               std::to_string(a.input_buffer.capacity_bytes) + "/" +
                               std::to_string(a.output_buffer.capacity_bytes) + ", spill " + std::to_string(sc.spill);
     const LayerStats st = run_cycle_and_fast(c, a, where);
     if (::testing::Test::HasFailure()) return;
     if (sc.spill) {
-      ++spilled, pooled += pool != 0, ++by_flow[t % 3];
+      ++spilled, pooled += pool != 0, ++by_flow[t % 3], batched += a.batch > 1;
       // Every pixel's sums of every m-tile (all M channels), spilled and read back after each load but the last.
       const uint64_t acc = static_cast<uint64_t>(acc_bytes(a)), n = d.gemm_p() * d.batch * d.out_m * acc;
+      ASSERT_TRUE(sc.passes == 1 || d.batch % sc.pass_images == 0) << where;  // every pass spills alike
       EXPECT_EQ(st.dram_psum_bytes_written, (sc.loads - 1) * n) << where;
       EXPECT_EQ(st.dram_psum_bytes_read, (sc.loads - 1) * n) << where;
       EXPECT_LT(closed_form(d, a, sc).total(), closed_form(d, a, [&] {
@@ -178,13 +179,14 @@ TEST(Spill, RandomLayersOnSmallBuffersOfLargeArrays) {
     }
     ++runs;
   }
-  EXPECT_EQ(runs, 120);
+  EXPECT_EQ(runs, 200);
   EXPECT_GT(spilled, 10);
   for (int f = 0; f < 3; ++f) EXPECT_GT(by_flow[f], 1) << to_string(kDataflows[f]);
   EXPECT_GT(pooled, 2);
-  EXPECT_LT(spilled, 120);
-  std::cout << spilled << " of 120 layers spill (" << pooled << " with pooling; ws " << by_flow[0] << ", os "
-            << by_flow[1] << ", is " << by_flow[2] << ")\n";
+  EXPECT_GE(batched, 1);
+  EXPECT_LT(spilled, 200);
+  std::cout << spilled << " of 200 layers spill (" << pooled << " with pooling, " << batched
+            << " in batches of 2; ws " << by_flow[0] << ", os " << by_flow[1] << ", is " << by_flow[2] << ")\n";
 }
 
 // Every dataflow spills the one-pixel layer with serial memory (bit
@@ -210,4 +212,37 @@ TEST(Spill, EveryDataflowSpillsWithSerialMemoryOnly) {
     b.output_buffer.capacity_bytes = 32 * 6 + 32 * 2;  // the sums and the write-behind staging
     EXPECT_FALSE(make_schedule(d, b).spill) << to_string(f);
   }
+}
+
+// A batch of 2 images: 32 x 6 x 6 -> 64, 3x3 (K = 288: 5 k-tiles) on a
+// 64 x 64 array whose output buffer holds 2 x 64 sums of 6 bytes. Per tile
+// and load a weight re-fetch costs 4 + 2560 / 4 = 644 cycles, a spill and
+// a refill of 2 pixels 2 x (4 + 768 / 4) = 392. The planner runs the batch
+// in 2 passes of one image (tiles of 2 pixels of one image take half the
+// input transfers of one pixel of each image), each spilling; every
+// image's sums cross DRAM after every load but the last.
+TEST(Spill, ABatchSpillsEveryImageOfItsTiles) {
+  LayerSpec s;
+  s.name = "conv";
+  s.in_c = 32, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 64;
+  ArchConfig a;
+  a.rows = a.cols = 64;
+  a.batch = 2;
+  a.output_buffer.capacity_bytes = 2 * 64 * 6;
+  a.input_buffer.capacity_bytes = 512;
+  a.weight_buffer.capacity_bytes = 64 * 64 * 5 / 8;
+  a.dram.latency_cycles = 4;
+  a.dram.bytes_per_cycle = 4;
+  const LayerCase c = batch_case(s, 12, a, 2);
+  const LayerDescriptor d = compile_network(c.q, a).layers[0].desc;
+  const Schedule sc = make_schedule(d, a);
+  ASSERT_TRUE(sc.spill);
+  EXPECT_EQ(sc.passes, 2u);
+  EXPECT_EQ(sc.pass_images, 1u);
+  EXPECT_EQ(sc.strip_cols, 2u);
+  const LayerStats st = run_cycle_and_fast(c, a, "batch of 2");
+  const uint64_t spilled = (5 - 1) * 16 * 2 * 64 * 6;  // loads but the last x pixels x images x sums x bytes
+  EXPECT_EQ(st.dram_psum_bytes_written, spilled);
+  EXPECT_EQ(st.dram_psum_bytes_read, spilled);
+  EXPECT_EQ(spill_scratch_bytes(d, a), 16u * 64 * 6);  // one pass's
 }

@@ -205,20 +205,26 @@ Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   const Tiling chunked = chunked_tiling(d, a, s.psum_width(), &k_chunk);  // throws below the smallest tile
   const Schedule band = with(whole, s.k_chunk), tiled = with(chunked, k_chunk);
   Schedule best = tiled;
+  uint64_t best_cycles = 0;  // 0: not computed yet
   if (whole.bands != 0) {
-    if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) best = band;
-    else best = closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
+    if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) {
+      best = band;
+    } else {
+      const uint64_t ct = closed_form(d, a, tiled).total(), cb = closed_form(d, a, band).total();
+      best = ct < cb ? tiled : band, best_cycles = std::min(ct, cb);
+    }
   }
   // Spilling partial sums (docs/tiling.md "Spilling partial sums"): serial
   // memory, several weight loads and several tiles (with one tile it only
   // adds traffic); the chunked tiling's tiles, a chunk per weight load.
   // Taken only when it takes fewer cycles by the closed form.
   if (!a.double_buffer_weights && !a.double_buffer_activations && tiled.loads > 1 &&
-      uint64_t{best.bands} * best.strips > 1) {
+      uint64_t{best.bands} * best.strips > 1 && uint64_t{tiled.bands} * tiled.strips > 1) {
     Schedule sp = tiled;
     sp.spill = true;
     sp.chunk_ktiles = sp.k_chunk, sp.chunks = sp.loads;
-    if (closed_form(d, a, sp).total() < closed_form(d, a, best).total()) best = sp;
+    if (best_cycles == 0) best_cycles = closed_form(d, a, best).total();
+    if (closed_form(d, a, sp).total() < best_cycles) best = sp;
   }
   return best;
 }
