@@ -246,3 +246,30 @@ TEST(Spill, ABatchSpillsEveryImageOfItsTiles) {
   EXPECT_EQ(st.dram_psum_bytes_read, spilled);
   EXPECT_EQ(spill_scratch_bytes(d, a), 16u * 64 * 6);  // one pass's
 }
+
+// 16-bit multiplier PEs store 16-bit weights, so spilling moves fewer bytes
+// than re-fetching a weight tile already on a 16 x 16 array (p < 16 x 16 /
+// 96 pixels): 8 x 6 x 6 -> 16, 3x3 (K = 72: 5 k-tiles) with one pixel's 16
+// sums in the output buffer spills, bit exact in cycle and fast mode.
+TEST(Spill, Fixed16WeightsSpillOnA16x16Array) {
+  LayerSpec s;
+  s.name = "conv";
+  s.in_c = 8, s.in_h = s.in_w = 6, s.kh = s.kw = 3, s.out_m = 16;
+  ArchConfig a;
+  a.pe = PeType::Fixed16;
+  a.output_buffer.capacity_bytes = 16 * 6;
+  a.input_buffer.capacity_bytes = 256;
+  a.weight_buffer.capacity_bytes = 16 * 16 * 2;
+  a.dram.latency_cycles = 4;
+  a.dram.bytes_per_cycle = 4;
+  const SyntheticLayer sl = make_synthetic_layer(s, 5);
+  LayerCase c;
+  c.q = quantize_network(sl.net, sl.formats, brslog_k(4, PolicyKind::Fixed16));
+  c.prog = compile_network(c.q, a);
+  c.expected = golden_per_layer(c.q, c.prog, {sl.input}, &c.qin);
+  ASSERT_TRUE(make_schedule(c.prog.layers[0].desc, a).spill);
+  const LayerStats st = run_cycle_and_fast(c, a, "fixed16");
+  EXPECT_EQ(st.dram_psum_bytes_written, (5 - 1) * 16u * 16 * 6);
+  EXPECT_EQ(st.dram_psum_bytes_read, (5 - 1) * 16u * 16 * 6);
+  EXPECT_EQ(st.cycles.total(), 12840u);  // brsim layer --pe fixed16 (docs/tiling.md)
+}
