@@ -273,3 +273,24 @@ TEST(Spill, Fixed16WeightsSpillOnA16x16Array) {
   EXPECT_EQ(st.dram_psum_bytes_read, (5 - 1) * 16u * 16 * 6);
   EXPECT_EQ(st.cycles.total(), 12840u);  // brsim layer --pe fixed16 (docs/tiling.md)
 }
+
+// A descriptor whose scratch area overlaps the layer's own operands is a
+// bad descriptor (ERROR_CODE 1) naming PSUM_ADDR and what it overlaps.
+TEST(Spill, AScratchAreaOverlappingTheWeightsIsRefused) {
+  const ArchConfig a = one_pixel_arch(4);
+  const LayerCase c = layer_case(one_pixel_layer(), a, 31);
+  AccelProgram prog = compile_network(c.q, a);
+  prog.layers[0].desc.psum_addr = prog.layers[0].desc.w_addr + 64;
+  try {
+    run_accelerator(prog, c.qin, &c.expected);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("accelerator error 1: PSUM_ADDR: the layer spills partial sums to DRAM"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("its scratch area of 3072 bytes at 64 overlaps the weights at W_ADDR (2880 "
+                                         "bytes at 0)"),
+              std::string::npos)
+        << e.what();
+  }
+}

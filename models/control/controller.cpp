@@ -445,6 +445,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
     throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
   const Schedule s = make_schedule(d, a);
+  check_psum_scratch(d, a, s);
   const FoldCounters before = array_->counters();
   const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
   for (uint32_t p = 0; p < s.passes; ++p) {  // a batch's passes, one after the other (docs/cycle-model.md "Batches")

@@ -283,13 +283,13 @@ void LayerPlan::walk(X& x) const {
 
 // The spilling loop order (serial memory; docs/tiling.md "Spilling partial
 // sums"): per m-tile, each weight load once, then every tile: its input
-// (the load's k-tile's channels), its partial sums (cleared for the first
+// (the channels of the load's k-tiles), its partial sums (cleared for the first
 // load, read back from the scratch area after), the fold, then the sums
 // written to the scratch area, or after the last load the output stage.
 //
 //   for m-tile                   parameters
-//     for load j                 weights: k-tile j, once
-//       for band b, strip st     input: k-tile j's channels of the tile
+//     for load j                 weights: once (ws, is: k-tile j; os: a strip of k-tiles)
+//       for band b, strip st     input: load j's channels of the tile
 //                                partial sums: clear (j = 0), else read back
 //         fold                   the tile's pixels
 //         j < last: spill        the tile's partial sums to DRAM

@@ -234,13 +234,38 @@ uint64_t spill_scratch_bytes(const Schedule& s, const ArchConfig& a) {
 }
 
 uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a) {
-  const Schedule s = make_schedule(d, a);
+  return spill_scratch_bytes(d, a, make_schedule(d, a));
+}
+
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
   uint64_t bytes = spill_scratch_bytes(s, a);
   if (s.passes > 1 && d.batch % s.pass_images != 0) {  // the last pass, with fewer images, has a schedule of its own
     const LayerDescriptor last = pass_descriptor(d, a, s, s.passes - 1);
     bytes = std::max(bytes, spill_scratch_bytes(schedule_of_pass(last, a, s), a));
   }
   return bytes;
+}
+
+void check_psum_scratch(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  const uint64_t scratch = spill_scratch_bytes(d, a, s);
+  if (scratch == 0) return;
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+  struct Region {
+    const char* name;
+    uint64_t addr, bytes;
+  };
+  const Region regions[] = {
+      {"the input at IN_ADDR", d.in_addr, (d.batch - 1) * d.in_image_step(ab) + d.in_image_values() * ab},
+      {"the weights at W_ADDR", d.w_addr, weight_bytes(d, a)},
+      {"the parameter table at PARAM_ADDR", d.param_addr, uint64_t{d.out_m} * kParamBytes},
+      {"the output at OUT_ADDR", d.out_addr, (d.batch - 1) * d.out_image_step(ab) + d.out_image_values() * ab},
+  };
+  for (const Region& r : regions)
+    if (d.psum_addr < r.addr + r.bytes && r.addr < d.psum_addr + scratch)
+      throw ConfigError("PSUM_ADDR: the layer spills partial sums to DRAM (docs/tiling.md \"Spilling partial sums\"): "
+                        "its scratch area of " + std::to_string(scratch) + " bytes at " + std::to_string(d.psum_addr) +
+                        " overlaps " + r.name + " (" + std::to_string(r.bytes) + " bytes at " + std::to_string(r.addr) +
+                        ")");
 }
 
 std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,

@@ -146,6 +146,11 @@ Schedule schedule_of_pass(const LayerDescriptor& pass, const ArchConfig& a, cons
 // (one pass's pixels x m_cols x acc_bytes), 0 when it does not spill.
 uint64_t spill_scratch_bytes(const Schedule& s, const ArchConfig& a);
 uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a);
+// ... of the layer on its schedule s (make_schedule(d, a)): also its last, smaller pass's.
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
+// ConfigError naming PSUM_ADDR when the layer spills (schedule s) and its
+// scratch area overlaps the layer's input, weights, parameters or output.
+void check_psum_scratch(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
 
 // Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
 void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1);
