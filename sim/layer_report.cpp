@@ -97,6 +97,10 @@ void print_layer_table(const AccelRunResult& r, const ArchConfig& a, const std::
     if (sc.strips > 1) os << ", " << sc.strips << " strips of " << sc.strip_cols << " columns";
     if (sc.chunks > 1) os << ", " << sc.chunks << " input-channel chunks of " << sc.chunk_ktiles << " k-tiles";
     if (sc.pool_by_rows) os << ", pooling staged by rows";
+    if (sc.spill)
+      os << ", spill: each weight load fetched once per m-tile for every tile, partial sums spilled to DRAM between loads ("
+         << per_image(l.stats.dram_psum_bytes_written, l.images) << " bytes written and "
+         << per_image(l.stats.dram_psum_bytes_read, l.images) << " read per image)";
     os << " (docs/tiling.md)\n";
   }
   // Input stationary splits a layer's filters into m-ranges only where the buffers cannot hold them all.
@@ -146,8 +150,13 @@ nlohmann::json layer_json(const LayerRunStats& l, const ArchConfig& a, const Ene
                      {"strip_cols", sc.strip_cols}, {"chunks", sc.chunks},       {"chunk_k_tiles", sc.chunk_ktiles},
                      {"pool_by_rows", sc.pool_by_rows}};
     if (d.batch > 1) j["schedule"]["passes"] = sc.passes, j["schedule"]["pass_images"] = sc.pass_images;
+    if (sc.spill) j["schedule"]["spill"] = true;  // (only where it spills: docs/tiling.md)
   }
   j["dram_bytes"] = {{"read", per_image(l.stats.dram_bytes_read, n)}, {"written", per_image(l.stats.dram_bytes_written, n)}};
+  if (l.stats.dram_psum_bytes_read + l.stats.dram_psum_bytes_written) {  // of them: spilled partial sums
+    j["dram_bytes"]["psum_read"] = per_image(l.stats.dram_psum_bytes_read, n);
+    j["dram_bytes"]["psum_written"] = per_image(l.stats.dram_psum_bytes_written, n);
+  }
   j["buffer_words"] = {{"weight_reads", per_image(l.stats.weight_reads, n)},
                        {"weight_writes", per_image(l.stats.weight_writes, n)},
                        {"input_reads", per_image(l.stats.input_reads, n)},
@@ -227,6 +236,7 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
   const bool batched = a.batch > 1;
   if (batched)
     o << ",batch,batches,cycles_per_batch,macs_per_batch,dram_bytes_read_per_batch,dram_bytes_written_per_batch";
+  o << ",spill,dram_psum_bytes_read,dram_psum_bytes_written";  // spilling partial sums (docs/outputs.md)
   o << '\n';
   for (size_t li = 0; li < r.layers.size(); ++li) {
     const LayerRunStats& l = r.layers[li];
@@ -249,16 +259,19 @@ std::string layers_csv(const AccelRunResult& r, const ArchConfig& a, const std::
       << fmt_general(e.total_pj / static_cast<double>(n ? n : 1), 9) << ',' << fmt_general(e.pj_per_mac, 6) << ','
       << fmt_general(e.avg_power_mw, 6) << ',' << s.toggles_weight << ',' << s.toggles_act << ','
       << s.toggles_product << ',' << s.toggles_psum;
+    const Schedule sc = l.vector ? Schedule{} : make_schedule(d, a);
     if (l.vector) {
       o << ",,,,";
     } else {  // the tiling (docs/tiling.md)
-      const Schedule sc = make_schedule(d, a);
       o << ',' << sc.bands << ',' << sc.strips << ',' << sc.chunks << ',' << (sc.pool_by_rows ? 1 : 0);
     }
     if (batched)
       o << ',' << a.batch << ',' << l.batches << ',' << per_image(c.total(), l.batches) << ','
         << per_image(s.macs, l.batches) << ',' << per_image(s.dram_bytes_read, l.batches) << ','
         << per_image(s.dram_bytes_written, l.batches);
+    o << ',';
+    if (!l.vector) o << (sc.spill ? 1 : 0);
+    o << ',' << per_image(s.dram_psum_bytes_read, n) << ',' << per_image(s.dram_psum_bytes_written, n);
     o << '\n';
   }
   return o.str();

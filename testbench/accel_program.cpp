@@ -21,7 +21,14 @@ uint64_t chain_dram_bytes(const std::vector<LayerDescriptor>& layers, uint64_t i
     addr = align64(addr + uint64_t{d.out_m} * kParamBytes);
     largest = std::max(largest, d.out_image_values());
   }
-  return addr + 2 * align64(largest * static_cast<uint64_t>(act_bytes(arch)) * static_cast<uint64_t>(arch.batch));
+  return addr + 2 * align64(largest * static_cast<uint64_t>(act_bytes(arch)) * static_cast<uint64_t>(arch.batch)) +
+         psum_scratch_bytes(layers, arch);
+}
+
+uint64_t psum_scratch_bytes(const std::vector<LayerDescriptor>& layers, const ArchConfig& arch) {
+  uint64_t most = 0;
+  for (const LayerDescriptor& d : layers) most = std::max(most, spill_scratch_bytes(d, arch));
+  return align64(most);
 }
 
 void check_dram_fits(uint64_t bytes, const ArchConfig& arch, const std::string& where) {
@@ -155,11 +162,15 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch) 
   prog.act_region_bytes = align64(largest * ab * static_cast<uint64_t>(arch.batch));  // a batch's images
   prog.act_addr[0] = addr;
   prog.act_addr[1] = addr + prog.act_region_bytes;
-  prog.dram_bytes_used = prog.act_addr[1] + prog.act_region_bytes;
+  std::vector<LayerDescriptor> descs;  // (then the partial-sum scratch area, where a layer spills)
+  for (const AccelLayer& l : prog.layers) descs.push_back(l.desc);
+  const uint64_t psum_addr = prog.act_addr[1] + prog.act_region_bytes;
+  prog.dram_bytes_used = psum_addr + psum_scratch_bytes(descs, arch);
   check_dram_fits(prog.dram_bytes_used, arch, where);
   for (size_t i = 0; i < prog.layers.size(); ++i) {
     prog.layers[i].desc.in_addr = prog.act_addr[i % 2];
     prog.layers[i].desc.out_addr = prog.act_addr[(i + 1) % 2];
+    prog.layers[i].desc.psum_addr = psum_addr;
     prog.layers[i].row = i;
     prog.layers[i].op = prog.layers[i].desc.fc ? "fc" : "conv";
   }

@@ -63,8 +63,13 @@ AccelProgram compile_network(const QuantizedNetwork& q, const ArchConfig& arch);
 // layer's weights and parameter table, 64-byte aligned, then two activation
 // regions that hold a batch of the largest tensor (the input of `input_values`
 // values per image, or a layer's output). From the shapes alone, so that it
-// can be checked before the weights exist (accel_check.h).
+// can be checked before the weights exist (accel_check.h); then the
+// partial-sum scratch area (psum_scratch_bytes).
 uint64_t chain_dram_bytes(const std::vector<LayerDescriptor>& layers, uint64_t input_values, const ArchConfig& arch);
+// The DRAM scratch area the layers' spilling schedules share (the largest
+// spill_scratch_bytes, 64-byte aligned; 0 when no layer spills), placed
+// after the activations (PSUM_ADDR).
+uint64_t psum_scratch_bytes(const std::vector<LayerDescriptor>& layers, const ArchConfig& arch);
 // ConfigError "WHERE needs N bytes of DRAM ...; dram.size_bytes is S" when a
 // program of `bytes` does not fit the DRAM or 32-bit addresses.
 void check_dram_fits(uint64_t bytes, const ArchConfig& arch, const std::string& where);

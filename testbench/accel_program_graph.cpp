@@ -255,7 +255,11 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
     base[i] = addr;
     addr = align64(addr + bytes[i] * images);
   }
-  prog.dram_bytes_used = addr;
+  std::vector<LayerDescriptor> descs;  // then the partial-sum scratch area, where a layer spills
+  for (const Pending& st : steps)
+    if (!st.al.vector) descs.push_back(st.al.desc);
+  const uint64_t psum_addr = addr;
+  prog.dram_bytes_used = addr + psum_scratch_bytes(descs, arch);
   check_dram_fits(prog.dram_bytes_used, arch, where);
   for (Pending& st : steps) {
     if (st.al.vector) {
@@ -269,6 +273,7 @@ AccelProgram compile_graph(const QuantizedNetwork& q, const ArchConfig& arch) {
       // A group reads and writes a channel slice of each image's tensor.
       st.al.desc.in_addr = base[static_cast<size_t>(st.in_region)] + st.in_offset;
       st.al.desc.out_addr = base[static_cast<size_t>(st.out_region)] + st.out_offset;
+      st.al.desc.psum_addr = psum_addr;
       st.al.desc.in_image_stride = static_cast<uint32_t>(bytes[static_cast<size_t>(st.in_region)]);
       st.al.desc.out_image_stride = static_cast<uint32_t>(bytes[static_cast<size_t>(st.out_region)]);
     }

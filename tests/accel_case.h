@@ -146,6 +146,25 @@ inline LayerCase layer_case(const LayerSpec& s, const ArchConfig& a, uint64_t se
   return layer_case(make_synthetic_layer(s, seed), a);
 }
 
+// A synthetic layer (with pooling when pool > 0) quantized for `a`, and
+// `images` inputs: its own first, then seeded uniform ones in [-1, 1).
+inline LayerCase batch_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int images, int pool = 0) {
+  SyntheticLayer sl = make_synthetic_layer(s, seed);
+  if (pool) add_pooling(&sl, pool);
+  std::vector<std::vector<float>> xs{sl.input};
+  std::mt19937_64 rng(seed * 7919 + 1);
+  for (int i = 1; i < images; ++i) {
+    std::vector<float> x(sl.input.size());
+    for (float& v : x) v = static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0);
+    xs.push_back(std::move(x));
+  }
+  LayerCase l;
+  l.q = quantize_network(sl.net, sl.formats, brslog_k(4));
+  l.prog = compile_network(l.q, a);
+  l.expected = golden_per_layer(l.q, l.prog, xs, &l.qin);
+  return l;
+}
+
 // The first layer of `l` compiled for `a`, cycle by cycle and in fast mode:
 // both bit exact against the golden model, the same outputs, the cycle
 // model's cycles equal to the closed form and every counter equal in both

@@ -27,25 +27,6 @@ using namespace brsim_test;
 namespace {
 
 
-// A synthetic layer (with pooling when pool > 0) quantized for `a`, and
-// `images` inputs: its own first, then seeded uniform ones in [-1, 1).
-LayerCase batch_case(const LayerSpec& s, uint64_t seed, const ArchConfig& a, int images, int pool = 0) {
-  SyntheticLayer sl = make_synthetic_layer(s, seed);
-  if (pool) add_pooling(&sl, pool);
-  std::vector<std::vector<float>> xs{sl.input};
-  std::mt19937_64 rng(seed * 7919 + 1);
-  for (int i = 1; i < images; ++i) {
-    std::vector<float> x(sl.input.size());
-    for (float& v : x) v = static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0);
-    xs.push_back(std::move(x));
-  }
-  LayerCase l;
-  l.q = quantize_network(sl.net, sl.formats, brslog_k(4));
-  l.prog = compile_network(l.q, a);
-  l.expected = golden_per_layer(l.q, l.prog, xs, &l.qin);
-  return l;
-}
-
 // The layer's descriptor as compiled for `a`, programmed for `batch` images.
 LayerDescriptor descriptor(const LayerCase& c, const ArchConfig& a, uint32_t batch) {
   LayerDescriptor d = compile_network(c.q, a).layers[0].desc;

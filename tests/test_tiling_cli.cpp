@@ -88,10 +88,12 @@ TEST(TilingCli, ASmallInputBufferRunsInChunks) {
   EXPECT_EQ(l["cycles"]["total"], l["closed_form_cycles"]);
   EXPECT_GT(l["schedule"]["chunks"].get<int>(), 1) << l["schedule"];
   const std::string csv = slurp(tmp.path() + "/out/layers.csv");
-  EXPECT_NE(csv.find(",bands,strips,chunks,pool_by_rows\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",bands,strips,chunks,pool_by_rows,spill,dram_psum_bytes_read,dram_psum_bytes_written\n"),
+            std::string::npos)
+      << csv;
   const std::string row = csv.substr(csv.find('\n') + 1);
   const std::string tail = "," + std::to_string(l["schedule"]["bands"].get<int>()) + "," +
                            std::to_string(l["schedule"]["strips"].get<int>()) + "," +
-                           std::to_string(l["schedule"]["chunks"].get<int>()) + ",0\n";
+                           std::to_string(l["schedule"]["chunks"].get<int>()) + ",0,0,0,0\n";  // no spilling
   EXPECT_EQ(row.substr(row.size() - tail.size()), tail) << row;
 }

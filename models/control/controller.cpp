@@ -289,7 +289,7 @@ class Controller::LayerRun {
     uint8_t* codes = nullptr;
     if (f16) {
       fixed_.resize(krows * cols);
-    } else if (c_.queues_folds()) {
+    } else if (c_.queues_folds() && !s_.spill) {  // (spilling: the load's folds are queued tile by tile)
       codes = c_.queue_.stage(krows * cols);
     } else {
       codes_.resize(krows * cols);
@@ -328,16 +328,40 @@ class Controller::LayerRun {
       job_.codes = codes;
       job_.col_cfg = col_cfg_.data();
     }
-    job_.act = view_->im2col.data(), job_.act_stride = s_.K, job_.k0 = kt0 * static_cast<uint64_t>(a_.rows);
-    job_.out = psums_.data();
+    job_.act_stride = s_.K, job_.k0 = kt0 * static_cast<uint64_t>(a_.rows);
     job_.load_id = ++c_.load_ids_;
     // The tile's values in every m-tile (a chunk's view is the chunk's alone).
-    job_.act_id = view_->act_id, job_.act_reuse = s_.chunks > 1 ? 1 : s_.m_tiles - mt;
+    job_.act_reuse = s_.chunks > 1 ? 1 : s_.m_tiles - mt;
   }
 
   void fold(const PlanFold& f) {
+    job_.act = view_->im2col.data(), job_.act_id = view_->act_id;  // the tile's input (spilling: fetched after the load)
+    job_.out = psums_.data();
     job_.p0 = f.p0, job_.p = f.p;
     c_.run_fold(job_);
+  }
+
+  // Spilling: the tile's partial sums out of the output buffer into the
+  // write's bytes (acc_bytes each, pixel after pixel), and back.
+  void spill(uint64_t mt, uint32_t b, uint32_t st) {
+    c_.queue_.flush();  // the tile's folds have accumulated
+    const uint64_t n = p_.batch_pixels(b, st) * s_.tile_cols(mt), cb = static_cast<uint64_t>(acc_bytes(a_));
+    out_bytes_.assign(n * cb, 0);
+    for (uint64_t i = 0; i < n; ++i) store_psum(&out_bytes_[i * cb], psums_[i], static_cast<int>(cb));
+    c_.obuf_->read_bits(n * static_cast<uint64_t>(a_.datapath.acc_bits));
+    c_.last_.dram_psum_bytes_written += n * cb;
+  }
+  void refill(uint64_t mt, uint32_t b, uint32_t st, const std::vector<Ticket>& ids) {
+    bytes_.clear();
+    for (Ticket id : ids) {
+      c_.dma_take(id, &part_);
+      bytes_.insert(bytes_.end(), part_.begin(), part_.end());
+    }
+    tile(mt, b, st);  // the tile's place in the output buffer
+    const uint64_t n = psums_.size(), cb = static_cast<uint64_t>(acc_bytes(a_));
+    for (uint64_t i = 0; i < n; ++i) psums_[i] = load_psum(&bytes_[i * cb], static_cast<int>(cb));
+    c_.obuf_->write_bits(n * static_cast<uint64_t>(a_.datapath.acc_bits));
+    c_.last_.dram_psum_bytes_read += n * cb;
   }
 
   void tile_done(uint64_t, uint32_t, uint32_t) { c_.queue_.flush(); }  // the tile's sums are complete
@@ -421,6 +445,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
   if (a.pe == PeType::BrsLog && (sqrt2_terms < kMinSqrt2Terms || sqrt2_terms > kMaxSqrt2Terms))
     throw ConfigError("SEG_CFG: sqrt2 terms K = " + std::to_string(sqrt2_terms) + ", expected [1, 7]");
   const Schedule s = make_schedule(d, a);
+  check_psum_scratch(d, a, s);
   const FoldCounters before = array_->counters();
   const SramCounters wb0 = wbuf_->counters(), ib0 = ibuf_->counters(), ob0 = obuf_->counters();
   for (uint32_t p = 0; p < s.passes; ++p) {  // a batch's passes, one after the other (docs/cycle-model.md "Batches")

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "arch.h"
@@ -40,18 +41,31 @@ void unpack_weights(const uint8_t* src, uint64_t size, uint64_t n, int bits, uin
 void unpack_weights(const uint8_t* src, uint64_t size, uint64_t n, int bits, int16_t* out);
 
 // ---- Activations ----
-inline int32_t load_act(const uint8_t* p, int bytes) {
-  uint32_t u = 0;
-  for (int i = 0; i < bytes; ++i) u |= uint32_t{p[i]} << (8 * i);
-  const int shift = 32 - 8 * bytes;  // sign-extend
-  return static_cast<int32_t>(u << shift) >> shift;
+// A two's complement value of `bytes` bytes, little endian (T: int32_t for
+// activations, int64_t for spilled partial sums).
+template <class T>
+inline T load_signed(const uint8_t* p, int bytes) {
+  using U = std::make_unsigned_t<T>;
+  U u = 0;
+  for (int i = 0; i < bytes; ++i) u |= static_cast<U>(U{p[i]} << (8 * i));
+  const int shift = 8 * static_cast<int>(sizeof(T)) - 8 * bytes;  // sign-extend
+  return static_cast<T>(static_cast<T>(u << shift) >> shift);
 }
-inline void store_act(uint8_t* p, int32_t v, int bytes) {
-  const uint32_t u = static_cast<uint32_t>(v);
+template <class T>
+inline void store_signed(uint8_t* p, T v, int bytes) {
+  const auto u = static_cast<std::make_unsigned_t<T>>(v);
   for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(u >> (8 * i));
 }
+inline int32_t load_act(const uint8_t* p, int bytes) { return load_signed<int32_t>(p, bytes); }
+inline void store_act(uint8_t* p, int32_t v, int bytes) { store_signed(p, v, bytes); }
 std::vector<uint8_t> encode_activations(const std::vector<int32_t>& v, const ArchConfig& a);
 std::vector<int32_t> decode_activations(const std::vector<uint8_t>& bytes, const ArchConfig& a);
+
+// ---- Spilled partial sums ----
+// An accumulator value (wrapped to acc_bits) as `bytes` (acc_bytes) bytes
+// (docs/tiling.md "Spilling partial sums").
+inline int64_t load_psum(const uint8_t* p, int bytes) { return load_signed<int64_t>(p, bytes); }
+inline void store_psum(uint8_t* p, int64_t v, int bytes) { store_signed(p, v, bytes); }
 
 // ---- Parameters ----
 constexpr uint64_t kParamBytes = 16;

@@ -42,6 +42,8 @@ struct Timeline {
     t += ft.edges();
   }
   void tile_done(uint64_t, uint32_t, uint32_t) {}
+  void spill(uint64_t, uint32_t, uint32_t) {}
+  void refill(uint64_t, uint32_t, uint32_t, const std::vector<Ticket>&) {}
   void output_stage(uint64_t mt, uint32_t b, uint32_t st) {
     stage(output_stage_cycles(plan.batch_pixels(b, st), plan.s.lane_groups(mt)));
   }

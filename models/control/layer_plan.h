@@ -13,7 +13,8 @@
 // its pixels are the band's pixels of image 0, then of image 1, ...
 // (docs/cycle-model.md "Batches"), so one weight load serves the whole
 // batch; its partial sums accumulate in the output buffer across its
-// chunks and weight loads. The parameter table of
+// chunks and weight loads (a spilling schedule: across the weight loads
+// through a DRAM scratch area, walk_spill). The parameter table of
 // an m-tile and the input of a tile's chunk are fetched before they are used;
 // serially every transfer is issued and waited for at once, while double
 // buffering issues transfers ahead (weights: load l + 1 when load l's first
@@ -123,6 +124,16 @@ struct LayerPlan {
     return out;
   }
 
+  // Spilling (Schedule::spill): the DRAM scratch area of tile (b, st)'s
+  // partial sums in m-tile mt, one transfer (the tile's pixels, image after
+  // image, x C' sums of acc_bytes; tiles one after the other, every m-tile
+  // in the same area).
+  std::vector<Chunk> spill_chunks(uint64_t mt, uint32_t b, uint32_t st) const {
+    const uint64_t per_pixel = s.tile_cols(mt) * static_cast<uint64_t>(acc_bytes(a));
+    const uint64_t before = d.batch * (uint64_t{band_oy0(b)} * d.out_w() + uint64_t{band_oy1(b) - band_oy0(b)} * strip_ox0(st));
+    return {{d.psum_addr + before * per_pixel, batch_pixels(b, st) * per_pixel}};
+  }
+
   // Walks the layer through executor x, which provides (Ticket: a transfer
   // in flight):
   //   Ticket read(const Chunk&), write(const Chunk&, uint64_t offset)
@@ -139,8 +150,14 @@ struct LayerPlan {
   //   void output_stage(mt, b, st), pool_stage(mt, py0, py1)
   //                               the output stage's work (pooled rows [py0, py1))
   //   void done()                 every transfer has landed
+  // and, for a spilling schedule (walk_spill),
+  //   void spill(mt, b, st)       the tile's partial sums out of the output
+  //                               buffer, to be written (as write's bytes)
+  //   void refill(mt, b, st, tickets)  they arrived back from DRAM
   template <class X>
   void walk(X& x) const;
+  template <class X>
+  void walk_spill(X& x) const;
 };
 
 // The closed form of the cycle count (docs/cycle-model.md), every dataflow:
@@ -151,6 +168,7 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Sch
 
 template <class X>
 void LayerPlan::walk(X& x) const {
+  if (s.spill) return walk_spill(x);
   using Ticket = typename X::Ticket;
   const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
   const bool pooled = d.pool != PoolKind::None;
@@ -261,6 +279,76 @@ void LayerPlan::walk(X& x) const {
     }
   }
   x.done();  // the layer is done when its last write has landed
+}
+
+// The spilling loop order (serial memory; docs/tiling.md "Spilling partial
+// sums"): per m-tile, each weight load once, then every tile: its input
+// (the channels of the load's k-tiles), its partial sums (cleared for the first
+// load, read back from the scratch area after), the fold, then the sums
+// written to the scratch area, or after the last load the output stage.
+//
+//   for m-tile                   parameters
+//     for load j                 weights: once (ws, is: k-tile j; os: a strip of k-tiles)
+//       for band b, strip st     input: load j's channels of the tile
+//                                partial sums: clear (j = 0), else read back
+//         fold                   the tile's pixels
+//         j < last: spill        the tile's partial sums to DRAM
+//         j = last: output stage (pooling by rows: after each band)
+//     (pooling staged whole: pool the m-tile, write it)
+template <class X>
+void LayerPlan::walk_spill(X& x) const {
+  using Ticket = typename X::Ticket;
+  const bool pooled = d.pool != PoolKind::None;
+  auto serial = [&](const std::vector<Chunk>& chunks, bool write) {  // each waited for before the next
+    std::vector<Ticket> t;
+    uint64_t off = 0;
+    for (const Chunk& c : chunks) {
+      t.push_back(write ? x.write(c, off) : x.read(c));
+      off += c.bytes;
+      x.await(t.back());
+    }
+    return t;
+  };
+  for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
+    const Ticket params = x.read(params_chunks(mt)[0]);
+    x.await(params);
+    x.params(mt, params);
+    for (uint64_t j = 0; j < s.loads; ++j) {
+      x.weights(mt, 0, j, serial(weight_chunks(mt, j), false), 0);
+      const bool last = j + 1 == s.loads;
+      uint32_t pooled_rows = 0;
+      for (uint32_t b = 0; b < s.bands; ++b) {
+        for (uint32_t st = 0; st < s.strips; ++st) {
+          x.input(b, st, j, serial(input_chunks(b, st, j), false));
+          if (j == 0) x.tile(mt, b, st);
+          else x.refill(mt, b, st, serial(spill_chunks(mt, b, st), false));
+          const uint64_t pb = batch_pixels(b, st), pt = s.pixel_tile(pb);
+          for (uint64_t p0 = 0; p0 < pb; p0 += pt) x.fold(PlanFold{mt, j, p0, std::min(pt, pb - p0), b, st});
+          if (!last) {
+            x.spill(mt, b, st);
+            serial(spill_chunks(mt, b, st), true);
+            continue;
+          }
+          x.tile_done(mt, b, st);
+          x.output_stage(mt, b, st);
+          if (!pooled) serial(output_tile_chunks(mt, b, st), true);
+        }
+        if (last && pooled && s.pool_by_rows) {
+          const uint32_t done = pooled_rows_done(d, band_oy1(b));
+          if (done > pooled_rows) {
+            x.pool_stage(mt, pooled_rows, done);
+            serial(output_pooled_chunks(mt, pooled_rows, done), true);
+            pooled_rows = done;
+          }
+        }
+      }
+    }
+    if (pooled && !s.pool_by_rows) {
+      x.pool_stage(mt, 0, d.pooled_h());
+      serial(output_pooled_chunks(mt, 0, d.pooled_h()), true);
+    }
+  }
+  x.done();
 }
 
 }  // namespace brsim

@@ -204,9 +204,68 @@ Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   uint64_t k_chunk = s.k_chunk;
   const Tiling chunked = chunked_tiling(d, a, s.psum_width(), &k_chunk);  // throws below the smallest tile
   const Schedule band = with(whole, s.k_chunk), tiled = with(chunked, k_chunk);
-  if (whole.bands == 0) return tiled;
-  if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) return band;
-  return closed_form(d, a, tiled).total() < closed_form(d, a, band).total() ? tiled : band;
+  Schedule best = tiled;
+  uint64_t best_cycles = 0;  // 0: not computed yet
+  if (whole.bands != 0) {
+    if (chunked.chunks == 1 && chunked.strips == 1 && chunked.bands == whole.bands) {
+      best = band;
+    } else {
+      const uint64_t ct = closed_form(d, a, tiled).total(), cb = closed_form(d, a, band).total();
+      best = ct < cb ? tiled : band, best_cycles = std::min(ct, cb);
+    }
+  }
+  // Spilling partial sums (docs/tiling.md "Spilling partial sums"): serial
+  // memory, several weight loads and several tiles (with one tile it only
+  // adds traffic); the chunked tiling's tiles, a chunk per weight load.
+  // Taken only when it takes fewer cycles by the closed form.
+  if (!a.double_buffer_weights && !a.double_buffer_activations && tiled.loads > 1 &&
+      uint64_t{best.bands} * best.strips > 1 && uint64_t{tiled.bands} * tiled.strips > 1) {
+    Schedule sp = tiled;
+    sp.spill = true;
+    sp.chunk_ktiles = sp.k_chunk, sp.chunks = sp.loads;
+    if (best_cycles == 0) best_cycles = closed_form(d, a, best).total();
+    if (closed_form(d, a, sp).total() < best_cycles) best = sp;
+  }
+  return best;
+}
+
+uint64_t spill_scratch_bytes(const Schedule& s, const ArchConfig& a) {
+  return s.spill ? s.P * s.pass_images * s.m_cols * static_cast<uint64_t>(acc_bytes(a)) : 0;
+}
+
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a) {
+  return spill_scratch_bytes(d, a, make_schedule(d, a));
+}
+
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  uint64_t bytes = spill_scratch_bytes(s, a);
+  if (s.passes > 1 && d.batch % s.pass_images != 0) {  // the last pass, with fewer images, has a schedule of its own
+    const LayerDescriptor last = pass_descriptor(d, a, s, s.passes - 1);
+    bytes = std::max(bytes, spill_scratch_bytes(schedule_of_pass(last, a, s), a));
+  }
+  return bytes;
+}
+
+void check_psum_scratch(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
+  const uint64_t scratch = spill_scratch_bytes(d, a, s);
+  if (scratch == 0) return;
+  const uint64_t ab = static_cast<uint64_t>(act_bytes(a));
+  struct Region {
+    const char* name;
+    uint64_t addr, bytes;
+  };
+  const Region regions[] = {
+      {"the input at IN_ADDR", d.in_addr, (d.batch - 1) * d.in_image_step(ab) + d.in_image_values() * ab},
+      {"the weights at W_ADDR", d.w_addr, weight_bytes(d, a)},
+      {"the parameter table at PARAM_ADDR", d.param_addr, uint64_t{d.out_m} * kParamBytes},
+      {"the output at OUT_ADDR", d.out_addr, (d.batch - 1) * d.out_image_step(ab) + d.out_image_values() * ab},
+  };
+  for (const Region& r : regions)
+    if (d.psum_addr < r.addr + r.bytes && r.addr < d.psum_addr + scratch)
+      throw ConfigError("PSUM_ADDR: the layer spills partial sums to DRAM (docs/tiling.md \"Spilling partial sums\"): "
+                        "its scratch area of " + std::to_string(scratch) + " bytes at " + std::to_string(d.psum_addr) +
+                        " overlaps " + r.name + " (" + std::to_string(r.bytes) + " bytes at " + std::to_string(r.addr) +
+                        ")");
 }
 
 std::vector<Chunk> box_chunks(uint64_t base, uint32_t h, uint32_t w, uint32_t c0, uint32_t c1, uint32_t y0, uint32_t y1,

@@ -38,6 +38,9 @@ struct LayerDescriptor {
   // above are one image's.
   uint32_t batch = 1;
   uint32_t in_image_stride = 0, out_image_stride = 0;
+  // The DRAM scratch area a spilling schedule writes its partial sums to
+  // and reads them back from (Schedule::spill; spill_scratch_bytes of it).
+  uint64_t psum_addr = 0;
 
   uint32_t out_h() const;
   uint32_t out_w() const;
@@ -95,6 +98,13 @@ struct Schedule {
   // every image unless the buffers hold so little of the batch's tiles that
   // smaller passes take fewer cycles.
   uint32_t pass_images = 1, passes = 1;
+  // Spilling partial sums (docs/tiling.md "Spilling partial sums"): the
+  // weight loads outside the tiles, each load fetched once per m-tile and
+  // used by every tile; between loads each tile's partial sums go to the
+  // DRAM scratch area (acc_bytes each) and come back before the next load
+  // accumulates into them. chunks = loads: a tile's input is fetched per
+  // load (the channels its k-tiles read).
+  bool spill = false;
   uint64_t chunk_kt0(uint64_t q) const { return q * chunk_ktiles; }  // k-tiles [kt0, kt1) of chunk q
   uint64_t chunk_kt1(uint64_t q) const { return std::min(k_tiles, (q + 1) * chunk_ktiles); }
   uint64_t chunk_j0(uint64_t q) const { return chunk_kt0(q) / k_chunk; }  // loads [j0, j1) of chunk q
@@ -131,6 +141,16 @@ Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a);
 // Pass p of schedule s: its descriptor (its images: batch, addresses), and its schedule.
 LayerDescriptor pass_descriptor(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s, uint32_t p);
 Schedule schedule_of_pass(const LayerDescriptor& pass, const ArchConfig& a, const Schedule& s);
+
+// Bytes of DRAM scratch the layer's schedule spills its partial sums to
+// (one pass's pixels x m_cols x acc_bytes), 0 when it does not spill.
+uint64_t spill_scratch_bytes(const Schedule& s, const ArchConfig& a);
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a);
+// ... of the layer on its schedule s (make_schedule(d, a)): also its last, smaller pass's.
+uint64_t spill_scratch_bytes(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
+// ConfigError naming PSUM_ADDR when the layer spills (schedule s) and its
+// scratch area overlaps the layer's input, weights, parameters or output.
+void check_psum_scratch(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s);
 
 // Input rows [y0, y1) a band of output rows [oy0, oy1) reads (clipped).
 void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint32_t* y0, uint32_t* y1);

@@ -21,6 +21,7 @@ struct LayerStats {
   uint64_t array_overflows = 0, output_overflows = 0;
   RequantStats requant;
   uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
+  uint64_t dram_psum_bytes_read = 0, dram_psum_bytes_written = 0;  // of them: spilled partial sums
   uint64_t weight_reads = 0, input_reads = 0, input_writes = 0, output_reads = 0, output_writes = 0;  // words
   uint64_t weight_writes = 0, decodes = 0;
   // Actions and switching activity of the PE array (FoldCounters).

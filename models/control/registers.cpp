@@ -34,7 +34,8 @@ std::vector<std::pair<uint32_t, uint32_t>> descriptor_registers(const LayerDescr
           {reg::kPoolPad, bytes4(d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr)},
           {reg::kBatch, (d.batch - 1) & 0xFFu},
           {reg::kInStride, d.in_image_stride},
-          {reg::kOutStride, d.out_image_stride}};
+          {reg::kOutStride, d.out_image_stride},
+          {reg::kPsumAddr, static_cast<uint32_t>(d.psum_addr)}};
 }
 
 LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_terms) {
@@ -61,6 +62,7 @@ LayerDescriptor descriptor_from_registers(const RegisterFile& r, int* sqrt2_term
   d.pool_pt = pp & 0xFFu, d.pool_pl = (pp >> 8) & 0xFFu, d.pool_pb = (pp >> 16) & 0xFFu, d.pool_pr = pp >> 24;
   d.batch = (at(reg::kBatch) & 0xFFu) + 1;
   d.in_image_stride = at(reg::kInStride), d.out_image_stride = at(reg::kOutStride);
+  d.psum_addr = at(reg::kPsumAddr);
   return d;
 }
 

@@ -39,7 +39,8 @@ constexpr uint32_t kPoolPad = 0x5C;
 constexpr uint32_t kBatch = 0x60;
 constexpr uint32_t kInStride = 0x64;
 constexpr uint32_t kOutStride = 0x68;
-constexpr uint32_t kMapBytes = 0x6C;
+constexpr uint32_t kPsumAddr = 0x6C;
+constexpr uint32_t kMapBytes = 0x70;
 constexpr uint32_t kIdValue = 0x42525331;  // "BRS1"
 constexpr uint32_t kStatusBusy = 1, kStatusDone = 2, kStatusError = 4;
 
@@ -78,6 +79,7 @@ inline constexpr Register kRegisterMap[] = {
     {kBatch, "BATCH", Access::Config, "bits 7:0 images per batch - 1 (0: one image)"},
     {kInStride, "IN_STRIDE", Access::Config, "DRAM bytes from one image's input to the next (0: the input's own bytes)"},
     {kOutStride, "OUT_STRIDE", Access::Config, "DRAM bytes from one image's output to the next (0: the output's own bytes)"},
+    {kPsumAddr, "PSUM_ADDR", Access::Config, "DRAM byte address of the partial-sum scratch area (a spilling schedule)"},
 };
 // The register at `offset` (an aligned offset inside the map), or null for a
 // reserved word (reads 0, writes are command errors).
