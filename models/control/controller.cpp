@@ -384,6 +384,131 @@ class Controller::LayerRun {
 
   void done() { c_.dma_drain(true); }
 
+  // The plan's walk (layer_plan.h) for a fully connected layer at batch 1
+  // in fast mode (every tile one pixel: one band, strip, chunk and pass, no
+  // pooling; ws; BRSLog codes), with each weight load's DMA read booked on
+  // the read channel's timeline (Dma::book_read: the transfer issue() would
+  // run, in the same order among the other transfers) and its codes
+  // unpacked straight from DRAM (TLM DMI) into the fold queue. Parameters,
+  // inputs and outputs move as in the walk. False (nothing done) when the
+  // layer has another shape or the DRAM grants no direct access (back-pressure).
+  bool one_pixel_walk() {
+    const uint64_t C = static_cast<uint64_t>(a_.cols), R = static_cast<uint64_t>(a_.rows);
+    if (!c_.queues_folds() || a_.pe != PeType::BrsLog || d_.batch != 1 || s_.passes != 1 || s_.bands != 1 ||
+        s_.strips != 1 || s_.chunks != 1 || pooled_ || p_.batch_pixels(0, 0) != 1 || s_.k_chunk != 1 || s_.m_cols > C ||
+        s_.pixel_tile(1) != 1)
+      return false;
+    const uint64_t last_mt = s_.m_tiles - 1, last_kt = s_.k_tiles - 1;
+    const uint64_t w_end = weight_tile_offset(d_, a_, last_mt, last_kt) +
+                           weight_tile_bytes(s_.tile_rows(last_kt), s_.tile_cols(last_mt), a_);
+    const uint8_t* const w = c_.dma_->direct_read(d_.w_addr, w_end);
+    if (!w) return false;
+    const bool dbw = a_.double_buffer_weights, dba = a_.double_buffer_activations;
+    const int wb = stored_weight_bits(a_);
+    const uint64_t loads = s_.m_tiles * s_.loads;
+    auto load_bytes = [&](uint64_t mt, uint64_t j) { return weight_tile_bytes(s_.tile_rows(j), s_.tile_cols(mt), a_); };
+    // Time: t, the controller's cycle, kept here between the other transfers.
+    uint64_t t = c_.timeline_cycle(), stall = 0;
+    auto sync = [&] {  // the controller's time catches up with t
+      c_.last_.cycles.stall += stall, stall = 0;
+      c_.advance(t - c_.timeline_cycle());
+    };
+    auto await_load = [&](uint64_t done) {
+      if (done > t) stall += done - t, t = done;
+    };
+    auto book = [&](uint64_t bytes) {
+      c_.last_.dram_bytes_read += bytes;
+      return c_.dma_->book_read(bytes, t);
+    };
+    Ticket params{};
+    std::vector<Ticket> input, writes;
+    auto read_input = [&](bool serial) {
+      input.clear();
+      for (const Chunk& ch : p_.input_chunks(0)) {
+        input.push_back(read(ch));
+        if (serial) await(input.back());
+      }
+    };
+    if (dba) {
+      params = read(p_.params_chunks(0)[0]);
+      read_input(false);
+    }
+    uint64_t l = 0, next_done = 0;  // dbw: the load requested behind the current one
+    for (uint64_t mt = 0; mt < s_.m_tiles; ++mt) {
+      if (!dba) params = read(p_.params_chunks(mt)[0]);
+      await(params);
+      this->params(mt, params);
+      tile(mt, 0, 0);
+      if (dba) {
+        for (Ticket id : input) await(id);
+      } else {
+        read_input(true);
+      }
+      this->input(0, 0, 0, input);
+      t = c_.timeline_cycle();
+      const uint64_t cols = s_.tile_cols(mt);
+      const uint64_t edges[2] = {fold_timing(Dataflow::WeightStationary, R, C, R, cols, 1).edges(),
+                                 fold_timing(Dataflow::WeightStationary, R, C, s_.tile_rows(last_kt), cols, 1).edges()};
+      const uint8_t* src = w + weight_tile_offset(d_, a_, mt, 0);
+      job_.cols = cols, job_.col_cfg = col_cfg_.data();
+      job_.act = view_->im2col.data(), job_.act_stride = s_.K, job_.out = psums_.data();
+      job_.act_id = view_->act_id, job_.act_reuse = s_.m_tiles - mt;
+      job_.p0 = 0, job_.p = 1, job_.fixed = nullptr;
+      try {
+      for (uint64_t j = 0; j < s_.loads; ++j, ++l) {
+        const uint64_t rows = s_.tile_rows(j), bytes = weight_tile_bytes(rows, cols, a_);
+        if (!dbw) await_load(book(bytes));
+        else if (l == 0) await_load(book(bytes));
+        else await_load(next_done);
+        uint64_t prefetch = 0;
+        if (dbw && l + 1 < loads) {
+          prefetch = j + 1 < s_.loads ? load_bytes(mt, j + 1) : load_bytes(mt + 1, 0);
+          next_done = book(prefetch);
+        }
+        if (dba && j == 0 && mt + 1 < s_.m_tiles) {  // the next m-tile's parameters and input, behind this load
+          sync();
+          params = read(p_.params_chunks(mt + 1)[0]);
+          read_input(false);
+        }
+        // The load into the weight buffer (weights()), its codes into the fold queue.
+        if (prefetch) {
+          c_.wbuf_->occupy(bytes + prefetch);
+          c_.wbuf_->write_bits(prefetch * 8);
+        }
+        if (!dbw || load_ == 0) c_.wbuf_->write_bits(bytes * 8);
+        ++load_;
+        uint8_t* const codes = c_.queue_.stage(rows * cols);
+        unpack_weights(src, bytes, rows * cols, wb, codes);
+        src += bytes;
+        job_.rows = rows, job_.codes = codes, job_.k0 = j * R, job_.load_id = ++c_.load_ids_;
+        // The fold (run_fold).
+        const uint64_t e = edges[j == last_kt];
+        ++c_.fold_index_;
+        c_.state_ = 2;
+        t += e;
+        c_.queue_.push(job_, e);
+      }
+      } catch (...) {
+        sync();  // an error's time passes as the walk's would have
+        throw;
+      }
+      sync();
+      tile_done(mt, 0, 0);
+      for (Ticket id : writes) await(id);
+      writes.clear();
+      output_stage(mt, 0, 0);
+      uint64_t off = 0;
+      for (const Chunk& ch : p_.output_tile_chunks(mt, 0, 0)) {
+        writes.push_back(write(ch, off));
+        off += ch.bytes;
+        if (!dba) await(writes.back());
+      }
+      if (!dba) writes.clear();
+    }
+    done();
+    return true;
+  }
+
  private:
   void encode_outputs() {
     const int ab = act_bytes(a_);
@@ -427,7 +552,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
     const LayerDescriptor dp = s.passes > 1 ? pass_descriptor(d, a, s, p) : d;
     const LayerPlan plan(dp, a, s.passes > 1 ? schedule_of_pass(dp, a, s) : s);
     LayerRun x(*this, plan, sqrt2_terms);
-    plan.walk(x);
+    if (!x.one_pixel_walk()) plan.walk(x);
   }
   const FoldCounters f = array_->counters() - before;
   last_.take_fold_counters(f);
