@@ -59,8 +59,10 @@ struct Timeline {
   uint64_t book_load(uint64_t bytes, uint64_t at) {
     const DramConfig& m = plan.a.dram;
     const uint64_t latency = static_cast<uint64_t>(m.latency_cycles);
-    return channel[0].complete(at, latency, dram_cycles(bytes, m) - latency);
+    if (bytes != load_bytes) load_bytes = bytes, load_data = dram_cycles(bytes, m) - latency;  // (loads come alike)
+    return channel[0].complete(at, latency, load_data);
   }
+  uint64_t load_bytes = ~uint64_t{0}, load_data = 0;
   void load(uint64_t, uint64_t, uint64_t, uint64_t) {}
   void folds(uint64_t mt, uint64_t j0, uint64_t j1) {  // (their edges are in t already)
     const uint64_t t0 = t;

@@ -291,7 +291,14 @@ void LayerPlan::walk_one_pixel(X& x) const {
   const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
   const uint64_t R = static_cast<uint64_t>(s.rows), C = static_cast<uint64_t>(s.cols), last_kt = s.k_tiles - 1;
   const uint64_t loads = s.m_tiles * s.loads;
-  auto load_bytes = [&](uint64_t mt, uint64_t j) { return weight_tile_bytes(s.tile_rows(j), s.tile_cols(mt), a); };
+  // Load j's bytes in m-tile mt: every k-tile's but the last's alike (kept per m-tile width).
+  uint64_t bytes_cols = ~uint64_t{0}, bytes_of[2] = {0, 0};
+  auto load_bytes = [&](uint64_t mt, uint64_t j) {
+    const uint64_t cols = s.tile_cols(mt);
+    if (cols != bytes_cols)
+      bytes_cols = cols, bytes_of[0] = weight_tile_bytes(R, cols, a), bytes_of[1] = weight_tile_bytes(s.tile_rows(last_kt), cols, a);
+    return bytes_of[j == last_kt];
+  };
   Ticket params{};
   std::vector<Ticket> input, writes;
   auto read_input = [&](bool serial) {
