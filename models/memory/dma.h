@@ -6,6 +6,9 @@
 // channels are pipelined (dma_timeline.h). A temporally decoupled controller
 // (TLM-2.0 loosely timed) has each transaction run when it is issued and its
 // completion follow from the channel's timeline, with no kernel event.
+// A decoupled controller may also book reads on the read channel's
+// timeline without a transaction and read their bytes in place, where the
+// DRAM grants direct memory access (TLM DMI; direct_read, book_read).
 #pragma once
 
 #include <systemc>
