@@ -391,6 +391,7 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  use_transparent_huge_pages(argv);  // the host memory setup of brsim itself (sim/main.cpp)
   keep_freed_host_memory();
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool fast_only = argc > 1 && std::strcmp(argv[1], "--fast") == 0;

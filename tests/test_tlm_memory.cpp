@@ -10,6 +10,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -412,6 +413,51 @@ TEST_F(TlmMemory, DmaRefusesWhatOneTransactionCannotCarry) {
     }
   });
   EXPECT_EQ(b.dma.counters().transfers, 0u);
+}
+
+// Reads booked on the DMA's read channel (direct memory access, TLM DMI)
+// end on the cycles the same reads issued as transactions end on, and count
+// alike; the DRAM grants direct access only within its memory and without
+// back-pressure, and the bytes read in place are the memory's.
+TEST_F(TlmMemory, BookedReadsEndWhenTransactionsWouldAndDirectAccessIsGrantedWithoutBackPressure) {
+  struct Read {
+    uint64_t addr, bytes, issue;
+  };
+  const std::vector<Read> reads = {{0, 160, 0}, {160, 160, 5}, {320, 33, 400}, {353, 1, 401}, {1000, 4096, 402}, {0, 16, 9000}};
+  std::vector<uint64_t> done_tlm, done_booked;
+  DmaCounters c_tlm, c_booked;
+  {
+    Bench& b = elaborate(small_dram(37, 16));
+    b.run([&] {
+      for (const Read& r : reads) {
+        const uint64_t id = b.dma.issue(false, r.addr, b.dma.buffer(r.bytes), r.issue, true);
+        done_tlm.push_back(b.dma.done_cycle(id));
+        EXPECT_EQ(b.dma.take(id, nullptr), "");
+      }
+    });
+    c_tlm = b.dma.counters();
+  }
+  const std::vector<uint8_t> data = random_bytes(2048, 7);
+  Bench& b = elaborate(small_dram(37, 16));
+  b.run([&] {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    ASSERT_EQ(b.drv.host_access(tlm::TLM_WRITE_COMMAND, 0x400, const_cast<uint8_t*>(data.data()), 2048, delay),
+              tlm::TLM_OK_RESPONSE);
+    const uint8_t* p = b.dma.direct_read(0x400, 2048);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), p));
+    EXPECT_EQ(b.dma.direct_read(64 * 1024 - 10, 20), nullptr);  // past the end
+    EXPECT_EQ(b.dma.direct_read(64 * 1024, 1), nullptr);
+    for (const Read& r : reads) done_booked.push_back(b.dma.book_read(r.bytes, r.issue));
+    b.dram.set_backpressure(1, 5);
+    EXPECT_EQ(b.dma.direct_read(0x400, 16), nullptr);  // transactions draw their extra cycles one by one
+  });
+  c_booked = b.dma.counters();
+  EXPECT_EQ(done_booked, done_tlm);
+  EXPECT_EQ(c_booked.bytes_in, c_tlm.bytes_in);
+  EXPECT_EQ(c_booked.transfers, c_tlm.transfers);
+  EXPECT_EQ(c_booked.cycles, c_tlm.cycles);
+  EXPECT_EQ(b.dram.dma_counters().transactions, 0u);  // direct access bypasses the target
 }
 
 // Elaborates one DRAM (or DMA) and expects ConfigError whose message names `field`.

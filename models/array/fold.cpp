@@ -72,17 +72,17 @@ uint64_t fold_write_bits(const ArrayShape& a, const FoldTiming& t) {
          t.shift_out * edge_write_bits(a, FoldPhase::ShiftOut);
 }
 
-void count_useful_work(const ArrayShape& a, const FoldJob& j, const AePaths& paths, FoldCounters* c) {
+void count_useful_work(const ArrayShape& a, const FoldJob& j, const AePaths& paths, FoldCounters* c, uint64_t folds) {
   const uint64_t p = j.p, tile = j.rows * j.cols;
   if (a.pe == PeType::Fixed16) {
-    c->fixed16_muls += p * tile;
+    c->fixed16_muls += folds * p * tile;
   } else {
     c->ae_zero += p * paths.zero;
     c->ae_sqrt2 += p * paths.sqrt2;
     c->ae_pow2 += p * paths.pow2;
   }
-  c->acc_adds += p * tile + p * j.cols;
-  c->macs += p * tile;
+  c->acc_adds += folds * (p * tile + p * j.cols);
+  c->macs += folds * p * tile;
 }
 
 void count_fold_edges(const ArrayShape& a, const FoldTiming& t, FoldCounters* c) {

@@ -107,8 +107,9 @@ struct AePaths {
 
 // The useful work of a fold: its AE operations by path (P per tile weight;
 // fixed16: multiplies), accumulator adds (P per tile weight in the PEs and P
-// per column in the output buffer) and MACs.
-void count_useful_work(const ArrayShape& a, const FoldJob& j, const AePaths& paths, FoldCounters* c);
+// per column in the output buffer) and MACs. With `folds` > 1: that many
+// folds of j's shape, `paths` summed over them.
+void count_useful_work(const ArrayShape& a, const FoldJob& j, const AePaths& paths, FoldCounters* c, uint64_t folds = 1);
 // A fold's cycles by phase (load, stream, skew and shift-out as drain) and
 // its register writes, all at once (fast mode; the cycle-by-cycle array
 // counts them edge by edge with edge_write_bits).

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dram_layout.h"
+#include "fast_engine.h"
 #include "errors.h"
 #include "im2col.h"
 #include "output_stage.h"
@@ -408,6 +409,78 @@ class Controller::LayerRun {
 
   void done() { c_.dma_drain(true); }
 
+  // A fully connected layer at batch 1 in fast mode (LayerPlan::one_pixel,
+  // BRSLog codes): the plan's walk_one_pixel(), each weight load's DMA read
+  // booked on the read channel's timeline (Dma::book_read: the transfer
+  // issue() would run, in the same order among the other transfers), its
+  // codes unpacked straight from DRAM (TLM DMI), and each m-tile's folds
+  // handed to the engine as one run (FastEngine::run_one_pixel). False
+  // (nothing done) for other layers, or when the DRAM grants no direct
+  // access (back-pressure): walk() then.
+  bool walk_one_pixel() {
+    if (!c_.queues_folds() || a_.pe != PeType::BrsLog || !p_.one_pixel() || s_.m_cols > static_cast<uint64_t>(a_.cols))
+      return false;
+    const uint64_t last_mt = s_.m_tiles - 1, last_kt = s_.k_tiles - 1;
+    const uint64_t end = weight_tile_offset(d_, a_, last_mt, last_kt) +
+                         weight_tile_bytes(s_.tile_rows(last_kt), s_.tile_cols(last_mt), a_);
+    direct_ = c_.dma_->direct_read(d_.w_addr, end);
+    if (!direct_) return false;
+    p_.walk_one_pixel(*this);
+    return true;
+  }
+  // walk_one_pixel()'s calls (layer_plan.h).
+  uint64_t now() const { return c_.timeline_cycle(); }
+  void catch_up(uint64_t t, uint64_t stall) {
+    c_.last_.cycles.stall += stall;
+    c_.advance(t - c_.timeline_cycle());
+  }
+  uint64_t book_load(uint64_t bytes, uint64_t t) {
+    c_.last_.dram_bytes_read += bytes;
+    return c_.dma_->book_read(bytes, t);
+  }
+  void load(uint64_t mt, uint64_t j, uint64_t bytes, uint64_t prefetch) {
+    const uint64_t R = static_cast<uint64_t>(a_.rows), cols = s_.tile_cols(mt);
+    if (j == 0) {  // the m-tile's folds (fold i: load i's codes, k-tile i)
+      direct_src_ = direct_ + weight_tile_offset(d_, a_, mt, 0);
+      run_codes_.resize(s_.K * cols);
+      job_.cols = cols, job_.col_cfg = col_cfg_.data(), job_.fixed = nullptr, job_.codes = run_codes_.data();
+      job_.act = view_->im2col.data(), job_.act_stride = s_.K, job_.k0 = 0, job_.p0 = 0, job_.p = 1;
+      job_.out = psums_.data(), job_.load_id = c_.load_ids_ + 1;
+      job_.act_id = view_->act_id, job_.act_reuse = s_.m_tiles - mt;
+    }
+    // weights()'s traffic in the weight buffer
+    if (prefetch) {
+      c_.wbuf_->occupy(bytes + prefetch);
+      c_.wbuf_->write_bits(prefetch * 8);
+    }
+    if (!a_.double_buffer_weights || load_ == 0) c_.wbuf_->write_bits(bytes * 8);
+    ++load_;
+    unpack_weights(direct_src_, bytes, s_.tile_rows(j) * cols, stored_weight_bits(a_), run_codes_.data() + j * R * cols);
+    direct_src_ += bytes;
+    ++c_.load_ids_;
+    ++c_.fold_index_;  // (run_fold's)
+    c_.state_ = 2;
+  }
+  void folds(uint64_t mt, uint64_t j0, uint64_t j1) {
+    const uint64_t R = static_cast<uint64_t>(a_.rows), C = static_cast<uint64_t>(a_.cols), cols = s_.tile_cols(mt);
+    const uint64_t full = std::min(j1, s_.K / R);  // loads of R rows
+    FastEngine& engine = c_.array_->fast_engine();
+    FoldJob f = job_;
+    uint64_t ran = 0, want = 0;
+    for (uint64_t j = j0; j < j1; ++j) want += fold_timing(Dataflow::WeightStationary, R, C, s_.tile_rows(j), cols, 1).edges();
+    if (j0 < full) {
+      f.rows = R, f.codes = run_codes_.data() + j0 * R * cols, f.k0 = j0 * R, f.load_id = job_.load_id + j0;
+      ran += engine.run_one_pixel(f, full - j0);
+    }
+    for (uint64_t j = std::max(j0, full); j < j1; ++j) {  // a last k-tile of fewer rows
+      f.rows = s_.tile_rows(j), f.codes = run_codes_.data() + j * R * cols, f.k0 = j * R, f.load_id = job_.load_id + j;
+      ran += engine.run(f);
+    }
+    if (ran != want)
+      throw std::logic_error("internal: the m-tile's folds took " + std::to_string(ran) + " edges, not " +
+                             std::to_string(want));
+  }
+
  private:
   void encode_outputs() {
     const int ab = act_bytes(a_);
@@ -433,6 +506,9 @@ class Controller::LayerRun {
   std::vector<SegmentConfig> col_cfg_, realizable_;  // the m-tile's columns; configurations checked
   OutputStage stage_;
   std::vector<uint8_t> bytes_, part_, wbytes_, out_bytes_, codes_, tile8_;
+  // walk_one_pixel: the weights in DRAM (direct access), the next load's, the m-tile's codes
+  const uint8_t *direct_ = nullptr, *direct_src_ = nullptr;
+  std::vector<uint8_t> run_codes_;
   std::vector<int16_t> fixed_, tile16_;
   std::vector<int32_t> band_, image_view_, staging_, outv_;
   std::vector<int64_t> psums_;
@@ -452,7 +528,7 @@ void Controller::run_layer(const LayerDescriptor& d, int sqrt2_terms) {
     const LayerDescriptor dp = s.passes > 1 ? pass_descriptor(d, a, s, p) : d;
     const LayerPlan plan(dp, a, s.passes > 1 ? schedule_of_pass(dp, a, s) : s);
     LayerRun x(*this, plan, sqrt2_terms);
-    plan.walk(x);
+    if (!x.walk_one_pixel()) plan.walk(x);
   }
   const FoldCounters f = array_->counters() - before;
   last_.take_fold_counters(f);

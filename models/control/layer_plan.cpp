@@ -55,6 +55,22 @@ struct Timeline {
     t += n;
   }
   void done() { await(std::max(channel[0].free, channel[1].free)); }
+  // walk_one_pixel()'s
+  uint64_t now() const { return t; }
+  void catch_up(uint64_t to, uint64_t stalled) { cy.stall += stalled, t = to; }
+  uint64_t book_load(uint64_t bytes, uint64_t at) {
+    const DramConfig& m = plan.a.dram;
+    const uint64_t latency = static_cast<uint64_t>(m.latency_cycles);
+    if (bytes != load_bytes) load_bytes = bytes, load_data = dram_cycles(bytes, m) - latency;  // (loads come alike)
+    return channel[0].complete(at, latency, load_data);
+  }
+  uint64_t load_bytes = ~uint64_t{0}, load_data = 0;
+  void load(uint64_t, uint64_t, uint64_t, uint64_t) {}
+  void folds(uint64_t mt, uint64_t j0, uint64_t j1) {  // (their edges are in t already)
+    const uint64_t t0 = t;
+    for (uint64_t j = j0; j < j1; ++j) fold(PlanFold{mt, j, 0, 1, 0, 0});
+    t = t0;
+  }
 };
 
 }  // namespace
@@ -79,7 +95,8 @@ LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Sch
   }
   const LayerPlan plan(d, a, s);
   Timeline x{plan, {}, 0, {}};
-  plan.walk(x);
+  if (plan.one_pixel()) plan.walk_one_pixel(x);
+  else plan.walk(x);
   return x.cy;
 }
 

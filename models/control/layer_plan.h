@@ -29,6 +29,7 @@
 
 #include "arch.h"
 #include "fold.h"
+#include "dram_layout.h"
 #include "layer_schedule.h"
 
 namespace brsim {
@@ -158,6 +159,27 @@ struct LayerPlan {
   void walk(X& x) const;
   template <class X>
   void walk_spill(X& x) const;
+
+  // Every tile is one pixel, in one band, strip, chunk and pass, without
+  // pooling (a fully connected layer at batch 1), weight stationary: the
+  // shape walk_one_pixel() takes.
+  bool one_pixel() const {
+    return !s.spill && s.flow == Dataflow::WeightStationary && d.batch == 1 && s.passes == 1 && s.bands == 1 && s.strips == 1 &&
+           s.chunks == 1 && s.k_chunk == 1 && d.pool == PoolKind::None && batch_pixels(0, 0) == 1 && s.pixel_tile(1) == 1;
+  }
+  // walk() of a one_pixel() layer, every transfer and fold in the same
+  // order, with each weight load's read and fold kept on a timeline in a
+  // few operations (no chunk lists, no transfer objects): what makes a
+  // fully connected layer's 10^5 loads cheap to execute. X provides
+  // walk()'s read, write, await, params, input, tile, tile_done,
+  // output_stage, done, and:
+  //   uint64_t now()                   its cycle
+  //   void catch_up(t, stall)          its time moves on to cycle t, `stall` cycles of that waiting for weights
+  //   uint64_t book_load(bytes, t)     a weight load's read issued at cycle t: the cycle it is done
+  //   void load(mt, j, bytes, prefetch)  load j arrived (as weights()), prefetch: the next load's bytes behind it
+  //   void folds(mt, j0, j1)           the folds of loads [j0, j1) (one each), whose edges the timeline has
+  template <class X>
+  void walk_one_pixel(X& x) const;
 };
 
 // The closed form of the cycle count (docs/cycle-model.md), every dataflow:
@@ -347,6 +369,92 @@ void LayerPlan::walk_spill(X& x) const {
       x.pool_stage(mt, 0, d.pooled_h());
       serial(output_pooled_chunks(mt, 0, d.pooled_h()), true);
     }
+  }
+  x.done();
+}
+
+template <class X>
+void LayerPlan::walk_one_pixel(X& x) const {
+  using Ticket = typename X::Ticket;
+  const bool dbw = a.double_buffer_weights, dba = a.double_buffer_activations;
+  const uint64_t R = static_cast<uint64_t>(s.rows), C = static_cast<uint64_t>(s.cols), last_kt = s.k_tiles - 1;
+  const uint64_t loads = s.m_tiles * s.loads;
+  // Load j's bytes in m-tile mt: every k-tile's but the last's alike (kept per m-tile width).
+  uint64_t bytes_cols = ~uint64_t{0}, bytes_of[2] = {0, 0};
+  auto load_bytes = [&](uint64_t mt, uint64_t j) {
+    const uint64_t cols = s.tile_cols(mt);
+    if (cols != bytes_cols)
+      bytes_cols = cols, bytes_of[0] = weight_tile_bytes(R, cols, a), bytes_of[1] = weight_tile_bytes(s.tile_rows(last_kt), cols, a);
+    return bytes_of[j == last_kt];
+  };
+  Ticket params{};
+  std::vector<Ticket> input, writes;
+  auto read_input = [&](bool serial) {
+    input.clear();
+    for (const Chunk& c : input_chunks(0)) {
+      input.push_back(x.read(c));
+      if (serial) x.await(input.back());
+    }
+  };
+  if (dba) {
+    params = x.read(params_chunks(0)[0]);
+    read_input(false);
+  }
+  uint64_t l = 0, next_done = 0;  // dbw: the load requested behind the current one
+  for (uint64_t mt = 0; mt < s.m_tiles; ++mt) {
+    if (!dba) params = x.read(params_chunks(mt)[0]);
+    x.await(params);
+    x.params(mt, params);
+    x.tile(mt, 0, 0);
+    if (dba) {
+      for (const Ticket& t : input) x.await(t);
+    } else {
+      read_input(true);
+    }
+    x.input(0, 0, 0, input);
+    const uint64_t cols = s.tile_cols(mt);
+    const uint64_t edges[2] = {fold_timing(s.flow, R, C, R, cols, 1).edges(),
+                               fold_timing(s.flow, R, C, s.tile_rows(last_kt), cols, 1).edges()};
+    uint64_t t = x.now(), stall = 0, j = 0;
+    auto await_load = [&](uint64_t done) {
+      if (done > t) stall += done - t, t = done;
+    };
+    try {
+      for (; j < s.loads; ++j, ++l) {
+        const uint64_t bytes = load_bytes(mt, j);
+        if (!dbw || l == 0) await_load(x.book_load(bytes, t));
+        else await_load(next_done);
+        uint64_t prefetch = 0;
+        if (dbw && l + 1 < loads) {  // the next load: the next k-tile, or the next m-tile's first
+          prefetch = j + 1 < s.loads ? load_bytes(mt, j + 1) : load_bytes(mt + 1, 0);
+          next_done = x.book_load(prefetch, t);
+        }
+        if (dba && j == 0 && mt + 1 < s.m_tiles) {  // the next m-tile's parameters and input
+          x.catch_up(t, stall), stall = 0;
+          params = x.read(params_chunks(mt + 1)[0]);
+          read_input(false);
+        }
+        x.load(mt, j, bytes, prefetch);
+        t += edges[j == last_kt];
+      }
+    } catch (...) {
+      x.catch_up(t, stall);  // an error's time passes as walk()'s would, and the folds before it run
+      x.folds(mt, 0, j);
+      throw;
+    }
+    x.catch_up(t, stall);
+    x.folds(mt, 0, s.loads);
+    x.tile_done(mt, 0, 0);
+    for (const Ticket& t : writes) x.await(t);
+    writes.clear();
+    x.output_stage(mt, 0, 0);
+    uint64_t off = 0;
+    for (const Chunk& c : output_tile_chunks(mt, 0, 0)) {
+      writes.push_back(x.write(c, off));
+      off += c.bytes;
+      if (!dba) x.await(writes.back());
+    }
+    if (!dba) writes.clear();
   }
   x.done();
 }

@@ -1,5 +1,7 @@
 #include "fast_engine.h"
 
+#include <stdexcept>
+
 #include "worker.h"
 
 namespace brsim {
@@ -61,6 +63,36 @@ uint64_t FastEngine::run(const FoldJob& job) {
   const FoldTiming t = fold_timing(shape_, job);
   count_fold_edges(shape_, t, &c_);
   return t.edges();
+}
+
+uint64_t FastEngine::run_one_pixel(const FoldJob& first, uint64_t n) {
+  if (n == 0) return 0;
+  if (shape_.flow != Dataflow::WeightStationary || first.p != 1 || !first.codes)
+    throw std::logic_error("internal: run_one_pixel takes weight-stationary folds of one pixel with codes");
+  job_ = first;
+  if (shape_.pe == PeType::BrsLog && approx_terms_ != first.sqrt2_terms) {
+    approx_ = sqrt2_approx(first.sqrt2_terms);
+    approx_terms_ = first.sqrt2_terms;
+  }
+  const CodeTable* t = fold1_applies() ? fold_tables() : nullptr;
+  if (t && (!t->packed || uint64_t{t->max_mag} * static_cast<uint64_t>(R_) > UINT32_MAX)) t = nullptr;
+  AePaths paths;
+  run_paths_ = &paths;
+  const uint64_t tile = first.rows * first.cols;
+  for (uint64_t i = 0; i < n; ++i) {
+    job_.codes = first.codes + i * tile, job_.k0 = first.k0 + i * static_cast<uint64_t>(R_), job_.load_id = first.load_id + i;
+    if (t && fold1(*t)) continue;
+    fast_load();  // ws_fold's two steps
+    fast_stream();
+  }
+  run_paths_ = nullptr;
+  c_.folds += n;
+  count_useful_work(shape_, first, paths, &c_, n);
+  const FoldTiming f = fold_timing(shape_, first);
+  const FoldTiming all{f.load * n, f.stream * n, f.skew * n, f.shift_out * n};
+  count_fold_edges(shape_, all, &c_);
+  stats_.run_folds += n;
+  return all.edges();
 }
 
 uint64_t FastEngine::run(const FoldJob* jobs, size_t n) {

@@ -36,6 +36,7 @@ struct FastStats {
   uint64_t table_folds = 0;     // folds whose product toggles came from the tables
   uint64_t one_pass_folds = 0;  // one-pixel folds decoded and streamed in one pass
   uint64_t one_pass_fallbacks = 0;  // of those, handed back (a product or sum could pass 32 bits)
+  uint64_t run_folds = 0;  // one-pixel folds handed over in runs (run_one_pixel: fully connected layers at batch 1)
 };
 
 class FastEngine : public WeightSource {
@@ -48,6 +49,14 @@ class FastEngine : public WeightSource {
   uint64_t run(const FoldJob& job);
   // n weight-stationary folds in order; returns their edges in all.
   uint64_t run(const FoldJob* jobs, size_t n);
+  // A run of n weight-stationary folds of one pixel and `first`'s shape,
+  // one weight load after the other (a fully connected layer's m-tile at
+  // batch 1): fold i is `first` with codes first.codes + i x rows x cols,
+  // k0 first.k0 + i x R and load_id first.load_id + i. The same outputs and
+  // counts as run() of each; the per-fold work shared by the run (the
+  // columns' tables, the edges' and the useful work's counts) is done once.
+  // Returns their edges in all.
+  uint64_t run_one_pixel(const FoldJob& first, uint64_t n);
 
   void set_activity(bool on) { activity_ = on; }
   const FastTuning& tuning() const { return tune_; }
@@ -193,6 +202,9 @@ class FastEngine : public WeightSource {
   // streamed in one pass: a full tile of codes through one packed
   // sign-symmetric table. False (nothing done) when it does not apply.
   bool fast_fold1();
+  bool fold1_applies() const;            // fast_fold1's conditions on the fold's shape
+  bool fold1(const CodeTable& t);        // ... its work, t: the columns' table (packed)
+  AePaths* run_paths_ = nullptr;         // run_one_pixel: the folds' AE paths, summed (counted at its end)
   void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop);
   std::vector<int32_t> bottom32_;
   // Product-register toggles per activation row and code (product_toggles):

@@ -315,6 +315,10 @@ void FastEngine::begin_fast_stream(const uint64_t path_count[3]) {
   s_.prod[last] = s_.psum[last] = 0;
   AePaths paths;
   paths.zero = path_count[kPathZero], paths.pow2 = path_count[kPathPow2], paths.sqrt2 = path_count[kPathSqrt2];
+  if (run_paths_) {  // run_one_pixel counts the run's at its end
+    run_paths_->zero += paths.zero, run_paths_->pow2 += paths.pow2, run_paths_->sqrt2 += paths.sqrt2;
+    return;
+  }
   count_useful_work(shape_, job_, paths, &c_);
 }
 

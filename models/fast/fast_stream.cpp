@@ -333,14 +333,23 @@ const FastEngine::ProductToggles* FastEngine::cached_rows() const {
 // same counts and final state. False, with nothing done, when it does not
 // apply or a product or sum could pass 32 bits (fast_load() then decodes
 // again).
-BRSIM_TARGET_AVX2 bool FastEngine::fast_fold1() {
+bool FastEngine::fast_fold1() {
+  if (!fold1_applies()) return false;
+  const CodeTable* const t = fold_tables();
+  if (!t || !t->packed || uint64_t{t->max_mag} * static_cast<uint64_t>(R_) > UINT32_MAX) return false;
+  return fold1(*t);
+}
+
+bool FastEngine::fold1_applies() const {
+  const uint64_t R = static_cast<uint64_t>(R_), C = static_cast<uint64_t>(C_);
+  return BRSIM_X86 && job_.p == 1 && job_.codes && shape_.pe == PeType::BrsLog && kHasAvx2 && tune_.vector_load &&
+         act_bits_ <= 32 && job_.rows == R && job_.cols == C && C % 8 == 0 && R % 16 == 0;
+}
+
+BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
 #if BRSIM_X86
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
-  if (job_.p != 1 || !job_.codes || shape_.pe != PeType::BrsLog || !kHasAvx2 || !tune_.vector_load || act_bits_ > 32 ||
-      job_.rows != R || job_.cols != C || C % 8 != 0 || R % 16 != 0)
-    return false;
-  const CodeTable* const t = fold_tables();
-  if (!t || !t->packed || uint64_t{t->max_mag} * R > UINT32_MAX) return false;
+  const CodeTable* const t = &table;
   // The activations: the largest |a| and the pops of their registers.
   const int32_t* const a = job_.act + job_.k0;
   const __m256i am = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(act_mask_)));
@@ -390,6 +399,7 @@ BRSIM_TARGET_AVX2 bool FastEngine::fast_fold1() {
   finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
   return true;
 #else
+  (void)table;
   return false;  // no vector kernels: fast_load() and fast_stream()
 #endif
 }

@@ -112,6 +112,21 @@ std::vector<uint8_t> Dma::buffer(uint64_t bytes) {
   return b;
 }
 
+const uint8_t* Dma::direct_read(uint64_t addr, uint64_t bytes) {
+  if (sc_core::sc_report_handler::get_verbosity_level() >= sc_core::SC_DEBUG) return nullptr;  // each transfer is logged
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_READ_COMMAND);
+  t.set_address(addr);
+  tlm::tlm_dmi dmi;
+  if (!socket->get_direct_mem_ptr(t, dmi) || !dmi.is_read_allowed() || dmi.get_dmi_ptr() == nullptr) return nullptr;
+  if (addr < dmi.get_start_address() || addr > dmi.get_end_address() || bytes > dmi.get_end_address() - addr + 1)
+    return nullptr;
+  const sc_time latency = dmi.get_read_latency();
+  if (latency.value() % period_.value() != 0) return nullptr;  // not whole cycles: the transactions say how
+  dmi_latency_ = latency.value() / period_.value();
+  return dmi.get_dmi_ptr() + (addr - dmi.get_start_address());
+}
+
 std::vector<uint64_t> Dma::outstanding() const {
   std::vector<uint64_t> ids;
   for (size_t i = 0; i < reqs_.size(); ++i)

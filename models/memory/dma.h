@@ -6,6 +6,9 @@
 // channels are pipelined (dma_timeline.h). A temporally decoupled controller
 // (TLM-2.0 loosely timed) has each transaction run when it is issued and its
 // completion follow from the channel's timeline, with no kernel event.
+// A decoupled controller may also book reads on the read channel's
+// timeline without a transaction and read their bytes in place, where the
+// DRAM grants direct memory access (TLM DMI; direct_read, book_read).
 #pragma once
 
 #include <systemc>
@@ -63,6 +66,24 @@ class Dma : public sc_core::sc_module {
   uint64_t channels_free() const { return std::max(timeline_[0].free, timeline_[1].free); }
   void set_tracer(TraceHooks* t) { tracer_ = t; }
 
+  // ---- Reads booked on the timeline (a decoupled controller's bulk path) ----
+  // The DRAM's bytes [addr, addr + bytes) in place, when the DRAM grants
+  // direct memory access to them (TLM DMI: no back-pressure) and transfers
+  // are not logged (verbosity below SC_DEBUG); null otherwise. No grant is
+  // kept: the caller asks again for each layer.
+  const uint8_t* direct_read(uint64_t addr, uint64_t bytes);
+  // A read of `bytes` issued at `issue_cycle` (after direct_read granted
+  // its bytes), booked on the read channel's timeline as issue() would run
+  // its transaction (the grant's latency, then bytes_per_cycle): returns
+  // the cycle it is done, and counts it as a transfer.
+  uint64_t book_read(uint64_t bytes, uint64_t issue_cycle) {
+    const uint64_t data = (bytes + bytes_per_cycle_ - 1) / bytes_per_cycle_;
+    counters_.bytes_in += bytes;
+    ++counters_.transfers;
+    counters_.cycles += dmi_latency_ + data;
+    return timeline_[0].complete(issue_cycle, dmi_latency_, data);
+  }
+
   // ---- One transaction ----
 
   // Blocking: one TLM read/write of `bytes` at DRAM address `addr`, then
@@ -104,6 +125,7 @@ class Dma : public sc_core::sc_module {
   std::vector<std::vector<uint8_t>> spare_;  // read buffers to reuse
   TraceHooks* tracer_ = nullptr;
   uint64_t bytes_per_cycle_;
+  uint64_t dmi_latency_ = 0;  // cycles, from the last direct_read grant
   sc_core::sc_time period_;
   DmaCounters counters_;
   // The last transfer, formatted only when asked (a transfer must stay cheap).

@@ -53,12 +53,31 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_time clock_pe
   host_socket.register_b_transport(this, &Dram::b_transport_host);
   host_socket.register_transport_dbg(this, &Dram::debug_transport);
   dma_socket.register_b_transport(this, &Dram::b_transport_dma);
+  dma_socket.register_get_direct_mem_ptr(this, &Dram::get_direct_mem_ptr);
 }
 
 void Dram::set_backpressure(uint64_t seed, uint64_t max_extra) {
   rng_state_ = seed;
   max_extra_ = max_extra;
   extra_total_ = 0;
+  // (the DMA asks for direct access per layer and keeps no grant: nothing to invalidate)
+}
+
+// The whole memory, read and write, while a DMA transaction's cost is
+// latency + data cycles (no back-pressure); refused otherwise.
+bool Dram::get_direct_mem_ptr(tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+  dmi.set_start_address(0);
+  dmi.set_end_address(size_ - 1);
+  if (max_extra_) {
+    dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+    return false;
+  }
+  dmi.set_dmi_ptr(mem_.get());
+  dmi.allow_read_write();
+  const sc_time latency = sc_time::from_value(static_cast<uint64_t>(cfg_.latency_cycles) * period_.value());
+  dmi.set_read_latency(latency);
+  dmi.set_write_latency(latency);
+  return true;
 }
 
 uint64_t Dram::transfer_cycles(uint64_t bytes) const {

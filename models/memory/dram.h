@@ -2,7 +2,11 @@
 // TLM-2.0 target sockets, loosely timed. Each transaction costs
 // latency + ceil(bytes / bytes_per_cycle) clock cycles, annotated on the
 // delay. The host socket loads and reads tensors; the DMA socket is the
-// accelerator's. Bytes and transactions are counted per socket.
+// accelerator's. Bytes and transactions are counted per socket. The DMA
+// socket grants direct memory access (TLM DMI) to the whole memory while
+// there is no back-pressure (a transfer's cost is then latency + data
+// cycles, the DMI grant's latency being the per-transaction latency);
+// accesses through it bypass the target and are not counted here.
 #pragma once
 
 #include <systemc>
@@ -57,6 +61,7 @@ class Dram : public sc_core::sc_module {
   void b_transport_host(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   void b_transport_dma(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   unsigned debug_transport(tlm::tlm_generic_payload& t);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
   void access(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, DramCounters& c);
   bool in_range(uint64_t addr, uint64_t len) const { return addr < size_ && len <= size_ - addr; }
 
