@@ -3,6 +3,7 @@
 // Laplace weights, quantized, simulated cycle by cycle, and checked against
 // the golden model. Same per-layer report as `brsim run`.
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -142,24 +143,46 @@ void run_layer_cmd(LayerArgs a) {
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
   const auto setup = mode_setup(a.mode, a.threads);
-  for (size_t i = 0; i < specs.size(); ++i) {
+  // One layer's weights, quantization, program and golden output. Nothing in
+  // it depends on another layer (each has its own seeded weights and input),
+  // so with two host threads the next layer is prepared on a thread of its
+  // own while the simulation (SystemC, this thread) runs the current one:
+  // the same values in the same order. Where two layers' memory would pass
+  // the limit, one layer after the other.
+  struct Prepared {
     AccelProgram prog;
     GoldenRun golden;
-    {
-      const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
-      const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
-      prog = compile_network(q, arch);
-      const auto g0 = std::chrono::steady_clock::now();
-      golden = golden_run(q, prog, batch_inputs(sl, arch.batch, a.seed + i));
-      golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
-    }  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
+    double golden_s = 0;
+  };
+  const auto prepare = [&](size_t i) {
+    Prepared p;
+    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+    p.prog = compile_network(q, arch);
+    const auto g0 = std::chrono::steady_clock::now();
+    p.golden = golden_run(q, p.prog, batch_inputs(sl, arch.batch, a.seed + i));
+    p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    return p;  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
+  };
+  bool overlap = a.threads >= 2 && specs.size() > 1;
+  for (size_t i = 0; overlap && i + 1 < specs.size(); ++i) {
+    const uint64_t b = static_cast<uint64_t>(arch.batch);
+    overlap = saturating_add(layer_memory_estimate(specs[i], b), layer_memory_estimate(specs[i + 1], b)) <=
+              memory_limit();
+  }
+  std::future<Prepared> next;
+  if (overlap) next = std::async(std::launch::async, prepare, size_t{0});
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Prepared p = overlap ? next.get() : prepare(i);
+    if (overlap && i + 1 < specs.size()) next = std::async(std::launch::async, prepare, i + 1);
+    golden_s += p.golden_s;
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
-      tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, closed_form(prog.layers[0].desc, arch).total());
+      tracer = make_tracer(a.trace, arch, {p.prog.layers[0].name}, closed_form(p.prog.layers[0].desc, arch).total());
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
     const AccelRunResult r =
-        run_accelerator(prog, golden.inputs, &golden.expected, tracer.get(), true, setup);
+        run_accelerator(p.prog, p.golden.inputs, &p.golden.expected, tracer.get(), true, setup);
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;
