@@ -142,13 +142,12 @@ void run_layer_cmd(LayerArgs a) {
   double golden_s = 0;
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
-  const auto setup = mode_setup(a.mode, a.threads);
   // One layer's weights, quantization, program and golden output. Nothing in
   // it depends on another layer (each has its own seeded weights and input),
   // so with two host threads the next layer is prepared on a thread of its
   // own while the simulation (SystemC, this thread) runs the current one:
   // the same values in the same order. Where two layers' memory would pass
-  // the limit, one layer after the other.
+  // the memory limit, one layer after the other.
   struct Prepared {
     AccelProgram prog;
     GoldenRun golden;
@@ -170,6 +169,9 @@ void run_layer_cmd(LayerArgs a) {
     overlap = saturating_add(layer_memory_estimate(specs[i], b), layer_memory_estimate(specs[i + 1], b)) <=
               memory_limit();
   }
+  // The second host thread prepares: fast mode simulates on one (a second
+  // would wait for time slices of a busy core at every hand-over).
+  const auto setup = mode_setup(a.mode, overlap ? 1 : a.threads);
   std::future<Prepared> next;
   if (overlap) next = std::async(std::launch::async, prepare, size_t{0});
   for (size_t i = 0; i < specs.size(); ++i) {
