@@ -119,6 +119,30 @@ BRSIM_GOLDEN_CLONES uint64_t mac_row(int64_t* acc, const int32_t* w, int64_t a,
   return mac_row_body(acc, w, a, m, acc_bits);
 }
 
+// The same row where no partial sum can leave the accumulator's range (the
+// caller has bounded every sum of the row's products): a plain add.
+template <typename W>
+inline __attribute__((always_inline)) void mac_row_in_range_body(int64_t* acc, const W* w, int64_t a, int64_t m) {
+  const int32_t a32 = static_cast<int32_t>(a);  // |a| < 2^31 and |w| < 2^31: a 32 x 32 -> 64-bit product
+  for (int64_t j = 0; j < m; ++j) acc[j] += int64_t{a32} * static_cast<int64_t>(w[j]);
+}
+BRSIM_GOLDEN_CLONES void mac_row_in_range(int64_t* acc, const int32_t* w, int64_t a, int64_t m) {
+  mac_row_in_range_body(acc, w, a, m);
+}
+// Four output pixels' rows (accumulators m apart) by one weight row: the
+// row is read once for the four.
+BRSIM_GOLDEN_CLONES void mac_rows4_in_range(int64_t* acc, const int32_t* w, const int32_t* a, int64_t m) {
+  int64_t *acc0 = acc, *acc1 = acc + m, *acc2 = acc + 2 * m, *acc3 = acc + 3 * m;
+  const int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  for (int64_t j = 0; j < m; ++j) {  // 32 x 32 -> 64-bit products
+    const int32_t wj = w[j];
+    acc0[j] += int64_t{a0} * int64_t{wj};
+    acc1[j] += int64_t{a1} * int64_t{wj};
+    acc2[j] += int64_t{a2} * int64_t{wj};
+    acc3[j] += int64_t{a3} * int64_t{wj};
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -245,6 +269,12 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
       }
   });
   for (uint64_t z : zeros) e.zero_weights += z;
+  if (w.fixed16) {
+    e.max_abs = 1 << 15;  // |w_q| <= 2^15
+  } else {
+    for (const std::vector<int64_t>& t : tables)
+      for (int64_t v : t) e.max_abs = std::max<uint64_t>(e.max_abs, v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  }
   return e;
 }
 
@@ -260,15 +290,40 @@ std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWei
   const int64_t amin = act_min(w.dp.act_bits), amax = act_max(w.dp.act_bits);
   std::vector<int64_t> out(static_cast<size_t>(p * w.m), 0);
   uint64_t overflows = 0;
-  for (int64_t pi = 0; pi < p; ++pi) {
+  // Every partial sum of K products of magnitude at most 2^(A-1) max|w_eff|
+  // within the accumulator's range: nothing can overflow, nothing wraps.
+  const bool in_range = w32 && static_cast<unsigned __int128>(w.k) * static_cast<uint64_t>(-amin) *
+                                       static_cast<uint64_t>(w.max_abs) <=
+                                   (static_cast<unsigned __int128>(1) << (w.dp.acc_bits - 1)) - 1;
+  auto check = [&](int64_t pi, int64_t ki, int64_t av) {
+    if (av < amin || av > amax)
+      throw ConfigError("golden_gemm: activation A[" + str(pi) + ", " + str(ki) + "] = " + str(av) +
+                        " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
+                        str(amax) + "]");
+  };
+  if (in_range) {
+    // Every activation checked first (the first one out of range is the one
+    // the loop below would have met first); then four pixels at a time, each
+    // pixel's sums still over k ascending (a zero activation adds 0).
+    for (int64_t i = 0; i < p * w.k; ++i) check(i / w.k, i % w.k, a[i]);
+    int64_t pi = 0;
+    std::vector<int32_t> a4(static_cast<size_t>(4 * w.k));
+    for (; pi + 4 <= p; pi += 4) {
+      for (int64_t ki = 0; ki < w.k; ++ki)
+        for (int64_t r = 0; r < 4; ++r) a4[static_cast<size_t>(ki * 4 + r)] = a[(pi + r) * w.k + ki];
+      for (int64_t ki = 0; ki < w.k; ++ki)
+        mac_rows4_in_range(out.data() + pi * w.m, w.w_eff32.data() + ki * w.m, &a4[static_cast<size_t>(ki * 4)], w.m);
+    }
+    for (; pi < p; ++pi)
+      for (int64_t ki = 0; ki < w.k; ++ki)
+        if (a[pi * w.k + ki] != 0) mac_row_in_range(out.data() + pi * w.m, w.w_eff32.data() + ki * w.m, a[pi * w.k + ki], w.m);
+  }
+  for (int64_t pi = 0; pi < (in_range ? 0 : p); ++pi) {
     int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
     const int32_t* arow = a + pi * w.k;
     for (int64_t ki = 0; ki < w.k; ++ki) {  // k ascending, as the accumulator sees it
       const int64_t av = arow[ki];
-      if (av < amin || av > amax)
-        throw ConfigError("golden_gemm: activation A[" + str(pi) + ", " + str(ki) + "] = " + str(av) +
-                          " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
-                          str(amax) + "]");
+      check(pi, ki, av);
       // A zero activation adds 0 to every column: nothing changes, nothing overflows.
       if (av == 0) continue;
       overflows += w32 ? mac_row(acc, w.w_eff32.data() + ki * w.m, av, w.m, w.dp.acc_bits)

@@ -54,6 +54,7 @@ struct EffectiveWeights {
   std::vector<int64_t> w_eff;
   std::vector<int32_t> w_eff32;
   uint64_t zero_weights = 0;   // weights that gate the AE (code j = 0 or w_q = 0)
+  uint64_t max_abs = 0;        // a bound on |w_eff| (the largest of the code words' tables; 2^15 for fixed16)
 };
 // Validates (as above) and decodes.
 EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp);

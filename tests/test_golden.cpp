@@ -618,6 +618,16 @@ TEST(GoldenErrors, RejectsBadWeightsAndConfigs) {
   const std::vector<int32_t> a = {1, 32768};
   expect_substr([&] { golden_gemm(a.data(), 1, IntWeights::from_brslog_mk({1, 1}, 1, 2, {{5, 6, 0, -10}}), dp); },
                 "outside the 16-bit range");
+  // The first activation out of range in row order is named, whichever path
+  // the GEMM takes (a wide accumulator: no sum can overflow; a 32-bit one).
+  std::vector<int32_t> a6(6 * 2, 1);
+  a6[5 * 2 + 0] = -40000, a6[2 * 2 + 1] = 40000;
+  for (const int acc_bits : {48, 32}) {
+    DatapathConfig d = dp;
+    d.acc_bits = acc_bits;
+    expect_substr([&] { golden_gemm(a6.data(), 6, IntWeights::from_brslog_mk({1, 1}, 1, 2, {{5, 6, 0, -10}}), d); },
+                  "A[2, 1] = 40000 is outside the 16-bit range");
+  }
   // Mismatched FC input.
   expect_substr([&] { golden_fc({1, 2, 3}, w, dp); }, "expect K = 2");
   expect_substr([&] { IntWeights::from_brslog_mk({1, 2, 3}, 2, 2, {{5, 6, 0, -10}}); }, "[M x K] = [2 x 2]");
