@@ -230,7 +230,7 @@ void validate(const IntWeights& w, const DatapathConfig& dp) {
     }
 }
 
-EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp) {
+EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp, size_t decode_limit) {
   validate(w, dp);
   EffectiveWeights e;
   e.k = w.k;
@@ -252,8 +252,17 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
   for (const std::vector<int64_t>& t : tables)
     for (int64_t v : t) fits32 &= v >= INT32_MIN && v <= INT32_MAX;
   const size_t n = static_cast<size_t>(w.k * w.m);
-  if (fits32) e.w_eff32.resize(n);
-  else e.w_eff.resize(n);
+  const bool coded = !w.fixed16 && fits32 && n >= decode_limit;
+  if (coded) {
+    e.codes = w.codes;
+    e.tables.assign(256 * tables.size(), 0);
+    for (size_t c = 0; c < tables.size(); ++c)
+      for (size_t code = 0; code < tables[c].size(); ++code) e.tables[c * 256 + code] = static_cast<int32_t>(tables[c][code]);
+  } else if (fits32) {
+    e.w_eff32.resize(n);
+  } else {
+    e.w_eff.resize(n);
+  }
   // Rows in blocks of 64, in parallel; the zero counts added in block order.
   constexpr int64_t B = 64;
   std::vector<uint64_t> zeros(static_cast<size_t>((w.k + B - 1) / B), 0);
@@ -263,8 +272,12 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
         const size_t i = static_cast<size_t>(ki * w.m + mi);
         // fixed16_product(a, w_q) == a * w_q.
         const int64_t v = w.fixed16 ? int64_t{w.fixed[i]} : tables[w.configs.size() == 1 ? 0 : mi][w.codes[i]];
-        if (fits32) e.w_eff32[i] = static_cast<int32_t>(v);
-        else e.w_eff[i] = v;
+        if (coded) {
+        } else if (fits32) {
+          e.w_eff32[i] = static_cast<int32_t>(v);
+        } else {
+          e.w_eff[i] = v;
+        }
         zeros[kb] += (v == 0);
       }
   });
@@ -282,52 +295,70 @@ std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWei
   if (p < 0) throw ConfigError("golden_gemm: invalid number of rows P = " + str(p) + ": expected >= 0");
   if (p > 0 && a == nullptr) throw ConfigError("golden_gemm: activation matrix A is null");
   validate(w.dp);
-  const bool w32 = !w.w_eff32.empty();
-  const size_t held = w.w_eff.size() + w.w_eff32.size();
-  if (held != static_cast<size_t>(w.k * w.m) || (w32 && !w.w_eff.empty()))
+  const bool coded = !w.codes.empty();
+  const bool w32 = !w.w_eff32.empty() || coded;
+  const size_t held = w.w_eff.size() + w.w_eff32.size() + w.codes.size();
+  const size_t tables = w.m <= INT64_MAX / 256 ? static_cast<size_t>(w.m) * 256 : 0;
+  if (held != static_cast<size_t>(w.k * w.m) || (!w.w_eff.empty() && held != w.w_eff.size()) ||
+      (coded && w.tables.size() != 256 && w.tables.size() != tables))
     throw ConfigError("golden_gemm: EffectiveWeights hold " + str(static_cast<int64_t>(held)) +
                       " values, expected k * m = " + str(w.k * w.m) + " (build them with effective_weights)");
   const int64_t amin = act_min(w.dp.act_bits), amax = act_max(w.dp.act_bits);
   std::vector<int64_t> out(static_cast<size_t>(p * w.m), 0);
   uint64_t overflows = 0;
+  // Every activation checked first, in row order: the first one out of range
+  // is the one a pixel-by-pixel loop would have met first.
+  for (int64_t i = 0; i < p * w.k; ++i)
+    if (a[i] < amin || a[i] > amax)
+      throw ConfigError("golden_gemm: activation A[" + str(i / w.k) + ", " + str(i % w.k) + "] = " + str(a[i]) +
+                        " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
+                        str(amax) + "]");
   // Every partial sum of K products of magnitude at most 2^(A-1) max|w_eff|
   // within the accumulator's range: nothing can overflow, nothing wraps.
   const bool in_range = w32 && static_cast<unsigned __int128>(w.k) * static_cast<uint64_t>(-amin) *
                                        static_cast<uint64_t>(w.max_abs) <=
                                    (static_cast<unsigned __int128>(1) << (w.dp.acc_bits - 1)) - 1;
-  auto check = [&](int64_t pi, int64_t ki, int64_t av) {
-    if (av < amin || av > amax)
-      throw ConfigError("golden_gemm: activation A[" + str(pi) + ", " + str(ki) + "] = " + str(av) +
-                        " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
-                        str(amax) + "]");
-  };
-  if (in_range) {
-    // Every activation checked first (the first one out of range is the one
-    // the loop below would have met first); then four pixels at a time, each
-    // pixel's sums still over k ascending (a zero activation adds 0).
-    for (int64_t i = 0; i < p * w.k; ++i) check(i / w.k, i % w.k, a[i]);
-    int64_t pi = 0;
-    std::vector<int32_t> a4(static_cast<size_t>(4 * w.k));
-    for (; pi + 4 <= p; pi += 4) {
-      for (int64_t ki = 0; ki < w.k; ++ki)
-        for (int64_t r = 0; r < 4; ++r) a4[static_cast<size_t>(ki * 4 + r)] = a[(pi + r) * w.k + ki];
-      for (int64_t ki = 0; ki < w.k; ++ki)
-        mac_rows4_in_range(out.data() + pi * w.m, w.w_eff32.data() + ki * w.m, &a4[static_cast<size_t>(ki * 4)], w.m);
+  // Rows [k0, k1) of W in int32: the decoded matrix's own, or coded rows
+  // decoded into `rows`. Each output's sums still run over k ascending:
+  // row blocks in order, each block's rows in order.
+  const int64_t block = coded ? std::max<int64_t>(1, std::min<int64_t>(w.k, (int64_t{1} << 16) / w.m)) : w.k;
+  std::vector<int32_t> rows(coded ? static_cast<size_t>(block * w.m) : 0);
+  std::vector<int32_t> a4(in_range ? static_cast<size_t>(4 * block) : 0);
+  for (int64_t k0 = 0; k0 < w.k; k0 += block) {
+    const int64_t k1 = std::min(w.k, k0 + block), kn = k1 - k0;
+    const int32_t* w32rows = w.w_eff32.data() + (coded ? 0 : k0 * w.m);
+    if (coded) {
+      const bool per_column = w.tables.size() != 256;
+      for (int64_t i = 0; i < kn * w.m; ++i) {
+        const int64_t mi = i % w.m;
+        rows[static_cast<size_t>(i)] = w.tables[static_cast<size_t>((per_column ? mi * 256 : 0) + w.codes[static_cast<size_t>(k0 * w.m + i)])];
+      }
+      w32rows = rows.data();
     }
-    for (; pi < p; ++pi)
-      for (int64_t ki = 0; ki < w.k; ++ki)
-        if (a[pi * w.k + ki] != 0) mac_row_in_range(out.data() + pi * w.m, w.w_eff32.data() + ki * w.m, a[pi * w.k + ki], w.m);
-  }
-  for (int64_t pi = 0; pi < (in_range ? 0 : p); ++pi) {
-    int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
-    const int32_t* arow = a + pi * w.k;
-    for (int64_t ki = 0; ki < w.k; ++ki) {  // k ascending, as the accumulator sees it
-      const int64_t av = arow[ki];
-      check(pi, ki, av);
-      // A zero activation adds 0 to every column: nothing changes, nothing overflows.
-      if (av == 0) continue;
-      overflows += w32 ? mac_row(acc, w.w_eff32.data() + ki * w.m, av, w.m, w.dp.acc_bits)
-                       : mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+    if (in_range) {
+      // Four pixels at a time (a zero activation adds 0: nothing to skip).
+      int64_t pi = 0;
+      for (; pi + 4 <= p; pi += 4) {
+        for (int64_t ki = 0; ki < kn; ++ki)
+          for (int64_t r = 0; r < 4; ++r) a4[static_cast<size_t>(ki * 4 + r)] = a[(pi + r) * w.k + k0 + ki];
+        for (int64_t ki = 0; ki < kn; ++ki)
+          mac_rows4_in_range(out.data() + pi * w.m, w32rows + ki * w.m, &a4[static_cast<size_t>(ki * 4)], w.m);
+      }
+      for (; pi < p; ++pi)
+        for (int64_t ki = k0; ki < k1; ++ki)
+          if (a[pi * w.k + ki] != 0) mac_row_in_range(out.data() + pi * w.m, w32rows + (ki - k0) * w.m, a[pi * w.k + ki], w.m);
+      continue;
+    }
+    for (int64_t pi = 0; pi < p; ++pi) {
+      int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
+      const int32_t* arow = a + pi * w.k;
+      for (int64_t ki = k0; ki < k1; ++ki) {  // k ascending, as the accumulator sees it
+        const int64_t av = arow[ki];
+        // A zero activation adds 0 to every column: nothing changes, nothing overflows.
+        if (av == 0) continue;
+        overflows += w32 ? mac_row(acc, w32rows + (ki - k0) * w.m, av, w.m, w.dp.acc_bits)
+                         : mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+      }
     }
   }
   if (stats) {
