@@ -3,7 +3,11 @@
 // Laplace weights, quantized, simulated cycle by cycle, and checked against
 // the golden model. Same per-layer report as `brsim run`.
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -118,6 +122,63 @@ uint64_t layer_memory_estimate(const LayerSpec& s, uint64_t batch) {
   return saturating_add(saturating_mul(b, batch), saturating_mul(saturating_mul(k, m), 40));
 }
 
+// Runs prepare(0), prepare(1), ... on a thread of its own, in order, at most
+// `ahead` results beyond the one last taken; take(i) waits for result i (or
+// rethrows its exception: the thread stops at the first). The destructor
+// stops the thread after the layer in hand.
+template <typename T>
+class LayerPipeline {
+ public:
+  LayerPipeline(size_t n, size_t ahead, std::function<T(size_t)> prepare)
+      : slots_(n), ahead_(ahead), prepare_(std::move(prepare)) {
+    for (auto& s : slots_) futures_.push_back(s.get_future());
+    if (n > 0) thread_ = std::thread([this] { run(); });
+  }
+  ~LayerPipeline() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  T take(size_t i) {
+    T t = futures_[i].get();
+    {
+      std::lock_guard<std::mutex> l(m_);
+      taken_ = i + 1;
+    }
+    cv_.notify_all();
+    return t;
+  }
+
+ private:
+  void run() {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return stop_ || i < taken_ + ahead_; });
+        if (stop_) return;
+      }
+      try {
+        slots_[i].set_value(prepare_(i));
+      } catch (...) {
+        slots_[i].set_exception(std::current_exception());
+        return;
+      }
+    }
+  }
+  std::vector<std::promise<T>> slots_;
+  std::vector<std::future<T>> futures_;
+  size_t ahead_;
+  std::function<T(size_t)> prepare_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  size_t taken_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 void run_layer_cmd(LayerArgs a) {
   set_host_threads(a.threads);  // the weights, quantizer and golden model's preparation too
   const ArchConfig arch = resolve_arch(a.arch);
@@ -144,10 +205,10 @@ void run_layer_cmd(LayerArgs a) {
   check_trace_mode(a.trace, fast);
   // One layer's weights, quantization, program and golden output. Nothing in
   // it depends on another layer (each has its own seeded weights and input),
-  // so with two host threads the next layer is prepared on a thread of its
-  // own while the simulation (SystemC, this thread) runs the current one:
-  // the same values in the same order. Where two layers' memory would pass
-  // the memory limit, one layer after the other.
+  // so with two host threads a thread of its own prepares the layers in
+  // order, up to two ahead of the simulation (SystemC, this thread): the
+  // same values in the same order. Where three layers' memory would pass the
+  // memory limit, one layer after the other.
   struct Prepared {
     AccelProgram prog;
     GoldenRun golden;
@@ -163,20 +224,20 @@ void run_layer_cmd(LayerArgs a) {
     p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
     return p;  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
   };
+  constexpr size_t kAhead = 2;
   bool overlap = a.threads >= 2 && specs.size() > 1;
-  for (size_t i = 0; overlap && i + 1 < specs.size(); ++i) {
-    const uint64_t b = static_cast<uint64_t>(arch.batch);
-    overlap = saturating_add(layer_memory_estimate(specs[i], b), layer_memory_estimate(specs[i + 1], b)) <=
-              memory_limit();
+  for (size_t i = 0; overlap && i < specs.size(); ++i) {
+    uint64_t window = 0;
+    for (size_t j = i; j < std::min(specs.size(), i + kAhead + 1); ++j)
+      window = saturating_add(window, layer_memory_estimate(specs[j], static_cast<uint64_t>(arch.batch)));
+    overlap = window <= memory_limit();
   }
   // The second host thread prepares: fast mode simulates on one (a second
   // would wait for time slices of a busy core at every hand-over).
   const auto setup = mode_setup(a.mode, overlap ? 1 : a.threads);
-  std::future<Prepared> next;
-  if (overlap) next = std::async(std::launch::async, prepare, size_t{0});
+  LayerPipeline<Prepared> pipeline(overlap ? specs.size() : 0, kAhead, prepare);
   for (size_t i = 0; i < specs.size(); ++i) {
-    Prepared p = overlap ? next.get() : prepare(i);
-    if (overlap && i + 1 < specs.size()) next = std::async(std::launch::async, prepare, i + 1);
+    Prepared p = overlap ? pipeline.take(i) : prepare(i);
     golden_s += p.golden_s;
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
