@@ -7,9 +7,12 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <iostream>
 #include <memory>
+#include <numeric>
+#include <algorithm>
 #include <random>
 
 #include "accel_check.h"
@@ -122,17 +125,19 @@ uint64_t layer_memory_estimate(const LayerSpec& s, uint64_t batch) {
   return saturating_add(saturating_mul(b, batch), saturating_mul(saturating_mul(k, m), 40));
 }
 
-// Runs prepare(0), prepare(1), ... on a thread of its own, in order, at most
-// `ahead` results beyond the one last taken; take(i) waits for result i (or
-// rethrows its exception: the thread stops at the first). The destructor
-// stops the thread after the layer in hand.
+// prepare(i) for every layer, once each: a thread of its own takes the
+// layers in `order` (the costliest first) and, while take(i) waits for
+// result i, the waiting thread takes the first one nobody has. take(i)
+// returns result i or rethrows its exception (after a failure no later
+// layer is started, every earlier one is). The destructor lets the layers
+// in hand finish.
 template <typename T>
 class LayerPipeline {
  public:
-  LayerPipeline(size_t n, size_t ahead, std::function<T(size_t)> prepare)
-      : slots_(n), ahead_(ahead), prepare_(std::move(prepare)) {
-    for (auto& s : slots_) futures_.push_back(s.get_future());
-    if (n > 0) thread_ = std::thread([this] { run(); });
+  LayerPipeline(std::vector<size_t> order, std::function<T(size_t)> prepare)
+      : results_(order.size()), errors_(order.size()), claimed_(order.size(), false), done_(order.size(), false),
+        order_(std::move(order)), failed_at_(order_.size()), prepare_(std::move(prepare)) {
+    if (!order_.empty()) thread_ = std::thread([this] { run(); });
   }
   ~LayerPipeline() {
     {
@@ -143,38 +148,60 @@ class LayerPipeline {
     if (thread_.joinable()) thread_.join();
   }
   T take(size_t i) {
-    T t = futures_[i].get();
-    {
-      std::lock_guard<std::mutex> l(m_);
-      taken_ = i + 1;
+    std::unique_lock<std::mutex> l(m_);
+    while (!done_[i]) {
+      size_t j = i;
+      while (j < failed_at_ && claimed_[j]) ++j;
+      if (j < failed_at_) {
+        claimed_[j] = true;
+        l.unlock();
+        work(j);
+        l.lock();
+      } else {
+        cv_.wait(l);
+      }
     }
-    cv_.notify_all();
+    if (errors_[i]) std::rethrow_exception(errors_[i]);
+    T t = std::move(*results_[i]);
+    results_[i].reset();
     return t;
   }
 
  private:
+  void work(size_t j) {
+    std::optional<T> r;
+    std::exception_ptr e;
+    try {
+      r.emplace(prepare_(j));
+    } catch (...) {
+      e = std::current_exception();
+    }
+    std::lock_guard<std::mutex> l(m_);
+    results_[j] = std::move(r);
+    errors_[j] = e;
+    if (e) failed_at_ = std::min(failed_at_, j);
+    done_[j] = true;
+    cv_.notify_all();
+  }
   void run() {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return stop_ || i < taken_ + ahead_; });
-        if (stop_) return;
-      }
-      try {
-        slots_[i].set_value(prepare_(i));
-      } catch (...) {
-        slots_[i].set_exception(std::current_exception());
-        return;
-      }
+    std::unique_lock<std::mutex> l(m_);
+    for (size_t next = 0; next < order_.size() && !stop_; ++next) {
+      const size_t j = order_[next];
+      if (claimed_[j] || j >= failed_at_) continue;
+      claimed_[j] = true;
+      l.unlock();
+      work(j);
+      l.lock();
     }
   }
-  std::vector<std::promise<T>> slots_;
-  std::vector<std::future<T>> futures_;
-  size_t ahead_;
+  std::vector<std::optional<T>> results_;
+  std::vector<std::exception_ptr> errors_;
+  std::vector<bool> claimed_, done_;
+  std::vector<size_t> order_;
+  size_t failed_at_;
   std::function<T(size_t)> prepare_;
   std::mutex m_;
   std::condition_variable cv_;
-  size_t taken_ = 0;
   bool stop_ = false;
   std::thread thread_;
 };
@@ -205,10 +232,11 @@ void run_layer_cmd(LayerArgs a) {
   check_trace_mode(a.trace, fast);
   // One layer's weights, quantization, program and golden output. Nothing in
   // it depends on another layer (each has its own seeded weights and input),
-  // so with two host threads a thread of its own prepares the layers in
-  // order, up to two ahead of the simulation (SystemC, this thread): the
-  // same values in the same order. Where three layers' memory would pass the
-  // memory limit, one layer after the other.
+  // so with two host threads a thread of its own prepares the layers, the
+  // ones with the most weights first, while the simulation (SystemC, this
+  // thread) runs them in order and, while it waits, prepares the first layer
+  // nobody has taken: the same values, the same results. Where every layer's
+  // memory at once would pass the memory limit, one layer after the other.
   struct Prepared {
     AccelProgram prog;
     GoldenRun golden;
@@ -224,18 +252,22 @@ void run_layer_cmd(LayerArgs a) {
     p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
     return p;  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
   };
-  constexpr size_t kAhead = 2;
   bool overlap = a.threads >= 2 && specs.size() > 1;
-  for (size_t i = 0; overlap && i < specs.size(); ++i) {
-    uint64_t window = 0;
-    for (size_t j = i; j < std::min(specs.size(), i + kAhead + 1); ++j)
-      window = saturating_add(window, layer_memory_estimate(specs[j], static_cast<uint64_t>(arch.batch)));
-    overlap = window <= memory_limit();
-  }
+  uint64_t all_layers = 0;
+  for (const LayerSpec& s : specs)
+    all_layers = saturating_add(all_layers, layer_memory_estimate(s, static_cast<uint64_t>(arch.batch)));
+  overlap &= all_layers <= memory_limit();
+  std::vector<size_t> order(overlap ? specs.size() : 0);
+  std::iota(order.begin(), order.end(), size_t{0});
+  const auto weights = [&](size_t i) {
+    const LayerSpec& s = specs[i];
+    return s.out_m * (s.fc ? s.in_c * s.in_h * s.in_w : s.in_c / s.groups * s.kh * s.kw);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return weights(x) > weights(y); });
   // The second host thread prepares: fast mode simulates on one (a second
   // would wait for time slices of a busy core at every hand-over).
   const auto setup = mode_setup(a.mode, overlap ? 1 : a.threads);
-  LayerPipeline<Prepared> pipeline(overlap ? specs.size() : 0, kAhead, prepare);
+  LayerPipeline<Prepared> pipeline(order, prepare);
   for (size_t i = 0; i < specs.size(); ++i) {
     Prepared p = overlap ? pipeline.take(i) : prepare(i);
     golden_s += p.golden_s;
