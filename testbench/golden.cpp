@@ -10,6 +10,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "errors.h"
 #include "host_threads.h"
 
@@ -146,6 +150,34 @@ BRSIM_GOLDEN_CLONES void mac_rows4_in_range(int64_t* acc, const int32_t* w, cons
 }  // namespace
 
 namespace {
+#if defined(__x86_64__)
+// A 16 x 16 block of bytes transposed in SSE2 registers (baseline x86-64):
+// out row c (at out + c * out_stride) = column c of the rows at in + r * in_stride.
+void transpose16_bytes(const uint8_t* in, int64_t in_stride, uint8_t* out, int64_t out_stride) {
+  __m128i a[16], b[16];
+  for (int r = 0; r < 16; ++r) a[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + r * in_stride));
+  for (int r = 0; r < 16; r += 2) {  // byte pairs of rows r, r + 1: columns 0-7, 8-15
+    b[r] = _mm_unpacklo_epi8(a[r], a[r + 1]);
+    b[r + 1] = _mm_unpackhi_epi8(a[r], a[r + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // rows g .. g + 3: columns 0-3, 4-7, 8-11, 12-15
+    a[g] = _mm_unpacklo_epi16(b[g], b[g + 2]);
+    a[g + 1] = _mm_unpackhi_epi16(b[g], b[g + 2]);
+    a[g + 2] = _mm_unpacklo_epi16(b[g + 1], b[g + 3]);
+    a[g + 3] = _mm_unpackhi_epi16(b[g + 1], b[g + 3]);
+  }
+  for (int h = 0; h < 16; h += 8)  // rows h .. h + 7: column pairs 0-1, 2-3, ..., 14-15
+    for (int q = 0; q < 4; ++q) {
+      b[h + 2 * q] = _mm_unpacklo_epi32(a[h + q], a[h + 4 + q]);
+      b[h + 2 * q + 1] = _mm_unpackhi_epi32(a[h + q], a[h + 4 + q]);
+    }
+  for (int c = 0; c < 8; ++c) {  // rows 0 .. 15 of columns 2c and 2c + 1
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * c * out_stride), _mm_unpacklo_epi64(b[c], b[8 + c]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * c + 1) * out_stride), _mm_unpackhi_epi64(b[c], b[8 + c]));
+  }
+}
+#endif
+
 // [M x K] row-major -> [K x M] row-major, checking the size.
 template <typename T>
 std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const std::string& who,
@@ -160,6 +192,19 @@ std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const
     const int64_t k0 = static_cast<int64_t>(kb) * B, k1 = std::min(k, k0 + B);
     for (int64_t m0 = 0; m0 < m; m0 += B) {
       const int64_t m1 = std::min(m, m0 + B);
+#if defined(__x86_64__)
+      if constexpr (sizeof(T) == 1) {  // bytes: 16 x 16 at a time, the rest one by one
+        const int64_t k16 = k0 + (k1 - k0) / 16 * 16, m16 = m0 + (m1 - m0) / 16 * 16;
+        for (int64_t ki = k0; ki < k16; ki += 16)
+          for (int64_t mi = m0; mi < m16; mi += 16)
+            transpose16_bytes(reinterpret_cast<const uint8_t*>(&v[static_cast<size_t>(mi * k + ki)]), k,
+                              reinterpret_cast<uint8_t*>(&out[static_cast<size_t>(ki * m + mi)]), m);
+        for (int64_t ki = k0; ki < k1; ++ki)
+          for (int64_t mi = ki < k16 ? m16 : m0; mi < m1; ++mi)
+            out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
+        continue;
+      }
+#endif
       for (int64_t ki = k0; ki < k1; ++ki)  // each output row's run written in order (12x faster than by columns)
         for (int64_t mi = m0; mi < m1; ++mi) out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
     }
@@ -267,7 +312,19 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
   constexpr int64_t B = 64;
   std::vector<uint64_t> zeros(static_cast<size_t>((w.k + B - 1) / B), 0);
   parallel_for(zeros.size(), [&](size_t kb) {
-    for (int64_t ki = static_cast<int64_t>(kb) * B; ki < std::min(w.k, static_cast<int64_t>(kb) * B + B); ++ki)
+    const int64_t k1 = std::min(w.k, static_cast<int64_t>(kb) * B + B);
+    if (coded && tables.size() == 1) {  // one table: the block's codes counted, then the zero ones
+      uint64_t count[4][256] = {};
+      const uint8_t* c = w.codes.data() + static_cast<int64_t>(kb) * B * w.m;
+      const size_t nb = static_cast<size_t>((k1 - static_cast<int64_t>(kb) * B) * w.m);
+      size_t i = 0;
+      for (; i + 4 <= nb; i += 4) ++count[0][c[i]], ++count[1][c[i + 1]], ++count[2][c[i + 2]], ++count[3][c[i + 3]];
+      for (; i < nb; ++i) ++count[0][c[i]];
+      for (size_t code = 0; code < tables[0].size(); ++code)
+        if (tables[0][code] == 0) zeros[kb] += count[0][code] + count[1][code] + count[2][code] + count[3][code];
+      return;
+    }
+    for (int64_t ki = static_cast<int64_t>(kb) * B; ki < k1; ++ki)
       for (int64_t mi = 0; mi < w.m; ++mi) {
         const size_t i = static_cast<size_t>(ki * w.m + mi);
         // fixed16_product(a, w_q) == a * w_q.
