@@ -2,17 +2,11 @@
 // SCALE-Sim topology CSV, or the built-in AlexNet-shaped network; seeded
 // Laplace weights, quantized, simulated cycle by cycle, and checked against
 // the golden model. Same per-layer report as `brsim run`.
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <future>
-#include <mutex>
-#include <optional>
-#include <thread>
 #include <iostream>
 #include <memory>
 #include <numeric>
-#include <algorithm>
 #include <random>
 
 #include "accel_check.h"
@@ -24,6 +18,7 @@
 #include "errors.h"
 #include "host_threads.h"
 #include "energy_report.h"
+#include "layer_pipeline.h"
 #include "layer_report.h"
 #include "trace_options.h"
 #include "memory_limit.h"
@@ -124,87 +119,6 @@ uint64_t layer_memory_estimate(const LayerSpec& s, uint64_t batch) {
   b = saturating_add(b, saturating_mul(saturating_mul(oh, ow), saturating_mul(k, 4)));
   return saturating_add(saturating_mul(b, batch), saturating_mul(saturating_mul(k, m), 40));
 }
-
-// prepare(i) for every layer, once each: a thread of its own takes the
-// layers in `order` (the costliest first) and, while take(i) waits for
-// result i, the waiting thread takes the first one nobody has. take(i)
-// returns result i or rethrows its exception (after a failure no later
-// layer is started, every earlier one is). The destructor lets the layers
-// in hand finish.
-template <typename T>
-class LayerPipeline {
- public:
-  LayerPipeline(std::vector<size_t> order, std::function<T(size_t)> prepare)
-      : results_(order.size()), errors_(order.size()), claimed_(order.size(), false), done_(order.size(), false),
-        order_(std::move(order)), failed_at_(order_.size()), prepare_(std::move(prepare)) {
-    if (!order_.empty()) thread_ = std::thread([this] { run(); });
-  }
-  ~LayerPipeline() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  T take(size_t i) {
-    std::unique_lock<std::mutex> l(m_);
-    while (!done_[i]) {
-      size_t j = i;
-      while (j < failed_at_ && claimed_[j]) ++j;
-      if (j < failed_at_) {
-        claimed_[j] = true;
-        l.unlock();
-        work(j);
-        l.lock();
-      } else {
-        cv_.wait(l);
-      }
-    }
-    if (errors_[i]) std::rethrow_exception(errors_[i]);
-    T t = std::move(*results_[i]);
-    results_[i].reset();
-    return t;
-  }
-
- private:
-  void work(size_t j) {
-    std::optional<T> r;
-    std::exception_ptr e;
-    try {
-      r.emplace(prepare_(j));
-    } catch (...) {
-      e = std::current_exception();
-    }
-    std::lock_guard<std::mutex> l(m_);
-    results_[j] = std::move(r);
-    errors_[j] = e;
-    if (e) failed_at_ = std::min(failed_at_, j);
-    done_[j] = true;
-    cv_.notify_all();
-  }
-  void run() {
-    std::unique_lock<std::mutex> l(m_);
-    for (size_t next = 0; next < order_.size() && !stop_; ++next) {
-      const size_t j = order_[next];
-      if (claimed_[j] || j >= failed_at_) continue;
-      claimed_[j] = true;
-      l.unlock();
-      work(j);
-      l.lock();
-    }
-  }
-  std::vector<std::optional<T>> results_;
-  std::vector<std::exception_ptr> errors_;
-  std::vector<bool> claimed_, done_;
-  std::vector<size_t> order_;
-  size_t failed_at_;
-  std::function<T(size_t)> prepare_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 void run_layer_cmd(LayerArgs a) {
   set_host_threads(a.threads);  // the weights, quantizer and golden model's preparation too
