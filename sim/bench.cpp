@@ -238,8 +238,9 @@ double report_search(const std::vector<LayerSpec>& specs, const ArchConfig& arch
   return same ? fast_s : 0;
 }
 
-// `brsim layer --network alexnet --mode fast`, phase by phase as cmd_layer
-// runs it (one layer after the other), wall seconds per phase.
+// `brsim layer --network alexnet --mode fast`, phase by phase, one layer
+// after the other (as the command runs them with --threads 1; with two
+// threads it prepares layers while others simulate), wall seconds per phase.
 struct Phases {
   double weights = 0, quantize = 0, program = 0, golden = 0, simulation = 0;
   double total() const { return weights + quantize + program + golden + simulation; }
@@ -314,8 +315,9 @@ bool report_process(const std::vector<LayerSpec>& specs, const ArchConfig& arch,
   bool exact = true;
   const Phases two = host_phases(specs, arch, 2, &exact), one = host_phases(specs, arch, 1, &exact);
   ok &= exact;
-  std::printf("`brsim layer --network alexnet --mode fast`, its phases in this process as the command runs them (wall "
-              "time, summed over the layers; host threads and fast mode's threads 2 | 1):\n");
+  std::printf("`brsim layer --network alexnet --mode fast`, its phases in this process, one layer after the other (wall "
+              "time, summed over the layers; host threads and fast mode's threads 2 | 1; the command itself prepares "
+              "layers on one thread while it simulates others on the other):\n");
   const char* names[] = {"weights and input (make_synthetic_layer)", "quantizer (quantize_network)",
                          "program (compile_network)", "golden model (golden_run)",
                          "simulation, fast mode (run_accelerator)"};

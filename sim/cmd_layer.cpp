@@ -2,9 +2,11 @@
 // SCALE-Sim topology CSV, or the built-in AlexNet-shaped network; seeded
 // Laplace weights, quantized, simulated cycle by cycle, and checked against
 // the golden model. Same per-layer report as `brsim run`.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <numeric>
 #include <random>
 
 #include "accel_check.h"
@@ -16,6 +18,7 @@
 #include "errors.h"
 #include "host_threads.h"
 #include "energy_report.h"
+#include "layer_pipeline.h"
 #include "layer_report.h"
 #include "trace_options.h"
 #include "memory_limit.h"
@@ -141,25 +144,54 @@ void run_layer_cmd(LayerArgs a) {
   double golden_s = 0;
   const bool fast = a.mode == "fast";
   check_trace_mode(a.trace, fast);
-  const auto setup = mode_setup(a.mode, a.threads);
-  for (size_t i = 0; i < specs.size(); ++i) {
+  // One layer's weights, quantization, program and golden output. Nothing in
+  // it depends on another layer (each has its own seeded weights and input),
+  // so with two host threads a thread of its own prepares the layers, the
+  // ones with the most weights first, while the simulation (SystemC, this
+  // thread) runs them in order and, while it waits, prepares the first layer
+  // nobody has taken: the same values, the same results. Where every layer's
+  // memory at once would pass the memory limit, one layer after the other.
+  struct Prepared {
     AccelProgram prog;
     GoldenRun golden;
-    {
-      const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
-      const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
-      prog = compile_network(q, arch);
-      const auto g0 = std::chrono::steady_clock::now();
-      golden = golden_run(q, prog, batch_inputs(sl, arch.batch, a.seed + i));
-      golden_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
-    }  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
+    double golden_s = 0;
+  };
+  const auto prepare = [&](size_t i) {
+    Prepared p;
+    const SyntheticLayer sl = make_synthetic_layer(specs[i], a.seed + i, a.scale, arch.datapath.act_bits);
+    const QuantizedNetwork q = quantize_network(sl.net, sl.formats, o);
+    p.prog = compile_network(q, arch);
+    const auto g0 = std::chrono::steady_clock::now();
+    p.golden = golden_run(q, p.prog, batch_inputs(sl, arch.batch, a.seed + i));
+    p.golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    return p;  // the weights, their codes and decoded copies are freed: the simulation reuses their memory
+  };
+  bool overlap = a.threads >= 2 && specs.size() > 1;
+  uint64_t all_layers = 0;
+  for (const LayerSpec& s : specs)
+    all_layers = saturating_add(all_layers, layer_memory_estimate(s, static_cast<uint64_t>(arch.batch)));
+  overlap &= all_layers <= memory_limit();
+  std::vector<size_t> order(overlap ? specs.size() : 0);
+  std::iota(order.begin(), order.end(), size_t{0});
+  const auto weights = [&](size_t i) {
+    const LayerSpec& s = specs[i];
+    return s.out_m * (s.fc ? s.in_c * s.in_h * s.in_w : s.in_c / s.groups * s.kh * s.kw);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return weights(x) > weights(y); });
+  // The second host thread prepares: fast mode simulates on one (a second
+  // would wait for time slices of a busy core at every hand-over).
+  const auto setup = mode_setup(a.mode, overlap ? 1 : a.threads);
+  LayerPipeline<Prepared> pipeline(order, prepare);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Prepared p = overlap ? pipeline.take(i) : prepare(i);
+    golden_s += p.golden_s;
     std::unique_ptr<AccelTracer> tracer;
     if (specs.size() == 1)
-      tracer = make_tracer(a.trace, arch, {prog.layers[0].name}, closed_form(prog.layers[0].desc, arch).total());
+      tracer = make_tracer(a.trace, arch, {p.prog.layers[0].name}, closed_form(p.prog.layers[0].desc, arch).total());
     else if (!a.trace.vcd.empty() || !a.trace.saif.empty())
       throw ConfigError("--vcd and --saif trace one layer: give shape options, not a topology or network");
     const AccelRunResult r =
-        run_accelerator(prog, golden.inputs, &golden.expected, tracer.get(), true, setup);
+        run_accelerator(p.prog, p.golden.inputs, &p.golden.expected, tracer.get(), true, setup);
     if (!r.bit_exact) throw ConfigError("the simulated hardware disagrees with the golden model: " + r.mismatch);
     all.layers.push_back(r.layers[0]);
     all.host_seconds += r.host_seconds;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "host_threads.h"
@@ -47,37 +48,36 @@ const float* columns(const Layer& l, const Vec& in, int64_t g, Vec& buf) {
 // MB output channels x PB pixels: bias, then every tap in (c, ky, kx)
 // order, each product rounded and added in turn, as a direct loop adds them
 // (a padded tap adds wt x 0, which changes at most the sign of a zero).
+// `strip` holds the PB pixels' values of tap kk at kk * PB: one sequential
+// read per block (the columns row by row would be K strided reads).
 #if defined(__x86_64__)
 #define BRSIM_FLOAT_CLONES __attribute__((target_clones("avx2", "default")))  // AVX2 without FMA: the same roundings
 #else
 #define BRSIM_FLOAT_CLONES
 #endif
 constexpr int64_t PB = 8;
+typedef float F8 __attribute__((vector_size(32)));  // the PB pixels of a block (one AVX register)
 template <int MB>
-inline __attribute__((always_inline)) void conv_block(const float* wts, int64_t k, const float* col, int64_t p,
+inline __attribute__((always_inline)) void conv_block(const float* wts, int64_t k, const float* strip, int64_t p,
                                                       int64_t p0, const float* bias, float* out) {
-  float acc[MB][PB];
-  for (int i = 0; i < MB; ++i)
-    for (int j = 0; j < PB; ++j) acc[i][j] = bias[i];
+  F8 acc[MB];
+  for (int i = 0; i < MB; ++i) acc[i] = F8{} + bias[i];
   for (int64_t kk = 0; kk < k; ++kk) {
-    const float* c = col + kk * p + p0;
-    for (int i = 0; i < MB; ++i) {
-      const float wt = wts[i * k + kk];
-      for (int j = 0; j < PB; ++j) acc[i][j] += wt * c[j];
-    }
+    F8 c;
+    std::memcpy(&c, strip + kk * PB, sizeof c);
+    for (int i = 0; i < MB; ++i) acc[i] += wts[i * k + kk] * c;  // a product, then a sum: two roundings
   }
-  for (int i = 0; i < MB; ++i)
-    for (int j = 0; j < PB; ++j) out[i * p + p0 + j] = acc[i][j];
+  for (int i = 0; i < MB; ++i) std::memcpy(out + i * p + p0, &acc[i], sizeof acc[i]);
 }
 // The blocks of 8 and of 1 channel as plain functions (clang does not clone
 // templates), each built for AVX2 and the baseline.
-BRSIM_FLOAT_CLONES void conv_block8(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
+BRSIM_FLOAT_CLONES void conv_block8(const float* wts, int64_t k, const float* strip, int64_t p, int64_t p0,
                                     const float* bias, float* out) {
-  conv_block<8>(wts, k, col, p, p0, bias, out);
+  conv_block<8>(wts, k, strip, p, p0, bias, out);
 }
-BRSIM_FLOAT_CLONES void conv_block1(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0,
+BRSIM_FLOAT_CLONES void conv_block1(const float* wts, int64_t k, const float* strip, int64_t p, int64_t p0,
                                     const float* bias, float* out) {
-  conv_block<1>(wts, k, col, p, p0, bias, out);
+  conv_block<1>(wts, k, strip, p, p0, bias, out);
 }
 // The last pn < PB pixels.
 void conv_tail(const float* wts, int64_t k, const float* col, int64_t p, int64_t p0, int64_t pn, int64_t mb,
@@ -90,6 +90,17 @@ void conv_tail(const float* wts, int64_t k, const float* col, int64_t p, int64_t
     }
 }
 
+// The columns [K x P] as strips of PB pixels: strip s holds pixels
+// s PB .. s PB + PB - 1 of every tap, tap after tap (the last p % PB
+// pixels stay in the columns).
+void to_strips(const float* col, int64_t k, int64_t p, Vec& strips) {
+  const int64_t n = p / PB;
+  strips.resize(static_cast<size_t>(n * k * PB));
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t s = 0; s < n; ++s)
+      for (int64_t j = 0; j < PB; ++j) strips[static_cast<size_t>((s * k + kk) * PB + j)] = col[kk * p + s * PB + j];
+}
+
 Vec conv(const Layer& l, const Vec& in) {
   const TensorShape &is = l.in, &os = l.out;
   const Window& w = l.window;
@@ -100,7 +111,7 @@ Vec conv(const Layer& l, const Vec& in) {
   const bool parallel = os.numel() * k >= kParallelMacs;
   // Output channels m0 .. m0 + n of group g (its columns in col): blocks of
   // MB channels, the last ones one by one, over all pixels.
-  auto channels = [&](int64_t g, const float* col, int64_t first, int64_t n) {
+  auto channels = [&](int64_t g, const float* col, const float* strips, int64_t first, int64_t n) {
     for (int64_t m = g * mg + first; m < g * mg + first + n;) {
       const int64_t mb = g * mg + first + n - m >= MB ? MB : 1;
       const float* wts = &l.weights[static_cast<size_t>(m * k)];
@@ -108,8 +119,9 @@ Vec conv(const Layer& l, const Vec& in) {
       const float* bias = &l.bias[static_cast<size_t>(m)];
       int64_t p0 = 0;
       for (; p0 + PB <= p; p0 += PB) {
-        if (mb == MB) conv_block8(wts, k, col, p, p0, bias, o);
-        else conv_block1(wts, k, col, p, p0, bias, o);
+        const float* strip = strips + p0 * k;  // strip p0 / PB
+        if (mb == MB) conv_block8(wts, k, strip, p, p0, bias, o);
+        else conv_block1(wts, k, strip, p, p0, bias, o);
       }
       if (p0 < p) conv_tail(wts, k, col, p, p0, p - p0, mb, bias, o);
       m += mb;
@@ -117,21 +129,24 @@ Vec conv(const Layer& l, const Vec& in) {
   };
   if (mg < 2 * MB) {  // many small groups (depthwise): the groups in parallel
     auto group = [&](size_t g) {
-      Vec buf;
-      channels(static_cast<int64_t>(g), columns(l, in, static_cast<int64_t>(g), buf), 0, mg);
+      Vec buf, strips;
+      const float* col = columns(l, in, static_cast<int64_t>(g), buf);
+      to_strips(col, k, p, strips);
+      channels(static_cast<int64_t>(g), col, strips.data(), 0, mg);
     };
     if (parallel) parallel_for(static_cast<size_t>(l.groups), group);
     else
       for (int64_t g = 0; g < l.groups; ++g) group(static_cast<size_t>(g));
     return out;
   }
-  Vec buf;
+  Vec buf, strips;
   for (int64_t g = 0; g < l.groups; ++g) {  // a group's channel blocks in parallel
     const float* col = columns(l, in, g, buf);
+    to_strips(col, k, p, strips);
     const int64_t blocks = (mg + MB - 1) / MB;
     auto block = [&](size_t b) {
       const int64_t first = static_cast<int64_t>(b) * MB;
-      channels(g, col, first, std::min(MB, mg - first));
+      channels(g, col, strips.data(), first, std::min(MB, mg - first));
     };
     if (parallel) parallel_for(static_cast<size_t>(blocks), block);
     else

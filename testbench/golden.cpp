@@ -10,6 +10,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "errors.h"
 #include "host_threads.h"
 
@@ -119,9 +123,61 @@ BRSIM_GOLDEN_CLONES uint64_t mac_row(int64_t* acc, const int32_t* w, int64_t a,
   return mac_row_body(acc, w, a, m, acc_bits);
 }
 
+// The same row where no partial sum can leave the accumulator's range (the
+// caller has bounded every sum of the row's products): a plain add.
+template <typename W>
+inline __attribute__((always_inline)) void mac_row_in_range_body(int64_t* acc, const W* w, int64_t a, int64_t m) {
+  const int32_t a32 = static_cast<int32_t>(a);  // |a| < 2^31 and |w| < 2^31: a 32 x 32 -> 64-bit product
+  for (int64_t j = 0; j < m; ++j) acc[j] += int64_t{a32} * static_cast<int64_t>(w[j]);
+}
+BRSIM_GOLDEN_CLONES void mac_row_in_range(int64_t* acc, const int32_t* w, int64_t a, int64_t m) {
+  mac_row_in_range_body(acc, w, a, m);
+}
+// Four output pixels' rows (accumulators m apart) by one weight row: the
+// row is read once for the four.
+BRSIM_GOLDEN_CLONES void mac_rows4_in_range(int64_t* acc, const int32_t* w, const int32_t* a, int64_t m) {
+  int64_t *acc0 = acc, *acc1 = acc + m, *acc2 = acc + 2 * m, *acc3 = acc + 3 * m;
+  const int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  for (int64_t j = 0; j < m; ++j) {  // 32 x 32 -> 64-bit products
+    const int32_t wj = w[j];
+    acc0[j] += int64_t{a0} * int64_t{wj};
+    acc1[j] += int64_t{a1} * int64_t{wj};
+    acc2[j] += int64_t{a2} * int64_t{wj};
+    acc3[j] += int64_t{a3} * int64_t{wj};
+  }
+}
+
 }  // namespace
 
 namespace {
+#if defined(__x86_64__)
+// A 16 x 16 block of bytes transposed in SSE2 registers (baseline x86-64):
+// out row c (at out + c * out_stride) = column c of the rows at in + r * in_stride.
+void transpose16_bytes(const uint8_t* in, int64_t in_stride, uint8_t* out, int64_t out_stride) {
+  __m128i a[16], b[16];
+  for (int r = 0; r < 16; ++r) a[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + r * in_stride));
+  for (int r = 0; r < 16; r += 2) {  // byte pairs of rows r, r + 1: columns 0-7, 8-15
+    b[r] = _mm_unpacklo_epi8(a[r], a[r + 1]);
+    b[r + 1] = _mm_unpackhi_epi8(a[r], a[r + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // rows g .. g + 3: columns 0-3, 4-7, 8-11, 12-15
+    a[g] = _mm_unpacklo_epi16(b[g], b[g + 2]);
+    a[g + 1] = _mm_unpackhi_epi16(b[g], b[g + 2]);
+    a[g + 2] = _mm_unpacklo_epi16(b[g + 1], b[g + 3]);
+    a[g + 3] = _mm_unpackhi_epi16(b[g + 1], b[g + 3]);
+  }
+  for (int h = 0; h < 16; h += 8)  // rows h .. h + 7: column pairs 0-1, 2-3, ..., 14-15
+    for (int q = 0; q < 4; ++q) {
+      b[h + 2 * q] = _mm_unpacklo_epi32(a[h + q], a[h + 4 + q]);
+      b[h + 2 * q + 1] = _mm_unpackhi_epi32(a[h + q], a[h + 4 + q]);
+    }
+  for (int c = 0; c < 8; ++c) {  // rows 0 .. 15 of columns 2c and 2c + 1
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * c * out_stride), _mm_unpacklo_epi64(b[c], b[8 + c]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * c + 1) * out_stride), _mm_unpackhi_epi64(b[c], b[8 + c]));
+  }
+}
+#endif
+
 // [M x K] row-major -> [K x M] row-major, checking the size.
 template <typename T>
 std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const std::string& who,
@@ -136,6 +192,19 @@ std::vector<T> transpose_mk(const std::vector<T>& v, int64_t m, int64_t k, const
     const int64_t k0 = static_cast<int64_t>(kb) * B, k1 = std::min(k, k0 + B);
     for (int64_t m0 = 0; m0 < m; m0 += B) {
       const int64_t m1 = std::min(m, m0 + B);
+#if defined(__x86_64__)
+      if constexpr (sizeof(T) == 1) {  // bytes: 16 x 16 at a time, the rest one by one
+        const int64_t k16 = k0 + (k1 - k0) / 16 * 16, m16 = m0 + (m1 - m0) / 16 * 16;
+        for (int64_t ki = k0; ki < k16; ki += 16)
+          for (int64_t mi = m0; mi < m16; mi += 16)
+            transpose16_bytes(reinterpret_cast<const uint8_t*>(&v[static_cast<size_t>(mi * k + ki)]), k,
+                              reinterpret_cast<uint8_t*>(&out[static_cast<size_t>(ki * m + mi)]), m);
+        for (int64_t ki = k0; ki < k1; ++ki)
+          for (int64_t mi = ki < k16 ? m16 : m0; mi < m1; ++mi)
+            out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
+        continue;
+      }
+#endif
       for (int64_t ki = k0; ki < k1; ++ki)  // each output row's run written in order (12x faster than by columns)
         for (int64_t mi = m0; mi < m1; ++mi) out[static_cast<size_t>(ki * m + mi)] = v[static_cast<size_t>(mi * k + ki)];
     }
@@ -206,7 +275,7 @@ void validate(const IntWeights& w, const DatapathConfig& dp) {
     }
 }
 
-EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp) {
+EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp, size_t decode_limit) {
   validate(w, dp);
   EffectiveWeights e;
   e.k = w.k;
@@ -228,23 +297,54 @@ EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp
   for (const std::vector<int64_t>& t : tables)
     for (int64_t v : t) fits32 &= v >= INT32_MIN && v <= INT32_MAX;
   const size_t n = static_cast<size_t>(w.k * w.m);
-  if (fits32) e.w_eff32.resize(n);
-  else e.w_eff.resize(n);
+  const bool coded = !w.fixed16 && fits32 && n >= decode_limit;
+  if (coded) {
+    e.codes = w.codes;
+    e.tables.assign(256 * tables.size(), 0);
+    for (size_t c = 0; c < tables.size(); ++c)
+      for (size_t code = 0; code < tables[c].size(); ++code) e.tables[c * 256 + code] = static_cast<int32_t>(tables[c][code]);
+  } else if (fits32) {
+    e.w_eff32.resize(n);
+  } else {
+    e.w_eff.resize(n);
+  }
   // Rows in blocks of 64, in parallel; the zero counts added in block order.
   constexpr int64_t B = 64;
   std::vector<uint64_t> zeros(static_cast<size_t>((w.k + B - 1) / B), 0);
   parallel_for(zeros.size(), [&](size_t kb) {
-    for (int64_t ki = static_cast<int64_t>(kb) * B; ki < std::min(w.k, static_cast<int64_t>(kb) * B + B); ++ki)
+    const int64_t k1 = std::min(w.k, static_cast<int64_t>(kb) * B + B);
+    if (coded && tables.size() == 1) {  // one table: the block's codes counted, then the zero ones
+      uint64_t count[4][256] = {};
+      const uint8_t* c = w.codes.data() + static_cast<int64_t>(kb) * B * w.m;
+      const size_t nb = static_cast<size_t>((k1 - static_cast<int64_t>(kb) * B) * w.m);
+      size_t i = 0;
+      for (; i + 4 <= nb; i += 4) ++count[0][c[i]], ++count[1][c[i + 1]], ++count[2][c[i + 2]], ++count[3][c[i + 3]];
+      for (; i < nb; ++i) ++count[0][c[i]];
+      for (size_t code = 0; code < tables[0].size(); ++code)
+        if (tables[0][code] == 0) zeros[kb] += count[0][code] + count[1][code] + count[2][code] + count[3][code];
+      return;
+    }
+    for (int64_t ki = static_cast<int64_t>(kb) * B; ki < k1; ++ki)
       for (int64_t mi = 0; mi < w.m; ++mi) {
         const size_t i = static_cast<size_t>(ki * w.m + mi);
         // fixed16_product(a, w_q) == a * w_q.
         const int64_t v = w.fixed16 ? int64_t{w.fixed[i]} : tables[w.configs.size() == 1 ? 0 : mi][w.codes[i]];
-        if (fits32) e.w_eff32[i] = static_cast<int32_t>(v);
-        else e.w_eff[i] = v;
+        if (coded) {
+        } else if (fits32) {
+          e.w_eff32[i] = static_cast<int32_t>(v);
+        } else {
+          e.w_eff[i] = v;
+        }
         zeros[kb] += (v == 0);
       }
   });
   for (uint64_t z : zeros) e.zero_weights += z;
+  if (w.fixed16) {
+    e.max_abs = 1 << 15;  // |w_q| <= 2^15
+  } else {
+    for (const std::vector<int64_t>& t : tables)
+      for (int64_t v : t) e.max_abs = std::max<uint64_t>(e.max_abs, v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  }
   return e;
 }
 
@@ -252,27 +352,70 @@ std::vector<int64_t> golden_gemm(const int32_t* a, int64_t p, const EffectiveWei
   if (p < 0) throw ConfigError("golden_gemm: invalid number of rows P = " + str(p) + ": expected >= 0");
   if (p > 0 && a == nullptr) throw ConfigError("golden_gemm: activation matrix A is null");
   validate(w.dp);
-  const bool w32 = !w.w_eff32.empty();
-  const size_t held = w.w_eff.size() + w.w_eff32.size();
-  if (held != static_cast<size_t>(w.k * w.m) || (w32 && !w.w_eff.empty()))
+  const bool coded = !w.codes.empty();
+  const bool w32 = !w.w_eff32.empty() || coded;
+  const size_t held = w.w_eff.size() + w.w_eff32.size() + w.codes.size();
+  const size_t tables = w.m <= INT64_MAX / 256 ? static_cast<size_t>(w.m) * 256 : 0;
+  if (held != static_cast<size_t>(w.k * w.m) || (!w.w_eff.empty() && held != w.w_eff.size()) ||
+      (coded && w.tables.size() != 256 && w.tables.size() != tables))
     throw ConfigError("golden_gemm: EffectiveWeights hold " + str(static_cast<int64_t>(held)) +
                       " values, expected k * m = " + str(w.k * w.m) + " (build them with effective_weights)");
   const int64_t amin = act_min(w.dp.act_bits), amax = act_max(w.dp.act_bits);
   std::vector<int64_t> out(static_cast<size_t>(p * w.m), 0);
   uint64_t overflows = 0;
-  for (int64_t pi = 0; pi < p; ++pi) {
-    int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
-    const int32_t* arow = a + pi * w.k;
-    for (int64_t ki = 0; ki < w.k; ++ki) {  // k ascending, as the accumulator sees it
-      const int64_t av = arow[ki];
-      if (av < amin || av > amax)
-        throw ConfigError("golden_gemm: activation A[" + str(pi) + ", " + str(ki) + "] = " + str(av) +
-                          " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
-                          str(amax) + "]");
-      // A zero activation adds 0 to every column: nothing changes, nothing overflows.
-      if (av == 0) continue;
-      overflows += w32 ? mac_row(acc, w.w_eff32.data() + ki * w.m, av, w.m, w.dp.acc_bits)
-                       : mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+  // Every activation checked first, in row order: the first one out of range
+  // is the one a pixel-by-pixel loop would have met first.
+  for (int64_t i = 0; i < p * w.k; ++i)
+    if (a[i] < amin || a[i] > amax)
+      throw ConfigError("golden_gemm: activation A[" + str(i / w.k) + ", " + str(i % w.k) + "] = " + str(a[i]) +
+                        " is outside the " + std::to_string(w.dp.act_bits) + "-bit range [" + str(amin) + ", " +
+                        str(amax) + "]");
+  // Every partial sum of K products of magnitude at most 2^(A-1) max|w_eff|
+  // within the accumulator's range: nothing can overflow, nothing wraps.
+  const bool in_range = w32 && static_cast<unsigned __int128>(w.k) * static_cast<uint64_t>(-amin) *
+                                       static_cast<uint64_t>(w.max_abs) <=
+                                   (static_cast<unsigned __int128>(1) << (w.dp.acc_bits - 1)) - 1;
+  // Rows [k0, k1) of W in int32: the decoded matrix's own, or coded rows
+  // decoded into `rows`. Each output's sums still run over k ascending:
+  // row blocks in order, each block's rows in order.
+  const int64_t block = coded ? std::max<int64_t>(1, std::min<int64_t>(w.k, (int64_t{1} << 16) / w.m)) : w.k;
+  std::vector<int32_t> rows(coded ? static_cast<size_t>(block * w.m) : 0);
+  std::vector<int32_t> a4(in_range ? static_cast<size_t>(4 * block) : 0);
+  for (int64_t k0 = 0; k0 < w.k; k0 += block) {
+    const int64_t k1 = std::min(w.k, k0 + block), kn = k1 - k0;
+    const int32_t* w32rows = w.w_eff32.data() + (coded ? 0 : k0 * w.m);
+    if (coded) {
+      const bool per_column = w.tables.size() != 256;
+      for (int64_t i = 0; i < kn * w.m; ++i) {
+        const int64_t mi = i % w.m;
+        rows[static_cast<size_t>(i)] = w.tables[static_cast<size_t>((per_column ? mi * 256 : 0) + w.codes[static_cast<size_t>(k0 * w.m + i)])];
+      }
+      w32rows = rows.data();
+    }
+    if (in_range) {
+      // Four pixels at a time (a zero activation adds 0: nothing to skip).
+      int64_t pi = 0;
+      for (; pi + 4 <= p; pi += 4) {
+        for (int64_t ki = 0; ki < kn; ++ki)
+          for (int64_t r = 0; r < 4; ++r) a4[static_cast<size_t>(ki * 4 + r)] = a[(pi + r) * w.k + k0 + ki];
+        for (int64_t ki = 0; ki < kn; ++ki)
+          mac_rows4_in_range(out.data() + pi * w.m, w32rows + ki * w.m, &a4[static_cast<size_t>(ki * 4)], w.m);
+      }
+      for (; pi < p; ++pi)
+        for (int64_t ki = k0; ki < k1; ++ki)
+          if (a[pi * w.k + ki] != 0) mac_row_in_range(out.data() + pi * w.m, w32rows + (ki - k0) * w.m, a[pi * w.k + ki], w.m);
+      continue;
+    }
+    for (int64_t pi = 0; pi < p; ++pi) {
+      int64_t* acc = out.data() + pi * w.m;  // the M accumulators of output pixel pi
+      const int32_t* arow = a + pi * w.k;
+      for (int64_t ki = k0; ki < k1; ++ki) {  // k ascending, as the accumulator sees it
+        const int64_t av = arow[ki];
+        // A zero activation adds 0 to every column: nothing changes, nothing overflows.
+        if (av == 0) continue;
+        overflows += w32 ? mac_row(acc, w32rows + (ki - k0) * w.m, av, w.m, w.dp.acc_bits)
+                         : mac_row(acc, w.w_eff.data() + ki * w.m, av, w.m, w.dp.acc_bits);
+      }
     }
   }
   if (stats) {

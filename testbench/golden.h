@@ -53,10 +53,19 @@ struct EffectiveWeights {
   // configuration: half the memory), else in w_eff; the other stays empty.
   std::vector<int64_t> w_eff;
   std::vector<int32_t> w_eff32;
+  // Or, for large BRSLog matrices (a quarter of the memory of w_eff32): the
+  // K x M codes and, for each configuration (1, or one per column), the
+  // w_eff of its code words at 256 c + code; the GEMM decodes a block of
+  // rows at a time. w_eff and w_eff32 then stay empty.
+  std::vector<uint8_t> codes;
+  std::vector<int32_t> tables;
   uint64_t zero_weights = 0;   // weights that gate the AE (code j = 0 or w_q = 0)
+  uint64_t max_abs = 0;        // a bound on |w_eff| (the largest of the code words' tables; 2^15 for fixed16)
 };
-// Validates (as above) and decodes.
-EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp);
+// Validates (as above) and decodes; BRSLog matrices of decode_limit weights
+// or more whose values fit int32 keep their codes instead (see codes).
+inline constexpr size_t kDecodeLimit = size_t{1} << 22;
+EffectiveWeights effective_weights(const IntWeights& w, const DatapathConfig& dp, size_t decode_limit = kDecodeLimit);
 
 // Counters of golden computations. Every function taking a GoldenStats* adds
 // its counts to it (so one object can collect a whole layer or network).

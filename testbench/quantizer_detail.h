@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "host_threads.h"
 #include "quantizer.h"
 #include "sqrt2.h"
 
@@ -37,7 +38,15 @@ void assign_codes(const double* w, size_t n, const double* b, int L, int bits, u
 // T is double or float (the weights as given; float converts exactly).
 template <typename T>
 double checked_max_abs(const T* w, size_t n, size_t index_offset = 0) {
-  const double m = max_abs_or_nonfinite(w, n);
+  // Large tensors in one chunk per host thread (a maximum is the same in any order).
+  const size_t chunks = n >= (size_t{1} << 20) ? static_cast<size_t>(host_threads()) : 1;
+  std::vector<double> part(chunks);
+  parallel_for(chunks, [&](size_t c) {
+    const size_t lo = n / chunks * c, hi = c + 1 == chunks ? n : n / chunks * (c + 1);
+    part[c] = max_abs_or_nonfinite(w + lo, hi - lo);
+  });
+  double m = 0;
+  for (const double x : part) m = x < 0 || m < 0 ? -1 : std::max(m, x);
   if (m >= 0.0) return m;
   for (size_t i = 0; i < n; ++i) {
     const double x = w[i];

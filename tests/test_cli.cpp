@@ -256,6 +256,29 @@ TEST(CliLayer, TopologyCsvRunsEveryLayer) {
   EXPECT_EQ(j["layers"][1]["macs"], 4 * 4 * 72 * 5);  // 10x10, 3x3 stride 2 -> 4x4
 }
 
+// With two host threads each next layer is prepared while the current one
+// simulates; with one, layer after layer: the same results folder.
+TEST(CliLayer, OverlappedPreparationWritesTheSameResults) {
+  const brsim_test::TempDir tmp;
+  const std::string csv = tmp.write("topo.csv",
+                                     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                                     "Num Filter, Strides,\nConv1, 12, 12, 3, 3, 4, 8, 1,\nConv2, 10, 10, 3, 3, 8, 5, 2,\n"
+                                     "Conv3, 9, 9, 1, 1, 20, 33, 1,\n");
+  for (const std::string mode : {"fast", "cycle"}) {
+    std::string results[2];
+    for (int threads = 1; threads <= 2; ++threads) {
+      const std::string out = tmp.file(mode + std::to_string(threads));
+      const CliResult r = run_brsim("layer --topology " + csv + " --mode " + mode + " --threads " +
+                                    std::to_string(threads) + " --out " + out);
+      ASSERT_EQ(r.status, 0) << r.out;
+      for (const char* f : {"/layers.csv", "/summary.json", "/stats.txt", "/energy.csv"})
+        results[threads - 1] += brsim_test::read_file(out + f);
+    }
+    EXPECT_NE(results[0].find("Conv3"), std::string::npos);
+    EXPECT_EQ(results[0], results[1]) << mode;
+  }
+}
+
 TEST(CliRun, WritesTheResultsFolder) {
   const brsim_test::TempDir tmp;
   const std::string out = tmp.file("run_out");

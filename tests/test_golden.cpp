@@ -170,6 +170,40 @@ TEST(GoldenGemm, MatchesNaiveShiftAddOnRandomShapesAndConfigs) {
   EXPECT_LE(narrowest_overflowing, 20);
 }
 
+// Large BRSLog matrices keep their codes and the GEMM decodes them a block
+// of rows at a time: with every matrix kept so (decode limit 0), the same
+// sums, overflows and counters as the naive GEMM.
+TEST(GoldenGemm, CodedWeightsMatchNaive) {
+  Rng rng(11);
+  int coded = 0, overflowing = 0;
+  for (int iter = 0; iter < 180; ++iter) {
+    GemmCase c = random_gemm_case(rng, iter % 3);
+    if (iter % 5 == 0) {  // more than one block of rows (2^16 values) at M = 3000
+      c.w.m = 3000, c.w.configs.resize(1), c.w.codes.clear();
+      for (int64_t i = 0; i < c.w.k * c.w.m; ++i)
+        c.w.codes.push_back(static_cast<uint8_t>(uniform(rng, 0, (1 << c.w.configs[0].bits) - 1)));
+    }
+    const EffectiveWeights ew = effective_weights(c.w, c.dp, 0);
+    coded += !ew.codes.empty();
+    const Naive want = naive_gemm(c.a, c.p, c.w, c.dp);
+    GoldenStats st;
+    ASSERT_EQ(golden_gemm(c.a.data(), c.p, ew, &st), want.acc) << "iter " << iter;
+    ASSERT_EQ(st.acc_overflows, want.overflows) << "iter " << iter;
+    EXPECT_EQ(st.zero_weight_macs, static_cast<uint64_t>(c.p) * zero_weights(c.w));
+    overflowing += want.overflows > 0;
+  }
+  EXPECT_GT(coded, 80);  // (those whose weights fit int32)
+  EXPECT_GT(overflowing, 10);
+  // The default limit: small matrices decoded, 2^22 weights and more coded.
+  GemmCase big = random_gemm_case(rng, 1);
+  EXPECT_TRUE(effective_weights(big.w, big.dp).codes.empty());
+  big.w.k = 2048, big.w.m = 2048, big.w.configs.resize(1);
+  big.w.codes.assign(size_t{1} << 22, 3);
+  const EffectiveWeights ew = effective_weights(big.w, big.dp);
+  EXPECT_EQ(ew.codes.size(), size_t{1} << 22);
+  EXPECT_TRUE(ew.w_eff32.empty());
+}
+
 // 63- and 64-bit accumulators take the golden model's widest paths: configs
 // whose largest product needs exactly that width, all-extreme activations.
 TEST(GoldenGemm, MatchesNaiveOnFullWidthAccumulators) {
@@ -618,6 +652,16 @@ TEST(GoldenErrors, RejectsBadWeightsAndConfigs) {
   const std::vector<int32_t> a = {1, 32768};
   expect_substr([&] { golden_gemm(a.data(), 1, IntWeights::from_brslog_mk({1, 1}, 1, 2, {{5, 6, 0, -10}}), dp); },
                 "outside the 16-bit range");
+  // The first activation out of range in row order is named, whichever path
+  // the GEMM takes (a wide accumulator: no sum can overflow; a 32-bit one).
+  std::vector<int32_t> a6(6 * 2, 1);
+  a6[5 * 2 + 0] = -40000, a6[2 * 2 + 1] = 40000;
+  for (const int acc_bits : {48, 32}) {
+    DatapathConfig d = dp;
+    d.acc_bits = acc_bits;
+    expect_substr([&] { golden_gemm(a6.data(), 6, IntWeights::from_brslog_mk({1, 1}, 1, 2, {{5, 6, 0, -10}}), d); },
+                  "A[2, 1] = 40000 is outside the 16-bit range");
+  }
   // Mismatched FC input.
   expect_substr([&] { golden_fc({1, 2, 3}, w, dp); }, "expect K = 2");
   expect_substr([&] { IntWeights::from_brslog_mk({1, 2, 3}, 2, 2, {{5, 6, 0, -10}}); }, "[M x K] = [2 x 2]");

@@ -150,6 +150,47 @@ TEST(QuantizedInference, RejectsExactWithTheHardwareCodebook) {
   EXPECT_THROW(quantize_network(s.net, s.formats, variant("brslog", 4, CodebookKind::Hardware, true)), ConfigError);
 }
 
+// The float reference's convolution, blocked over channels and pixels, adds
+// exactly as a direct loop: the bias, then each tap's product (rounded) in
+// (c, ky, kx) order; stride, padding, channels and pixels that fill no
+// whole block included.
+TEST(FloatInference, ConvolutionAddsAsADirectLoop) {
+  Network net;
+  net.input = {5, 13, 11};
+  Layer conv;
+  conv.kind = LayerKind::Conv;
+  conv.in = net.input;
+  conv.window = {3, 4, 2, 1, 1, 2, 1, 2};  // kh, kw, stride h, w, pads top, left, bottom, right
+  conv.out = {19, 7, 12};
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  conv.weights.resize(static_cast<size_t>(conv.out.c * conv.gemm_k()));
+  for (float& x : conv.weights) x = u(rng);
+  conv.bias.resize(static_cast<size_t>(conv.out.c));
+  for (float& x : conv.bias) x = u(rng);
+  net.layers = {conv};
+  std::vector<float> in(static_cast<size_t>(net.input.numel()));
+  for (float& x : in) x = u(rng);
+  const std::vector<float> y = run_float(net, in);
+  ASSERT_EQ(y.size(), static_cast<size_t>(19 * 7 * 12));
+  const Window& w = conv.window;
+  for (int64_t m = 0; m < 19; ++m)
+    for (int64_t oy = 0; oy < 7; ++oy)
+      for (int64_t ox = 0; ox < 12; ++ox) {
+        float acc = conv.bias[static_cast<size_t>(m)];
+        for (int64_t c = 0; c < 5; ++c)
+          for (int64_t ky = 0; ky < w.kh; ++ky)
+            for (int64_t kx = 0; kx < w.kw; ++kx) {
+              const int64_t iy = oy * w.stride_h + ky - w.pad_top, ix = ox * w.stride_w + kx - w.pad_left;
+              if (iy < 0 || iy >= 13 || ix < 0 || ix >= 11) continue;
+              const float prod = conv.weights[static_cast<size_t>(((m * 5 + c) * w.kh + ky) * w.kw + kx)] *
+                                 in[static_cast<size_t>((c * 13 + iy) * 11 + ix)];
+              acc += prod;
+            }
+        ASSERT_EQ(y[static_cast<size_t>((m * 7 + oy) * 12 + ox)], acc) << m << " " << oy << " " << ox;
+      }
+}
+
 // The float reference spreads the output channels of large layers over host
 // threads: the same floats on any number of them.
 TEST(FloatInference, LargeLayersGiveTheSameFloatsOnAnyNumberOfThreads) {

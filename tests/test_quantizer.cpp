@@ -21,6 +21,7 @@
 #include "datapath.h"
 #include "config_error.h"
 #include "errors.h"
+#include "host_threads.h"
 #include "quantizer.h"
 
 using namespace brsim;
@@ -259,6 +260,17 @@ TEST(QuantizerOptions, NonFiniteWeightsNameTheIndex) {
   w[5] = 0.25;
   w[2] = -INFINITY;
   EXPECT_NE(message_of([&] { search_segment(w.data(), w.size(), o); }).find("[2]"), std::string::npos);
+  // Large tensors look for the maximum in chunks: the first non-finite
+  // weight is still the one named, in either chunk.
+  std::vector<float> big(size_t{3} << 20, 0.5f);
+  big[(size_t{3} << 20) - 7] = std::nanf(""), big[size_t{1} << 19] = INFINITY;
+  for (const int threads : {1, 2}) {
+    set_host_threads(threads);
+    EXPECT_NE(message_of([&] { quantize_tensor(big.data(), big.size(), {3, 1 << 20}, options(5, "brslog")); })
+                  .find("[524288] is inf"),
+              std::string::npos);
+  }
+  set_host_threads(2);
   const SegmentConfig c{5, 3, 0, -8};
   EXPECT_NE(message_of([&] { quantization_sse(w.data(), w.size(), c, o); }).find("[2]"), std::string::npos);
   const Codebook cb = make_codebook(c, CodebookKind::Ideal, sqrt2_approx(4));

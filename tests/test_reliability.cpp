@@ -9,10 +9,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
 #include <systemc>
 
 #include "config_error.h"
 #include "errors.h"
+#include "layer_pipeline.h"
 #include "memory_limit.h"
 #include "results_dir.h"
 #include "sc_kernel.h"
@@ -287,4 +292,37 @@ TEST(CoroutineStacks, ANewSimulationRunsCleanOnAStackAbandonedInWait) {
     overlapped = lo < hi;
   }
   EXPECT_TRUE(overlapped) << "the second thread never ran on the first one's stack addresses";
+}
+
+// brsim layer's preparation pipeline: every layer prepared once, whatever
+// order its thread takes them in, each result taken in layer order.
+TEST(LayerPipeline, EveryLayerOnceAndTheResultsInLayerOrder) {
+  for (const std::vector<size_t>& order : {std::vector<size_t>{0, 1, 2, 3, 4, 5}, std::vector<size_t>{5, 3, 4, 0, 2, 1}}) {
+    std::mutex m;
+    std::multiset<size_t> started;
+    LayerPipeline<std::string> p(order, [&](size_t i) {
+      std::lock_guard<std::mutex> l(m);
+      started.insert(i);
+      return "layer " + std::to_string(i);
+    });
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(p.take(i), "layer " + std::to_string(i));
+    EXPECT_EQ(started, (std::multiset<size_t>{0, 1, 2, 3, 4, 5}));
+  }
+}
+
+// A failing layer's exception comes out of take() at that layer, the
+// first failing one in layer order, even when a later one failed first;
+// the layers before it are taken as usual.
+TEST(LayerPipeline, TheFirstFailingLayerInLayerOrderIsReported) {
+  LayerPipeline<size_t> p({3, 2, 1, 0}, [](size_t i) -> size_t {
+    if (i == 1 || i == 3) throw std::runtime_error("layer " + std::to_string(i));
+    return i * 10;
+  });
+  EXPECT_EQ(p.take(0), 0u);
+  try {
+    p.take(1);
+    ADD_FAILURE() << "layer 1 did not fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "layer 1");
+  }
 }
