@@ -173,11 +173,13 @@ class Controller::LayerRun {
     stage_.relu = d_.relu;
     stage_.act_bits = a_.datapath.act_bits;
     pooled_ = d_.pool != PoolKind::None;
-    // The tiles' im2col views, kept across m-tiles while they fit 256 MiB
-    // (not with input-channel chunks: each chunk's view holds its channels).
-    keep_views_ = s_.m_tiles > 1 && s_.chunks == 1 &&
-                  uint64_t{d_.out_h()} * d_.out_w() * d_.batch * s_.K * sizeof(int32_t) <= (uint64_t{256} << 20);
-    views_.resize(keep_views_ ? uint64_t{s_.bands} * s_.strips : 1);
+    // The tiles' im2col views, kept across m-tiles while they fit 256 MiB:
+    // one per tile and input-channel chunk (a chunk's view holds its
+    // channels' rows of K), one act_id per tile (its chunks' k-tiles differ).
+    keep_views_ = s_.m_tiles > 1 && uint64_t{d_.out_h()} * d_.out_w() * d_.batch * s_.K * s_.chunks * sizeof(int32_t) <=
+                                        (uint64_t{256} << 20);
+    views_.resize(keep_views_ ? uint64_t{s_.bands} * s_.strips * s_.chunks : 1);
+    view_act_ids_.assign(keep_views_ ? uint64_t{s_.bands} * s_.strips : 1, 0);
   }
 
   Ticket read(const Chunk& ch) { return c_.dma_issue(false, ch.addr, c_.dma_->buffer(ch.bytes)); }
@@ -212,9 +214,9 @@ class Controller::LayerRun {
 
   // Chunk q of tile (b, st): its channels' input rows and halo columns (of
   // every image of the batch) into the input buffer, and the buffer's
-  // address generator's view of them (im2col: image after image). Each m-tile receives the same bytes for a tile: without
-  // chunks the view is built once per tile while they stay the same (the
-  // transfers still happen), named by one act_id.
+  // address generator's view of them (im2col: image after image). Each m-tile receives the same bytes for a tile's
+  // chunk: its view is built once while they stay the same (the transfers
+  // still happen); the tile's chunks are named by one act_id.
   void input(uint32_t b, uint32_t st, uint64_t q, const std::vector<Ticket>& ids) {
     bytes_.clear();
     for (Ticket id : ids) {
@@ -224,8 +226,9 @@ class Controller::LayerRun {
     c_.ibuf_->occupy((a_.double_buffer_activations ? 2 : 1) * bytes_.size());
     c_.ibuf_->write_bits(bytes_.size() * 8);
     const uint64_t tile = uint64_t{b} * s_.strips + st, key = tile * s_.chunks + q;
-    BandView& view = views_[keep_views_ ? tile : 0];
-    if (view.act_id == 0 || view.key != key || view.bytes != bytes_) {
+    BandView& view = views_[keep_views_ ? key : 0];
+    uint64_t& act_id = view_act_ids_[keep_views_ ? tile : 0];
+    if (!view.built || view.key != key || view.bytes != bytes_) {
       c_.queue_.flush();  // no queued fold reads the view any more
       TileBox box;
       band_input_rows(d_, p_.band_oy0(b), p_.band_oy1(b), &box.y0, &box.y1);
@@ -243,11 +246,17 @@ class Controller::LayerRun {
         build_im2col(d_, band_, box, d_.batch == 1 ? &view.im2col : &image_view_);
         if (d_.batch > 1) view.im2col.insert(view.im2col.end(), image_view_.begin(), image_view_.end());
       }
+      // A fresh act_id for another tile's view in the one slot, or for
+      // values that changed (the tile's other chunks keep theirs, under the
+      // new name); a kept tile's first view of another chunk keeps the
+      // tile's (no fold read its k-tiles under it yet).
+      if (!keep_views_ || view.built || act_id == 0) act_id = ++c_.act_ids_;
       view.bytes = bytes_;
       view.key = key;
-      view.act_id = ++c_.act_ids_;
+      view.built = true;
     }
     view_ = &view;
+    view_act_id_ = act_id;
   }
 
   // A tile's folds begin: its partial sums (every image's) clear in the output buffer.
@@ -331,12 +340,12 @@ class Controller::LayerRun {
     }
     job_.act_stride = s_.K, job_.k0 = kt0 * static_cast<uint64_t>(a_.rows);
     job_.load_id = ++c_.load_ids_;
-    // The tile's values in every m-tile (a chunk's view is the chunk's alone).
-    job_.act_reuse = s_.chunks > 1 ? 1 : s_.m_tiles - mt;
+    // The tile's values in every m-tile (a chunk's view not kept is read once).
+    job_.act_reuse = s_.chunks > 1 && !keep_views_ ? 1 : s_.m_tiles - mt;
   }
 
   void fold(const PlanFold& f) {
-    job_.act = view_->im2col.data(), job_.act_id = view_->act_id;  // the tile's input (spilling: fetched after the load)
+    job_.act = view_->im2col.data(), job_.act_id = view_act_id_;  // the tile's input (spilling: fetched after the load)
     job_.out = psums_.data();
     job_.p0 = f.p0, job_.p = f.p;
     c_.run_fold(job_);
@@ -446,7 +455,7 @@ class Controller::LayerRun {
       job_.cols = cols, job_.col_cfg = col_cfg_.data(), job_.fixed = nullptr, job_.codes = run_codes_.data();
       job_.act = view_->im2col.data(), job_.act_stride = s_.K, job_.k0 = 0, job_.p0 = 0, job_.p = 1;
       job_.out = psums_.data(), job_.load_id = c_.load_ids_ + 1;
-      job_.act_id = view_->act_id, job_.act_reuse = s_.m_tiles - mt;
+      job_.act_id = view_act_id_, job_.act_reuse = s_.m_tiles - mt;
     }
     // weights()'s traffic in the weight buffer
     if (prefetch) {
@@ -491,7 +500,7 @@ class Controller::LayerRun {
     std::vector<uint8_t> bytes;   // the band's input bytes
     std::vector<int32_t> im2col;  // their im2col view
     uint64_t key = 0;             // the tile and chunk
-    uint64_t act_id = 0;          // 0: none yet
+    bool built = false;
   };
 
   Controller& c_;
@@ -503,6 +512,8 @@ class Controller::LayerRun {
   bool pooled_ = false, keep_views_ = false;
   std::vector<BandView> views_;
   const BandView* view_ = nullptr;
+  std::vector<uint64_t> view_act_ids_;  // per kept tile (or the one slot): its views' act_id (0: none yet)
+  uint64_t view_act_id_ = 0;            // view_'s
   std::vector<SegmentConfig> col_cfg_, realizable_;  // the m-tile's columns; configurations checked
   OutputStage stage_;
   std::vector<uint8_t> bytes_, part_, wbytes_, out_bytes_, codes_, tile8_;

@@ -91,7 +91,7 @@ class Controller : public sc_core::sc_module {
   uint64_t fold_index_ = 0;
   uint64_t layers_started_ = 0;
   uint64_t load_ids_ = 0;  // FoldJob::load_id of the weight loads so far
-  uint64_t act_ids_ = 0;   // FoldJob::act_id: one per im2col view built so far
+  uint64_t act_ids_ = 0;   // FoldJob::act_id: one per im2col view (a kept tile's chunks: one) built so far
   FoldQueue queue_;
   TraceHooks* tracer_ = nullptr;
 };
