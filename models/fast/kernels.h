@@ -182,7 +182,66 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
   uint64_t sign_p = 0, sign_s = 0, out_overflows = 0;
   __m256i negp = zero, negs = zero;  // 32-bit lanes: minus the count of sign bits of x ^ y
   CsaCounter csa_s;                  // partial-sum toggles of full blocks of 16 rows
-  for (uint64_t p = p0; p < p1; ++p) {
+  // The bottom row's sums of pixel p (bottom: c8 lanes) into the output
+  // buffer. Both terms lie within the accumulator range, so only 64-bit
+  // accumulators can leave int64.
+  auto emit = [&](uint64_t p, const int32_t* bottom) {
+    int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
+    uint64_t c = 0;
+    if (s.out_stride == 1 && s.acc_bits <= 62) c = add_outputs_avx2(o, bottom, s.cols, s.acc_lo, s.acc_hi);
+    for (; c < s.cols; ++c) {
+      int64_t& x = o[c * s.out_stride];
+      x = wrapping_add(x, bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
+    }
+  };
+  uint64_t p_first = p0;  // the first pixel of the loop below (the pairs' path takes pixels before it)
+  if constexpr (kActivity && !kProducts && kC8 != 0 && kR != 0 && kR % 8 == 0) {
+    // Two pixels per pass (the products counted elsewhere): each weight
+    // vector is loaded once for both, and the second pixel's sums change
+    // from the first's, still in registers, so the partial-sum registers
+    // are read and written once per pair. Rows in blocks of 8: 16 changes
+    // (8 rows x 2 pixels) per carry-save step.
+    alignas(32) int32_t bottom_a[kC8];  // the first pixel's bottom row
+    for (; p_first + 2 <= p1; p_first += 2) {
+      const int32_t* a0 = &s.act[p_first * s.act_stride];
+      const int32_t* a1 = a0 + s.act_stride;
+      for (size_t v = 0; v < n8; ++v) {
+        __m256i above0 = zero, above1 = zero, ds1 = zero;
+        for (size_t r0 = 0; r0 < R; r0 += 8) {
+          size_t r = r0;
+          bool second = false;  // next() returns pixel p + 1's change of row r - 1
+          // Row r of both pixels; returns pixel p's sum change (x ^ y,
+          // masked), keeps pixel p + 1's for the next call.
+          auto next = [&](auto checked) __attribute__((target("avx2"), always_inline)) {
+            if (second) {
+              second = false;
+              return ds1;
+            }
+            const size_t i = r * c8 + 8 * v;
+            __m256i prod0 = zero, prod1 = zero;
+            if (!decltype(checked)::value || r < rows) {
+              const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i));
+              prod0 = _mm256_mullo_epi32(_mm256_set1_epi32(a0[r]), wv);
+              prod1 = _mm256_mullo_epi32(_mm256_set1_epi32(a1[r]), wv);
+            }
+            const __m256i next0 = _mm256_add_epi32(above0, prod0), next1 = _mm256_add_epi32(above1, prod1);
+            __m256i ds0 = _mm256_xor_si256(next0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + i)));
+            ds1 = _mm256_xor_si256(next1, next0);
+            if (kMasked) ds0 = _mm256_and_si256(ds0, m), ds1 = _mm256_and_si256(ds1, m);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(ps + i), next1);
+            if (r == R - 1) _mm256_store_si256(reinterpret_cast<__m256i*>(bottom_a + 8 * v), next0);
+            above0 = next0, above1 = next1;
+            ++r, second = true;
+            return ds0;
+          };
+          if (r0 + 8 <= rows) csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return next(std::false_type{}); });
+          else csa_s.add16([&]() __attribute__((target("avx2"), always_inline)) { return next(std::true_type{}); });
+        }
+      }
+      if (out) emit(p_first, bottom_a), emit(p_first + 1, &ps[(R - 1) * c8]);
+    }
+  }
+  for (uint64_t p = p_first; p < p1; ++p) {
     const int32_t* a = &s.act[p * s.act_stride];
     for (size_t v = 0; v < n8; ++v) {
       __m256i above = zero;
@@ -234,19 +293,8 @@ __attribute__((target("avx2"))) void stream32_avx2(const Stream32& s, uint64_t p
         }
       }
     }
-    if (((p - p0) & 4095) == 4095) flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);  // 32-bit lanes: 4096 x R at most
-    // The bottom row's sums for pixel p go to the output buffer. Both terms
-    // lie within the accumulator range, so only 64-bit accumulators can
-    // leave int64.
-    if (!out) continue;
-    const int32_t* bottom = &ps[(R - 1) * c8];
-    int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
-    uint64_t c = 0;
-    if (s.out_stride == 1 && s.acc_bits <= 62) c = add_outputs_avx2(o, bottom, s.cols, s.acc_lo, s.acc_hi);
-    for (; c < s.cols; ++c) {
-      int64_t& x = o[c * s.out_stride];
-      x = wrapping_add(x, bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
-    }
+    if (((p - p_first) & 4095) == 4095) flush_negatives(&negp, &sign_p), flush_negatives(&negs, &sign_s);  // 32-bit lanes: 4096 x R at most
+    if (out) emit(p, &ps[(R - 1) * c8]);
   }
   n->pop_p += sum_u64_lanes(accp);
   n->pop_s += sum_u64_lanes(accs);
