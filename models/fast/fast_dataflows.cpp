@@ -9,6 +9,7 @@
 
 #include "fast_engine.h"
 #include "kernels.h"
+#include "stream_fn.h"
 
 namespace brsim {
 

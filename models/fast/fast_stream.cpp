@@ -9,6 +9,7 @@
 
 #include "fast_engine.h"
 #include "kernels.h"
+#include "stream_fn.h"
 #include "simd.h"
 #include "worker.h"
 
@@ -368,7 +369,9 @@ BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
   bottom32_.resize(c8_);
   Counts32 n;
   uint32_t colmax;
-  if (activity_ && m32_ != ~0u)
+  if (kHasAvx512 && C % 16 == 0) {
+    colmax = fold1_512(t->w32, half_mask, code_bits, job_.codes, a, R, C, activity_, m32_, w32_.data(), bottom32_.data(), &n);
+  } else if (activity_ && m32_ != ~0u)
     colmax = fold1_avx2<true, true>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
   else if (activity_ && C == 16)
     colmax = fold1_avx2<true, false, 16>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);

@@ -487,34 +487,6 @@ __attribute__((target("avx2"))) inline uint64_t act_pass_avx2(const int32_t* act
   return sum_u64_lanes(acc);
 }
 
-using StreamFn = void (*)(const Stream32&, uint64_t, uint64_t, Counts32*, bool);
-
-// stream32_avx2 for a fold: activity counted or not, masked (acc_bits < 32)
-// or sign-extended, products counted here or from the tables.
-inline StreamFn stream_fn(bool activity, bool masked, bool products, size_t c8, size_t R) {
-  if (!activity) return stream32_avx2<false, false>;
-  if (c8 == 16 && R == 16 && !masked)
-    return products ? stream32_avx2<true, false, true, 16, 16> : stream32_avx2<true, false, false, 16, 16>;
-  if (c8 == 16 && !masked) return products ? stream32_avx2<true, false, true, 16> : stream32_avx2<true, false, false, 16>;
-  if (products) return masked ? stream32_avx2<true, true> : stream32_avx2<true, false>;
-  return masked ? stream32_avx2<true, true, false> : stream32_avx2<true, false, false>;
-}
-
-// Pixels [p0, p1) through registers that hold pixel *at (~0: none yet).
-inline void stream_chunk(StreamFn fn, const Stream32& st, uint64_t p0, uint64_t p1, uint64_t* at, Counts32* n) {
-  if (*at != p0 - 1 || p0 == 0) {
-    if (p0 == 0) {  // the fold's registers start from zero
-      std::fill(st.ps, st.ps + st.R * st.c8, 0);
-      std::fill(st.pr, st.pr + st.R * st.c8, 0);
-    } else {  // set up with pixel p0 - 1: uncounted, no output
-      Counts32 setup;
-      fn(st, p0 - 1, p0, &setup, false);
-    }
-  }
-  fn(st, p0, p1, n, true);
-  *at = p1 - 1;
-}
-
 // Entries idx (0..31) of a 32-entry table held in four vectors of 8.
 __attribute__((target("avx2"))) inline __m256i lookup32(const __m256i t[4], __m256i idx) {
   const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));  // bit 3 of idx as the sign
