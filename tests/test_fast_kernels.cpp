@@ -159,6 +159,31 @@ TEST(FastKernels, Fold1Avx512EqualsFold1Avx2OnRandomFolds) {
   }
 }
 
+BRSIM_TARGET_AVX2 void row_toggles_with_avx2(const int32_t* x, uint64_t P, const int32_t* w32, uint32_t m32,
+                                               uint64_t ext, uint32_t* t) {
+  __m256i tw[4];
+  for (int v = 0; v < 4; ++v) tw[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w32 + 8 * v));
+  row_product_toggles(x, P, tw, m32, ext, t);
+}
+
+TEST(FastKernels, RowProductToggles512EqualsAvx2) {
+  if (!kHasAvx512) GTEST_SKIP() << "the CPU has no AVX-512 F/VL/BW/DQ/VPOPCNTDQ (or BRSIM_SIMD asks for fewer kernels)";
+  std::mt19937_64 g(99);
+  for (int iter = 0; iter < 400; ++iter) {
+    const uint64_t P = g() % 300;
+    std::vector<int32_t> x(P);
+    for (auto& v : x) v = static_cast<int32_t>(static_cast<uint32_t>(g())) >> (g() % 32);
+    alignas(64) int32_t w[32];
+    for (auto& v : w) v = static_cast<int32_t>(static_cast<uint32_t>(g())) >> (g() % 32);
+    const uint32_t m32 = g() % 2 ? ~0u : (uint32_t{1} << (16 + g() % 16)) - 1;
+    const uint64_t ext = m32 == ~0u ? g() % 33 : 0;
+    uint32_t a[32], b[32];
+    row_toggles_with_avx2(x.data(), P, w, m32, ext, a);
+    row_product_toggles512(x.data(), P, w, m32, ext, b);
+    ASSERT_TRUE(std::equal(a, a + 32, b)) << "iter " << iter << " P " << P;
+  }
+}
+
 TEST(FastKernels, AddOutputs512MatchesTheWrappingAdd) {
   if (!kHasAvx512) GTEST_SKIP() << "the CPU has no AVX-512 F/VL/BW/DQ/VPOPCNTDQ (or BRSIM_SIMD asks for fewer kernels)";
   std::mt19937_64 g(17);

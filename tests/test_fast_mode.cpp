@@ -222,7 +222,7 @@ TEST(FastMode, DramBackPressureGivesTheCycleModelsStalls) {
 }
 
 // Fast mode's two-thread stream (--threads 2, the default): folds of at
-// least 16384 PE-pixel steps (P x R x C) split into pixel chunks streamed
+// least split_work PE-pixel steps (P x R x C) split into pixel chunks streamed
 // on two threads give the cycle model's and the single-threaded fast
 // mode's outputs and counts, the same on every run whichever thread streams
 // which chunk. Which chunks the worker takes depends on when the host runs
@@ -245,8 +245,9 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
     s.pad = pick(0, s.kh - 1);
     ArchConfig a;
     a.rows = static_cast<int>(pick(8, 20)), a.cols = static_cast<int>(pick(8, 20));
-    // Enough output pixels in a band for a fold to split: P x R x C >= 16384.
-    const int64_t side = static_cast<int64_t>(std::ceil(std::sqrt(16384.0 / (a.rows * a.cols)))) + pick(0, 6);
+    // Enough output pixels in a band for a fold to split: P x R x C >= split_work.
+    const double split_work = static_cast<double>(FastTuning{}.split_work);
+    const int64_t side = static_cast<int64_t>(std::ceil(std::sqrt(split_work / (a.rows * a.cols)))) + pick(0, 6);
     s.in_h = s.in_w = side + s.kh - 1 - 2 * s.pad;
     a.datapath.act_bits = A, a.datapath.acc_bits = acc;
     LayerCase wl;

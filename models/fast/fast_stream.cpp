@@ -9,6 +9,7 @@
 
 #include "fast_engine.h"
 #include "kernels.h"
+#include "kernels512.h"
 #include "stream_fn.h"
 #include "simd.h"
 #include "worker.h"
@@ -294,7 +295,8 @@ void FastEngine::product_table_rows(ProductToggles* pt, const int32_t* act, uint
       if (j.pt->have[k]) continue;
       int32_t* x = &j.col[r * j.P];
       for (uint64_t p = 0; p < j.P; ++p) x[p] = j.act[p * j.R + r];
-      row_product_toggles(x, j.P, tw, j.m32, j.ext, &j.pt->t[k * 32]);
+      if (kHasAvx512) row_product_toggles512(x, j.P, j.pt->table->w32, j.m32, j.ext, &j.pt->t[k * 32]);
+      else row_product_toggles(x, j.P, tw, j.m32, j.ext, &j.pt->t[k * 32]);
       uint64_t mx = 0;
       j.pt->act[k] = row_act_pass(x, j.P, j.amask, &mx);
       j.pt->act_max[k] = static_cast<uint32_t>(mx);

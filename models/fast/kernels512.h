@@ -82,8 +82,9 @@ struct CsaCounter512 {
   }
 };
 
-// add_outputs_avx2, 8 outputs per vector (the last ones masked).
-BRSIM_TARGET_AVX512 inline uint64_t add_outputs_avx512(int64_t* o, const int32_t* x, uint64_t n, int64_t lo, int64_t hi) {
+// add_outputs_avx2, 8 outputs per vector (the last ones masked); inlined
+// into the kernels (add_outputs_avx512 outside them).
+BRSIM_LAMBDA_AVX512 inline uint64_t add_outputs512_inl(int64_t* o, const int32_t* x, uint64_t n, int64_t lo, int64_t hi) {
   const __m512i lo8 = _mm512_set1_epi64(lo), hi8 = _mm512_set1_epi64(hi);
   uint64_t c = 0;
   for (; c < n; c += 8) {
@@ -94,6 +95,9 @@ BRSIM_TARGET_AVX512 inline uint64_t add_outputs_avx512(int64_t* o, const int32_t
     _mm512_mask_storeu_epi64(o + c, k, sum);
   }
   return n;
+}
+BRSIM_TARGET_AVX512 inline uint64_t add_outputs_avx512(int64_t* o, const int32_t* x, uint64_t n, int64_t lo, int64_t hi) {
+  return add_outputs512_inl(o, x, n, lo, hi);
 }
 
 // stream32_avx2 in 512-bit vectors: c8 (a multiple of 16) lanes per row,
@@ -109,15 +113,20 @@ BRSIM_TARGET_AVX512 void stream32_avx512(const Stream32& s, uint64_t p0, uint64_
   const __m512i m = _mm512_set1_epi32(static_cast<int>(s.m32));
   uint64_t out_overflows = 0;
   CsaCounter512 csa_p, csa_s;  // product and partial-sum toggles
-  auto masked = [&](__m512i x) BRSIM_LAMBDA_AVX512 { return kMasked ? _mm512_and_si512(x, m) : x; };
-  auto emit = [&](uint64_t p, const int32_t* bottom) {
-    int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
-    uint64_t c = 0;
-    if (s.out_stride == 1 && s.acc_bits <= 62) c = add_outputs_avx512(o, bottom, s.cols, s.acc_lo, s.acc_hi);
+  // Outputs c.. of a pixel one at a time, wrapping (and counting) past the
+  // accumulator's range.
+  auto emit_rest = [&](int64_t* o, const int32_t* bottom, uint64_t c) __attribute__((noinline)) {
     for (; c < s.cols; ++c) {
       int64_t& x = o[c * s.out_stride];
       x = wrapping_add(x, bottom[c], s.acc_bits, s.acc_lo, s.acc_hi, &out_overflows);
     }
+  };
+  auto masked = [&](__m512i x) BRSIM_LAMBDA_AVX512 { return kMasked ? _mm512_and_si512(x, m) : x; };
+  auto emit = [&](uint64_t p, const int32_t* bottom) BRSIM_LAMBDA_AVX512 {
+    int64_t* o = &s.out[p * (s.out_pixel ? s.out_pixel : s.cols)];
+    uint64_t c = 0;
+    if (s.out_stride == 1 && s.acc_bits <= 62) c = add_outputs512_inl(o, bottom, s.cols, s.acc_lo, s.acc_hi);
+    if (c < s.cols) emit_rest(o, bottom, c);
   };
   uint64_t p_first = p0;  // the first pixel of the loop below (the pairs' path takes pixels before it)
   if constexpr (kActivity && !kProducts && kC8 != 0) {
@@ -213,6 +222,33 @@ BRSIM_TARGET_AVX512 void stream32_avx512(const Stream32& s, uint64_t p0, uint64_
   // Sign bits count only above 32 bits (kMasked: acc_bits <= 32, none).
   if (!kMasked) n->sign_p += sign_p, n->sign_s += sign_s;
   n->out_overflows += out_overflows;
+}
+
+// row_product_toggles for the 32 weights w32[0..32) in two 512-bit vectors:
+// t[code], the toggles of a product register with weight w32[code] over
+// the activation row x[0..P) from zero back to zero (P < 2^24).
+BRSIM_TARGET_AVX512 inline void row_product_toggles512(const int32_t* x, uint64_t P, const int32_t* w32, uint32_t m32,
+                                                       uint64_t ext, uint32_t* t) {
+  const __m512i zero = _mm512_setzero_si512(), m = _mm512_set1_epi32(static_cast<int>(m32));
+  const __m512i tw0 = _mm512_loadu_si512(w32), tw1 = _mm512_loadu_si512(w32 + 16);
+  __m512i prev0 = zero, prev1 = zero, cnt0 = zero, cnt1 = zero, neg0 = zero, neg1 = zero;  // 32-bit lanes
+  auto step = [&](__m512i cur0, __m512i cur1) BRSIM_LAMBDA_AVX512 {
+    const __m512i d0 = _mm512_xor_si512(cur0, prev0), d1 = _mm512_xor_si512(cur1, prev1);
+    prev0 = cur0, prev1 = cur1;
+    neg0 = _mm512_add_epi32(neg0, _mm512_srli_epi32(d0, 31));
+    neg1 = _mm512_add_epi32(neg1, _mm512_srli_epi32(d1, 31));
+    cnt0 = _mm512_add_epi32(cnt0, _mm512_popcnt_epi32(_mm512_and_si512(d0, m)));
+    cnt1 = _mm512_add_epi32(cnt1, _mm512_popcnt_epi32(_mm512_and_si512(d1, m)));
+  };
+  for (uint64_t p = 0; p < P; ++p) {
+    const __m512i a = _mm512_set1_epi32(x[p]);
+    step(_mm512_mullo_epi32(a, tw0), _mm512_mullo_epi32(a, tw1));
+  }
+  step(zero, zero);  // back to zero
+  alignas(64) uint32_t pc[32], ng[32];
+  _mm512_store_si512(pc, cnt0), _mm512_store_si512(pc + 16, cnt1);
+  _mm512_store_si512(ng, neg0), _mm512_store_si512(ng + 16, neg1);
+  for (int c = 0; c < 32; ++c) t[c] = static_cast<uint32_t>(pc[c] + ext * ng[c]);
 }
 
 // fold1_avx2 in 512-bit vectors, 16 columns per vector (C a multiple of

@@ -13,7 +13,7 @@ struct FastTuning {
   // missing table rows and its stream in chunks on a worker thread and the
   // caller; 1 is the calling thread only.
   int threads = 2;
-  uint64_t split_work = 16384;
+  uint64_t split_work = 65536;
   // Decode a tile in vectors when every column goes through one table of at
   // most 32 codes whose weights fit int32 (else per PE).
   bool vector_load = true;
