@@ -226,6 +226,35 @@ TEST_F(TlmMemory, BackToBackTransfersAddUpAndMemoryStartsZeroed) {
   });
 }
 
+// A released memory is kept for the next DRAM of the same size (runs one
+// after another in a process): it must start zeroed like a fresh one,
+// wherever the last one wrote, and not only where it did.
+TEST_F(TlmMemory, AReusedMemoryStartsZeroedWhereverTheLastRunWrote) {
+  const uint64_t size = 48ull << 20;
+  const uint64_t at[] = {0, 4095, 4096, (size / 2) + 123, size - 300};
+  {
+    Bench& b = elaborate(small_dram(10, 8, size));
+    b.run([&] {
+      for (uint64_t a : at) {
+        auto data = random_bytes(300, static_cast<uint32_t>(a));
+        EXPECT_EQ(b.drv.debug(tlm::TLM_WRITE_COMMAND, a, data.data(), 300), 300u);
+      }
+      auto block = random_bytes(1 << 20, 5);
+      b.dma.write(8ull << 20, block.data(), block.size());
+    });
+  }
+  const uint64_t reuses = Dram::storage_reuses();
+  Bench& b = elaborate(small_dram(10, 8, size));
+  EXPECT_EQ(Dram::storage_reuses(), reuses + 1);  // the first memory, not a fresh one
+  b.run([&] {
+    std::vector<uint8_t> chunk(1 << 20);
+    for (uint64_t a = 0; a < size; a += chunk.size()) {
+      ASSERT_EQ(b.drv.debug(tlm::TLM_READ_COMMAND, a, chunk.data(), static_cast<unsigned>(chunk.size())), chunk.size());
+      ASSERT_TRUE(std::all_of(chunk.begin(), chunk.end(), [](uint8_t x) { return x == 0; })) << "at " << hex(a);
+    }
+  });
+}
+
 TEST_F(TlmMemory, CountersAreExactPerPort) {
   Bench& b = elaborate(small_dram(10, 8, 4096));
   b.run([&] {

@@ -4,9 +4,18 @@
 #include "dram.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "errors.h"
 
@@ -16,6 +25,65 @@ using sc_core::sc_time;
 using tlm::tlm_generic_payload;
 
 namespace {
+// The last released DRAM storage (Dram::StorageDeleter), kept for reuse.
+struct SpareStorage {
+  std::mutex m;
+  uint8_t* p = nullptr;
+  uint64_t size = 0;
+  uint64_t reuses = 0;
+};
+SpareStorage& spare() {
+  static SpareStorage s;
+  return s;
+}
+
+// Zeroes the pages of [p, p + size) that are resident (mincore): the pages
+// never touched are still the kernel's zero-fill-on-demand ones. False
+// where that cannot be told (the caller allocates afresh).
+bool zero_resident_pages(uint8_t* p, uint64_t size) {
+#if defined(__linux__)
+  const long ps = sysconf(_SC_PAGESIZE);
+  if (ps <= 0) return false;
+  const uint64_t page = static_cast<uint64_t>(ps);
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p), end = begin + size;
+  const uintptr_t first = begin / page * page;
+  std::vector<unsigned char> resident((end - first + page - 1) / page);
+  if (mincore(reinterpret_cast<void*>(first), end - first, resident.data()) != 0) return false;
+  for (size_t i = 0; i < resident.size();) {
+    if (!(resident[i] & 1)) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < resident.size() && (resident[j] & 1)) ++j;
+    const uintptr_t a = std::max<uintptr_t>(begin, first + i * page), b = std::min<uintptr_t>(end, first + j * page);
+    std::memset(reinterpret_cast<void*>(a), 0, b - a);
+    i = j;
+  }
+  return true;
+#else
+  (void)p, (void)size;
+  return false;
+#endif
+}
+
+// Zeroed storage of `size` bytes: the spare one if it has that size, else calloc'd.
+uint8_t* zeroed_storage(uint64_t size) {
+  uint8_t* p = nullptr;
+  {
+    SpareStorage& s = spare();
+    std::lock_guard<std::mutex> l(s.m);
+    if (s.p && s.size == size) std::swap(p, s.p);
+  }
+  if (p && zero_resident_pages(p, size)) {
+    std::lock_guard<std::mutex> l(spare().m);
+    ++spare().reuses;
+    return p;
+  }
+  std::free(p);
+  return static_cast<uint8_t*>(std::calloc(size, 1));
+}
+
 const char* command_name(tlm::tlm_command cmd) {
   switch (cmd) {
     case tlm::TLM_READ_COMMAND: return "read";
@@ -45,8 +113,8 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_time clock_pe
   if (period_ == sc_core::SC_ZERO_TIME)
     throw ConfigError(std::string(this->name()) + ": clock period must be > 0");
   size_ = cfg_.size_bytes;
-  // calloc: zero-initialised memory, as DRAM contents are defined to start at 0.
-  mem_.reset(static_cast<uint8_t*>(std::calloc(size_, 1)));
+  // Zero-initialised memory, as DRAM contents are defined to start at 0.
+  mem_ = std::unique_ptr<uint8_t[], StorageDeleter>(zeroed_storage(size_), StorageDeleter{size_});
   if (!mem_)
     throw ConfigError("dram.size_bytes = " + std::to_string(size_) +
                       ": cannot allocate that much host memory for the model");
@@ -54,6 +122,22 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_time clock_pe
   host_socket.register_transport_dbg(this, &Dram::debug_transport);
   dma_socket.register_b_transport(this, &Dram::b_transport_dma);
   dma_socket.register_get_direct_mem_ptr(this, &Dram::get_direct_mem_ptr);
+}
+
+uint64_t Dram::storage_reuses() {
+  std::lock_guard<std::mutex> l(spare().m);
+  return spare().reuses;
+}
+
+void Dram::StorageDeleter::operator()(uint8_t* p) const {
+  SpareStorage& s = spare();
+  uint8_t* old = p;
+  {
+    std::lock_guard<std::mutex> l(s.m);
+    std::swap(old, s.p);
+    s.size = size;
+  }
+  std::free(old);
 }
 
 void Dram::set_backpressure(uint64_t seed, uint64_t max_extra) {

@@ -56,6 +56,9 @@ class Dram : public sc_core::sc_module {
   void set_backpressure(uint64_t seed, uint64_t max_extra);
   uint64_t backpressure_cycles() const { return extra_total_; }
   const DramConfig& config() const { return cfg_; }
+  // How many Drams of this process took a released memory (zeroed) rather
+  // than a fresh one (StorageDeleter).
+  static uint64_t storage_reuses();
 
  private:
   void b_transport_host(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -66,16 +69,20 @@ class Dram : public sc_core::sc_module {
   bool in_range(uint64_t addr, uint64_t len) const { return addr < size_ && len <= size_ - addr; }
 
   // calloc'd storage: zero pages cost nothing until touched, so the default
-  // 256 MiB memory is cheap for a network that uses a few hundred KiB.
-  struct FreeDeleter {
-    void operator()(uint8_t* p) const { std::free(p); }
+  // 256 MiB memory is cheap for a network that uses a few hundred KiB. A
+  // released memory is kept for the next Dram of the same size in the
+  // process (runs one after another: layers, sweep points), which zeroes
+  // only the pages the last one touched instead of faulting fresh ones in.
+  struct StorageDeleter {
+    uint64_t size;
+    void operator()(uint8_t* p) const;
   };
 
   DramConfig cfg_;
   sc_core::sc_time period_;
   uint64_t size_ = 0;
   uint64_t rng_state_ = 0, max_extra_ = 0, extra_total_ = 0;
-  std::unique_ptr<uint8_t[], FreeDeleter> mem_;
+  std::unique_ptr<uint8_t[], StorageDeleter> mem_{nullptr, StorageDeleter{0}};
   DramCounters host_, dma_;
 };
 
