@@ -184,6 +184,56 @@ TEST(FastKernels, RowProductToggles512EqualsAvx2) {
   }
 }
 
+BRSIM_TARGET_AVX2 void fold1_bits_with_avx2(const uint8_t* codes, size_t n, const uint8_t* lut16, int half_mask,
+                                              int sign_bit, uint16_t* nb, uint64_t* z, uint64_t* q) {
+  alignas(32) uint8_t lut[32];
+  std::copy(lut16, lut16 + 16, lut), std::copy(lut16, lut16 + 16, lut + 16);
+  fold1_bits_avx2(codes, n, _mm256_load_si256(reinterpret_cast<const __m256i*>(lut)), half_mask, sign_bit, nb, z, q);
+}
+
+TEST(FastKernels, Fold1Bits512EqualsAvx2) {
+  if (!kHasAvx512) GTEST_SKIP() << "the CPU has no AVX-512 F/VL/BW/DQ/VPOPCNTDQ (or BRSIM_SIMD asks for fewer kernels)";
+  std::mt19937_64 g(77);
+  for (int iter = 0; iter < 500; ++iter) {
+    const size_t n = 32 * (1 + g() % 40);
+    const int code_bits = 2 + static_cast<int>(g() % 4), half_mask = (1 << (code_bits - 1)) - 1;
+    uint8_t lut[16];
+    for (auto& x : lut) x = static_cast<uint8_t>(g() % 8) & 0xfd;  // register bits: bit 1 is the sign's
+    std::vector<uint8_t> codes(n);
+    for (auto& x : codes) x = static_cast<uint8_t>(g() % (1u << code_bits));
+    std::vector<uint16_t> a(n), b(n);
+    uint64_t za = 0, qa = 0, zb = 0, qb = 0;
+    fold1_bits_with_avx2(codes.data(), n, lut, half_mask, code_bits - 1, a.data(), &za, &qa);
+    fold1_bits512(codes.data(), n, lut, half_mask, code_bits - 1, b.data(), &zb, &qb);
+    ASSERT_EQ(a, b) << "iter " << iter << " n " << n;
+    ASSERT_EQ(za, zb) << "iter " << iter;
+    ASSERT_EQ(qa, qb) << "iter " << iter;
+  }
+}
+
+// The weight registers' row differences: the scalar sums (BRSIM_SIMD=scalar's
+// path, written out here) against the 512-bit ones.
+TEST(FastKernels, RowDiffSums512EqualsTheScalarSums) {
+  if (!kHasAvx512) GTEST_SKIP() << "the CPU has no AVX-512 F/VL/BW/DQ/VPOPCNTDQ (or BRSIM_SIMD asks for fewer kernels)";
+  std::mt19937_64 g(31);
+  for (int iter = 0; iter < 500; ++iter) {
+    const size_t R = 2 + g() % 70, c4 = g() % 3 == 0 ? 32 * (1 + g() % 2) : 16;
+    std::vector<uint16_t> w(R * c4);
+    const uint16_t mask = static_cast<uint16_t>(g());
+    for (auto& x : w) x = static_cast<uint16_t>(g()) & mask;
+    uint64_t want_s = 0, want_t = 0;
+    for (size_t j = 1; j < R; ++j) {
+      uint64_t d = 0;
+      for (size_t k = 0; k < c4; ++k) d += static_cast<uint64_t>(__builtin_popcount(w[j * c4 + k] ^ w[(j - 1) * c4 + k]));
+      want_s += d, want_t += j * d;
+    }
+    uint64_t s = 0, t = 0;
+    row_diff_sums512(w.data(), R, c4, &s, &t);
+    ASSERT_EQ(s, want_s) << "iter " << iter << " R " << R << " c4 " << c4;
+    ASSERT_EQ(t, want_t) << "iter " << iter << " R " << R << " c4 " << c4;
+  }
+}
+
 TEST(FastKernels, AddOutputs512MatchesTheWrappingAdd) {
   if (!kHasAvx512) GTEST_SKIP() << "the CPU has no AVX-512 F/VL/BW/DQ/VPOPCNTDQ (or BRSIM_SIMD asks for fewer kernels)";
   std::mt19937_64 g(17);

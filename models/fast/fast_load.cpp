@@ -9,6 +9,7 @@
 
 #include "fast_engine.h"
 #include "kernels.h"
+#include "kernels512.h"
 
 namespace brsim {
 
@@ -212,7 +213,7 @@ uint64_t FastEngine::old_weight_toggles() {
     wbits_valid_ = true;
     wdiff_valid_ = false;
   }
-  if (activity_ && !wdiff_valid_) row_diff_sums(wbits16_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);
+  if (activity_ && !wdiff_valid_) row_diff_sums_best(wbits16_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);
   return activity_ ? R * wdiff_sum_ - wdiff_weighted_ : 0;
 }
 
@@ -221,7 +222,7 @@ uint64_t FastEngine::old_weight_toggles() {
 void FastEngine::commit_weight_load(uint64_t t) {
   const size_t R = static_cast<size_t>(R_);
   if (activity_) {
-    row_diff_sums(wbits16_new_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);  // the new tile's, kept
+    row_diff_sums_best(wbits16_new_.data(), R, c4_, &wdiff_sum_, &wdiff_weighted_);  // the new tile's, kept
     t += wdiff_weighted_;
     t += R * row_diff(&wbits16_[0], &wbits16_new_[(R - 1) * c4_], c4_);
     c_.toggles_weight += t;

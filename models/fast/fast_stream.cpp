@@ -388,8 +388,12 @@ BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
   ++stats_.one_pass_folds;
   // The load (fast_load_brslog's, vector decode) ...
   uint64_t path[3];
-  fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(t->bits8)), half_mask, code_bits - 1,
-                  wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
+  if (kHasAvx512)
+    fold1_bits512(job_.codes, R * C, reinterpret_cast<const uint8_t*>(t->bits8), half_mask, code_bits - 1, wbits16_new_.data(), &path[kPathZero],
+                  &path[kPathSqrt2]);
+  else
+    fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(t->bits8)), half_mask,
+                    code_bits - 1, wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
   path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
   commit_weight_load(old_weight_toggles());
   ++stats_.vector_loads;

@@ -251,6 +251,65 @@ BRSIM_TARGET_AVX512 inline void row_product_toggles512(const int32_t* x, uint64_
   for (int c = 0; c < 32; ++c) t[c] = static_cast<uint32_t>(pc[c] + ext * ng[c]);
 }
 
+// fold1_bits_avx2 in 512-bit vectors, 64 codes per vector (n a multiple
+// of 32): the register bits widened into nb, the zero and sqrt2 flags
+// counted from mask registers. lut: the lower half's 16 register-bit bytes.
+BRSIM_TARGET_AVX512 inline void fold1_bits512(const uint8_t* codes, size_t n, const uint8_t* lut, int half_mask,
+                                              int sign_bit, uint16_t* nb, uint64_t* zero_paths, uint64_t* sqrt2_paths) {
+  const __m512i one = _mm512_set1_epi8(1), four = _mm512_set1_epi8(4);
+  const __m512i half = _mm512_set1_epi8(static_cast<char>(half_mask));
+  const __m512i lut4 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lut)));
+  const __m128i sh = _mm_cvtsi32_si128(sign_bit);
+  uint64_t zeros = 0, sqrt2s = 0;
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 k = n - i >= 64 ? ~__mmask64{0} : __mmask64{0xffffffff};  // n - i is 32 or at least 64
+    const __m512i x = _mm512_maskz_loadu_epi8(k, codes + i);
+    const __m512i sign = _mm512_and_si512(_mm512_srl_epi16(x, sh), one);
+    const __m512i b = _mm512_or_si512(_mm512_shuffle_epi8(lut4, _mm512_and_si512(x, half)), _mm512_add_epi8(sign, sign));
+    zeros += static_cast<uint64_t>(__builtin_popcountll(_mm512_mask_test_epi8_mask(k, b, one)));
+    sqrt2s += static_cast<uint64_t>(__builtin_popcountll(_mm512_mask_test_epi8_mask(k, b, four)));
+    _mm512_storeu_si512(nb + i, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(b)));
+    if (n - i >= 64) _mm512_storeu_si512(nb + i + 32, _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(b, 1)));
+  }
+  *zero_paths = zeros, *sqrt2_paths = sqrt2s;
+}
+
+// row_diff_sums in 512-bit vectors, for rows of c4 = 16 lanes (32 bytes:
+// rows j - 1, j against rows j, j + 1 give d_j and d_(j+1) in one vector)
+// or of a multiple of 32 lanes (a row per vector); any R >= 2.
+BRSIM_TARGET_AVX512 inline void row_diff_sums512(const uint16_t* w, size_t R, size_t c4, uint64_t* sum,
+                                                 uint64_t* weighted) {
+  __m512i s = _mm512_setzero_si512(), t = s;
+  if (c4 == 16) {
+    __m512i jv = _mm512_set_epi64(2, 2, 2, 2, 1, 1, 1, 1);  // the rows of the vector's two halves
+    const __m512i two = _mm512_set1_epi64(2);
+    size_t j = 1;
+    for (; j + 1 < R; j += 2, jv = _mm512_add_epi64(jv, two)) {
+      const __m512i pc = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + (j - 1) * 16), _mm512_loadu_si512(w + j * 16)));
+      s = _mm512_add_epi64(s, pc);
+      t = _mm512_add_epi64(t, _mm512_mul_epu32(pc, jv));
+    }
+    if (j < R) {  // d_(R-1) alone
+      const __m512i pc = _mm512_popcnt_epi64(
+          _mm512_xor_si512(_mm512_maskz_loadu_epi64(0x0f, w + (j - 1) * 16), _mm512_maskz_loadu_epi64(0x0f, w + j * 16)));
+      s = _mm512_add_epi64(s, pc);
+      t = _mm512_add_epi64(t, _mm512_mul_epu32(pc, _mm512_set1_epi64(static_cast<int64_t>(j))));
+    }
+  } else {
+    for (size_t j = 1; j < R; ++j) {
+      const __m512i jv = _mm512_set1_epi64(static_cast<int64_t>(j));
+      for (size_t k = 0; k < c4; k += 32) {
+        const __m512i pc =
+            _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(w + (j - 1) * c4 + k), _mm512_loadu_si512(w + j * c4 + k)));
+        s = _mm512_add_epi64(s, pc);
+        t = _mm512_add_epi64(t, _mm512_mul_epu32(pc, jv));
+      }
+    }
+  }
+  *sum = static_cast<uint64_t>(_mm512_reduce_add_epi64(s));
+  *weighted = static_cast<uint64_t>(_mm512_reduce_add_epi64(t));
+}
+
 // fold1_avx2 in 512-bit vectors, 16 columns per vector (C a multiple of
 // 16): the codes of R rows of C decoded through the lower half's 16
 // magnitudes (tbl) and signed by the code's sign bit into w32, the
@@ -319,3 +378,15 @@ BRSIM_TARGET_AVX512 inline uint32_t fold1_512(const int32_t* tbl16, int half_mas
 #pragma GCC diagnostic pop
 #endif
 #endif  // BRSIM_X86
+
+namespace brsim {
+
+// row_diff_sums (kernels.h) in the widest vectors this CPU runs.
+inline void row_diff_sums_best(const uint16_t* w, size_t R, size_t c4, uint64_t* sum, uint64_t* weighted) {
+#if BRSIM_X86
+  if (kHasAvx512 && R >= 2 && (c4 == 16 || c4 % 32 == 0)) return row_diff_sums512(w, R, c4, sum, weighted);
+#endif
+  row_diff_sums(w, R, c4, sum, weighted);
+}
+
+}  // namespace brsim
