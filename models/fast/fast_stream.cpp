@@ -135,9 +135,12 @@ bool FastEngine::fast_stream32() {
   uint64_t table_tp = 0;
   const bool by_table = activity_ && product_toggles(acts, &table_tp);
   const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_, R);
-  // Two threads: chunks of at least 32 pixels (each costs one pixel to set
-  // its registers up), 2 to 8 of them; the caller's registers end up
-  // holding pixel P - 1, as one thread's would.
+  // Two threads: the pixels in two halves (each costs one pixel to set its
+  // registers up). Halves rather than more, smaller chunks: each thread then
+  // keeps its pixels' outputs, which every k-tile of the m-tile adds to, in
+  // its own core's cache (AlexNet conv2: 0.051 s against 0.055-0.060 s with
+  // 4-8 chunks). The caller's registers end up holding pixel P - 1, as one
+  // thread's would.
   if (split) {
     // The worker's registers, a cache line clear of any other block (it
     // writes them every pixel: a line shared with the caller's data would
@@ -152,7 +155,7 @@ bool FastEngine::fast_stream32() {
       Counts32 n[2];
     } t{stream, {s, s}, P, 0, {~uint64_t{0}, ~uint64_t{0}}, {}};
     t.s[1].ps = ps32w_.data() + kPad, t.s[1].pr = pr32w_.data() + kPad;
-    const uint64_t chunks = std::min<uint64_t>(8, std::max<uint64_t>(2, P / 32));
+    const uint64_t chunks = 2;
     t.chunk = (P + chunks - 1) / chunks;
     auto chunk = [](void* c, uint64_t i, int th) {
       Chunks& k = *static_cast<Chunks*>(c);
