@@ -249,7 +249,9 @@ TEST(FoldEngines, FastEngineGivesTheReferencesFoldsInEveryDataflow) {
                       sram_diff(ref_rig.obuf, fast_rig.obuf),
                   "")
             << where;
-        if (cfg.activity) EXPECT_EQ(registers_diff(ref_rig.state, fast_rig.state), "") << where;
+        if (cfg.activity) {
+          EXPECT_EQ(registers_diff(ref_rig.state, fast_rig.state), "") << where;
+        }
       }
     }
 }
