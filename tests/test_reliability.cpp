@@ -15,6 +15,7 @@
 #include <string>
 #include <systemc>
 
+#include "asan_main_stack.h"
 #include "config_error.h"
 #include "errors.h"
 #include "layer_pipeline.h"
@@ -270,6 +271,10 @@ void simulate(void (*body)()) {
   {
     OneThread t("t", body);
     sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_MS));
+    // Back on sc_main's stack: without this ASan keeps the bounds of the
+    // coroutine's stack, which the reset below unmaps, and LeakSanitizer's
+    // scan at exit faults there.
+    brsim::asan_restore_main_stack();
   }
   brsim::reset_systemc_kernel();  // unmaps the thread's stack
 }
