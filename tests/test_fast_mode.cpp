@@ -11,6 +11,7 @@
 #include <random>
 
 #include "accel_case.h"
+#include "simd.h"
 
 using namespace brsim;
 using namespace brsim_test;
@@ -366,6 +367,71 @@ TEST(FastMode, OnePixelFoldsInOnePassGiveTheCycleModelsCounts) {
   }
   EXPECT_GT(one_pass, 500u);  // (828 and 168 when written)
   EXPECT_GT(fallbacks, 50u);
+}
+
+// A fully connected layer's m-tile of at least split_run one-pixel folds
+// (FastTuning) with two threads: its first half through the engine, its
+// second on the worker's lane, merged in fold order. Outputs, every count
+// and the registers left as the cycle model's and one thread's, with
+// activity counting on and off; narrow accumulators make some folds of
+// either half go back to the two-step path (the lane stops there and the
+// engine goes on).
+TEST(FastMode, OnePixelRunsOnTwoThreadsGiveTheCycleModelsCounts) {
+  std::mt19937_64 rng(97531);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int shapes[][2] = {{16, 16}, {16, 8}, {32, 32}, {16, 24}};
+  const int widths[][2] = {{16, 48}, {8, 22}, {12, 26}, {16, 40}};
+  const uint64_t split_run = FastTuning{}.split_run;
+  uint64_t split_runs = 0, fallbacks = 0;
+  for (int t = 0; t < 8; ++t) {
+    LayerSpec s;
+    s.name = "fcsplit" + std::to_string(t);
+    s.fc = true;
+    ArchConfig a;
+    a.rows = shapes[t % 4][0], a.cols = shapes[t % 4][1];
+    // m-tiles of 1 to 3 x split_run k-tiles.
+    // Full m-tiles of C columns (the one-pass kernel's), sometimes a part one after them.
+    s.in_c = static_cast<int64_t>(split_run) * a.rows * pick(1, 3) + pick(0, a.rows - 1);
+    s.out_m = a.cols * pick(1, 2) + (t % 2 ? pick(1, a.cols - 1) : 0);
+    a.datapath.act_bits = widths[(t / 2) % 4][0], a.datapath.acc_bits = widths[(t / 2) % 4][1];
+    a.double_buffer_weights = t % 3 == 1;
+    LayerCase wl;
+    ASSERT_TRUE(prepare_with_widths(s, a, 8100 + static_cast<uint64_t>(t), &wl)) << s.name;
+    const std::string what = s.name + " " + std::to_string(s.in_c) + "->" + std::to_string(s.out_m) + " on " +
+                             std::to_string(a.rows) + "x" + std::to_string(a.cols) + " A=" +
+                             std::to_string(a.datapath.act_bits) + " acc=" + std::to_string(a.datapath.acc_bits);
+    for (bool activity : {true, false}) {
+      std::vector<int64_t> w_cyc, w_one, w_two;
+      const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity, nullptr,
+                                                 [&](Accelerator& acc_) { w_cyc = acc_.array.weights(); });
+      const AccelRunResult one = run_accelerator(
+          wl.prog, wl.qin, &wl.expected, nullptr, activity,
+          [&](Accelerator& acc_) {
+            acc_.array.set_fast(true);
+            acc_.array.fast_engine().set_threads(1);
+          },
+          [&](Accelerator& acc_) { w_one = acc_.array.weights(); });
+      const AccelRunResult two = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity, kFast, [&](Accelerator& acc_) {
+        w_two = acc_.array.weights();
+        split_runs += acc_.array.fast_engine().stats().split_runs;
+        fallbacks += acc_.array.fast_engine().stats().one_pass_fallbacks;
+      });
+      const std::string w = what + (activity ? "" : ", activity off");
+      ASSERT_TRUE(cyc.bit_exact && one.bit_exact && two.bit_exact) << w;
+      EXPECT_EQ(two.outputs, cyc.outputs) << w;
+      EXPECT_EQ(one.outputs, cyc.outputs) << w;
+      expect_same_stats(two.layers[0].stats, cyc.layers[0].stats, w + ", two threads");
+      expect_same_stats(one.layers[0].stats, cyc.layers[0].stats, w + ", one thread");
+      EXPECT_EQ(w_two, w_cyc) << w;
+      EXPECT_EQ(w_one, w_cyc) << w;
+    }
+  }
+  if (kHasAvx2) {  // the one-pass kernel ran (the scalar paths have none: BRSIM_SIMD=scalar, aarch64)
+    EXPECT_GE(split_runs, 20u);
+    EXPECT_GE(fallbacks, 20u);
+  }
+  RecordProperty("split_runs", std::to_string(split_runs));
+  RecordProperty("fallbacks", std::to_string(fallbacks));
 }
 
 // A tile of far more than 255 x 32 codes (256 x 256, 2048 vectors of

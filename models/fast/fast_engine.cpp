@@ -42,7 +42,10 @@ FastEngine::~FastEngine() {
 }
 
 Worker& FastEngine::worker() {
-  constexpr std::chrono::microseconds kSpin{20};  // a fold's hand-overs take microseconds
+  // A fold's hand-overs take microseconds; between two m-tiles of a fully
+  // connected layer the caller works alone for about 80 us, and waking a
+  // sleeping worker costs tens of microseconds (docs/fast-mode.md "Two threads").
+  constexpr std::chrono::microseconds kSpin{200};
   if (!worker_) worker_ = std::make_unique<Worker>(kSpin);
   return *worker_;
 }
@@ -79,7 +82,9 @@ uint64_t FastEngine::run_one_pixel(const FoldJob& first, uint64_t n) {
   AePaths paths;
   run_paths_ = &paths;
   const uint64_t tile = first.rows * first.cols;
-  for (uint64_t i = 0; i < n; ++i) {
+  uint64_t i = 0;
+  if (t && tune_.threads > 1 && n >= tune_.split_run) i = fold1_split(first, n, *t);
+  for (; i < n; ++i) {
     job_.codes = first.codes + i * tile, job_.k0 = first.k0 + i * static_cast<uint64_t>(R_), job_.load_id = first.load_id + i;
     if (t && fold1(*t)) continue;
     fast_load();  // ws_fold's two steps

@@ -37,6 +37,7 @@ struct FastStats {
   uint64_t one_pass_folds = 0;  // one-pixel folds decoded and streamed in one pass
   uint64_t one_pass_fallbacks = 0;  // of those, handed back (a product or sum could pass 32 bits)
   uint64_t run_folds = 0;  // one-pixel folds handed over in runs (run_one_pixel: fully connected layers at batch 1)
+  uint64_t split_runs = 0;   // runs of one-pixel folds split across two threads (fold1_split)
 };
 
 class FastEngine : public WeightSource {
@@ -204,6 +205,26 @@ class FastEngine : public WeightSource {
   bool fast_fold1();
   bool fold1_applies() const;            // fast_fold1's conditions on the fold's shape
   bool fold1(const CodeTable& t);        // ... its work, t: the columns' table (packed)
+  // run_one_pixel's folds [0, n) on two threads (fold1_split): the first
+  // half through fold1() as usual, the second on a lane of its own (pure
+  // work on its own scratch), merged in fold order. Returns how many folds
+  // are done: n, or fewer where the lane met a fold that needs the two-step
+  // path (the caller goes on from there).
+  uint64_t fold1_split(const FoldJob& first, uint64_t n, const CodeTable& t);
+  struct Fold1Lane {
+    std::vector<uint16_t> bits[2];  // register bits: the previous fold's tile, the current one's
+    std::vector<int32_t> w32[2];    // weights: the last fold done, the current one
+    int cur = 0;                    // w32[cur]: the current fold's
+    std::vector<int32_t> bottom;    // fold h + k's bottom row at k x C
+    uint64_t wdiff_sum = 0, wdiff_weighted = 0;  // row_diff_sums of bits[0]
+    uint64_t done = 0;              // folds done (from h)
+    uint32_t colmax = 0;            // the last fold's largest column sum of |w|
+    int32_t last_p = 0, last_s = 0; // the last fold's PE (R-1, C-1) product and sum
+    FoldCounters c;                 // toggles, decodes (added to the engine's in the merge)
+    AePaths paths;
+  };
+  Fold1Lane lane_;
+  void run_lane(const FoldJob& first, uint64_t h, uint64_t n, const CodeTable& t);  // lane_: folds [h, n)
   AePaths* run_paths_ = nullptr;         // run_one_pixel: the folds' AE paths, summed (counted at its end)
   void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop);
   std::vector<int32_t> bottom32_;

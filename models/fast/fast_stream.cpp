@@ -416,6 +416,198 @@ BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
 #endif
 }
 
+// The one-pass kernel of a one-pixel fold (fold1_512 or fold1_avx2): the
+// tile's weights into w32, the bottom row's sums into bottom, the products'
+// and sums' pops and signs into n; returns the largest column sum of |w|.
+namespace {
+BRSIM_TARGET_AVX2 uint32_t fold1_kernel(const int32_t* tbl16, int code_bits, const uint8_t* codes, const int32_t* a,
+                                        size_t R, size_t C, bool activity, uint32_t m32, int32_t* w32, int32_t* bottom,
+                                        Counts32* n) {
+#if BRSIM_X86
+  const int half_mask = (1 << (code_bits - 1)) - 1;
+  if (kHasAvx512 && C % 16 == 0) return fold1_512(tbl16, half_mask, code_bits, codes, a, R, C, activity, m32, w32, bottom, n);
+  const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tbl16));
+  const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tbl16 + 8));
+  if (activity && m32 != ~0u) return fold1_avx2<true, true>(w0, w1, half_mask, code_bits, codes, a, R, C, m32, w32, bottom, n);
+  if (activity && C == 16) return fold1_avx2<true, false, 16>(w0, w1, half_mask, code_bits, codes, a, R, C, m32, w32, bottom, n);
+  if (activity) return fold1_avx2<true, false>(w0, w1, half_mask, code_bits, codes, a, R, C, m32, w32, bottom, n);
+  return fold1_avx2<false, false>(w0, w1, half_mask, code_bits, codes, a, R, C, m32, w32, bottom, n);
+#else
+  (void)tbl16, (void)code_bits, (void)codes, (void)a, (void)R, (void)C, (void)activity, (void)m32, (void)w32, (void)bottom, (void)n;
+  return 0;
+#endif
+}
+
+// A tile's register bits (rows of C 16-bit lanes) and its zero and sqrt2 paths.
+BRSIM_TARGET_AVX2 void fold1_bits(const int8_t* bits8, int code_bits, const uint8_t* codes, size_t n, uint16_t* nb,
+                                  uint64_t* zero_paths, uint64_t* sqrt2_paths) {
+#if BRSIM_X86
+  const int half_mask = (1 << (code_bits - 1)) - 1;
+  if (kHasAvx512)
+    fold1_bits512(codes, n, reinterpret_cast<const uint8_t*>(bits8), half_mask, code_bits - 1, nb, zero_paths, sqrt2_paths);
+  else
+    fold1_bits_avx2(codes, n, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits8)), half_mask, code_bits - 1, nb,
+                    zero_paths, sqrt2_paths);
+#else
+  (void)bits8, (void)code_bits, (void)codes, (void)n, (void)nb, (void)zero_paths, (void)sqrt2_paths;
+#endif
+}
+}  // namespace
+
+// fold1()'s work for folds [h, n) of a run, on lane_'s own scratch and
+// counts, as the engine would do them after fold h - 1 (whose tile's
+// register bits it takes from that fold's codes): each fold's load (its
+// weight toggles against the previous tile), its stream (the bottom row
+// kept for the merge) and its registers' toggles, but the boundary's (the
+// last PE's values of fold h - 1, known only when the first half is done).
+// Stops before a fold whose products or sums could pass 32 bits.
+void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const CodeTable& t) {
+  // Locals only while it runs: the engine's half runs on the other thread
+  // and writes the members next to these (a shared cache line would bounce
+  // between the cores every fold).
+  Fold1Lane& L = lane_;
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_), c4 = c4_, c8 = c8_;
+  const uint64_t tile = R * C;
+  const int code_bits = t.cfg.bits;
+  const bool activity = activity_;
+  const uint32_t m32 = m32_, amask = static_cast<uint32_t>(act_mask_);
+  const uint64_t ext = ext_, acc_mask = acc_mask_;
+  const unsigned __int128 bound = static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_));
+  for (auto& b : L.bits) b.resize(R * c4);
+  for (auto& w : L.w32) w.assign(R * c8, 0);
+  L.bottom.resize((n - h) * C);
+  uint16_t* bits_old = L.bits[0].data();
+  uint16_t* bits_new = L.bits[1].data();
+  int cur = 0;
+  uint64_t zero = 0, sqrt2 = 0, wsum = 0, wweighted = 0, done = 0;
+  uint64_t tw = 0, tp = 0, ts = 0, ta = 0, decodes = 0, pz = 0, ps2 = 0, pp = 0;
+  uint32_t colmax_last = 0;
+  int32_t last_p = 0, last_s = 0;
+  fold1_bits(t.bits8, code_bits, first.codes + (h - 1) * tile, tile, bits_old, &zero, &sqrt2);
+  if (activity) row_diff_sums_best(bits_old, R, c4, &wsum, &wweighted);
+  auto bits = [m32, ext](int32_t v) {
+    return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32)) + ext * (v < 0);
+  };
+  for (uint64_t i = h; i < n; ++i) {
+    const uint8_t* codes = first.codes + i * tile;
+    const int32_t* a = first.act + first.k0 + i * R;
+    uint64_t amax = 0, act_pop = 0;
+    for (size_t r = 0; r < R; ++r) {
+      const int64_t x = a[r];
+      amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
+      act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
+    }
+    Counts32 k;
+    int32_t* const w32 = L.w32[cur ^ 1].data();
+    int32_t* const bottom = &L.bottom[(i - h) * C];
+    const uint32_t colmax = fold1_kernel(t.w32, code_bits, codes, a, R, C, activity, m32, w32, bottom, &k);
+    if (static_cast<unsigned __int128>(uint64_t{colmax} * amax) > bound) break;  // fits_lanes32: else the caller's fold1() takes it
+    cur ^= 1, colmax_last = colmax;
+    // The load: register bits, paths, weight toggles (commit_weight_load's).
+    fold1_bits(t.bits8, code_bits, codes, tile, bits_new, &zero, &sqrt2);
+    pz += zero, ps2 += sqrt2, pp += tile - zero - sqrt2;
+    if (activity) {
+      uint64_t w = R * wsum - wweighted;  // old_weight_toggles()
+      row_diff_sums_best(bits_new, R, c4, &wsum, &wweighted);
+      w += wweighted + R * row_diff(&bits_old[0], &bits_new[(R - 1) * c4], c4);
+      tw += w;
+    }
+    std::swap(bits_old, bits_new);
+    decodes += tile;
+    // The stream's start (begin_fast_stream's: the last PE's values of the
+    // fold before, but at h) and its end (finish_stream1's).
+    if (activity && i > h) {
+      tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(int64_t{last_p}) & acc_mask));
+      ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(int64_t{last_s}) & acc_mask));
+    }
+    last_p = a[R - 1] * w32[(R - 1) * c8 + (C - 1)];
+    last_s = bottom[C - 1];
+    if (activity) {
+      tp += 2 * k.products(ext) - bits(last_p);
+      ts += 2 * k.psums(ext) - bits(last_s);
+      ta += 2 * act_pop * C;
+    }
+    ++done;
+  }
+  L.cur = cur, L.colmax = colmax_last, L.last_p = last_p, L.last_s = last_s, L.done = done;
+  L.wdiff_sum = wsum, L.wdiff_weighted = wweighted;
+  if (bits_old != L.bits[0].data()) L.bits[0].swap(L.bits[1]);  // L.bits[0]: the last fold's tile
+  L.c = FoldCounters{};
+  L.c.toggles_weight = tw, L.c.toggles_product = tp, L.c.toggles_psum = ts, L.c.toggles_act = ta, L.c.decodes = decodes;
+  L.paths.zero = pz, L.paths.sqrt2 = ps2, L.paths.pow2 = pp;
+}
+
+BRSIM_TARGET_AVX2 uint64_t FastEngine::fold1_split(const FoldJob& first, uint64_t n, const CodeTable& t) {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t tile = R * C, h = n / 2;
+  struct Halves {
+    FastEngine* e;
+    const FoldJob* first;
+    const CodeTable* t;
+    uint64_t h, n, tile, engine_done;
+  } halves{this, &first, &t, h, n, tile, 0};
+  auto half = [](void* c, uint64_t i, int) {
+    Halves& x = *static_cast<Halves*>(c);
+    if (i == 0) return x.e->run_lane(*x.first, x.h, x.n, *x.t);  // the worker's, first (the caller claims from the back)
+    FastEngine& e = *x.e;  // folds [0, h) through fold1(), up to a fold that needs the two-step path
+    for (; x.engine_done < x.h; ++x.engine_done) {
+      const uint64_t j = x.engine_done;
+      e.job_.codes = x.first->codes + j * x.tile, e.job_.k0 = x.first->k0 + j * static_cast<uint64_t>(e.R_);
+      e.job_.load_id = x.first->load_id + j;
+      if (!e.fold1(*x.t)) break;
+    }
+  };
+  stats_.worker_chunks += worker().run_chunks(half, &halves, 2);
+  ++stats_.split_runs;
+  // The first half's rest (from a fold fold1() handed back), here.
+  for (uint64_t j = halves.engine_done; j < h; ++j) {
+    job_.codes = first.codes + j * tile, job_.k0 = first.k0 + j * static_cast<uint64_t>(R_), job_.load_id = first.load_id + j;
+    if (fold1(t)) continue;
+    fast_load();
+    fast_stream();
+  }
+  // The lane's folds, merged in fold order.
+  const Fold1Lane& L = lane_;
+  if (L.done == 0) return h;
+  const size_t last = R * C - 1;
+  if (activity_) {  // fold h's begin_fast_stream: the last PE's values of fold h - 1
+    c_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.prod[last]) & acc_mask_));
+    c_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.psum[last]) & acc_mask_));
+  }
+  int64_t* const o = first.out;
+  for (uint64_t k = 0; k < L.done; ++k) {
+    const int32_t* b = &L.bottom[k * C];
+    uint64_t c = 0;
+#if BRSIM_X86
+    if (acc_bits_ <= 62) c = add_outputs_avx2(o, b, first.cols, acc_lo_, acc_hi_);
+#endif
+    for (; c < first.cols; ++c) o[c] = wrapping_add(o[c], b[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
+  }
+  c_.toggles_weight += L.c.toggles_weight, c_.toggles_product += L.c.toggles_product;
+  c_.toggles_psum += L.c.toggles_psum, c_.toggles_act += L.c.toggles_act, c_.decodes += L.c.decodes;
+  run_paths_->zero += L.paths.zero, run_paths_->sqrt2 += L.paths.sqrt2, run_paths_->pow2 += L.paths.pow2;
+  stats_.one_pass_folds += L.done, stats_.vector_loads += L.done;
+  wbuf_->read_words(L.done * first.rows * wbuf_->words(first.cols * static_cast<uint64_t>(shape_.weight_bits)));
+  ibuf_->read_words(L.done * ibuf_->words(first.rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(L.done * acc_words_ * first.cols);
+  obuf_->write_words(L.done * acc_words_ * first.cols);
+  // The engine's state after the lane's last fold.
+  const uint64_t f = h + L.done;
+  job_.codes = first.codes + (f - 1) * tile, job_.k0 = first.k0 + (f - 1) * R, job_.load_id = first.load_id + f - 1;
+  std::copy(L.bits[0].begin(), L.bits[0].end(), wbits16_.begin());
+  wdiff_sum_ = L.wdiff_sum, wdiff_weighted_ = L.wdiff_weighted;
+  wbits_valid_ = true, wdiff_valid_ = activity_;
+  std::copy(L.w32[L.cur].begin(), L.w32[L.cur].end(), w32_.begin());
+  col_vec_table_ = &t;
+  narrow_ = w32_ready_ = true;
+  col_mag_max_ = L.colmax;
+  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
+  s_.lazy_weights = this;
+  s_.prod[last] = activity_ ? L.last_p : 0;
+  s_.psum[last] = L.last_s;
+  return f;
+}
+
 // fast_stream32() for a fold of one pixel (stream1_avx2): the activation
 // pass, the stream and the registers' clearing in one pass over the array.
 bool FastEngine::fast_stream1() {

@@ -113,6 +113,7 @@ BRSIM_TARGET_AVX512 void stream32_avx512(const Stream32& s, uint64_t p0, uint64_
   const __m512i m = _mm512_set1_epi32(static_cast<int>(s.m32));
   uint64_t out_overflows = 0;
   CsaCounter512 csa_p, csa_s;  // product and partial-sum toggles
+  auto mul = [](int32_t a, __m512i w) BRSIM_LAMBDA_AVX512 { return _mm512_mullo_epi32(_mm512_set1_epi32(a), w); };
   // Outputs c.. of a pixel one at a time, wrapping (and counting) past the
   // accumulator's range.
   auto emit_rest = [&](int64_t* o, const int32_t* bottom, uint64_t c) __attribute__((noinline)) {
@@ -151,8 +152,8 @@ BRSIM_TARGET_AVX512 void stream32_avx512(const Stream32& s, uint64_t p0, uint64_
               __m512i prod0 = zero, prod1 = zero;
               if (!decltype(checked)::value || r < rows) {
                 const __m512i wv = _mm512_loadu_si512(w + i);
-                prod0 = _mm512_mullo_epi32(_mm512_set1_epi32(a0[r]), wv);
-                prod1 = _mm512_mullo_epi32(_mm512_set1_epi32(a1[r]), wv);
+                prod0 = mul(a0[r], wv);
+                prod1 = mul(a1[r], wv);
               }
               const __m512i next0 = _mm512_add_epi32(above0, prod0), next1 = _mm512_add_epi32(above1, prod1);
               const __m512i ds0 = masked(_mm512_xor_si512(next0, _mm512_loadu_si512(ps + i)));
@@ -183,7 +184,7 @@ BRSIM_TARGET_AVX512 void stream32_avx512(const Stream32& s, uint64_t p0, uint64_
         auto row = [&](size_t r, auto checked) BRSIM_LAMBDA_AVX512 {
           const size_t i = r * c8 + 16 * v;
           const __m512i prod = !decltype(checked)::value || r < rows
-                                   ? _mm512_mullo_epi32(_mm512_set1_epi32(a[r]), _mm512_loadu_si512(w + i))
+                                   ? mul(a[r], _mm512_loadu_si512(w + i))
                                    : zero;
           const __m512i next = _mm512_add_epi32(above, prod);
           if (kActivity && kProducts) {

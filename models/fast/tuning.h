@@ -14,6 +14,10 @@ struct FastTuning {
   // caller; 1 is the calling thread only.
   int threads = 2;
   uint64_t split_work = 65536;
+  // A run of one-pixel folds (a fully connected layer's m-tile at batch 1)
+  // of at least this many folds takes both threads: its second half on a
+  // lane of the worker's, merged in fold order.
+  uint64_t split_run = 32;
   // Decode a tile in vectors when every column goes through one table of at
   // most 32 codes whose weights fit int32 (else per PE).
   bool vector_load = true;
