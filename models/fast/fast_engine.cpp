@@ -81,11 +81,10 @@ uint64_t FastEngine::run_one_pixel(const FoldJob& first, uint64_t n) {
   if (t && (!t->packed || uint64_t{t->max_mag} * static_cast<uint64_t>(R_) > UINT32_MAX)) t = nullptr;
   AePaths paths;
   run_paths_ = &paths;
-  const uint64_t tile = first.rows * first.cols;
   uint64_t i = 0;
   if (t && tune_.threads > 1 && n >= tune_.split_run) i = fold1_split(first, n, *t);
   for (; i < n; ++i) {
-    job_.codes = first.codes + i * tile, job_.k0 = first.k0 + i * static_cast<uint64_t>(R_), job_.load_id = first.load_id + i;
+    run_fold(first, i);
     if (t && fold1(*t)) continue;
     fast_load();  // ws_fold's two steps
     fast_stream();

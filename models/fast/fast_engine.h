@@ -214,7 +214,7 @@ class FastEngine : public WeightSource {
   struct Fold1Lane {
     std::vector<uint16_t> bits[2];  // register bits: the previous fold's tile, the current one's
     std::vector<int32_t> w32[2];    // weights: the last fold done, the current one
-    int cur = 0;                    // w32[cur]: the current fold's
+    int cur = 0;                    // w32[cur]: the last fold done's
     std::vector<int32_t> bottom;    // fold h + k's bottom row at k x C
     uint64_t wdiff_sum = 0, wdiff_weighted = 0;  // row_diff_sums of bits[0]
     uint64_t done = 0;              // folds done (from h)
@@ -227,6 +227,21 @@ class FastEngine : public WeightSource {
   void run_lane(const FoldJob& first, uint64_t h, uint64_t n, const CodeTable& t);  // lane_: folds [h, n)
   AePaths* run_paths_ = nullptr;         // run_one_pixel: the folds' AE paths, summed (counted at its end)
   void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop);
+  void add_bottom(int64_t* o, const int32_t* bottom, uint64_t cols);  // a one-pixel fold's sums into its outputs
+  void one_pass_tile(const CodeTable* t, uint32_t colmax);           // fold1's tile is the registers'
+  // job_ as fold i of a run_one_pixel run from `first` (its codes, k-tile, load).
+  void run_fold(const FoldJob& first, uint64_t i) {
+    const uint64_t R = static_cast<uint64_t>(R_);
+    job_.codes = first.codes + i * first.rows * first.cols, job_.k0 = first.k0 + i * R, job_.load_id = first.load_id + i;
+  }
+  // A register's toggles from or to zero: its bits under `mask`; in 32-bit
+  // lanes, the low 32 bits under m32 plus ext per set sign bit.
+  static uint64_t reg_bits(int64_t v, uint64_t mask) {
+    return static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(v) & mask));
+  }
+  static uint64_t reg32_bits(int32_t v, uint32_t m32, uint64_t ext) {
+    return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32)) + ext * (v < 0);
+  }
   std::vector<int32_t> bottom32_;
   // Product-register toggles per activation row and code (product_toggles):
   // the products a_p * w(code) of row k over a band's pixels toggle

@@ -310,8 +310,8 @@ void FastEngine::fast_load_brslog() {
 void FastEngine::begin_fast_stream(const uint64_t path_count[3]) {
   const size_t last = s_.weff.size() - 1;
   if (activity_) {
-    c_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.prod[last]) & acc_mask_));
-    c_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.psum[last]) & acc_mask_));
+    c_.toggles_product += reg_bits(s_.prod[last], acc_mask_);
+    c_.toggles_psum += reg_bits(s_.psum[last], acc_mask_);
   }
   s_.prod[last] = s_.psum[last] = 0;
   AePaths paths;

@@ -331,91 +331,6 @@ const FastEngine::ProductToggles* FastEngine::cached_rows() const {
   return &pt;
 }
 
-// A one-pixel fold whose tile is full (C a multiple of 8, R of 16) and whose
-// columns share one packed sign-symmetric table (CodeTable::packed: the
-// lower half's weights and register bits small): fast_load_brslog() and
-// fast_stream1() in two passes over the codes, register bits by bytes
-// (fold1_bits_avx2) and weights with the stream (fold1_avx2), with the
-// same counts and final state. False, with nothing done, when it does not
-// apply or a product or sum could pass 32 bits (fast_load() then decodes
-// again).
-bool FastEngine::fast_fold1() {
-  if (!fold1_applies()) return false;
-  const CodeTable* const t = fold_tables();
-  if (!t || !t->packed || uint64_t{t->max_mag} * static_cast<uint64_t>(R_) > UINT32_MAX) return false;
-  return fold1(*t);
-}
-
-bool FastEngine::fold1_applies() const {
-  const uint64_t R = static_cast<uint64_t>(R_), C = static_cast<uint64_t>(C_);
-  return BRSIM_X86 && job_.p == 1 && job_.codes && shape_.pe == PeType::BrsLog && kHasAvx2 && tune_.vector_load &&
-         act_bits_ <= 32 && job_.rows == R && job_.cols == C && C % 8 == 0 && R % 16 == 0;
-}
-
-BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
-#if BRSIM_X86
-  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
-  const CodeTable* const t = &table;
-  // The activations: the largest |a| and the pops of their registers.
-  const int32_t* const a = job_.act + job_.k0;
-  const __m256i am = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(act_mask_)));
-  __m256i amax8 = _mm256_setzero_si256(), apop = amax8;
-  for (size_t r = 0; r < R; r += 8) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + r));
-    amax8 = _mm256_max_epu32(amax8, _mm256_abs_epi32(x));  // |INT32_MIN| = 2^31 as unsigned
-    apop = _mm256_add_epi64(apop, popcount_lanes(_mm256_and_si256(x, am)));
-  }
-  alignas(32) uint32_t am8[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(am8), amax8);
-  const uint64_t amax = *std::max_element(am8, am8 + 8), act_pop = sum_u64_lanes(apop);
-  const int code_bits = t->cfg.bits, half_mask = (1 << (code_bits - 1)) - 1;
-  const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32));
-  const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(t->w32 + 8));
-  bottom32_.resize(c8_);
-  Counts32 n;
-  uint32_t colmax;
-  if (kHasAvx512 && C % 16 == 0) {
-    colmax = fold1_512(t->w32, half_mask, code_bits, job_.codes, a, R, C, activity_, m32_, w32_.data(), bottom32_.data(), &n);
-  } else if (activity_ && m32_ != ~0u)
-    colmax = fold1_avx2<true, true>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
-  else if (activity_ && C == 16)
-    colmax = fold1_avx2<true, false, 16>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
-  else if (activity_)
-    colmax = fold1_avx2<true, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
-  else
-    colmax = fold1_avx2<false, false>(w0, w1, half_mask, code_bits, job_.codes, a, R, C, m32_, w32_.data(), bottom32_.data(), &n);
-  if (!fits_lanes32(uint64_t{colmax} * amax)) {
-    ++stats_.one_pass_fallbacks;
-    return false;
-  }
-  ++stats_.one_pass_folds;
-  // The load (fast_load_brslog's, vector decode) ...
-  uint64_t path[3];
-  if (kHasAvx512)
-    fold1_bits512(job_.codes, R * C, reinterpret_cast<const uint8_t*>(t->bits8), half_mask, code_bits - 1, wbits16_new_.data(), &path[kPathZero],
-                  &path[kPathSqrt2]);
-  else
-    fold1_bits_avx2(job_.codes, R * C, _mm256_load_si256(reinterpret_cast<const __m256i*>(t->bits8)), half_mask,
-                    code_bits - 1, wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
-  path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
-  commit_weight_load(old_weight_toggles());
-  ++stats_.vector_loads;
-  col_vec_table_ = t;
-  c_.decodes += R * C;
-  narrow_ = w32_ready_ = true;
-  col_mag_max_ = colmax;
-  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
-  s_.lazy_weights = this;
-  begin_fast_stream(path);
-  // ... and the pixel (fast_stream1's).
-  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
-  return true;
-#else
-  (void)table;
-  return false;  // no vector kernels: fast_load() and fast_stream()
-#endif
-}
-
 // The one-pass kernel of a one-pixel fold (fold1_512 or fold1_avx2): the
 // tile's weights into w32, the bottom row's sums into bottom, the products'
 // and sums' pops and signs into n; returns the largest column sum of |w|.
@@ -452,7 +367,90 @@ BRSIM_TARGET_AVX2 void fold1_bits(const int8_t* bits8, int code_bits, const uint
   (void)bits8, (void)code_bits, (void)codes, (void)n, (void)nb, (void)zero_paths, (void)sqrt2_paths;
 #endif
 }
+
+// The largest |a| and the sum of popcount(a & amask) over a[0..rows): eight
+// at a time in AVX2 where the CPU has it, the rest one at a time.
+BRSIM_TARGET_AVX2 void act_stats(const int32_t* a, uint64_t rows, uint32_t amask, uint64_t* amax, uint64_t* pop) {
+  uint64_t mx = 0, p = 0, r = 0;
+#if BRSIM_X86
+  if (kHasAvx2 && rows >= 8) {
+    const __m256i am = _mm256_set1_epi32(static_cast<int>(amask));
+    __m256i mx8 = _mm256_setzero_si256(), pop4 = mx8;
+    for (; r + 8 <= rows; r += 8) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + r));
+      mx8 = _mm256_max_epu32(mx8, _mm256_abs_epi32(x));  // |INT32_MIN| = 2^31 as unsigned
+      pop4 = _mm256_add_epi64(pop4, popcount_lanes(_mm256_and_si256(x, am)));
+    }
+    alignas(32) uint32_t l[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(l), mx8);
+    mx = *std::max_element(l, l + 8), p = sum_u64_lanes(pop4);
+  }
+#endif
+  for (; r < rows; ++r) {
+    const int64_t x = a[r];
+    mx = std::max<uint64_t>(mx, static_cast<uint64_t>(x < 0 ? -x : x));
+    p += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
+  }
+  *amax = mx, *pop = p;
+}
 }  // namespace
+
+// A one-pixel fold whose tile is full (C a multiple of 8, R of 16) and whose
+// columns share one packed sign-symmetric table (CodeTable::packed: the
+// lower half's weights and register bits small): fast_load_brslog() and
+// fast_stream1() in two passes over the codes, register bits by bytes
+// (fold1_bits_avx2) and weights with the stream (fold1_avx2), with the
+// same counts and final state. False, with nothing done, when it does not
+// apply or a product or sum could pass 32 bits (fast_load() then decodes
+// again).
+bool FastEngine::fast_fold1() {
+  if (!fold1_applies()) return false;
+  const CodeTable* const t = fold_tables();
+  if (!t || !t->packed || uint64_t{t->max_mag} * static_cast<uint64_t>(R_) > UINT32_MAX) return false;
+  return fold1(*t);
+}
+
+bool FastEngine::fold1_applies() const {
+  const uint64_t R = static_cast<uint64_t>(R_), C = static_cast<uint64_t>(C_);
+  return BRSIM_X86 && job_.p == 1 && job_.codes && shape_.pe == PeType::BrsLog && kHasAvx2 && tune_.vector_load &&
+         act_bits_ <= 32 && job_.rows == R && job_.cols == C && C % 8 == 0 && R % 16 == 0;
+}
+
+BRSIM_TARGET_AVX2 bool FastEngine::fold1(const CodeTable& table) {
+#if BRSIM_X86
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const CodeTable* const t = &table;
+  // The activations: the largest |a| and the pops of their registers.
+  const int32_t* const a = job_.act + job_.k0;
+  uint64_t amax = 0, act_pop = 0;
+  act_stats(a, R, static_cast<uint32_t>(act_mask_), &amax, &act_pop);
+  const int code_bits = t->cfg.bits;
+  bottom32_.resize(c8_);
+  Counts32 n;
+  const uint32_t colmax =
+      fold1_kernel(t->w32, code_bits, job_.codes, a, R, C, activity_, m32_, w32_.data(), bottom32_.data(), &n);
+  if (!fits_lanes32(uint64_t{colmax} * amax)) {
+    ++stats_.one_pass_fallbacks;
+    return false;
+  }
+  ++stats_.one_pass_folds;
+  // The load (fast_load_brslog's, vector decode) ...
+  uint64_t path[3];
+  fold1_bits(t->bits8, code_bits, job_.codes, R * C, wbits16_new_.data(), &path[kPathZero], &path[kPathSqrt2]);
+  path[kPathPow2] = R * C - path[kPathZero] - path[kPathSqrt2];
+  commit_weight_load(old_weight_toggles());
+  ++stats_.vector_loads;
+  c_.decodes += R * C;
+  one_pass_tile(t, colmax);
+  begin_fast_stream(path);
+  // ... and the pixel (fast_stream1's).
+  finish_stream1(a, n.products(ext_), n.psums(ext_), act_pop);
+  return true;
+#else
+  (void)table;
+  return false;  // no vector kernels: fast_load() and fast_stream()
+#endif
+}
 
 // fold1()'s work for folds [h, n) of a run, on lane_'s own scratch and
 // counts, as the engine would do them after fold h - 1 (whose tile's
@@ -485,18 +483,12 @@ void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const Co
   int32_t last_p = 0, last_s = 0;
   fold1_bits(t.bits8, code_bits, first.codes + (h - 1) * tile, tile, bits_old, &zero, &sqrt2);
   if (activity) row_diff_sums_best(bits_old, R, c4, &wsum, &wweighted);
-  auto bits = [m32, ext](int32_t v) {
-    return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32)) + ext * (v < 0);
-  };
+  auto bits = [m32, ext](int32_t v) { return reg32_bits(v, m32, ext); };
   for (uint64_t i = h; i < n; ++i) {
     const uint8_t* codes = first.codes + i * tile;
     const int32_t* a = first.act + first.k0 + i * R;
     uint64_t amax = 0, act_pop = 0;
-    for (size_t r = 0; r < R; ++r) {
-      const int64_t x = a[r];
-      amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
-      act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
-    }
+    act_stats(a, R, amask, &amax, &act_pop);
     Counts32 k;
     int32_t* const w32 = L.w32[cur ^ 1].data();
     int32_t* const bottom = &L.bottom[(i - h) * C];
@@ -517,8 +509,7 @@ void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const Co
     // The stream's start (begin_fast_stream's: the last PE's values of the
     // fold before, but at h) and its end (finish_stream1's).
     if (activity && i > h) {
-      tp += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(int64_t{last_p}) & acc_mask));
-      ts += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(int64_t{last_s}) & acc_mask));
+      tp += reg_bits(last_p, acc_mask), ts += reg_bits(last_s, acc_mask);
     }
     last_p = a[R - 1] * w32[(R - 1) * c8 + (C - 1)];
     last_s = bottom[C - 1];
@@ -539,21 +530,19 @@ void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const Co
 
 BRSIM_TARGET_AVX2 uint64_t FastEngine::fold1_split(const FoldJob& first, uint64_t n, const CodeTable& t) {
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
-  const uint64_t tile = R * C, h = n / 2;
+  const uint64_t h = n / 2;
   struct Halves {
     FastEngine* e;
     const FoldJob* first;
     const CodeTable* t;
-    uint64_t h, n, tile, engine_done;
-  } halves{this, &first, &t, h, n, tile, 0};
+    uint64_t h, n, engine_done;
+  } halves{this, &first, &t, h, n, 0};
   auto half = [](void* c, uint64_t i, int) {
     Halves& x = *static_cast<Halves*>(c);
     if (i == 0) return x.e->run_lane(*x.first, x.h, x.n, *x.t);  // the worker's, first (the caller claims from the back)
     FastEngine& e = *x.e;  // folds [0, h) through fold1(), up to a fold that needs the two-step path
     for (; x.engine_done < x.h; ++x.engine_done) {
-      const uint64_t j = x.engine_done;
-      e.job_.codes = x.first->codes + j * x.tile, e.job_.k0 = x.first->k0 + j * static_cast<uint64_t>(e.R_);
-      e.job_.load_id = x.first->load_id + j;
+      e.run_fold(*x.first, x.engine_done);
       if (!e.fold1(*x.t)) break;
     }
   };
@@ -561,7 +550,7 @@ BRSIM_TARGET_AVX2 uint64_t FastEngine::fold1_split(const FoldJob& first, uint64_
   ++stats_.split_runs;
   // The first half's rest (from a fold fold1() handed back), here.
   for (uint64_t j = halves.engine_done; j < h; ++j) {
-    job_.codes = first.codes + j * tile, job_.k0 = first.k0 + j * static_cast<uint64_t>(R_), job_.load_id = first.load_id + j;
+    run_fold(first, j);
     if (fold1(t)) continue;
     fast_load();
     fast_stream();
@@ -571,18 +560,9 @@ BRSIM_TARGET_AVX2 uint64_t FastEngine::fold1_split(const FoldJob& first, uint64_
   if (L.done == 0) return h;
   const size_t last = R * C - 1;
   if (activity_) {  // fold h's begin_fast_stream: the last PE's values of fold h - 1
-    c_.toggles_product += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.prod[last]) & acc_mask_));
-    c_.toggles_psum += static_cast<uint64_t>(__builtin_popcountll(static_cast<uint64_t>(s_.psum[last]) & acc_mask_));
+    c_.toggles_product += reg_bits(s_.prod[last], acc_mask_), c_.toggles_psum += reg_bits(s_.psum[last], acc_mask_);
   }
-  int64_t* const o = first.out;
-  for (uint64_t k = 0; k < L.done; ++k) {
-    const int32_t* b = &L.bottom[k * C];
-    uint64_t c = 0;
-#if BRSIM_X86
-    if (acc_bits_ <= 62) c = add_outputs_avx2(o, b, first.cols, acc_lo_, acc_hi_);
-#endif
-    for (; c < first.cols; ++c) o[c] = wrapping_add(o[c], b[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
-  }
+  for (uint64_t k = 0; k < L.done; ++k) add_bottom(first.out, &L.bottom[k * C], first.cols);
   c_.toggles_weight += L.c.toggles_weight, c_.toggles_product += L.c.toggles_product;
   c_.toggles_psum += L.c.toggles_psum, c_.toggles_act += L.c.toggles_act, c_.decodes += L.c.decodes;
   run_paths_->zero += L.paths.zero, run_paths_->sqrt2 += L.paths.sqrt2, run_paths_->pow2 += L.paths.pow2;
@@ -593,19 +573,25 @@ BRSIM_TARGET_AVX2 uint64_t FastEngine::fold1_split(const FoldJob& first, uint64_
   obuf_->write_words(L.done * acc_words_ * first.cols);
   // The engine's state after the lane's last fold.
   const uint64_t f = h + L.done;
-  job_.codes = first.codes + (f - 1) * tile, job_.k0 = first.k0 + (f - 1) * R, job_.load_id = first.load_id + f - 1;
+  run_fold(first, f - 1);
   std::copy(L.bits[0].begin(), L.bits[0].end(), wbits16_.begin());
   wdiff_sum_ = L.wdiff_sum, wdiff_weighted_ = L.wdiff_weighted;
   wbits_valid_ = true, wdiff_valid_ = activity_;
   std::copy(L.w32[L.cur].begin(), L.w32[L.cur].end(), w32_.begin());
-  col_vec_table_ = &t;
-  narrow_ = w32_ready_ = true;
-  col_mag_max_ = L.colmax;
-  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
-  s_.lazy_weights = this;
+  one_pass_tile(&t, L.colmax);
   s_.prod[last] = activity_ ? L.last_p : 0;
   s_.psum[last] = L.last_s;
   return f;
+}
+
+// The registers hold a tile the one-pass kernel decoded through table t
+// (w32_, wbits16_): the stream's bounds and the lazy weights follow from it.
+void FastEngine::one_pass_tile(const CodeTable* t, uint32_t colmax) {
+  col_vec_table_ = t;
+  narrow_ = w32_ready_ = true;
+  col_mag_max_ = colmax;
+  checked_ = col_mag_max_ * (static_cast<unsigned __int128>(1) << (act_bits_ - 1)) > static_cast<unsigned __int128>(acc_hi_);
+  s_.lazy_weights = this;
 }
 
 // fast_stream32() for a fold of one pixel (stream1_avx2): the activation
@@ -617,11 +603,7 @@ bool FastEngine::fast_stream1() {
   const int32_t* const a = job_.act + job_.k0;
   const uint32_t amask = static_cast<uint32_t>(act_mask_);
   uint64_t amax = 0, act_pop = 0;
-  for (uint64_t r = 0; r < rows; ++r) {
-    const int64_t x = a[r];
-    amax = std::max<uint64_t>(amax, static_cast<uint64_t>(x < 0 ? -x : x));
-    act_pop += static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(a[r]) & amask));
-  }
+  act_stats(a, rows, amask, &amax, &act_pop);
   if (!fits_lanes32(col_mag_max_ * amax)) return false;
   bottom32_.resize(c8_);
   Counts32 n;
@@ -634,20 +616,24 @@ bool FastEngine::fast_stream1() {
 #endif
 }
 
+// A one-pixel fold's bottom row (cols sums) added into its outputs o: four
+// at a time while no sum leaves the accumulator range (as stream32_avx2),
+// then one at a time, wrapping and counting.
+void FastEngine::add_bottom(int64_t* o, const int32_t* bottom, uint64_t cols) {
+  uint64_t c = 0;
+#if BRSIM_X86
+  if (acc_bits_ <= 62) c = add_outputs_avx2(o, bottom, cols, acc_lo_, acc_hi_);
+#endif
+  for (; c < cols; ++c) o[c] = wrapping_add(o[c], bottom[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
+}
+
 // A one-pixel fold's end (fast_stream1, fast_fold1), its bottom row's sums
 // in bottom32_: the outputs, the buffers' words, the registers' toggles
 // (toggles_p and toggles_s: every PE's value counted once), the cycles.
 void FastEngine::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop) {
   const uint64_t rows = job_.rows;
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
-  int64_t* const o = job_.out;
-  // Four at a time while no sum leaves the accumulator range (as stream32_avx2), then one at a time.
-  uint64_t c = 0;
-#if BRSIM_X86
-  if (acc_bits_ <= 62) c = add_outputs_avx2(o, bottom32_.data(), job_.cols, acc_lo_, acc_hi_);
-#endif
-  for (; c < job_.cols; ++c)
-    o[c] = wrapping_add(o[c], bottom32_[c], acc_bits_, acc_lo_, acc_hi_, &c_.output_overflows);
+  add_bottom(job_.out, bottom32_.data(), job_.cols);
   ibuf_->read_words(ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
   obuf_->read_words(acc_words_ * job_.cols);
   obuf_->write_words(acc_words_ * job_.cols);
@@ -656,9 +642,7 @@ void FastEngine::finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t t
   const int32_t last_p = last_a * w32_[(R - 1) * c8_ + (C - 1)];
   const int32_t last_s = bottom32_[C - 1];
   if (activity_) {
-    auto bits = [&](int32_t v) {
-      return static_cast<uint64_t>(__builtin_popcount(static_cast<uint32_t>(v) & m32_)) + ext_ * (v < 0);
-    };
+    auto bits = [&](int32_t v) { return reg32_bits(v, m32_, ext_); };
     // Every register 0 -> value -> 0, but the last PE's 0 -> value.
     c_.toggles_product += 2 * toggles_p - bits(last_p);
     c_.toggles_psum += 2 * toggles_s - bits(last_s);
