@@ -7,13 +7,16 @@
 // that capacity is exact.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
+#include <set>
 
 #include "accel_case.h"
 #include "accel_host.h"
 #include "accelerator.h"
 #include "asan_main_stack.h"
 #include "errors.h"
+#include "layer_plan.h"
 #include "qnet.h"
 #include "sc_kernel.h"
 #include "synthetic_layer.h"
@@ -189,4 +192,110 @@ TEST(Tiling, LayersThatFitKeepBandsOfWholeRows) {
   EXPECT_EQ(s.chunks, 1u);
   EXPECT_FALSE(s.pool_by_rows);
   EXPECT_EQ(s.strip_cols, d.out_w());
+}
+
+// make_schedule and closed_form keep their results by schedule_key: every
+// field of the layer and the architecture changes the key, and after each
+// change the kept schedule is the one computed afresh (pass_schedule, which
+// keeps nothing).
+TEST(Tiling, KeptSchedulesFollowEveryFieldOfTheLayerAndTheArchitecture) {
+  LayerDescriptor d0;
+  d0.in_c = 24, d0.in_h = d0.in_w = 20, d0.kh = d0.kw = 3, d0.out_m = 40, d0.pad_t = d0.pad_l = d0.pad_b = d0.pad_r = 1;
+  d0.in_addr = 0, d0.w_addr = 1 << 20, d0.param_addr = 2 << 20, d0.out_addr = 3 << 20, d0.psum_addr = 4 << 20;
+  ArchConfig a0;
+  a0.input_buffer.capacity_bytes = 4096, a0.output_buffer.capacity_bytes = 8192;
+  using Edit = std::function<void(LayerDescriptor&, ArchConfig&)>;
+  const std::vector<Edit> edits = {
+      [](LayerDescriptor& d, ArchConfig&) { d.fc = true, d.in_h = d.in_w = 1, d.kh = d.kw = 1, d.pad_t = d.pad_l = d.pad_b = d.pad_r = 0; },
+      [](LayerDescriptor& d, ArchConfig&) { d.in_c = 8; },
+      [](LayerDescriptor& d, ArchConfig&) { d.in_h = 30; },
+      [](LayerDescriptor& d, ArchConfig&) { d.in_w = 12; },
+      [](LayerDescriptor& d, ArchConfig&) { d.out_m = 70; },
+      [](LayerDescriptor& d, ArchConfig&) { d.kh = 5; },
+      [](LayerDescriptor& d, ArchConfig&) { d.kw = 5; },
+      [](LayerDescriptor& d, ArchConfig&) { d.stride_h = 2; },
+      [](LayerDescriptor& d, ArchConfig&) { d.stride_w = 2; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pad_t = 0; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pad_l = 0; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pad_b = 0; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pad_r = 0; },
+      [](LayerDescriptor& d, ArchConfig&) { d.in_addr = 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.w_addr += 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.param_addr += 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.out_addr += 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.n2 = 3; },
+      [](LayerDescriptor& d, ArchConfig&) { d.p = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.per_channel = true; },
+      [](LayerDescriptor& d, ArchConfig&) { d.relu = true; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Avg, d.pool_kh = 3; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Avg, d.pool_kw = 3; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_sh = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_sw = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_pt = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_pl = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_pb = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.pool = PoolKind::Max, d.pool_pr = 1; },
+      [](LayerDescriptor& d, ArchConfig&) { d.batch = 3; },
+      [](LayerDescriptor& d, ArchConfig&) { d.batch = 2, d.in_image_stride = 24 * 20 * 20 * 2 + 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.batch = 2, d.out_image_stride = 40 * 20 * 20 * 2 + 64; },
+      [](LayerDescriptor& d, ArchConfig&) { d.psum_addr += 64; },
+      [](LayerDescriptor&, ArchConfig& a) { a.rows = 8; },
+      [](LayerDescriptor&, ArchConfig& a) { a.cols = 32; },
+      [](LayerDescriptor&, ArchConfig& a) { a.dataflow = Dataflow::OutputStationary; },
+      [](LayerDescriptor&, ArchConfig& a) { a.dataflow = Dataflow::InputStationary; },
+      [](LayerDescriptor&, ArchConfig& a) { a.pe = PeType::Fixed16; },
+      [](LayerDescriptor&, ArchConfig& a) { a.weight_bits = 4; },
+      [](LayerDescriptor&, ArchConfig& a) { a.datapath.act_bits = 8; },
+      [](LayerDescriptor&, ArchConfig& a) { a.datapath.acc_bits = 64; },
+      [](LayerDescriptor&, ArchConfig& a) { a.datapath.shift_bits = 5; },
+      [](LayerDescriptor&, ArchConfig& a) { a.datapath.sqrt2_terms = 3; },
+      [](LayerDescriptor&, ArchConfig& a) { a.clock_mhz = 250; },
+      [](LayerDescriptor&, ArchConfig& a) { a.weight_buffer.capacity_bytes = 1024; },
+      [](LayerDescriptor&, ArchConfig& a) { a.weight_buffer.word_bits = 32; },
+      [](LayerDescriptor&, ArchConfig& a) { a.input_buffer.capacity_bytes = 2048; },
+      [](LayerDescriptor&, ArchConfig& a) { a.input_buffer.word_bits = 128; },
+      [](LayerDescriptor&, ArchConfig& a) { a.output_buffer.capacity_bytes = 3000; },
+      [](LayerDescriptor&, ArchConfig& a) { a.output_buffer.word_bits = 16; },
+      [](LayerDescriptor&, ArchConfig& a) { a.dram.size_bytes = 64 << 20; },
+      [](LayerDescriptor&, ArchConfig& a) { a.dram.latency_cycles = 7; },
+      [](LayerDescriptor&, ArchConfig& a) { a.dram.bytes_per_cycle = 3; },
+      [](LayerDescriptor&, ArchConfig& a) { a.double_buffer_weights = true; },
+      [](LayerDescriptor&, ArchConfig& a) { a.double_buffer_activations = true; },
+      [](LayerDescriptor&, ArchConfig& a) { a.batch = 4; },
+  };
+  const std::string key0 = schedule_key(d0, a0);
+  std::set<std::string> keys{key0};
+  uint64_t differ = 0;
+  for (int round = 0; round < 2; ++round) {  // the second round finds every schedule kept
+    for (size_t i = 0; i < edits.size(); ++i) {
+      SCOPED_TRACE("edit " + std::to_string(i));
+      LayerDescriptor d = d0;
+      ArchConfig a = a0;
+      edits[i](d, a);
+      const std::string key = schedule_key(d, a);
+      EXPECT_NE(key, key0);
+      if (round == 0) EXPECT_TRUE(keys.insert(key).second) << "two edits give one key";
+      Schedule fresh, kept;
+      try {
+        fresh = pass_schedule(d, a);
+        kept = make_schedule(d, a);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        continue;
+      }
+      if (d.batch == 1) {  // (larger batches may take passes: make_schedule's own choice)
+        EXPECT_EQ(kept.bands, fresh.bands);
+        EXPECT_EQ(kept.band_rows, fresh.band_rows);
+        EXPECT_EQ(kept.strips, fresh.strips);
+        EXPECT_EQ(kept.chunks, fresh.chunks);
+        EXPECT_EQ(kept.m_cols, fresh.m_cols);
+        EXPECT_EQ(kept.k_chunk, fresh.k_chunk);
+        EXPECT_EQ(kept.spill, fresh.spill);
+        EXPECT_EQ(closed_form(d, a).total(), closed_form(d, a, fresh).total());
+      }
+      differ += closed_form(d, a).total() != closed_form(d0, a0).total();
+    }
+  }
+  EXPECT_GT(differ, 2 * 20u);  // most edits change the cycle count: a stale schedule would show
 }

@@ -1,6 +1,7 @@
 #include "layer_plan.h"
 
 #include "dma_timeline.h"
+#include "memo.h"
 
 namespace brsim {
 
@@ -75,7 +76,15 @@ struct Timeline {
 
 }  // namespace
 
-LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) { return closed_form(d, a, make_schedule(d, a)); }
+LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a) {
+  static Memo<LayerCycles> memo;  // (pure: kept like make_schedule's schedules)
+  const std::string key = schedule_key(d, a);
+  LayerCycles c;
+  if (memo.find(key, &c)) return c;
+  c = closed_form(d, a, make_schedule(d, a));
+  memo.put(key, c);
+  return c;
+}
 
 LayerCycles closed_form(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s) {
   if (s.passes > 1) {

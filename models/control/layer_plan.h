@@ -103,6 +103,7 @@ struct LayerPlan {
     return out;
   }
   std::vector<Chunk> weight_chunks(uint64_t mt, uint64_t j) const { return weight_load_chunks(d, s, a, mt, j); }
+  void weight_chunks(uint64_t mt, uint64_t j, std::vector<Chunk>* out) const { weight_load_chunks(d, s, a, mt, j, out); }
   // A tile's outputs (pooled rows [py0, py1)), image after image.
   std::vector<Chunk> output_tile_chunks(uint64_t mt, uint32_t b, uint32_t st) const {
     const uint32_t m0 = static_cast<uint32_t>(s.m0(mt));
@@ -225,7 +226,17 @@ void LayerPlan::walk(X& x) const {
   };
   const uint64_t loads = s.m_tiles * s.bands * s.strips * s.loads;  // weight loads of the layer, in order
   Ticket params{};
-  std::vector<Ticket> input, writes, weights;
+  std::vector<Ticket> input, writes, weights, arrived;
+  std::vector<Chunk> wchunks;  // a load's transfers (kept: a layer has up to 10^5 loads)
+  // A load's transfers issued together (each waited for before the next: serial) into *t.
+  auto read_weights = [&](uint64_t mt, uint64_t j, bool serial, std::vector<Ticket>* t) {
+    weight_chunks(mt, j, &wchunks);
+    t->clear();
+    for (const Chunk& c : wchunks) {
+      t->push_back(x.read(c));
+      if (serial) x.await(t->back());
+    }
+  };
   if (dba) {
     params = x.read(params_chunks(0)[0]);
     input = read_all(input_chunks(0, 0, 0));
@@ -248,19 +259,17 @@ void LayerPlan::walk(X& x) const {
           }
           x.input(b, st, q, input);
           for (uint64_t j = s.chunk_j0(q); j < s.chunk_j1(q); ++j, ++l) {
-            if (!dbw) weights = read_serial(weight_chunks(mt, j));
-            else if (l == 0) weights = read_all(weight_chunks(mt, j));
+            if (!dbw || l == 0) read_weights(mt, j, !dbw, &weights);
             for (const Ticket& t : weights) x.await(t);
-            const std::vector<Ticket> arrived = weights;
+            arrived.assign(weights.begin(), weights.end());
             // This load's first fold starts now: issue what loads behind it.
             uint64_t prefetch = 0;
             if (dbw && l + 1 < loads) {
               // The next load: the next strip or k-tile, or the first of the next tile or m-tile.
               const uint64_t nj = j + 1 < s.loads ? j + 1 : 0;
               const uint64_t nmt = (j + 1 < s.loads || st + 1 < s.strips || b + 1 < s.bands) ? mt : mt + 1;
-              const std::vector<Chunk> next = weight_chunks(nmt, nj);
-              weights = read_all(next);
-              for (const Chunk& c : next) prefetch += c.bytes;
+              read_weights(nmt, nj, false, &weights);
+              for (const Chunk& c : wchunks) prefetch += c.bytes;
             }
             if (dba && j == s.chunk_j0(q)) {
               // The next chunk's, tile's or band's input (and the next m-tile's parameters).

@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "fold.h"
 #include "layer_plan.h"
+#include "memo.h"
 
 namespace brsim {
 
@@ -84,12 +85,18 @@ uint64_t array_load_bytes(const Schedule& s, const ArchConfig& a, uint64_t amt, 
 
 std::vector<Chunk> weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt,
                                       uint64_t j) {
+  std::vector<Chunk> out;
+  weight_load_chunks(d, s, a, mt, j, &out);
+  return out;
+}
+
+void weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j,
+                        std::vector<Chunk>* out) {
   uint64_t first, last;
   array_m_tiles(s, mt, &first, &last);
-  std::vector<Chunk> out;
+  out->clear();
   for (uint64_t amt = first; amt < last; ++amt)
-    out.push_back({d.w_addr + weight_tile_offset(d, a, amt, s.load_kt0(j)), array_load_bytes(s, a, amt, j)});
-  return out;
+    out->push_back({d.w_addr + weight_tile_offset(d, a, amt, s.load_kt0(j)), array_load_bytes(s, a, amt, j)});
 }
 
 LayerCycles fold_cycles(const Schedule& s, uint64_t rows_k, uint64_t cols, uint64_t pixels) {
@@ -106,7 +113,44 @@ void band_input_rows(const LayerDescriptor& d, uint32_t oy0, uint32_t oy1, uint3
   *y1 = static_cast<uint32_t>(std::min<int64_t>(d.in_h, last + 1));
 }
 
+namespace {
+Schedule make_schedule_once(const LayerDescriptor& d, const ArchConfig& a);
+}  // namespace
+
+std::string schedule_key(const LayerDescriptor& d, const ArchConfig& a) {
+  // A field added to either struct must be added here too.
+  static_assert(sizeof(LayerDescriptor) == 160, "LayerDescriptor changed: add its new field to schedule_key");
+  static_assert(sizeof(ArchConfig) == 120, "ArchConfig changed: add its new field to schedule_key");
+  std::string k;
+  k.reserve(256);
+  auto put = [&k](auto... v) {
+    auto one = [&k](auto x) { k.append(reinterpret_cast<const char*>(&x), sizeof x); };
+    (one(v), ...);
+  };
+  put(d.fc, d.in_c, d.in_h, d.in_w, d.out_m, d.kh, d.kw, d.stride_h, d.stride_w, d.pad_t, d.pad_l, d.pad_b, d.pad_r);
+  put(d.in_addr, d.w_addr, d.param_addr, d.out_addr, d.n2, d.p, d.per_channel, d.relu, d.pool, d.pool_kh, d.pool_kw);
+  put(d.pool_sh, d.pool_sw, d.pool_pt, d.pool_pl, d.pool_pb, d.pool_pr, d.batch, d.in_image_stride, d.out_image_stride,
+      d.psum_addr);
+  put(a.rows, a.cols, a.dataflow, a.pe, a.weight_bits, a.datapath.act_bits, a.datapath.acc_bits, a.datapath.shift_bits,
+      a.datapath.sqrt2_terms, a.clock_mhz);
+  for (const BufferConfig* b : {&a.weight_buffer, &a.input_buffer, &a.output_buffer}) put(b->capacity_bytes, b->word_bits);
+  put(a.dram.size_bytes, a.dram.latency_cycles, a.dram.bytes_per_cycle, a.double_buffer_weights,
+      a.double_buffer_activations, a.batch);
+  return k;
+}
+
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
+  static Memo<Schedule> memo;
+  const std::string key = schedule_key(d, a);
+  Schedule s;
+  if (memo.find(key, &s)) return s;
+  s = make_schedule_once(d, a);  // (an error is thrown every time)
+  memo.put(key, s);
+  return s;
+}
+
+namespace {
+Schedule make_schedule_once(const LayerDescriptor& d, const ArchConfig& a) {
   validate(d, a);
   if (d.batch == 1) return pass_schedule(d, a);
   // Passes of g images, g = N, then powers of two below it: the fewest
@@ -133,6 +177,7 @@ Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a) {
   }
   return best;
 }
+}  // namespace
 
 LayerDescriptor pass_descriptor(const LayerDescriptor& d, const ArchConfig& a, const Schedule& s, uint32_t p) {
   const uint64_t ab = static_cast<uint64_t>(act_bytes(a)), first = uint64_t{p} * s.pass_images;

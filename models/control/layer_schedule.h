@@ -135,7 +135,12 @@ struct Schedule {
 // ConfigError naming the buffer, the bytes the smallest tile needs, the
 // capacity and the smallest capacity that works when not even one output
 // pixel of one k-tile (or one weight tile) fits.
+// Pure: kept by schedule_key(d, a) for the process (a layer's schedule is
+// asked for by the host, the controller and every run of the same shape).
 Schedule make_schedule(const LayerDescriptor& d, const ArchConfig& a);
+// Every field of d and a, as bytes: what the schedule and the closed form
+// depend on.
+std::string schedule_key(const LayerDescriptor& d, const ArchConfig& a);
 // The schedule of one pass of all d.batch images (make_schedule compares passes by it).
 Schedule pass_schedule(const LayerDescriptor& d, const ArchConfig& a);
 // Pass p of schedule s: its descriptor (its images: batch, addresses), and its schedule.
@@ -165,6 +170,9 @@ struct Chunk {
 // m-tile of the m-range).
 std::vector<Chunk> weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt,
                                       uint64_t j);
+// ... into *out (cleared first; its storage is reused).
+void weight_load_chunks(const LayerDescriptor& d, const Schedule& s, const ArchConfig& a, uint64_t mt, uint64_t j,
+                        std::vector<Chunk>* out);
 // The transfers of one band's input (all channels, rows [y0, y1)), of an
 // m-tile's outputs (channels [m0, m0 + n), rows [oy0, oy1) of an h x w
 // tensor), merged where contiguous (NCHW layout, act_bytes per value).
