@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dram_layout.h"
 #include "kernels.h"
 #include "kernels512.h"
 #include "simd.h"
@@ -264,6 +265,31 @@ TEST(FastKernels, AddOutputs512MatchesTheWrappingAdd) {
   }
 }
 #endif  // BRSIM_X86
+
+// The weight unpack (controller's loads; VBMI, BMI2 or scalar, as the CPU
+// and BRSIM_SIMD allow) against the bit stream read bit by bit: every code
+// width, every length up to 300 codes, and buffers that end with the last
+// code or run on past it.
+TEST(Unpack, EveryWidthAndLengthReadsTheBitStream) {
+  std::mt19937_64 g(7);
+  for (int bits = 1; bits <= 8; ++bits)
+    for (uint64_t n = 0; n <= 300; ++n)
+      for (uint64_t extra : {0, 1, 9, 70}) {
+        const uint64_t size = (n * static_cast<uint64_t>(bits) + 7) / 8 + extra;
+        std::vector<uint8_t> src(size);
+        for (uint8_t& b : src) b = static_cast<uint8_t>(g());
+        std::vector<uint8_t> want(n), got(n + 64, 0xAB);
+        for (uint64_t i = 0; i < n; ++i)
+          for (int k = 0; k < bits; ++k) {
+            const uint64_t at = i * static_cast<uint64_t>(bits) + static_cast<uint64_t>(k);
+            want[i] = static_cast<uint8_t>(want[i] | ((src[at / 8] >> (at % 8)) & 1) << k);
+          }
+        unpack_weights(src.data(), size, n, bits, got.data());
+        ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << bits << " bits, " << n << " codes, " << size << " bytes";
+        ASSERT_TRUE(std::all_of(got.begin() + static_cast<ptrdiff_t>(n), got.end(), [](uint8_t b) { return b == 0xAB; }))
+            << "wrote past the codes: " << bits << " bits, " << n << " codes";
+      }
+}
 
 }  // namespace
 }  // namespace brsim

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "layer_schedule.h"
+#include "simd.h"
 
 namespace brsim {
 
@@ -127,6 +128,61 @@ __attribute__((target("bmi2"))) void unpack_bmi2(const uint8_t* src, uint64_t si
 }
 
 const bool kBmi2 = __builtin_cpu_supports("bmi2");
+
+// unpack_vbmi's byte gather and bit offsets per code width (built once).
+struct VbmiTables {
+  alignas(64) uint8_t idx[9][64];
+  alignas(64) uint8_t shift[9][64];
+  VbmiTables() {
+    for (int bits = 0; bits <= 8; ++bits)
+      for (int j = 0; j < 8; ++j)
+        for (int m = 0; m < 8; ++m) {
+          idx[bits][8 * j + m] = static_cast<uint8_t>(bits * j + m);
+          shift[bits][8 * j + m] = static_cast<uint8_t>(bits * m);
+        }
+  }
+};
+const VbmiTables& vbmi_tables() {
+  static const VbmiTables t;
+  return t;
+}
+
+// unpack() for codes of at most 8 bits, 64 at a time (`bits` x 8 bytes) with
+// AVX-512 VBMI: lane j of eight bytes gathers the source bytes bits x j ..
+// bits x j + 7 (vpermb), and code m of the lane is its byte at bit bits x m
+// (vpmultishiftqb), masked. 64 source bytes at a time, the last of them
+// from the buffer's last 64 (a masked load costs more than that here).
+// Advances *i and *bit (a multiple of 8 bits).
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void unpack_vbmi(const uint8_t* src, uint64_t size, uint64_t n,
+                                                                        int bits, uint8_t* out, uint64_t* i,
+                                                                        uint64_t* bit) {
+  const VbmiTables& t = vbmi_tables();
+  const __m512i vidx = _mm512_load_si512(t.idx[bits]), vshift = _mm512_load_si512(t.shift[bits]);
+  const __m512i mask = _mm512_set1_epi8(static_cast<char>((1u << bits) - 1u));
+  const uint64_t step = 8 * static_cast<uint64_t>(bits);  // bytes per 64 codes
+  uint64_t k = *i, b = *bit;
+  for (; k + 64 <= n && b / 8 + 64 <= size; k += 64, b += 8 * step) {
+    const __m512i w = _mm512_loadu_si512(src + b / 8);
+    const __m512i codes = _mm512_and_si512(_mm512_multishift_epi64_epi8(vshift, _mm512_permutexvar_epi8(vidx, w)), mask);
+    _mm512_storeu_si512(out + k, codes);
+  }
+  // The last 64 codes whose bytes end within 64 of the buffer's end: the
+  // buffer's last 64 bytes, gathered from `back` bytes further in.
+  if (k + 64 <= n && b / 8 + step <= size && size >= 64) {
+    const uint64_t back = b / 8 - (size - 64);
+    const __m512i w = _mm512_loadu_si512(src + size - 64);
+    const __m512i at = _mm512_add_epi8(vidx, _mm512_set1_epi8(static_cast<char>(back)));
+    _mm512_storeu_si512(out + k, _mm512_and_si512(_mm512_multishift_epi64_epi8(vshift, _mm512_permutexvar_epi8(at, w)), mask));
+    k += 64, b += 8 * step;
+  }
+  *i = k, *bit = b;
+}
+
+bool vbmi_enabled() {
+  if (!simd_avx512_enabled()) return false;  // (BRSIM_SIMD=avx2 or scalar: not either)
+  return __builtin_cpu_supports("avx512vbmi");
+}
+const bool kVbmi = vbmi_enabled();
 #endif
 
 // Unpacks `n` fields of `bits` bits, LSB first, from `size` bytes (which
@@ -139,8 +195,10 @@ void unpack(const uint8_t* src, uint64_t size, uint64_t n, int bits, T* out) {
   const uint32_t mask = (1u << bits) - 1u;
   uint64_t i = 0, bit = 0;
 #if defined(__x86_64__)
-  if constexpr (std::is_same_v<T, uint8_t>)
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    if (kVbmi) unpack_vbmi(src, size, n, bits, out, &i, &bit);
     if (kBmi2) unpack_bmi2(src, size, n, bits, out, &i, &bit);
+  }
 #endif
   // Eight codes of at most 8 bits are `bits` whole bytes: one load for all.
   if (bits <= 8)
