@@ -275,7 +275,9 @@ TEST(Tiling, KeptSchedulesFollowEveryFieldOfTheLayerAndTheArchitecture) {
       edits[i](d, a);
       const std::string key = schedule_key(d, a);
       EXPECT_NE(key, key0);
-      if (round == 0) EXPECT_TRUE(keys.insert(key).second) << "two edits give one key";
+      if (round == 0) {
+        EXPECT_TRUE(keys.insert(key).second) << "two edits give one key";
+      }
       Schedule fresh, kept;
       try {
         fresh = pass_schedule(d, a);

@@ -243,15 +243,45 @@ TEST_F(TlmMemory, AReusedMemoryStartsZeroedWhereverTheLastRunWrote) {
       b.dma.write(8ull << 20, block.data(), block.size());
     });
   }
-  const uint64_t reuses = Dram::storage_reuses();
-  Bench& b = elaborate(small_dram(10, 8, size));
-  EXPECT_EQ(Dram::storage_reuses(), reuses + 1);  // the first memory, not a fresh one
-  b.run([&] {
+  auto all_zero = [&](Bench& b) {
     std::vector<uint8_t> chunk(1 << 20);
     for (uint64_t a = 0; a < size; a += chunk.size()) {
       ASSERT_EQ(b.drv.debug(tlm::TLM_READ_COMMAND, a, chunk.data(), static_cast<unsigned>(chunk.size())), chunk.size());
       ASSERT_TRUE(std::all_of(chunk.begin(), chunk.end(), [](uint8_t x) { return x == 0; })) << "at " << hex(a);
     }
+  };
+  const uint64_t reuses = Dram::storage_reuses();
+  {
+    Bench& b = elaborate(small_dram(10, 8, size));
+    EXPECT_EQ(Dram::storage_reuses(), reuses + 1);  // the first memory, not a fresh one
+    b.run([&] {
+      all_zero(b);
+      // Writes elsewhere (host transactions too): the next memory must
+      // find these zeroed as well as the first run's.
+      auto data = random_bytes(70000, 9);
+      sc_time d = sc_core::SC_ZERO_TIME;
+      b.drv.host_access(tlm::TLM_WRITE_COMMAND, (size / 3) + 5, data.data(), static_cast<unsigned>(data.size()), d);
+      b.dma.write(size - 4096, data.data(), 4096);
+    });
+  }
+  Bench& b = elaborate(small_dram(10, 8, size));
+  EXPECT_EQ(Dram::storage_reuses(), reuses + 2);
+  b.run([&] { all_zero(b); });
+}
+
+// The DMA's direct access reads the memory; writes go through transactions
+// (which the memory's reuse relies on to know what to zero).
+TEST_F(TlmMemory, DirectAccessIsReadOnly) {
+  Bench& b = elaborate(small_dram(10, 8, 4096));
+  b.run([&] {
+    tlm::tlm_generic_payload t;
+    uint8_t byte = 0;
+    payload(t, tlm::TLM_READ_COMMAND, 0, &byte, 1);
+    tlm::tlm_dmi dmi;
+    ASSERT_TRUE(b.dma.socket->get_direct_mem_ptr(t, dmi));
+    EXPECT_TRUE(dmi.is_read_allowed());
+    EXPECT_FALSE(dmi.is_write_allowed());
+    EXPECT_EQ(dmi.get_end_address(), 4095u);
   });
 }
 

@@ -12,11 +12,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
-
 #include "errors.h"
 
 namespace brsim {
@@ -25,11 +20,13 @@ using sc_core::sc_time;
 using tlm::tlm_generic_payload;
 
 namespace {
-// The last released DRAM storage (Dram::StorageDeleter), kept for reuse.
+// The last released DRAM storage (Dram::StorageDeleter), kept for reuse,
+// and the blocks its Dram wrote.
 struct SpareStorage {
   std::mutex m;
   uint8_t* p = nullptr;
   uint64_t size = 0;
+  std::vector<uint64_t> dirty;
   uint64_t reuses = 0;
 };
 SpareStorage& spare() {
@@ -37,51 +34,35 @@ SpareStorage& spare() {
   return s;
 }
 
-// Zeroes the pages of [p, p + size) that are resident (mincore): the pages
-// never touched are still the kernel's zero-fill-on-demand ones. False
-// where that cannot be told (the caller allocates afresh).
-bool zero_resident_pages(uint8_t* p, uint64_t size) {
-#if defined(__linux__)
-  const long ps = sysconf(_SC_PAGESIZE);
-  if (ps <= 0) return false;
-  const uint64_t page = static_cast<uint64_t>(ps);
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(p), end = begin + size;
-  const uintptr_t first = begin / page * page;
-  std::vector<unsigned char> resident((end - first + page - 1) / page);
-  if (mincore(reinterpret_cast<void*>(first), end - first, resident.data()) != 0) return false;
-  for (size_t i = 0; i < resident.size();) {
-    if (!(resident[i] & 1)) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < resident.size() && (resident[j] & 1)) ++j;
-    const uintptr_t a = std::max<uintptr_t>(begin, first + i * page), b = std::min<uintptr_t>(end, first + j * page);
-    std::memset(reinterpret_cast<void*>(a), 0, b - a);
-    i = j;
-  }
-  return true;
-#else
-  (void)p, (void)size;
-  return false;
-#endif
-}
-
-// Zeroed storage of `size` bytes: the spare one if it has that size, else calloc'd.
-uint8_t* zeroed_storage(uint64_t size) {
+// Zeroed storage of `size` bytes: the spare one if it has that size (its
+// written blocks zeroed, every other byte is still zero), else calloc'd.
+uint8_t* zeroed_storage(uint64_t size, uint64_t block) {
   uint8_t* p = nullptr;
+  std::vector<uint64_t> dirty;
   {
     SpareStorage& s = spare();
     std::lock_guard<std::mutex> l(s.m);
-    if (s.p && s.size == size) std::swap(p, s.p);
+    if (s.p && s.size == size) {
+      std::swap(p, s.p);
+      dirty.swap(s.dirty);
+      ++s.reuses;
+    }
   }
-  if (p && zero_resident_pages(p, size)) {
-    std::lock_guard<std::mutex> l(spare().m);
-    ++spare().reuses;
-    return p;
+  if (!p) return static_cast<uint8_t*>(std::calloc(size, 1));
+  const uint64_t blocks = dirty.size() * 64;
+  auto written = [&](uint64_t b) { return (dirty[b / 64] >> (b % 64)) & 1; };
+  for (uint64_t b = 0; b < blocks;) {
+    if (!written(b)) {
+      b = dirty[b / 64] >> (b % 64) ? b + 1 : (b / 64 + 1) * 64;  // (a word with nothing left: skipped)
+      continue;
+    }
+    uint64_t e = b + 1;  // a run of written blocks at once
+    while (e < blocks && written(e)) ++e;
+    const uint64_t a = b * block, z = std::min(size, e * block);
+    if (a < z) std::memset(p + a, 0, z - a);
+    b = e;
   }
-  std::free(p);
-  return static_cast<uint8_t*>(std::calloc(size, 1));
+  return p;
 }
 
 const char* command_name(tlm::tlm_command cmd) {
@@ -114,7 +95,8 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg, sc_time clock_pe
     throw ConfigError(std::string(this->name()) + ": clock period must be > 0");
   size_ = cfg_.size_bytes;
   // Zero-initialised memory, as DRAM contents are defined to start at 0.
-  mem_ = std::unique_ptr<uint8_t[], StorageDeleter>(zeroed_storage(size_), StorageDeleter{size_});
+  dirty_.assign((size_ + kDirtyBlock * 64 - 1) / (kDirtyBlock * 64), 0);
+  mem_ = std::unique_ptr<uint8_t[], StorageDeleter>(zeroed_storage(size_, kDirtyBlock), StorageDeleter{size_, &dirty_});
   if (!mem_)
     throw ConfigError("dram.size_bytes = " + std::to_string(size_) +
                       ": cannot allocate that much host memory for the model");
@@ -136,6 +118,7 @@ void Dram::StorageDeleter::operator()(uint8_t* p) const {
     std::lock_guard<std::mutex> l(s.m);
     std::swap(old, s.p);
     s.size = size;
+    s.dirty = *dirty;
   }
   std::free(old);
 }
@@ -147,7 +130,7 @@ void Dram::set_backpressure(uint64_t seed, uint64_t max_extra) {
   // (the DMA asks for direct access per layer and keeps no grant: nothing to invalidate)
 }
 
-// The whole memory, read and write, while a DMA transaction's cost is
+// The whole memory, to read, while a DMA transaction's cost is
 // latency + data cycles (no back-pressure); refused otherwise.
 bool Dram::get_direct_mem_ptr(tlm_generic_payload&, tlm::tlm_dmi& dmi) {
   dmi.set_start_address(0);
@@ -157,7 +140,7 @@ bool Dram::get_direct_mem_ptr(tlm_generic_payload&, tlm::tlm_dmi& dmi) {
     return false;
   }
   dmi.set_dmi_ptr(mem_.get());
-  dmi.allow_read_write();
+  dmi.allow_read();  // (writes go through transactions, which mark the blocks they write)
   const sc_time latency = sc_time::from_value(static_cast<uint64_t>(cfg_.latency_cycles) * period_.value());
   dmi.set_read_latency(latency);
   dmi.set_write_latency(latency);
@@ -205,7 +188,7 @@ void Dram::access(tlm_generic_payload& t, sc_time& delay, DramCounters& c) {
     if (cmd == tlm::TLM_READ_COMMAND)
       std::memcpy(t.get_data_ptr(), cell, len);
     else
-      std::memcpy(cell, t.get_data_ptr(), len);
+      std::memcpy(cell, t.get_data_ptr(), len), mark_dirty(addr, len);
   }
   (cmd == tlm::TLM_READ_COMMAND ? c.bytes_read : c.bytes_written) += len;
   ++c.transactions;
@@ -236,7 +219,7 @@ unsigned Dram::debug_transport(tlm_generic_payload& t) {
   if (cmd == tlm::TLM_READ_COMMAND)
     std::memcpy(t.get_data_ptr(), mem_.get() + addr, n);
   else
-    std::memcpy(mem_.get() + addr, t.get_data_ptr(), n);
+    std::memcpy(mem_.get() + addr, t.get_data_ptr(), n), mark_dirty(addr, n);
   return static_cast<unsigned>(n);
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "arch.h"
 
@@ -72,9 +73,16 @@ class Dram : public sc_core::sc_module {
   // 256 MiB memory is cheap for a network that uses a few hundred KiB. A
   // released memory is kept for the next Dram of the same size in the
   // process (runs one after another: layers, sweep points), which zeroes
-  // only the pages the last one touched instead of faulting fresh ones in.
+  // only the blocks the last one wrote (dirty_) instead of faulting fresh
+  // pages in. Every write goes through access() or debug_transport(): the
+  // direct access the DMA takes is read only.
+  static constexpr uint64_t kDirtyBlock = uint64_t{64} << 10;  // bytes per dirty_ bit
+  void mark_dirty(uint64_t addr, uint64_t len) {
+    for (uint64_t b = addr / kDirtyBlock, e = (addr + len - 1) / kDirtyBlock; b <= e; ++b) dirty_[b / 64] |= uint64_t{1} << (b % 64);
+  }
   struct StorageDeleter {
     uint64_t size;
+    const std::vector<uint64_t>* dirty;  // the blocks written (the Dram's dirty_, alive while mem_ is)
     void operator()(uint8_t* p) const;
   };
 
@@ -82,7 +90,8 @@ class Dram : public sc_core::sc_module {
   sc_core::sc_time period_;
   uint64_t size_ = 0;
   uint64_t rng_state_ = 0, max_extra_ = 0, extra_total_ = 0;
-  std::unique_ptr<uint8_t[], StorageDeleter> mem_{nullptr, StorageDeleter{0}};
+  std::vector<uint64_t> dirty_;  // (declared before mem_: its deleter reads it)
+  std::unique_ptr<uint8_t[], StorageDeleter> mem_{nullptr, StorageDeleter{0, nullptr}};
   DramCounters host_, dma_;
 };
 
