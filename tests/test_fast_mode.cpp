@@ -282,6 +282,70 @@ TEST(FastMode, TwoThreadStreamGivesOneThreadsCountsOnEveryRun) {
   RecordProperty("worker_chunks", std::to_string(worker_chunks));
 }
 
+// Deferred streams (--threads 2): a fold whose activations are kept for
+// later m-tiles streams its last pixels on the worker while the engine goes
+// on with the next folds; every output, wrap and count is the cycle
+// model's, whatever share of the pixels the worker takes, with the product
+// toggles from the per-row tables or per PE, masked (acc_bits < 32) or
+// sign-extended registers, activity on or off, and in several bands (the
+// folds of a new band wait for the last band's).
+TEST(FastMode, DeferredStreamsGiveTheCycleModelsCounts) {
+  std::mt19937_64 rng(8642);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const int widths[][2] = {{8, 48}, {8, 24}, {6, 31}, {12, 40}};
+  int cases = 0;
+  uint64_t deferred = 0;
+  for (int t = 0; t < 8; ++t) {
+    const int A = widths[t % 4][0], acc = widths[t % 4][1];
+    ArchConfig a;
+    a.rows = t % 2 ? 16 : static_cast<int>(pick(6, 20));
+    a.cols = t % 2 ? 16 : static_cast<int>(pick(6, 20));
+    a.datapath.act_bits = A, a.datapath.acc_bits = acc;
+    if (t % 4 == 3) a.input_buffer.capacity_bytes = 4096;  // bands of a few rows
+    LayerSpec s;
+    s.name = "deferred" + std::to_string(t);
+    s.in_c = pick(2, 12);
+    s.out_m = a.cols * pick(2, 4) + pick(0, a.cols - 1);  // several m-tiles: the activations are kept
+    s.kh = s.kw = pick(1, 3);
+    s.pad = pick(0, s.kh - 1);
+    const int64_t side = static_cast<int64_t>(std::ceil(std::sqrt(16384.0 / (a.rows * a.cols)))) + pick(0, 8);
+    s.in_h = s.in_w = side + s.kh - 1 - 2 * s.pad;
+    LayerCase wl;
+    if (!prepare_with_widths(s, a, 8800 + static_cast<uint64_t>(t), &wl)) continue;
+    const std::string what = s.name + " on " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " A=" +
+                             std::to_string(A) + " acc=" + std::to_string(acc);
+    for (bool activity : {true, false}) {
+      const AccelRunResult cyc = run_accelerator(wl.prog, wl.qin, &wl.expected, nullptr, activity);
+      ASSERT_TRUE(cyc.bit_exact) << what;
+      for (uint64_t share : {10, 50, 90})
+        for (uint64_t table_reuse : {uint64_t{0}, UINT64_MAX}) {
+          uint64_t folds = 0;
+          const AccelRunResult two = run_accelerator(
+              wl.prog, wl.qin, &wl.expected, nullptr, activity,
+              [&](Accelerator& acc_) {
+                acc_.array.set_fast(true);
+                FastTuning tune;
+                tune.defer_share = share, tune.table_reuse = table_reuse;
+                acc_.array.fast_engine().set_tuning(tune);
+              },
+              [&](Accelerator& acc_) { folds = acc_.array.fast_engine().stats().deferred_folds; });
+          const std::string w = what + (activity ? "" : ", activity off") + ", worker share " + std::to_string(share) +
+                                "%" + (table_reuse ? ", products per PE" : ", products by table");
+          ASSERT_TRUE(two.bit_exact) << w << ": " << two.mismatch;
+          if (kHasAvx2) {
+            EXPECT_GT(folds, 0u) << w;  // (the scalar paths stream on one thread)
+          }
+          deferred += folds;
+          EXPECT_EQ(two.outputs, cyc.outputs) << w;
+          expect_same_stats(two.layers[0].stats, cyc.layers[0].stats, w);
+        }
+    }
+    ++cases;
+  }
+  EXPECT_GE(cases, 6);
+  RecordProperty("deferred_folds", std::to_string(deferred));
+}
+
 // Fully connected layers at batch 1 (folds of one pixel): the controller
 // queues its folds and the engine runs full queues of 64 at a time; every
 // count and output is the cycle model's, with one host thread or two.

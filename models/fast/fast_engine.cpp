@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "deferred.h"
 #include "worker.h"
 
 namespace brsim {
@@ -38,6 +39,7 @@ FastEngine::FastEngine(const ArchConfig& arch, ArrayState* state, FoldCounters* 
 }
 
 FastEngine::~FastEngine() {
+  sync();
   if (s_.lazy_weights == this) s_.sync_weights();  // the registers outlive the engine's copy of them
 }
 
@@ -50,7 +52,9 @@ Worker& FastEngine::worker() {
   return *worker_;
 }
 
-uint64_t FastEngine::run(const FoldJob& job) {
+uint64_t FastEngine::run(const FoldJob& job) { return run(&job, 1); }
+
+uint64_t FastEngine::run_fold_job(const FoldJob& job) {
   job_ = job;
   if (shape_.pe == PeType::BrsLog && approx_terms_ != job.sqrt2_terms) {  // K changes per layer at most
     approx_ = sqrt2_approx(job.sqrt2_terms);
@@ -70,6 +74,7 @@ uint64_t FastEngine::run(const FoldJob& job) {
 
 uint64_t FastEngine::run_one_pixel(const FoldJob& first, uint64_t n) {
   if (n == 0) return 0;
+  sync();  // (nothing is in flight between the engine's calls)
   if (shape_.flow != Dataflow::WeightStationary || first.p != 1 || !first.codes)
     throw std::logic_error("internal: run_one_pixel takes weight-stationary folds of one pixel with codes");
   job_ = first;
@@ -101,7 +106,13 @@ uint64_t FastEngine::run_one_pixel(const FoldJob& first, uint64_t n) {
 
 uint64_t FastEngine::run(const FoldJob* jobs, size_t n) {
   uint64_t edges = 0;
-  for (size_t i = 0; i < n; ++i) edges += run(jobs[i]);
+  try {
+    for (size_t i = 0; i < n; ++i) edges += run_fold_job(jobs[i]);
+  } catch (...) {
+    sync();  // no deferred stream outlives the call (its outputs are the caller's)
+    throw;
+  }
+  sync();  // the outputs and counts are complete when the engine returns
   return edges;
 }
 

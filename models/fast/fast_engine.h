@@ -26,10 +26,13 @@
 namespace brsim {
 
 class Worker;
+struct Stream32;  // (kernels.h)
+struct Counts32;
 
 // How often fast mode took each of its paths (for tests and profiling).
 struct FastStats {
   uint64_t split_folds = 0;     // folds streamed on two threads
+  uint64_t deferred_folds = 0;  // of those, folds whose last pixels streamed on the worker while the engine went on
   uint64_t worker_chunks = 0;   // chunks the worker thread ran
   uint64_t vector_loads = 0;    // loads decoded in vectors
   uint64_t per_pe_loads = 0;    // BRSLog loads decoded PE by PE (the columns' tables differ, or too many codes)
@@ -96,6 +99,17 @@ class FastEngine : public WeightSource {
     return tune_.threads > 1 && job.p >= 2 && job.p * shape_.R * shape_.C >= tune_.split_work;
   }
   Worker& worker();
+  // Whether this fold's last pixels stream on the worker while the engine goes on.
+  bool defers(const FoldJob& job) const {
+    return tune_.threads > 1 && job.p >= 4 && job.p * shape_.R * shape_.C >= tune_.defer_work;
+  }
+  // The deferred streams (fast_stream32): the worker's registers, the tasks
+  // in flight and their counts; sync() waits for them and adds the counts.
+  struct Deferred;
+  std::unique_ptr<Deferred> deferred_;
+  bool deferring() const;  // tasks may be in flight
+  void sync();
+  uint64_t run_fold_job(const FoldJob& job);  // run(job) without sync()
 
   ArrayShape shape_;
   ArrayState& s_;
@@ -198,6 +212,9 @@ class FastEngine : public WeightSource {
   // fold provably fits int32 (|a| <= the fold's largest activation, column
   // sums of |w| known), PE rows of c8_ lanes; padding lanes hold zero weights.
   bool fast_stream32();
+  // ... for a fold whose last pixels stream on the worker (Deferred).
+  bool defer_stream(const Stream32& s, void (*stream)(const Stream32&, uint64_t, uint64_t, Counts32*, bool),
+                    const int32_t* acts, uint64_t act_toggles, bool by_table, uint64_t table_tp);
   bool fast_stream1();  // one pixel
   // A one-pixel fold (fully connected layers at batch 1) decoded and
   // streamed in one pass: a full tile of codes through one packed
@@ -211,7 +228,9 @@ class FastEngine : public WeightSource {
   // are done: n, or fewer where the lane met a fold that needs the two-step
   // path (the caller goes on from there).
   uint64_t fold1_split(const FoldJob& first, uint64_t n, const CodeTable& t);
-  struct Fold1Lane {
+  // (Cache lines of its own: the worker reads it every fold while the
+  // engine's thread writes the members around it.)
+  struct alignas(64) Fold1Lane {
     std::vector<uint16_t> bits[2];  // register bits: the previous fold's tile, the current one's
     std::vector<int32_t> w32[2];    // weights: the last fold done, the current one
     int cur = 0;                    // w32[cur]: the last fold done's
@@ -224,6 +243,7 @@ class FastEngine : public WeightSource {
     AePaths paths;
   };
   Fold1Lane lane_;
+  char lane_pad_[64] = {};
   void run_lane(const FoldJob& first, uint64_t h, uint64_t n, const CodeTable& t);  // lane_: folds [h, n)
   AePaths* run_paths_ = nullptr;         // run_one_pixel: the folds' AE paths, summed (counted at its end)
   void finish_stream1(const int32_t* a, uint64_t toggles_p, uint64_t toggles_s, uint64_t act_pop);

@@ -12,6 +12,7 @@
 #include "kernels512.h"
 #include "stream_fn.h"
 #include "simd.h"
+#include "deferred.h"
 #include "worker.h"
 
 namespace brsim {
@@ -33,9 +34,23 @@ __attribute__((target("avx2"))) void fold_pixel_avx2(int64_t* psum, int64_t* pro
 
 }  // namespace
 
+bool FastEngine::deferring() const { return deferred_ && deferred_->pending; }
+
+void FastEngine::sync() {
+  if (!deferring()) return;
+  worker().drain();
+  Deferred& d = *deferred_;
+  c_.toggles_product += d.tp, c_.toggles_psum += d.ts, c_.output_overflows += d.overflows;
+  d.tp = d.ts = d.overflows = 0;
+  d.pending = false;
+}
+
 // A weight-stationary fold: its load and stream in one pass (one pixel, a
-// full tile through one packed table), or one after the other.
+// full tile through one packed table), or one after the other. A fold that
+// does not defer its stream waits for the deferred ones (it adds to their
+// outputs, in fold order).
 void FastEngine::ws_fold() {
+  if (deferring() && !defers(job_)) sync();
   if (fast_fold1()) return;
   fast_load();
   fast_stream();
@@ -67,6 +82,7 @@ const int32_t* FastEngine::fold_acts() {
   auto it = act_tiles_.find(job_.act_id);
   if (it == act_tiles_.end() || it->second.p0 != job_.p0 || it->second.p != P || it->second.K != K) {
     if (job_.act_reuse <= 1) return scratch();  // no later m-tile reads these
+    if (deferring()) worker().drain();  // (deferred streams read the kept tiles)
     const uint64_t bytes = tiles * P * R * sizeof(int32_t);
     if (it == act_tiles_.end()) {
       if (act_tiles_bytes_ + bytes > kMaxBytes) act_tiles_.clear(), act_tiles_bytes_ = 0;
@@ -127,7 +143,10 @@ bool FastEngine::fast_stream32() {
     act_toggles = act_pass_avx2(acts, R, 0, P, P, rows, amask, &amax) *
                   static_cast<uint64_t>(C_);
   }
-  if (!fits_lanes32(col_mag_max_ * amax)) return false;
+  if (!fits_lanes32(col_mag_max_ * amax)) {
+    sync();  // (the 64-bit stream adds to the outputs the deferred ones add to)
+    return false;
+  }
 
   const Stream32 s{ps32_.data(), pr32_.data(), w32_.data(), acts, R, rows, R, c8_,
                    job_.out, job_.cols, acc_lo_, acc_hi_, acc_bits_, m32_};
@@ -135,6 +154,10 @@ bool FastEngine::fast_stream32() {
   uint64_t table_tp = 0;
   const bool by_table = activity_ && product_toggles(acts, &table_tp);
   const StreamFn stream = stream_fn(activity_, acc_bits_ < 32, !by_table, c8_, R);
+  // The activations kept for later m-tiles (not this fold's scratch, which
+  // the next fold overwrites): the last pixels on the worker meanwhile.
+  if (defers(job_) && acts != act_scratch_.data()) return defer_stream(s, stream, acts, act_toggles, by_table, table_tp);
+  sync();
   // Two threads: the pixels in two halves (each costs one pixel to set its
   // registers up). Halves rather than more, smaller chunks: each thread then
   // keeps its pixels' outputs, which every k-tile of the m-tile adds to, in
@@ -211,7 +234,65 @@ bool FastEngine::fast_stream32() {
 #endif
 }
 
+// fast_stream32's stream and counts for a fold whose activations are kept
+// (acts): pixels [0, mid) here, [mid, P) posted to the worker with a copy of
+// the weights (Deferred::run), this thread's share of the counts added now.
+// The registers the next fold's load reads (PE (R-1, C-1)'s product and
+// sum, pixel P - 1's) are computed here from the activations and weights.
+#if BRSIM_X86
+bool FastEngine::defer_stream(const Stream32& s, StreamFn stream, const int32_t* acts, uint64_t act_toggles,
+                              bool by_table, uint64_t table_tp) {
+  const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
+  const uint64_t P = job_.p, rows = job_.rows;
+  Worker& w = worker();
+  if (!deferred_) deferred_ = std::make_unique<Deferred>();
+  Deferred& d = *deferred_;
+  constexpr size_t kPad = 64 / sizeof(int32_t);
+  if (d.R != R || d.c8 != c8_ || d.m32 != m32_ || d.ext != ext_) {
+    sync();
+    d.R = R, d.c8 = c8_, d.last32 = (R - 1) * c8_ + (C - 1), d.m32 = m32_, d.ext = ext_;
+    d.ps.assign(R * c8_ + 2 * kPad, 0), d.pr.assign(R * c8_ + 2 * kPad, 0);
+  }
+  const uint64_t share = std::min<uint64_t>(tune_.defer_share, 99);
+  const uint64_t mid = std::min(P - 1, std::max<uint64_t>(1, P - P * share / 100));
+  if (d.pending && (d.out != job_.out || d.P != P || d.mid != mid)) sync();  // (each thread keeps to its own outputs)
+  d.out = job_.out, d.P = P, d.mid = mid;
+  w.wait_room();
+  Deferred::Task& t = d.tasks[w.tasks_posted() % Worker::kTasks];
+  t.d = &d, t.fn = stream, t.s = s, t.p0 = mid, t.p1 = P, t.activity = activity_, t.by_table = by_table;
+  t.w.assign(w32_.begin(), w32_.end());
+  t.s.w = t.w.data(), t.s.ps = d.ps.data() + kPad, t.s.pr = d.pr.data() + kPad;
+  w.post(&Deferred::run, &t);
+  if (!d.pending) d.pending = true;
+  Counts32 n;
+  stream(s, 0, mid, &n, true);
+  c_.output_overflows += n.out_overflows;
+  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * P * job_.cols);
+  obuf_->write_words(acc_words_ * P * job_.cols);
+  // PE (R-1, C-1) after pixel P - 1: its product, and its sum (column C - 1's, exact in 32 bits).
+  const size_t last32 = (R - 1) * c8_ + (C - 1);
+  const int32_t* a = acts + (P - 1) * R;
+  const int32_t last_p = a[R - 1] * w32_[last32];
+  int64_t last_s = 0;
+  for (size_t r = 0; r < R; ++r) last_s += int64_t{a[r]} * w32_[r * c8_ + (C - 1)];
+  if (activity_) {
+    c_.toggles_act += act_toggles;
+    c_.toggles_product += by_table ? table_tp - reg32_bits(last_p, m32_, ext_) : n.products(ext_);
+    c_.toggles_psum += n.psums(ext_);
+    s_.prod[R * C - 1] = last_p;
+  }
+  s_.psum[R * C - 1] = last_s;
+  std::fill(ps32_.begin(), ps32_.end(), 0);  // (this thread's registers hold pixel mid - 1)
+  std::fill(pr32_.begin(), pr32_.end(), 0);
+  ++stats_.split_folds, ++stats_.deferred_folds, ++stats_.worker_chunks;
+  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
+  return true;
+}
+#endif
+
 void FastEngine::forget_band(uint64_t act_id) {
+  if (deferring()) worker().drain();  // (deferred streams read the band's tiles)
   const auto t = act_tiles_.find(act_id);
   if (t != act_tiles_.end()) {
     act_tiles_bytes_ -= t->second.v.size() * sizeof(int32_t);

@@ -14,6 +14,12 @@ struct FastTuning {
   // caller; 1 is the calling thread only.
   int threads = 2;
   uint64_t split_work = 65536;
+  // A fold (32-bit lanes, its activations kept for later m-tiles) of at
+  // least defer_work PE-pixel steps streams its last pixels on the worker
+  // (defer_share percent of them) while this thread goes on with the next
+  // folds; the tasks are waited for when the engine returns.
+  uint64_t defer_work = 16384;
+  uint64_t defer_share = 50;
   // A run of one-pixel folds (a fully connected layer's m-tile at batch 1)
   // of at least this many folds takes both threads: its second half on a
   // lane of the worker's, merged in fold order.

@@ -16,14 +16,25 @@ Worker::~Worker() {
 }
 
 void Worker::loop() {
-  uint64_t seen = 0;
-  auto has_work = [&] { return posted_.load(std::memory_order_acquire) != seen; };
+  uint64_t seen = 0, done = 0;
+  auto has_work = [&] { return posted_.load(std::memory_order_acquire) != seen || tasks_pending(done); };
   for (;;) {
     if (!spin_until(has_work, spin_)) {
       std::unique_lock<std::mutex> l(m_);
       work_cv_.wait(l, [&] { return quit_ || has_work(); });
       if (!has_work()) return;  // quit
     }
+    while (tasks_pending(done)) {  // in the order posted
+      const Task t = tasks_[done % kTasks];
+      t.fn(t.ctx);
+      ++done;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        tasks_done_.store(done, std::memory_order_release);
+      }
+      done_cv_.notify_all();
+    }
+    if (posted_.load(std::memory_order_acquire) == seen) continue;
     seen = posted_.load(std::memory_order_acquire);
     for (;;) {
       uint64_t st = state_.load(std::memory_order_acquire);
@@ -39,7 +50,36 @@ void Worker::loop() {
   }
 }
 
+void Worker::wait_room() {
+  const uint64_t n = tasks_posted_.load(std::memory_order_relaxed);
+  auto room = [&] { return n - tasks_done_.load(std::memory_order_acquire) < kTasks; };
+  if (!spin_until(room, spin_)) {
+    std::unique_lock<std::mutex> l(m_);
+    done_cv_.wait(l, room);
+  }
+}
+
+void Worker::post(TaskFn f, void* ctx) {
+  wait_room();
+  const uint64_t n = tasks_posted_.load(std::memory_order_relaxed);
+  tasks_[n % kTasks] = Task{f, ctx};
+  {
+    std::lock_guard<std::mutex> l(m_);
+    tasks_posted_.store(n + 1, std::memory_order_release);
+  }
+  work_cv_.notify_one();
+}
+
+void Worker::drain() {
+  auto done = [&] { return idle(); };
+  if (!spin_until(done, spin_)) {
+    std::unique_lock<std::mutex> l(m_);
+    done_cv_.wait(l, done);
+  }
+}
+
 uint64_t Worker::run_chunks(ChunkFn f, void* c, uint64_t chunks) {
+  drain();
   fn_ = f, ctx_ = c;
   completed_.store(0, std::memory_order_relaxed);
   uint64_t gen = (posted_.load(std::memory_order_relaxed) + 1) & ((uint64_t{1} << (64 - 2 * kSide)) - 1);

@@ -28,8 +28,22 @@ class Worker {
   // claims them from the front, the caller from the back (one atomic word),
   // so the caller never waits for a worker that has not started; it returns
   // when all are done, with the number the worker ran.
+  // (Waits for the posted tasks first.)
   using ChunkFn = void (*)(void* ctx, uint64_t i, int thread);
   uint64_t run_chunks(ChunkFn chunk, void* ctx, uint64_t n);
+
+  // Tasks the worker runs in the order posted while the caller goes on
+  // (a fold's second half of pixels, fast_stream32): post() returns at once
+  // unless kTasks are pending, drain() returns when every posted task is done.
+  static constexpr uint64_t kTasks = 16;
+  using TaskFn = void (*)(void* ctx);
+  void post(TaskFn task, void* ctx);
+  void drain();
+  // Returns when fewer than kTasks are pending: task tasks_posted()'s slot
+  // (tasks_posted() % kTasks of the caller's) is free to fill then.
+  void wait_room();
+  uint64_t tasks_posted() const { return tasks_posted_.load(std::memory_order_relaxed); }
+  bool idle() const { return tasks_done_.load(std::memory_order_acquire) == tasks_posted_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr int kSide = 20;  // bits of front and back; the generation above
@@ -51,6 +65,16 @@ class Worker {
   std::atomic<uint64_t> posted_{0}, state_{0}, completed_{0};
   ChunkFn fn_ = nullptr;
   void* ctx_ = nullptr;
+  // Tasks: slot i % kTasks holds task i (written by the caller before it
+  // posts i + 1, read by the worker after it sees that).
+  struct Task {
+    TaskFn fn = nullptr;
+    void* ctx = nullptr;
+  };
+  Task tasks_[kTasks];
+  alignas(64) std::atomic<uint64_t> tasks_posted_{0};  // (lines of their own: each is written by one side)
+  alignas(64) std::atomic<uint64_t> tasks_done_{0};
+  bool tasks_pending(uint64_t done) const { return tasks_posted_.load(std::memory_order_acquire) != done; }
   std::thread thread_;
 };
 
