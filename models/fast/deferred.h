@@ -19,7 +19,9 @@
 namespace brsim {
 
 struct FastEngine::Deferred {
-  struct Task {
+  // (A cache line of its own: the engine fills the next slot while the
+  // worker runs this one.)
+  struct alignas(64) Task {
     Deferred* d = nullptr;
 #if BRSIM_X86
     StreamFn fn = nullptr;
@@ -51,7 +53,8 @@ struct FastEngine::Deferred {
     Deferred& d = *t.d;
     Counts32 n;
     uint64_t at = ~uint64_t{0};
-    stream_chunk(t.fn, t.s, t.p0, t.p1, &at, &n);
+    const Stream32 s = t.s;  // (the kernel reads its fields throughout)
+    stream_chunk(t.fn, s, t.p0, t.p1, &at, &n);
     if (t.activity) {
       uint64_t negp = 0, negs = 0;
       const int32_t lp = t.s.pr[d.last32], ls = t.s.ps[d.last32];

@@ -552,6 +552,9 @@ void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const Co
   const uint32_t m32 = m32_, amask = static_cast<uint32_t>(act_mask_);
   const uint64_t ext = ext_, acc_mask = acc_mask_;
   const unsigned __int128 bound = static_cast<unsigned __int128>(std::min<int64_t>(INT32_MAX, acc_hi_));
+  // (`first` lies on the other thread's stack, beside what it writes every fold.)
+  const uint8_t* const codes0 = first.codes;
+  const int32_t* const act0 = first.act + first.k0;
   for (auto& b : L.bits) b.resize(R * c4);
   for (auto& w : L.w32) w.assign(R * c8, 0);
   L.bottom.resize((n - h) * C);
@@ -562,12 +565,12 @@ void FastEngine::run_lane(const FoldJob& first, uint64_t h, uint64_t n, const Co
   uint64_t tw = 0, tp = 0, ts = 0, ta = 0, decodes = 0, pz = 0, ps2 = 0, pp = 0;
   uint32_t colmax_last = 0;
   int32_t last_p = 0, last_s = 0;
-  fold1_bits(t.bits8, code_bits, first.codes + (h - 1) * tile, tile, bits_old, &zero, &sqrt2);
+  fold1_bits(t.bits8, code_bits, codes0 + (h - 1) * tile, tile, bits_old, &zero, &sqrt2);
   if (activity) row_diff_sums_best(bits_old, R, c4, &wsum, &wweighted);
   auto bits = [m32, ext](int32_t v) { return reg32_bits(v, m32, ext); };
   for (uint64_t i = h; i < n; ++i) {
-    const uint8_t* codes = first.codes + i * tile;
-    const int32_t* a = first.act + first.k0 + i * R;
+    const uint8_t* codes = codes0 + i * tile;
+    const int32_t* a = act0 + i * R;
     uint64_t amax = 0, act_pop = 0;
     act_stats(a, R, amask, &amax, &act_pop);
     Counts32 k;
