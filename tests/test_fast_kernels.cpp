@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -17,6 +19,7 @@
 #include "kernels512.h"
 #include "simd.h"
 #include "stream_fn.h"
+#include "worker.h"
 
 namespace brsim {
 namespace {
@@ -289,6 +292,52 @@ TEST(Unpack, EveryWidthAndLengthReadsTheBitStream) {
         ASSERT_TRUE(std::all_of(got.begin() + static_cast<ptrdiff_t>(n), got.end(), [](uint8_t b) { return b == 0xAB; }))
             << "wrote past the codes: " << bits << " bits, " << n << " codes";
       }
+}
+
+// The worker's tasks (deferred streams) run in the order posted, each
+// once, whether the caller or the worker waits by spinning or by blocking
+// (no spin at all: every wait blocks), with the ring full, and with
+// run_chunks calls between them (which wait for the tasks first).
+TEST(Worker, TasksRunInOrderBesideChunks) {
+  for (const int spin_us : {0, 50}) {
+    Worker w{std::chrono::microseconds(spin_us)};
+    struct Log {
+      std::vector<uint64_t> order;  // written by the worker only
+      uint64_t slow = 0;
+    } log;
+    struct Slot {
+      Log* log;
+      uint64_t i;
+    };
+    std::vector<Slot> slots(Worker::kTasks);
+    auto task = [](void* c) {
+      Slot& s = *static_cast<Slot*>(c);
+      if (s.i % 97 == 0)  // now and then a slow one: the ring fills up
+        for (int k = 0; k < 20000; ++k) s.log->slow += static_cast<uint64_t>(k) ^ s.i;
+      s.log->order.push_back(s.i);
+    };
+    const uint64_t n = 5000;
+    uint64_t chunk_sum = 0, expect_sum = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      w.wait_room();
+      Slot& s = slots[w.tasks_posted() % Worker::kTasks];
+      s = Slot{&log, i};
+      w.post(task, &s);
+      if (i % 500 == 499) {  // chunks between the tasks: every task posted before them is done first
+        struct Sum {
+          std::atomic<uint64_t> sum{0};
+        } sum;
+        w.run_chunks([](void* c, uint64_t k, int) { static_cast<Sum*>(c)->sum += k + 1; }, &sum, 10);
+        ASSERT_EQ(log.order.size(), i + 1) << "spin " << spin_us;
+        chunk_sum += sum.sum, expect_sum += 55;
+      }
+    }
+    w.drain();
+    ASSERT_TRUE(w.idle());
+    ASSERT_EQ(log.order.size(), n);
+    for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(log.order[i], i) << "spin " << spin_us;
+    EXPECT_EQ(chunk_sum, expect_sum);
+  }
 }
 
 }  // namespace
