@@ -33,7 +33,7 @@ struct FastEngine::Deferred {
   };
   Task tasks[Worker::kTasks];   // task i in slot i % kTasks (Worker::wait_room)
   std::vector<int32_t> ps, pr;  // the worker's registers, a cache line clear of other data
-  // The shape (set while no task is in flight).
+  // The array's shape and widths (the engine's, set once).
   size_t R = 0, c8 = 0, last32 = 0;
   uint32_t m32 = 0;
   uint64_t ext = 0;

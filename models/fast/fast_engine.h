@@ -3,9 +3,10 @@
 // the fold reference's edges give (tests hold the two equal). It computes
 // each register's sequence of values from the fold's timing instead of
 // stepping edges: decoder tables per segment configuration, word-wide
-// popcounts, 8 PEs per AVX2 vector, and a second host thread for large
-// folds. Pure C++: the SystemC PeArray calls it in fast mode; what it counts
-// by rule (cycles, register writes, useful work) comes from fold.h.
+// popcounts, 8 PEs per AVX2 vector (16 per AVX-512 one), and a second host
+// thread that streams folds' last pixels and half of one-pixel runs. Pure
+// C++: the SystemC PeArray calls it in fast mode; what it counts by rule
+// (cycles, register writes, useful work) comes from fold.h.
 #pragma once
 
 #include <cstdint>
@@ -216,6 +217,8 @@ class FastEngine : public WeightSource {
   bool defer_stream(const Stream32& s, void (*stream)(const Stream32&, uint64_t, uint64_t, Counts32*, bool),
                     const int32_t* acts, uint64_t act_toggles, bool by_table, uint64_t table_tp);
   bool fast_stream1();  // one pixel
+  void count_stream_traffic(uint64_t P, uint64_t rows);  // a ws stream's buffer reads and writes
+  void forget_band_if_done();                            // after a band's last fold
   // A one-pixel fold (fully connected layers at batch 1) decoded and
   // streamed in one pass: a full tile of codes through one packed
   // sign-symmetric table. False (nothing done) when it does not apply.

@@ -197,9 +197,7 @@ bool FastEngine::fast_stream32() {
     stream(s, 0, P, &n, true);
   }
   c_.output_overflows += n.out_overflows;
-  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
-  obuf_->read_words(acc_words_ * P * job_.cols);
-  obuf_->write_words(acc_words_ * P * job_.cols);
+  count_stream_traffic(P, rows);
   // After the fold every register returns to zero but PE (R-1, C-1)'s
   // product and sum (fast_stream): count those last toggles.
   const size_t last32 = (R - 1) * c8_ + (C - 1);
@@ -225,9 +223,7 @@ bool FastEngine::fast_stream32() {
   s_.psum[R * C - 1] = ps32_[last32];
   std::fill(ps32_.begin(), ps32_.end(), 0);
   std::fill(pr32_.begin(), pr32_.end(), 0);
-  // The band's last m-tile (act_reuse 1) ends with its last k-tile: nothing
-  // reads the band's tiles and tables after it.
-  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
+  forget_band_if_done();
   return true;
 #else
   return false;  // no vector kernels: fast_stream()
@@ -245,14 +241,14 @@ bool FastEngine::defer_stream(const Stream32& s, StreamFn stream, const int32_t*
   const size_t R = static_cast<size_t>(R_), C = static_cast<size_t>(C_);
   const uint64_t P = job_.p, rows = job_.rows;
   Worker& w = worker();
-  if (!deferred_) deferred_ = std::make_unique<Deferred>();
-  Deferred& d = *deferred_;
   constexpr size_t kPad = 64 / sizeof(int32_t);
-  if (d.R != R || d.c8 != c8_ || d.m32 != m32_ || d.ext != ext_) {
-    sync();
+  if (!deferred_) {  // (the array's shape and widths are the engine's for good)
+    deferred_ = std::make_unique<Deferred>();
+    Deferred& d = *deferred_;
     d.R = R, d.c8 = c8_, d.last32 = (R - 1) * c8_ + (C - 1), d.m32 = m32_, d.ext = ext_;
     d.ps.assign(R * c8_ + 2 * kPad, 0), d.pr.assign(R * c8_ + 2 * kPad, 0);
   }
+  Deferred& d = *deferred_;
   const uint64_t share = std::min<uint64_t>(tune_.defer_share, 99);
   const uint64_t mid = std::min(P - 1, std::max<uint64_t>(1, P - P * share / 100));
   if (d.pending && (d.out != job_.out || d.P != P || d.mid != mid)) sync();  // (each thread keeps to its own outputs)
@@ -267,9 +263,7 @@ bool FastEngine::defer_stream(const Stream32& s, StreamFn stream, const int32_t*
   Counts32 n;
   stream(s, 0, mid, &n, true);
   c_.output_overflows += n.out_overflows;
-  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
-  obuf_->read_words(acc_words_ * P * job_.cols);
-  obuf_->write_words(acc_words_ * P * job_.cols);
+  count_stream_traffic(P, rows);
   // PE (R-1, C-1) after pixel P - 1: its product, and its sum (column C - 1's, exact in 32 bits).
   const size_t last32 = (R - 1) * c8_ + (C - 1);
   const int32_t* a = acts + (P - 1) * R;
@@ -286,10 +280,25 @@ bool FastEngine::defer_stream(const Stream32& s, StreamFn stream, const int32_t*
   std::fill(ps32_.begin(), ps32_.end(), 0);  // (this thread's registers hold pixel mid - 1)
   std::fill(pr32_.begin(), pr32_.end(), 0);
   ++stats_.split_folds, ++stats_.deferred_folds, ++stats_.worker_chunks;
-  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + R >= job_.act_stride) forget_band(job_.act_id);
+  forget_band_if_done();
   return true;
 }
 #endif
+
+// A ws fold's stream through the buffers: P pixels of `rows` activations
+// read, P x cols sums read and written back.
+void FastEngine::count_stream_traffic(uint64_t P, uint64_t rows) {
+  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
+  obuf_->read_words(acc_words_ * P * job_.cols);
+  obuf_->write_words(acc_words_ * P * job_.cols);
+}
+
+// The band's last m-tile (act_reuse 1) ends with its last k-tile: nothing
+// reads the band's tiles and tables after it.
+void FastEngine::forget_band_if_done() {
+  if (job_.act_id != 0 && job_.act_reuse <= 1 && job_.k0 + static_cast<uint64_t>(R_) >= job_.act_stride)
+    forget_band(job_.act_id);
+}
 
 void FastEngine::forget_band(uint64_t act_id) {
   if (deferring()) worker().drain();  // (deferred streams read the band's tiles)
@@ -788,9 +797,7 @@ void FastEngine::fast_stream() {
       out[c] = acc_add(out[c], bottom[c], &c_.output_overflows);
     }
   }
-  ibuf_->read_words(P * ibuf_->words(rows * static_cast<uint64_t>(act_bits_)));
-  obuf_->read_words(acc_words_ * P * job_.cols);
-  obuf_->write_words(acc_words_ * P * job_.cols);
+  count_stream_traffic(P, rows);
   // After the fold every register returns to zero (the bubbles behind the
   // last pixel) except PE (R-1, C-1), which still holds the last pixel's
   // product and sum: count the other registers' last toggles, then clear them.

@@ -51,11 +51,8 @@ uint8_t* zeroed_storage(uint64_t size, uint64_t block) {
   if (!p) return static_cast<uint8_t*>(std::calloc(size, 1));
   const uint64_t blocks = dirty.size() * 64;
   auto written = [&](uint64_t b) { return (dirty[b / 64] >> (b % 64)) & 1; };
-  for (uint64_t b = 0; b < blocks;) {
-    if (!written(b)) {
-      b = dirty[b / 64] >> (b % 64) ? b + 1 : (b / 64 + 1) * 64;  // (a word with nothing left: skipped)
-      continue;
-    }
+  for (uint64_t b = 0; b < blocks; ++b) {
+    if (!written(b)) continue;
     uint64_t e = b + 1;  // a run of written blocks at once
     while (e < blocks && written(e)) ++e;
     const uint64_t a = b * block, z = std::min(size, e * block);
